@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AdminController } from './admin/admin.controller';
+import { AdminService } from './admin/admin.service';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { BootstrapAdminKey } from './bootstrap-admin-key';
+import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { OrganizationsRepository } from './repositories/organizations.repository';
+
+/** Organisations, contracts and API keys; the guard that turns a key into a {@link Principal}. */
+@Module({
+  providers: [ApiKeysRepository, OrganizationsRepository, ApiKeyGuard, BootstrapAdminKey],
+  exports: [ApiKeysRepository, OrganizationsRepository, ApiKeyGuard],
+})
+export class AccountsModule {}
+
+/** The HTTP side of accounts: only the API process mounts it. */
+@Module({ imports: [AccountsModule], controllers: [AdminController], providers: [AdminService] })
+export class AccountsHttpModule {}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AccountsHttpModule, AccountsModule, ApiKeyGuard } from '@sigdesk/accounts';
+import { HttpErrorFilter } from '@sigdesk/http';
+import { IntakeHttpModule } from '@sigdesk/intake';
+import { OpsController, OpsModule } from '@sigdesk/ops';
+import { ReleasesHttpModule } from '@sigdesk/releases';
+
+/** The HTTP API: every controller, behind the API-key guard, with one error shape. */
+@Module({
+  imports: [AccountsModule, AccountsHttpModule, ReleasesHttpModule, IntakeHttpModule, OpsModule],
+  controllers: [OpsController],
+  providers: [
+    { provide: APP_GUARD, useExisting: ApiKeyGuard },
+    { provide: APP_FILTER, useClass: HttpErrorFilter },
+  ],
+})
+export class ApiModule {}

@@ -1,0 +1,36 @@
+import fastifyMultipart from '@fastify/multipart';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from '@sigdesk/config';
+import { MetricsService } from '@sigdesk/ops';
+
+/** Fastify plugins, request metrics and the OpenAPI document, shared by every process that serves HTTP. */
+export async function configureHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  // per-route limits are set where the parts are read; these are the outer bounds
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: config.intake.maxSampleBytes, files: config.intake.maxFilesPerSubmission },
+  });
+
+  const metrics = app.get(MetricsService);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.httpRequests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  if (config.docs) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('sigdesk')
+        .setDescription('Antivirus signature change requests: intake, review, signature changes and database builds.')
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key issued by an administrator' })
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+}

@@ -1,0 +1,167 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely, sql, Transaction } from 'kysely';
+import type { Case, CaseEvent, CaseKind, CaseStatus, DB, NewCase, Role } from '@sigdesk/db';
+import type { PagePosition } from '@sigdesk/http';
+
+export interface SampleRecord {
+  sha256: string;
+  sha1: string;
+  md5: string;
+  size: number;
+  type: string;
+  storageKey: string;
+}
+
+export interface CaseSampleRow {
+  sha256: string;
+  sha1: string;
+  md5: string;
+  size: string;
+  type: string;
+  file_name: string;
+  archive_path: string | null;
+}
+
+export interface NewCaseEvent {
+  caseId: string;
+  type: string;
+  fromStatus?: CaseStatus | null;
+  toStatus?: CaseStatus | null;
+  actorKeyId: string | null;
+  actorRole: Role | 'system';
+  data?: Record<string, unknown>;
+}
+
+@Injectable()
+export class CasesRepository {
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
+
+  transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  /** Human-readable, unique, never reused: `SD-2026-000042`. */
+  async nextReference(trx: Transaction<DB>, now: Date): Promise<string> {
+    const { rows } = await sql<{ n: string }>`SELECT nextval('case_reference_seq') AS n`.execute(trx);
+    return `SD-${now.getUTCFullYear()}-${rows[0].n.padStart(6, '0')}`;
+  }
+
+  insertCase(trx: Transaction<DB>, values: NewCase): Promise<Case> {
+    return trx.insertInto('cases').values(values).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async upsertSamples(trx: Transaction<DB>, samples: SampleRecord[]): Promise<void> {
+    if (samples.length === 0) return;
+    await trx
+      .insertInto('samples')
+      .values(
+        samples.map((s) => ({
+          sha256: s.sha256,
+          sha1: s.sha1,
+          md5: s.md5,
+          size: s.size,
+          type: s.type,
+          storage_key: s.storageKey,
+        })),
+      )
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .execute();
+  }
+
+  async linkSamples(
+    trx: Transaction<DB>,
+    caseId: string,
+    links: Array<{ sha256: string; fileName: string; archivePath: string | null }>,
+  ): Promise<void> {
+    if (links.length === 0) return;
+    await trx
+      .insertInto('case_samples')
+      .values(
+        links.map((l, position) => ({
+          case_id: caseId,
+          sha256: l.sha256,
+          file_name: l.fileName,
+          archive_path: l.archivePath,
+          position,
+        })),
+      )
+      .execute();
+  }
+
+  async addEvent(trx: Transaction<DB> | Kysely<DB>, event: NewCaseEvent): Promise<void> {
+    await trx
+      .insertInto('case_events')
+      .values({
+        case_id: event.caseId,
+        type: event.type,
+        from_status: event.fromStatus ?? null,
+        to_status: event.toStatus ?? null,
+        actor_key_id: event.actorKeyId,
+        actor_role: event.actorRole,
+        data: JSON.stringify(event.data ?? {}),
+      })
+      .execute();
+  }
+
+  findById(id: string): Promise<Case | undefined> {
+    return this.db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  samplesOf(caseId: string): Promise<CaseSampleRow[]> {
+    return this.db
+      .selectFrom('case_samples as cs')
+      .innerJoin('samples as s', 's.sha256', 'cs.sha256')
+      .select(['s.sha256', 's.sha1', 's.md5', 's.size', 's.type', 'cs.file_name', 'cs.archive_path'])
+      .where('cs.case_id', '=', caseId)
+      .orderBy('cs.position')
+      .execute();
+  }
+
+  eventsOf(caseId: string): Promise<CaseEvent[]> {
+    return this.db.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('id').execute();
+  }
+
+  list(filter: {
+    organizationId?: string;
+    status?: CaseStatus;
+    kind?: CaseKind;
+    after?: PagePosition;
+    limit: number;
+  }): Promise<Case[]> {
+    let query = this.db.selectFrom('cases').selectAll();
+    if (filter.organizationId) query = query.where('organization_id', '=', filter.organizationId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.kind) query = query.where('kind', '=', filter.kind);
+    if (filter.after) {
+      const { createdAt, id } = filter.after;
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', new Date(createdAt)),
+          eb.and([eb('created_at', '=', new Date(createdAt)), eb('id', '<', id)]),
+        ]),
+      );
+    }
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  }
+
+  /** Of these hashes, the ones a samples row already records (their objects are referenced and kept). */
+  async knownSamples(hashes: string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const rows = await this.db.selectFrom('samples').select('sha256').where('sha256', 'in', hashes).execute();
+    return new Set(rows.map((r) => r.sha256));
+  }
+
+  async markIntakeCompleted(caseId: string, event: Omit<NewCaseEvent, 'caseId'>): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('cases')
+        .set({ intake_completed_at: new Date() })
+        .where('id', '=', caseId)
+        .where('intake_completed_at', 'is', null)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) return false;
+      await this.addEvent(trx, { ...event, caseId });
+      return true;
+    });
+  }
+}

@@ -1,0 +1,5 @@
+export * from './case-status';
+export * from './case.view';
+export * from './cases.module';
+export * from './cases.repository';
+export * from './cases.service';

@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { parseResponseTargets, ResponseTargets } from '@sigdesk/calendar';
+import { Environment, parseEnvironment } from './config.schema';
+
+export interface ArchiveLimits {
+  maxEntries: number;
+  maxUnpackedBytes: number;
+  maxRatio: number;
+  maxNesting: number;
+}
+
+/** The one typed configuration object, built once from the environment. */
+export class AppConfig {
+  readonly env: Environment['NODE_ENV'];
+  readonly http: { port: number; host: string };
+  readonly logLevel: Environment['LOG_LEVEL'];
+  readonly dataDir: string;
+  readonly database: { url?: string; migrateOnStart: boolean };
+  readonly redis: { url: string; prefix: string };
+  readonly s3: { endpoint?: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  readonly bootstrapAdminKey?: string;
+  readonly intake: {
+    maxSampleBytes: number;
+    maxFilesPerSubmission: number;
+    archive: ArchiveLimits;
+    orphanGraceMs: number;
+    idempotencyTtlMs: number;
+  };
+  readonly releases: { graceMs: number; defaultChannel: string };
+  readonly docs: boolean;
+  /** Working hours to the qualified response, by tier and severity. */
+  readonly responseTargets: ResponseTargets;
+
+  constructor(environment: Environment) {
+    this.env = environment.NODE_ENV;
+    this.http = { port: environment.PORT, host: environment.HOST };
+    this.logLevel = environment.LOG_LEVEL;
+    this.dataDir = resolve(environment.DATA_DIR);
+    this.database = { url: environment.DATABASE_URL, migrateOnStart: environment.SIGDESK_MIGRATE_ON_START };
+    this.redis = { url: environment.REDIS_URL, prefix: environment.REDIS_PREFIX };
+    this.s3 = {
+      endpoint: environment.S3_ENDPOINT,
+      region: environment.S3_REGION,
+      bucket: environment.S3_BUCKET,
+      accessKeyId: environment.S3_ACCESS_KEY_ID,
+      secretAccessKey: environment.S3_SECRET_ACCESS_KEY,
+    };
+    this.bootstrapAdminKey = environment.SIGDESK_BOOTSTRAP_ADMIN_KEY;
+    this.intake = {
+      maxSampleBytes: environment.SIGDESK_MAX_SAMPLE_BYTES,
+      maxFilesPerSubmission: environment.SIGDESK_MAX_FILES_PER_SUBMISSION,
+      archive: {
+        maxEntries: environment.SIGDESK_ARCHIVE_MAX_ENTRIES,
+        maxUnpackedBytes: environment.SIGDESK_ARCHIVE_MAX_UNPACKED_BYTES,
+        maxRatio: environment.SIGDESK_ARCHIVE_MAX_RATIO,
+        maxNesting: environment.SIGDESK_ARCHIVE_MAX_NESTING,
+      },
+      orphanGraceMs: environment.SIGDESK_ORPHAN_GRACE_MINUTES * 60_000,
+      idempotencyTtlMs: environment.SIGDESK_IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    };
+    this.releases = {
+      graceMs: environment.SIGDESK_CURRENCY_GRACE_MINUTES * 60_000,
+      defaultChannel: environment.SIGDESK_DEFAULT_CHANNEL,
+    };
+    this.docs = environment.SIGDESK_DOCS;
+    this.responseTargets = parseResponseTargets(environment.SIGDESK_RESPONSE_TARGETS);
+  }
+
+  static fromEnvironment(env: Record<string, string | undefined> = process.env): AppConfig {
+    return new AppConfig(parseEnvironment(env));
+  }
+}

@@ -1,0 +1,46 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Client, Pool, types } from 'pg';
+import type { DB } from './schema';
+
+// bigint columns (sizes, ids) arrive as strings; dates stay strings so a calendar date never shifts by a time zone.
+types.setTypeParser(types.builtins.DATE, (value) => value);
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sigdesk';
+
+export function createDatabase(url: string, poolSize = 10): Kysely<DB> {
+  const pool = new Pool({ connectionString: url, max: poolSize, application_name: 'sigdesk' });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Creates the database named in `url` when the server does not have it yet (first start on a fresh machine). */
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!name) return;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+        // another process created it between our check and our CREATE
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function pingDatabase(db: Kysely<DB>): Promise<void> {
+  await sql`SELECT 1`.execute(db);
+}
+
+/** Ids of PostgreSQL advisory locks. Persisted in running systems' behaviour: never renumber. */
+export enum AdvisoryLock {
+  BootstrapAdminKey = 7_100_001,
+  OrphanSweep = 7_100_002,
+  OutboxRelay = 7_100_003,
+}

@@ -1,0 +1,4 @@
+export * from './database';
+export * from './database.module';
+export * from './migrator';
+export * from './schema';

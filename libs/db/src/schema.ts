@@ -1,0 +1,162 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * The table types. Kept beside the migrations that create them; a migration that changes a table
+ * changes this file in the same commit.
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type Role = 'customer' | 'analyst' | 'release' | 'admin';
+export type ContractTier = 'standard' | 'msa_start';
+export type CaseKind = 'false_positive' | 'false_negative';
+export type CaseStatus =
+  | 'received'
+  | 'rejected'
+  | 'queued'
+  | 'in_review'
+  | 'awaiting_customer'
+  | 'confirmed'
+  | 'not_reproduced'
+  | 'declined'
+  | 'fix_scheduled'
+  | 'fixed'
+  | 'closed';
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  name: string;
+  timezone: string;
+  country: string;
+  created_at: CreatedAt;
+}
+
+export interface ContractsTable {
+  id: Generated<string>;
+  organization_id: string;
+  tier: ContractTier;
+  starts_on: ColumnType<string, string, string>;
+  ends_on: ColumnType<string, string, string>;
+  premium_total: number;
+  premium_used: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  name: string;
+  role: Role;
+  organization_id: string | null;
+  key_hash: string;
+  key_prefix: string;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface DatabaseReleasesTable {
+  id: Generated<string>;
+  channel: string;
+  version: number;
+  released_at: Timestamp;
+  published: boolean;
+  source: 'baseline' | 'build';
+  created_at: CreatedAt;
+}
+
+export interface CasesTable {
+  id: Generated<string>;
+  reference: string;
+  organization_id: string;
+  contract_id: string;
+  tier: ContractTier;
+  kind: CaseKind;
+  severity: number;
+  premium: boolean;
+  status: CaseStatus;
+  product: string;
+  product_version: string;
+  database_channel: string;
+  database_version: number;
+  detection_name: string | null;
+  description: string;
+  submitted_by: string;
+  response_due_at: Timestamp | null;
+  intake_completed_at: Timestamp | null;
+  fixed_in_database_version: number | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SamplesTable {
+  sha256: string;
+  sha1: string;
+  md5: string;
+  size: ColumnType<string, number | string, never>;
+  type: string;
+  storage_key: string;
+  created_at: CreatedAt;
+}
+
+export interface CaseSamplesTable {
+  case_id: string;
+  sha256: string;
+  file_name: string;
+  archive_path: string | null;
+  position: number;
+  created_at: CreatedAt;
+}
+
+export interface CaseEventsTable {
+  id: Generated<string>;
+  case_id: string;
+  type: string;
+  from_status: CaseStatus | null;
+  to_status: CaseStatus | null;
+  actor_key_id: string | null;
+  actor_role: Role | 'system';
+  data: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface IdempotencyKeysTable {
+  organization_id: string;
+  key: string;
+  fingerprint: string;
+  case_id: string;
+  response_status: number;
+  response_body: Json<unknown>;
+  created_at: CreatedAt;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  queue: string;
+  job_name: string;
+  job_id: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  dispatched_at: Timestamp | null;
+}
+
+export interface DB {
+  organizations: OrganizationsTable;
+  contracts: ContractsTable;
+  api_keys: ApiKeysTable;
+  database_releases: DatabaseReleasesTable;
+  cases: CasesTable;
+  samples: SamplesTable;
+  case_samples: CaseSamplesTable;
+  case_events: CaseEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  outbox: OutboxTable;
+}
+
+export type Organization = Selectable<OrganizationsTable>;
+export type Contract = Selectable<ContractsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type DatabaseRelease = Selectable<DatabaseReleasesTable>;
+export type Case = Selectable<CasesTable>;
+export type NewCase = Insertable<CasesTable>;
+export type Sample = Selectable<SamplesTable>;
+export type CaseEvent = Selectable<CaseEventsTable>;

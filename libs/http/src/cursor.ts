@@ -1,0 +1,30 @@
+import { AppError } from './app-error';
+
+/** Keyset position in a list sorted newest first: opaque to clients, validated when it comes back. */
+export interface PagePosition {
+  createdAt: string;
+  id: string;
+}
+
+export function encodeCursor(position: PagePosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PagePosition {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === 'string' &&
+      !Number.isNaN(Date.parse(value[0])) &&
+      typeof value[1] === 'string' &&
+      /^[0-9a-f-]{36}$/.test(value[1])
+    ) {
+      return { createdAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
+}

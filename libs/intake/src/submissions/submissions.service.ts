@@ -1,0 +1,258 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyRequest } from 'fastify';
+import { localDate, OrganizationsRepository, Principal, selectActiveContract } from '@sigdesk/accounts';
+import { caseView, CasesRepository, CaseView } from '@sigdesk/cases';
+import { AppConfig } from '@sigdesk/config';
+import { AppError, parseInput } from '@sigdesk/http';
+import { JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
+import { ReleasesService } from '@sigdesk/releases';
+import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { ArchiveError } from '../archive/archive-error';
+import { isProtectedZip, unpackProtectedZip } from '../archive/protected-zip';
+import type { SpooledFile } from '../files/spool';
+import { idempotencyConflict, submissionFingerprint } from './idempotency';
+import { IdempotencyRepository, isUniqueViolation } from './idempotency.repository';
+import { readMultipart } from './multipart-reader';
+import { ResponseClock } from './response-clock';
+import { SUBMISSION_MAX_FIELD_BYTES, SUBMISSION_MAX_FIELDS, submissionFieldsSchema } from './submission.schema';
+
+export interface SubmissionResult {
+  status: number;
+  body: CaseView;
+  replayed: boolean;
+}
+
+class PremiumExhausted extends Error {}
+
+/**
+ * Intake: a customer's upload becomes a queued case, or is refused with nothing stored. Files are spooled to a
+ * private temporary folder while hashed, checked, unpacked, then written to S3 under their SHA-256; the case,
+ * its samples, its timeline, the premium incident and the intake job commit in one transaction.
+ */
+@Injectable()
+export class SubmissionsService {
+  private readonly logger = new Logger(SubmissionsService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly releases: ReleasesService,
+    private readonly organizations: OrganizationsRepository,
+    private readonly cases: CasesRepository,
+    private readonly idempotency: IdempotencyRepository,
+    private readonly store: ObjectStore,
+    private readonly outbox: OutboxRepository,
+    private readonly jobs: JobQueueService,
+    private readonly clock: ResponseClock,
+  ) {}
+
+  async submit(principal: Principal, request: FastifyRequest, idempotencyKey?: string): Promise<SubmissionResult> {
+    const organizationId = principal.organizationId!;
+    const workDir = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
+    try {
+      const upload = await readMultipart(
+        request,
+        workDir,
+        {
+          maxFileBytes: this.config.intake.maxSampleBytes,
+          maxFiles: this.config.intake.maxFilesPerSubmission,
+          maxFields: SUBMISSION_MAX_FIELDS,
+          maxFieldBytes: SUBMISSION_MAX_FIELD_BYTES,
+        },
+        'sample',
+      );
+      const fields = parseInput(submissionFieldsSchema, upload.fields, 'submission');
+      if (upload.files.length === 0) {
+        throw AppError.badRequest('sample_required', 'Attach at least one sample as a file part named "sample".');
+      }
+      const empty = upload.files.find((f) => f.size === 0);
+      if (empty) throw AppError.badRequest('empty_sample', `The sample "${empty.fileName}" is empty (0 bytes).`);
+
+      const fingerprint = submissionFingerprint(upload.fields, upload.files);
+      if (idempotencyKey) {
+        const replay = await this.replay(organizationId, idempotencyKey, fingerprint);
+        if (replay) return replay;
+      }
+
+      const channel = fields.databaseChannel ?? this.config.releases.defaultChannel;
+      const now = new Date();
+      const release = await this.releases.assertCurrent(
+        channel,
+        fields.databaseVersion !== undefined
+          ? { version: fields.databaseVersion }
+          : { releasedAt: fields.databaseReleasedAt! },
+        now,
+      );
+
+      const organization = await this.organizations.findById(organizationId);
+      if (!organization) throw AppError.forbidden('The organization of this API key no longer exists.');
+      const contract = selectActiveContract(
+        await this.organizations.listContracts(organizationId),
+        localDate(now, organization.timezone),
+      );
+      if (!contract) {
+        throw AppError.unprocessable(
+          'no_active_contract',
+          'Your organization has no support contract in force today, so it cannot submit cases. Contact your account manager.',
+        );
+      }
+      if (fields.premium && contract.tier !== 'msa_start') {
+        throw AppError.unprocessable(
+          'premium_not_in_contract',
+          'Premium incidents are part of MSA Start contracts only.',
+        );
+      }
+
+      if (fields.premium && contract.premium_used >= contract.premium_total)
+        throw this.premiumExhausted(contract.premium_total);
+
+      const samples = await this.unpack(upload.files, workDir);
+      await this.storeObjects(samples);
+
+      const responseDueAt = this.clock.responseDueAt(organization, contract.tier, fields.severity, now);
+      try {
+        const body = await this.cases.transaction(async (trx) => {
+          if (fields.premium && !(await this.organizations.consumePremiumIncident(trx, contract.id))) {
+            throw new PremiumExhausted();
+          }
+          const created = await this.cases.insertCase(trx, {
+            reference: await this.cases.nextReference(trx, now),
+            organization_id: organizationId,
+            contract_id: contract.id,
+            tier: contract.tier,
+            kind: fields.kind,
+            severity: fields.severity,
+            premium: fields.premium,
+            status: 'queued',
+            product: fields.product,
+            product_version: fields.productVersion,
+            database_channel: channel,
+            database_version: release.version,
+            detection_name: fields.detectionName ?? null,
+            description: fields.description,
+            submitted_by: principal.keyId,
+            response_due_at: responseDueAt,
+            created_at: now,
+            updated_at: now,
+          });
+          await this.cases.upsertSamples(
+            trx,
+            samples.map((s) => ({ ...s, storageKey: StorageKeys.sample(s.sha256) })),
+          );
+          await this.cases.linkSamples(
+            trx,
+            created.id,
+            samples.map((s) => ({ sha256: s.sha256, fileName: s.fileName, archivePath: s.archivePath ?? null })),
+          );
+          const actor = { actorKeyId: principal.keyId, actorRole: principal.role } as const;
+          await this.cases.addEvent(trx, {
+            caseId: created.id,
+            type: 'status_changed',
+            toStatus: 'received',
+            ...actor,
+          });
+          await this.cases.addEvent(trx, {
+            caseId: created.id,
+            type: 'status_changed',
+            fromStatus: 'received',
+            toStatus: 'queued',
+            ...actor,
+            data: { databaseVersion: release.version, samples: samples.length },
+          });
+          await this.outbox.add(
+            trx,
+            JobName.IntakeCase,
+            { caseId: created.id },
+            jobIdFor(JobName.IntakeCase, created.id),
+          );
+
+          const [linked, events] = await Promise.all([
+            trx
+              .selectFrom('case_samples as cs')
+              .innerJoin('samples as s', 's.sha256', 'cs.sha256')
+              .select(['s.sha256', 's.sha1', 's.md5', 's.size', 's.type', 'cs.file_name', 'cs.archive_path'])
+              .where('cs.case_id', '=', created.id)
+              .orderBy('cs.position')
+              .execute(),
+            trx.selectFrom('case_events').selectAll().where('case_id', '=', created.id).orderBy('id').execute(),
+          ]);
+          const view = caseView(created, linked, events);
+          if (idempotencyKey) {
+            await this.idempotency.insert(trx, {
+              organizationId,
+              key: idempotencyKey,
+              fingerprint,
+              caseId: created.id,
+              status: 201,
+              body: view,
+            });
+          }
+          return view;
+        });
+        this.jobs.relaySoon();
+        this.logger.log({ caseId: body.id, reference: body.reference, samples: samples.length }, 'case received');
+        return { status: 201, body, replayed: false };
+      } catch (error) {
+        if (error instanceof PremiumExhausted) throw this.premiumExhausted(contract.premium_total);
+        if (idempotencyKey && isUniqueViolation(error, 'idempotency_keys_pkey')) {
+          const replay = await this.replay(organizationId, idempotencyKey, fingerprint);
+          if (replay) return replay;
+        }
+        throw error;
+      }
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  private premiumExhausted(total: number) {
+    return AppError.unprocessable(
+      'premium_incidents_exhausted',
+      'Your MSA Start contract has no premium incident left this term. Submit without "premium" to open a standard incident.',
+      { premiumIncidents: { total, used: total, remaining: 0 } },
+    );
+  }
+
+  private async replay(organizationId: string, key: string, fingerprint: string): Promise<SubmissionResult | null> {
+    const stored = await this.idempotency.find(organizationId, key);
+    if (!stored) return null;
+    if (stored.fingerprint !== fingerprint) throw idempotencyConflict(key);
+    return { status: stored.status, body: stored.body as CaseView, replayed: true };
+  }
+
+  /** Protected ZIPs become their files; everything else is a sample as it is. Duplicates collapse to one. */
+  private async unpack(files: SpooledFile[], workDir: string): Promise<SpooledFile[]> {
+    const samples: SpooledFile[] = [];
+    for (const file of files) {
+      if (file.type === 'zip' && (await isProtectedZip(file.path))) {
+        try {
+          samples.push(...(await unpackProtectedZip(file, workDir, this.config.intake.archive)));
+        } catch (error) {
+          if (error instanceof ArchiveError) {
+            throw AppError.unprocessable(error.code, error.message, { archive: file.fileName, ...error.details });
+          }
+          throw error;
+        }
+      } else {
+        samples.push(file);
+      }
+    }
+    const seen = new Set<string>();
+    return samples.filter((s) => !seen.has(s.sha256) && seen.add(s.sha256));
+  }
+
+  /**
+   * Writes each sample under its content address. A sample already recorded in PostgreSQL is not sent again;
+   * an object written here whose transaction then fails is removed by the orphan sweeper.
+   */
+  private async storeObjects(samples: SpooledFile[]): Promise<void> {
+    const known = await this.cases.knownSamples(samples.map((s) => s.sha256));
+    for (const sample of samples) {
+      if (known.has(sample.sha256)) continue;
+      await this.store.put(StorageKeys.sample(sample.sha256), createReadStream(sample.path));
+    }
+  }
+}

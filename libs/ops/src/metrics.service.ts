@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { JobQueueService, OutboxRepository } from '@sigdesk/queues';
+
+/** Prometheus metrics: one registry per process, scraped at /metrics. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Histogram({
+    name: 'sigdesk_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly jobsProcessed = new Counter({
+    name: 'sigdesk_jobs_processed_total',
+    help: 'Jobs processed by this worker, by queue, job name and outcome',
+    labelNames: ['queue', 'job', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(jobs: JobQueueService, outbox: OutboxRepository) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sigdesk_' });
+    new Gauge({
+      name: 'sigdesk_queue_jobs',
+      help: 'Jobs in each queue by state (read from Redis at scrape time)',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const queue of jobs.allQueues()) {
+          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+          for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
+        }
+      },
+    });
+    new Gauge({
+      name: 'sigdesk_outbox_pending',
+      help: 'Outbox rows committed but not yet relayed to a queue',
+      registers: [this.registry],
+      async collect() {
+        this.set(await outbox.pendingCount());
+      },
+    });
+  }
+}

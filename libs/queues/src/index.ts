@@ -1,0 +1,5 @@
+export * from './job-handlers';
+export * from './job-queue.service';
+export * from './jobs';
+export * from './outbox.repository';
+export * from './queues.module';

@@ -1,0 +1,63 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { JobsOptions, Queue } from 'bullmq';
+import { JobName, JobOf, QueueName, QUEUE_OF_JOB } from './jobs';
+import { OutboxRepository } from './outbox.repository';
+
+const DEFAULT_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** The producer side of the queues: typed enqueueing and the outbox relay. */
+@Injectable()
+export class JobQueueService {
+  private readonly logger = new Logger(JobQueueService.name);
+  private readonly queues: Record<QueueName, Queue>;
+
+  constructor(
+    @InjectQueue(QueueName.Intake) intake: Queue,
+    @InjectQueue(QueueName.Maintenance) maintenance: Queue,
+    private readonly outbox: OutboxRepository,
+  ) {
+    this.queues = { [QueueName.Intake]: intake, [QueueName.Maintenance]: maintenance };
+  }
+
+  queue(name: QueueName): Queue {
+    return this.queues[name];
+  }
+
+  allQueues(): Queue[] {
+    return Object.values(this.queues);
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobOf<N>, jobId?: string, options: JobsOptions = {}) {
+    await this.queues[QUEUE_OF_JOB[name]].add(name, payload, { ...DEFAULT_OPTIONS, ...options, jobId });
+  }
+
+  /** Moves every pending outbox row to its queue. Safe to run anywhere, any number of times. */
+  async relayOutbox(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const relayed = await this.outbox.relayBatch(200, async (jobs) => {
+        for (const job of jobs) {
+          await this.queues[job.queue as QueueName].add(job.job_name, job.payload, {
+            ...DEFAULT_OPTIONS,
+            jobId: job.job_id,
+          });
+        }
+      });
+      total += relayed;
+      if (relayed < 200) return total;
+    }
+  }
+
+  /** After a commit: relay now, and leave anything that fails to the periodic relay. */
+  relaySoon(): void {
+    this.relayOutbox().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'outbox relay failed; the periodic relay will retry'),
+    );
+  }
+}

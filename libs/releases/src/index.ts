@@ -1,0 +1,3 @@
+export * from './currency';
+export * from './releases.module';
+export * from './releases.service';

@@ -1,0 +1,6 @@
+/** Where things live in the bucket. Content-addressed: the same file is stored once, whoever sends it. */
+export const StorageKeys = {
+  samplesPrefix: 'samples/',
+  sample: (sha256: string) => `samples/${sha256.slice(0, 2)}/${sha256}`,
+  sha256OfSampleKey: (key: string): string | null => /^samples\/[0-9a-f]{2}\/([0-9a-f]{64})$/.exec(key)?.[1] ?? null,
+};

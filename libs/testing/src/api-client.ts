@@ -1,0 +1,126 @@
+import type { TestEnvironment } from './test-environment';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A thin HTTP client for tests: real requests over loopback, JSON in and out. */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly key?: string,
+  ) {}
+
+  as(key: string): ApiClient {
+    return new ApiClient(this.baseUrl, key);
+  }
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: { json?: unknown; form?: FormData; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.key) headers.authorization = `Bearer ${this.key}`;
+    let body: string | FormData | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.form) {
+      body = options.form;
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    if (response.headers.get('content-type')?.includes('application/json') && text) parsed = JSON.parse(text);
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  get<T = any>(path: string) {
+    return this.request<T>('GET', path);
+  }
+
+  post<T = any>(path: string, json?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, { json: json ?? {}, headers });
+  }
+
+  upload<T = any>(path: string, form: FormData, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, { form, headers });
+  }
+}
+
+export interface SeededCustomer {
+  organizationId: string;
+  contractId: string;
+  key: string;
+  client: ApiClient;
+}
+
+export async function seedCustomer(
+  env: TestEnvironment,
+  options: { tier?: 'standard' | 'msa_start'; timezone?: string; country?: string; name?: string } = {},
+): Promise<SeededCustomer> {
+  const admin = new ApiClient(env.url, env.adminKey);
+  const org = await admin.post('/v1/admin/organizations', {
+    name: options.name ?? 'Acme Logistics',
+    timezone: options.timezone ?? 'Europe/Madrid',
+    country: options.country ?? 'ES',
+  });
+  if (org.status !== 201) throw new Error(`seed organization: ${org.status} ${JSON.stringify(org.body)}`);
+  const year = new Date().getUTCFullYear();
+  const contract = await admin.post(`/v1/admin/organizations/${org.body.id}/contracts`, {
+    tier: options.tier ?? 'msa_start',
+    startsOn: `${year - 1}-01-01`,
+    endsOn: `${year + 1}-12-31`,
+  });
+  if (contract.status !== 201) throw new Error(`seed contract: ${contract.status} ${JSON.stringify(contract.body)}`);
+  const key = await admin.post('/v1/admin/api-keys', { role: 'customer', organizationId: org.body.id, name: 'portal' });
+  if (key.status !== 201) throw new Error(`seed key: ${key.status} ${JSON.stringify(key.body)}`);
+  return {
+    organizationId: org.body.id,
+    contractId: contract.body.id,
+    key: key.body.key,
+    client: new ApiClient(env.url, key.body.key),
+  };
+}
+
+export async function seedKey(env: TestEnvironment, role: 'analyst' | 'release' | 'admin'): Promise<ApiClient> {
+  const admin = new ApiClient(env.url, env.adminKey);
+  const key = await admin.post('/v1/admin/api-keys', { role, name: `${role} for tests` });
+  if (key.status !== 201) throw new Error(`seed key: ${key.status} ${JSON.stringify(key.body)}`);
+  return new ApiClient(env.url, key.body.key);
+}
+
+export async function seedRelease(
+  env: TestEnvironment,
+  version: number,
+  releasedAt = new Date(Date.now() - 3_600_000),
+) {
+  const admin = new ApiClient(env.url, env.adminKey);
+  const release = await admin.post('/v1/admin/database-releases', { version, releasedAt: releasedAt.toISOString() });
+  if (release.status !== 201) throw new Error(`seed release: ${release.status} ${JSON.stringify(release.body)}`);
+  return release.body;
+}
+
+export const EICAR = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
+
+export function submissionForm(
+  fields: Record<string, string | undefined> = {},
+  files: Array<{ name: string; content: Buffer | Uint8Array }> = [{ name: 'eicar.com', content: EICAR }],
+): FormData {
+  const form = new FormData();
+  const all: Record<string, string | undefined> = {
+    kind: 'false_negative',
+    severity: '2',
+    product: 'Endpoint Security for Business',
+    productVersion: '12.4.0.467',
+    databaseVersion: '100',
+    description: 'The product does not detect this dropper.',
+    ...fields,
+  };
+  for (const [name, value] of Object.entries(all)) if (value !== undefined) form.append(name, value);
+  for (const file of files) form.append('sample', new Blob([file.content]), file.name);
+  return form;
+}

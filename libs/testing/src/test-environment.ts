@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Kysely } from 'kysely';
+import { Client } from 'pg';
+import { AppConfig, parseEnvironment } from '@sigdesk/config';
+import { createDatabase, DB } from '@sigdesk/db';
+import { createS3Client, ObjectStore } from '@sigdesk/storage';
+import { StartedSigdesk, startSigdesk } from '@sigdesk/runtime';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest.config.js (its globalSetup sets it)`);
+  return value;
+}
+
+export interface TestEnvironment {
+  /** Base URL of the API. */
+  url: string;
+  adminKey: string;
+  config: AppConfig;
+  /** Direct access to this test file's database, for setting up and asserting state. */
+  db: Kysely<DB>;
+  store: ObjectStore;
+  sigdesk: StartedSigdesk;
+  close(): Promise<void>;
+}
+
+/**
+ * A whole sigdesk (API, and the worker unless told otherwise) on its own database copied from the migrated
+ * template, its own Redis key prefix and its own bucket, on the real services.
+ */
+export async function startTestEnvironment(
+  options: { worker?: boolean; env?: Record<string, string> } = {},
+): Promise<TestEnvironment> {
+  const id = randomBytes(5).toString('hex');
+  const database = `sigdesk_test_${id}`;
+  const adminUrl = required('SIGDESK_TEST_ADMIN_URL');
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database} TEMPLATE ${required('SIGDESK_TEST_TEMPLATE')}`);
+  await admin.end();
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${database}`;
+
+  const adminKey = `sdk_adm_test_${randomBytes(24).toString('base64url')}`;
+  const redisPrefix = `sigdesk-test-${id}`;
+  const config = new AppConfig(
+    parseEnvironment({
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      DATABASE_URL: databaseUrl.toString(),
+      REDIS_URL: required('SIGDESK_TEST_REDIS_URL'),
+      REDIS_PREFIX: redisPrefix,
+      S3_ENDPOINT: required('SIGDESK_TEST_S3_ENDPOINT'),
+      S3_BUCKET: `test-${id}`,
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      SIGDESK_BOOTSTRAP_ADMIN_KEY: adminKey,
+      ...options.env,
+    }),
+  );
+  const sigdesk = await startSigdesk(config, { api: true, worker: options.worker ?? true });
+  const db = createDatabase(databaseUrl.toString(), 4);
+  const store = new ObjectStore(createS3Client({ ...config.s3, endpoint: config.s3.endpoint! }), config.s3.bucket);
+
+  return {
+    url: sigdesk.url!,
+    adminKey,
+    config,
+    db,
+    store,
+    sigdesk,
+    async close() {
+      await sigdesk.close();
+      await db.destroy();
+      store.close();
+      const cleanup = new Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await cleanup.end();
+      const redis = new Redis(config.redis.url);
+      const keys = await redis.keys(`${redisPrefix}:*`);
+      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './queue.processors';
+export * from './worker.module';

@@ -1,0 +1,66 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { AppConfig } from '@sigdesk/config';
+import { IdempotencyRepository, IntakeJobs, OrphanSampleSweeper } from '@sigdesk/intake';
+import { MetricsService } from '@sigdesk/ops';
+import { dispatchJob, JobHandlers, JobName, JobQueueService, QueueName } from '@sigdesk/queues';
+
+abstract class DispatchingProcessor<Q extends QueueName> extends WorkerHost {
+  protected abstract readonly logger: Logger;
+  abstract handlers(): JobHandlers<Q>;
+  protected abstract readonly metrics: MetricsService;
+
+  async process(job: Job): Promise<unknown> {
+    try {
+      const result = await dispatchJob(this.handlers(), job, this.logger);
+      this.metrics.jobsProcessed.inc({ queue: job.queueName, job: job.name, outcome: 'completed' });
+      return result;
+    } catch (error) {
+      this.metrics.jobsProcessed.inc({ queue: job.queueName, job: job.name, outcome: 'failed' });
+      this.logger.warn({ jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, err: error }, 'job failed');
+      throw error;
+    }
+  }
+}
+
+@Processor(QueueName.Intake, { concurrency: 4 })
+export class IntakeQueueProcessor extends DispatchingProcessor<QueueName.Intake> {
+  protected readonly logger = new Logger(IntakeQueueProcessor.name);
+
+  constructor(
+    private readonly intake: IntakeJobs,
+    protected readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  handlers(): JobHandlers<QueueName.Intake> {
+    return { [JobName.IntakeCase]: (payload) => this.intake.intakeCase(payload) };
+  }
+}
+
+@Processor(QueueName.Maintenance, { concurrency: 1 })
+export class MaintenanceQueueProcessor extends DispatchingProcessor<QueueName.Maintenance> {
+  protected readonly logger = new Logger(MaintenanceQueueProcessor.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly jobs: JobQueueService,
+    private readonly sweeper: OrphanSampleSweeper,
+    private readonly idempotency: IdempotencyRepository,
+    protected readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  handlers(): JobHandlers<QueueName.Maintenance> {
+    return {
+      [JobName.RelayOutbox]: async () => ({ relayed: await this.jobs.relayOutbox() }),
+      [JobName.SweepOrphanSamples]: () => this.sweeper.sweep(),
+      [JobName.PruneIdempotencyKeys]: async () => ({
+        deleted: await this.idempotency.deleteOlderThan(new Date(Date.now() - this.config.intake.idempotencyTtlMs)),
+      }),
+    };
+  }
+}
