@@ -9,6 +9,10 @@ export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sigdesk'
 
 export function createDatabase(url: string, poolSize = 10): Kysely<DB> {
   const pool = new Pool({ connectionString: url, max: poolSize, application_name: 'sigdesk' });
+  // an idle connection dropped by the server (restart, failover) is replaced on next use: not a reason to crash
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning');
+  });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -124,3 +124,21 @@ export function submissionForm(
   for (const file of files) form.append('sample', new Blob([file.content]), file.name);
   return form;
 }
+
+/** A ZIP built in memory, protected with the sample-exchange password unless `password` is null. */
+export async function protectedZip(
+  files: Array<{ name: string; content: Buffer | string }>,
+  options: { password?: string | null; zipCrypto?: boolean } = {},
+): Promise<Buffer> {
+  const { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter, configure } = await import('@zip.js/zip.js');
+  configure({ useWebWorkers: false });
+  const password = options.password === undefined ? 'infected' : options.password;
+  const writer = new ZipWriter(
+    new Uint8ArrayWriter(),
+    password === null ? {} : { password, zipCrypto: options.zipCrypto ?? false, encryptionStrength: 3 },
+  );
+  for (const file of files) {
+    await writer.add(file.name, new Uint8ArrayReader(Buffer.from(file.content)));
+  }
+  return Buffer.from(await writer.close());
+}

@@ -53,7 +53,11 @@ export async function readMultipart(
             `Files go in parts named "${fileField}"; this request has one named "${part.fieldname}".`,
           );
         }
-        const spooled = await spoolToFile(part.file, dir, sanitiseFileName(part.filename));
+        const spooled = await untilStalled(
+          request,
+          part.file,
+          spoolToFile(part.file, dir, sanitiseFileName(part.filename)),
+        );
         if (part.file.truncated) throw fileTooLarge(limits.maxFileBytes);
         files.push(spooled);
       } else {
@@ -73,6 +77,34 @@ export async function readMultipart(
     throw translateMultipartError(error, limits);
   }
   return { fields, files };
+}
+
+/**
+ * The multipart parser reports a body cut short inside a file ("part terminated early") as an 'error' event on
+ * the file stream, which may fire before anyone listens and then leaves the stream neither ended nor destroyed.
+ * So once the whole request has arrived, a file stream with nothing left to give that still has not ended is
+ * treated as malformed instead of waited on forever.
+ */
+async function untilStalled<T>(
+  request: FastifyRequest,
+  file: NodeJS.ReadableStream & { readableLength?: number; readableEnded?: boolean },
+  work: Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const raw = request.raw;
+      const received = raw.complete || raw.readableEnded || raw.destroyed;
+      if (received && !file.readableEnded && (file.readableLength ?? 0) === 0) {
+        reject(new Error('Part terminated early due to unexpected end of multipart data'));
+      }
+    }, 250);
+  });
+  try {
+    return await Promise.race([work, stalled]);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 function fileTooLarge(maxFileBytes: number) {

@@ -1,0 +1,610 @@
+/**
+ * What both benchmarks share: a whole sigdesk (API + worker, the compiled build) in a child process on its own
+ * database, Redis key prefix and S3 server, seeded through the HTTP API; a streaming multipart body; an RSS
+ * sampler for the child; and the clean-up of everything afterwards.
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { AddressInfo, createServer } from 'node:net';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import S3rver from 's3rver';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const MiB = 1024 * 1024;
+
+const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MAIN = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
+
+// The AWS SDK warns once per process that its releases after January 2027 need Node 22: known, and noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export interface LogProblem {
+  level: number;
+  line: string;
+}
+
+export interface Customer {
+  organizationId: string;
+  key: string;
+}
+
+export interface Sigdesk {
+  url: string;
+  port: number;
+  pid: number;
+  adminKey: string;
+  customer: Customer;
+  s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string; region: string };
+  databaseUrl: string;
+  logFile: string;
+  /** Lines the server logged at warn or above (LOG_LEVEL=warn), and anything it wrote that is not a JSON log line. */
+  problems: LogProblem[];
+  /** Set when the child process ended by itself. */
+  exited: { code: number | null; signal: NodeJS.Signals | null } | null;
+  close(): Promise<void>;
+}
+
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, not "${raw}"`);
+  return value;
+}
+
+/** Builds the project (tsc + tsc-alias) when dist/ is missing, or always with BENCH_BUILD=1. */
+export function ensureBuild(): void {
+  if (existsSync(MAIN) && process.env.BENCH_BUILD !== '1') return;
+  console.log('building (npm run build) ...');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+}
+
+/** One line about where and on what the figures were taken; print it with every result. */
+export function describeRun(): string {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: ROOT, encoding: 'utf8' });
+    if (dirty.trim()) commit += ' (+ uncommitted changes in apps/ or libs/)';
+  } catch {
+    // not a git checkout
+  }
+  const built = existsSync(MAIN) ? statSync(MAIN).mtime.toISOString() : 'not built';
+  const cpu = cpus();
+  return [
+    `${new Date().toISOString()}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ` +
+      `${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    `commit ${commit}, dist/ built ${built}`,
+  ].join('\n');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function postgresAdmin<T>(action: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return await action(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs one query against the benchmark's database (for checks after a run, never during the measurement). */
+export async function queryDatabase<T extends object>(databaseUrl: string, sql: string): Promise<T[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteRedisKeys(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+  return deleted;
+}
+
+export async function jsonRequest<T = any>(
+  url: string,
+  method: string,
+  key: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: parsed as T };
+}
+
+async function expectCreated<T = any>(what: string, call: Promise<{ status: number; body: T }>): Promise<T> {
+  const { status, body } = await call;
+  if (status !== 201) throw new Error(`seed ${what}: HTTP ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Release 100 (current), an organisation with a standard contract, and a customer API key. */
+async function seed(url: string, adminKey: string): Promise<Customer> {
+  const year = new Date().getUTCFullYear();
+  await expectCreated(
+    'release',
+    jsonRequest(`${url}/v1/admin/database-releases`, 'POST', adminKey, {
+      version: 100,
+      releasedAt: new Date(Date.now() - 3_600_000).toISOString(),
+    }),
+  );
+  const org = await expectCreated<{ id: string }>(
+    'organization',
+    jsonRequest(`${url}/v1/admin/organizations`, 'POST', adminKey, {
+      name: 'Bench Industries',
+      timezone: 'Europe/Madrid',
+      country: 'ES',
+    }),
+  );
+  await expectCreated(
+    'contract',
+    jsonRequest(`${url}/v1/admin/organizations/${org.id}/contracts`, 'POST', adminKey, {
+      tier: 'standard',
+      startsOn: `${year - 1}-01-01`,
+      endsOn: `${year + 1}-12-31`,
+    }),
+  );
+  const key = await expectCreated<{ key: string }>(
+    'api key',
+    jsonRequest(`${url}/v1/admin/api-keys`, 'POST', adminKey, {
+      role: 'customer',
+      organizationId: org.id,
+      name: 'bench',
+    }),
+  );
+  return { organizationId: org.id, key: key.key };
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolveExit) => {
+    const timer = setTimeout(() => resolveExit(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveExit(true);
+    });
+  });
+}
+
+/**
+ * Starts the S3 server (in this process), creates the database, spawns `node dist/apps/api/src/main.js
+ * --with-worker`, waits for /health/ready and seeds a customer. `close()` undoes all of it; it also runs on
+ * Ctrl-C.
+ */
+export async function startSigdesk(name: string): Promise<Sigdesk> {
+  ensureBuild();
+  const id = randomBytes(4).toString('hex');
+  const database = `sigdesk_bench_${id}`;
+  const redisPrefix = `sigdesk-bench-${id}`;
+  const adminKey = `sdk_adm_bench_${randomBytes(24).toString('base64url')}`;
+  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  let closed = false;
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const step of cleanups.reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        console.error(`clean-up: ${step.what} failed: ${(error as Error).message}`);
+      }
+    }
+  };
+  const onSignal = () => {
+    console.error('\ninterrupted: cleaning up ...');
+    void close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  cleanups.push({
+    what: 'signal handlers',
+    run: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  });
+
+  try {
+    const s3Dir = await mkdtemp(join(tmpdir(), 'sigdesk-bench-s3-'));
+    cleanups.push({ what: `remove ${s3Dir}`, run: () => rm(s3Dir, { recursive: true, force: true }) });
+    const s3rver = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      directory: s3Dir,
+      silent: true,
+      allowMismatchedSignatures: true,
+    });
+    const { port: s3Port } = (await s3rver.run()) as { port: number };
+    cleanups.push({ what: 'close s3rver', run: () => s3rver.close() });
+    const s3 = {
+      endpoint: `http://127.0.0.1:${s3Port}`,
+      bucket: 'bench',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      region: 'us-east-1',
+    };
+
+    await postgresAdmin((client) => client.query(`CREATE DATABASE ${database}`));
+    cleanups.push({
+      what: `drop database ${database}`,
+      run: () => postgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)),
+    });
+    cleanups.push({ what: `delete Redis keys ${redisPrefix}:*`, run: () => deleteRedisKeys(redisPrefix) });
+    const databaseUrl = new URL(POSTGRES_ADMIN_URL);
+    databaseUrl.pathname = `/${database}`;
+
+    const port = await freePort();
+    const outDir = join(ROOT, 'bench', 'out');
+    mkdirSync(outDir, { recursive: true });
+    const logFile = join(outDir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+    const log = createWriteStream(logFile);
+    const child = spawn(process.execPath, [MAIN, '--with-worker'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: databaseUrl.toString(),
+        REDIS_URL,
+        REDIS_PREFIX: redisPrefix,
+        S3_ENDPOINT: s3.endpoint,
+        S3_REGION: s3.region,
+        S3_BUCKET: s3.bucket,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        SIGDESK_BOOTSTRAP_ADMIN_KEY: adminKey,
+      },
+    });
+    const problems: LogProblem[] = [];
+    const collect = (stream: Readable) => {
+      let pending = '';
+      stream.on('data', (chunk: Buffer) => {
+        log.write(chunk);
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          let level = 100; // not a pino line: worth a look
+          try {
+            level = (JSON.parse(line) as { level?: number }).level ?? 100;
+          } catch {
+            // plain text (a crash, a warning from Node)
+          }
+          if (level >= 40 && problems.length < 1000) problems.push({ level, line });
+        }
+      });
+    };
+    collect(child.stdout!);
+    collect(child.stderr!);
+
+    const handle: Sigdesk = {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      pid: child.pid!,
+      adminKey,
+      customer: { organizationId: '', key: '' },
+      s3,
+      databaseUrl: databaseUrl.toString(),
+      logFile,
+      problems,
+      exited: null,
+      close,
+    };
+    child.once('exit', (code, signal) => {
+      handle.exited = { code, signal };
+    });
+    cleanups.push({ what: 'close the log file', run: () => new Promise((done) => log.end(done)) });
+    cleanups.push({
+      what: 'stop sigdesk',
+      run: async () => {
+        if (handle.exited) return;
+        child.kill('SIGTERM');
+        if (!(await waitForExit(child, 15_000))) {
+          console.error('sigdesk did not stop within 15 s of SIGTERM: killing it');
+          child.kill('SIGKILL');
+          await waitForExit(child, 5_000);
+        }
+      },
+    });
+
+    const started = Date.now();
+    for (;;) {
+      if (handle.exited) {
+        throw new Error(
+          `sigdesk exited while starting (${JSON.stringify(handle.exited)}):\n${problems.map((p) => p.line).join('\n')}`,
+        );
+      }
+      if (Date.now() - started > 60_000) throw new Error('sigdesk was not ready within 60 s (GET /health/ready)');
+      const ready = await fetch(`${handle.url}/health/ready`)
+        .then((response) => response.status)
+        .catch(() => 0);
+      if (ready === 200) break;
+      await sleep(200);
+    }
+    handle.customer = await seed(handle.url, adminKey);
+    return handle;
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// memory of the child process
+
+export interface ProcStatus {
+  rssKiB: number;
+  hwmKiB: number;
+}
+
+export function readProcStatus(pid: number): ProcStatus {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+}
+
+/** Resets VmHWM to the current RSS (Linux ≥ 4.0, same user); false when the kernel refuses. */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Samples VmRSS of `pid` every `intervalMs` until stopped; reports the highest sample, overall and per phase
+ * (`mark()` starts the next phase).
+ */
+export class RssSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly peaks: number[] = [0];
+  private readonly samples: Array<{ ms: number; rssKiB: number }> = [];
+  private started = 0;
+
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 50,
+  ) {}
+
+  start(): this {
+    this.started = performance.now();
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    return this;
+  }
+
+  /** Ends the current phase (its last sample is taken now) and starts the next one. */
+  mark(): void {
+    this.sample();
+    this.peaks.push(0);
+  }
+
+  stop(): {
+    peakKiB: number;
+    phasePeaksKiB: number[];
+    samples: number;
+    /** Every sample: ms since start() and VmRSS. */
+    timeline: Array<{ ms: number; rssKiB: number }>;
+  } {
+    clearInterval(this.timer);
+    this.sample();
+    return {
+      peakKiB: Math.max(...this.peaks),
+      phasePeaksKiB: [...this.peaks],
+      samples: this.samples.length,
+      timeline: [...this.samples],
+    };
+  }
+
+  private sample(): void {
+    try {
+      const { rssKiB } = readProcStatus(this.pid);
+      this.samples.push({ ms: performance.now() - this.started, rssKiB });
+      const phase = this.peaks.length - 1;
+      if (rssKiB > this.peaks[phase]) this.peaks[phase] = rssKiB;
+    } catch {
+      // the process is gone: the caller notices by other means
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// multipart bodies
+
+export const SUBMISSION_FIELDS: Record<string, string> = {
+  kind: 'false_negative',
+  severity: '2',
+  product: 'Endpoint Security for Business',
+  productVersion: '12.4.0.467',
+  databaseVersion: '100',
+  description: 'Benchmark submission: the product does not detect this sample.',
+};
+
+function multipartHead(boundary: string, fields: Record<string, string>, fileField: string, fileName: string) {
+  let head = '';
+  for (const [name, value] of Object.entries(fields)) {
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  }
+  head +=
+    `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="${fileName}"\r\n` +
+    'Content-Type: application/octet-stream\r\n\r\n';
+  return Buffer.from(head, 'utf8');
+}
+
+export interface MultipartBody {
+  contentType: string;
+  length: number;
+}
+
+/** A multipart body read from disk as it is sent: the fields, the file part streamed, the closing boundary. */
+export function multipartFromFile(
+  fields: Record<string, string>,
+  file: { field: string; name: string; path: string; size: number },
+): MultipartBody & { stream: Readable } {
+  const boundary = `----sigdesk-bench-${randomBytes(12).toString('hex')}`;
+  const head = multipartHead(boundary, fields, file.field, file.name);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
+  async function* parts() {
+    yield head;
+    yield* createReadStream(file.path, { highWaterMark: MiB }) as AsyncIterable<Buffer>;
+    yield tail;
+  }
+  return {
+    stream: Readable.from(parts(), { objectMode: false }),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    length: head.length + file.size + tail.length,
+  };
+}
+
+/** A small multipart body in memory. */
+export function multipartFromBuffer(
+  fields: Record<string, string>,
+  file: { field: string; name: string; content: Buffer },
+): MultipartBody & { buffer: Buffer } {
+  const boundary = `----sigdesk-bench-${randomBytes(12).toString('hex')}`;
+  const buffer = Buffer.concat([
+    multipartHead(boundary, fields, file.field, file.name),
+    file.content,
+    Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'),
+  ]);
+  return { buffer, contentType: `multipart/form-data; boundary=${boundary}`, length: buffer.length };
+}
+
+export interface PostResult {
+  status: number;
+  body: string;
+  /** ms from the start until the whole request body was handed to the kernel. */
+  sentMs: number;
+  /** ms from the start until the whole response was read. */
+  doneMs: number;
+}
+
+/** POSTs a body (a stream or a buffer) with a Content-Length; resolves when the response has been read. */
+export function post(
+  url: string,
+  headers: Record<string, string>,
+  body: Readable | Buffer,
+  length: number,
+  options: { agent?: http.Agent; onSent?: () => void } = {},
+): Promise<PostResult> {
+  const start = performance.now();
+  let sentMs = NaN;
+  return new Promise((resolvePost, reject) => {
+    const request = http.request(url, {
+      method: 'POST',
+      agent: options.agent,
+      headers: { ...headers, 'content-length': String(length) },
+    });
+    request.once('error', reject);
+    request.once('finish', () => {
+      sentMs = performance.now() - start;
+      options.onSent?.();
+    });
+    request.once('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.once('error', reject);
+      response.once('end', () => {
+        resolvePost({
+          status: response.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          sentMs,
+          doneMs: performance.now() - start,
+        });
+      });
+    });
+    if (Buffer.isBuffer(body)) {
+      request.end(body);
+    } else {
+      body.once('error', (error) => request.destroy(error));
+      body.pipe(request);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// printing
+
+export function verdict(pass: boolean): string {
+  return pass ? 'PASS' : 'FAIL';
+}
+
+export function printProblems(sigdesk: Sigdesk): void {
+  const { problems } = sigdesk;
+  if (sigdesk.exited) console.log(`!! sigdesk exited during the benchmark: ${JSON.stringify(sigdesk.exited)}`);
+  if (!problems.length) {
+    console.log(`server log: no warnings or errors (${sigdesk.logFile})`);
+    return;
+  }
+  console.log(`server log: ${problems.length} line(s) at warn or above (all in ${sigdesk.logFile}); the first ones:`);
+  for (const problem of problems.slice(0, 10)) console.log(`  ${problem.line.slice(0, 600)}`);
+}
