@@ -49,7 +49,7 @@ describe('POST /v1/submissions', () => {
       env.db.selectFrom('contracts').select('premium_used').where('id', '=', msa.contractId).executeTakeFirstOrThrow(),
       (async () => {
         let n = 0;
-        for await (const _ of env.store.list('samples/')) n++;
+        for await (const object of env.store.list('samples/')) if (object.key) n++;
         return n;
       })(),
     ]);
