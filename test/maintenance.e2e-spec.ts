@@ -1,0 +1,64 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { Client } from 'pg';
+import { createDatabase, migrateToLatest } from '@sigdesk/db';
+import { OrphanSampleSweeper } from '@sigdesk/intake';
+import { StorageKeys } from '@sigdesk/storage';
+import { seedCustomer, seedRelease, startTestEnvironment, submissionForm, TestEnvironment } from '@sigdesk/testing';
+
+describe(OrphanSampleSweeper.name, () => {
+  let env: TestEnvironment;
+
+  beforeAll(async () => {
+    env = await startTestEnvironment({ worker: false, env: { SIGDESK_ORPHAN_GRACE_MINUTES: '10' } });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('removes sample objects no case references once they are older than the grace period, and only those', async () => {
+    await seedRelease(env, 1);
+    const customer = await seedCustomer(env);
+    const kept = randomBytes(300);
+    const res = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ databaseVersion: '1' }, [{ name: 'k', content: kept }]),
+    );
+    expect(res.status).toBe(201);
+
+    // what a submission leaves behind when its transaction fails after the upload
+    const orphan = randomBytes(300);
+    const orphanKey = StorageKeys.sample(createHash('sha256').update(orphan).digest('hex'));
+    await env.store.put(orphanKey, orphan);
+
+    const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
+    expect(await sweeper.sweep(new Date())).toEqual({ scanned: 2, deleted: 0 }); // both are young
+    const later = new Date(Date.now() + 11 * 60_000);
+    expect(await sweeper.sweep(later)).toEqual({ scanned: 2, deleted: 1 });
+    expect(await env.store.head(orphanKey)).toBeNull();
+    const keptKey = StorageKeys.sample(createHash('sha256').update(kept).digest('hex'));
+    expect(await env.store.head(keptKey)).not.toBeNull();
+  });
+});
+
+describe(migrateToLatest.name, () => {
+  it('applies each migration once when several processes start together', async () => {
+    const adminUrl = process.env.SIGDESK_TEST_ADMIN_URL!;
+    const name = `sigdesk_migrate_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const dbs = Array.from({ length: 4 }, () => createDatabase(url.toString(), 1));
+    try {
+      const applied = await Promise.all(dbs.map((db) => migrateToLatest(db)));
+      expect(applied.flat()).toEqual(['2026_11_25_0001_initial']);
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [name]);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await Promise.all(dbs.map((db) => db.destroy()));
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
