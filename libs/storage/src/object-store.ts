@@ -5,9 +5,11 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 export interface StoredObject {
@@ -17,6 +19,7 @@ export interface StoredObject {
 }
 
 const PART_SIZE = 8 * 1024 * 1024;
+const SINGLE_PUT_LIMIT = 5 * 1024 * 1024 * 1024;
 
 /** The repository for object storage: the only code that speaks S3. */
 export class ObjectStore {
@@ -33,6 +36,23 @@ export class ObjectStore {
         if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
       });
     }
+  }
+
+  /**
+   * Sends a local file as one streamed PUT (nothing is buffered: memory does not grow with the size); past the
+   * 5 GiB a single PUT may carry, as a multipart upload.
+   */
+  async putFile(key: string, path: string, size: number, contentType = 'application/octet-stream'): Promise<void> {
+    if (size > SINGLE_PUT_LIMIT) return this.put(key, createReadStream(path), contentType);
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: createReadStream(path),
+        ContentLength: size,
+        ContentType: contentType,
+      }),
+    );
   }
 
   /** Streams `body` to `key` in multipart chunks: memory stays at a few parts whatever the size. */

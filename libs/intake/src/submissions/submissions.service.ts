@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,7 +251,7 @@ export class SubmissionsService {
     const known = await this.cases.knownSamples(samples.map((s) => s.sha256));
     for (const sample of samples) {
       if (known.has(sample.sha256)) continue;
-      await this.store.put(StorageKeys.sample(sample.sha256), createReadStream(sample.path));
+      await this.store.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
     }
   }
 }
