@@ -107,8 +107,9 @@ export class CasesRepository {
     return this.db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  samplesOf(caseId: string): Promise<CaseSampleRow[]> {
-    return this.db
+  /** `executor`: a transaction, to read what it has written before it commits. */
+  samplesOf(caseId: string, executor: Kysely<DB> = this.db): Promise<CaseSampleRow[]> {
+    return executor
       .selectFrom('case_samples as cs')
       .innerJoin('samples as s', 's.sha256', 'cs.sha256')
       .select(['s.sha256', 's.sha1', 's.md5', 's.size', 's.type', 'cs.file_name', 'cs.archive_path'])
@@ -117,8 +118,8 @@ export class CasesRepository {
       .execute();
   }
 
-  eventsOf(caseId: string): Promise<CaseEvent[]> {
-    return this.db.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('id').execute();
+  eventsOf(caseId: string, executor: Kysely<DB> = this.db): Promise<CaseEvent[]> {
+    return executor.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('id').execute();
   }
 
   list(filter: {

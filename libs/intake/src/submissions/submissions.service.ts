@@ -169,14 +169,8 @@ export class SubmissionsService {
           );
 
           const [linked, events] = await Promise.all([
-            trx
-              .selectFrom('case_samples as cs')
-              .innerJoin('samples as s', 's.sha256', 'cs.sha256')
-              .select(['s.sha256', 's.sha1', 's.md5', 's.size', 's.type', 'cs.file_name', 'cs.archive_path'])
-              .where('cs.case_id', '=', created.id)
-              .orderBy('cs.position')
-              .execute(),
-            trx.selectFrom('case_events').selectAll().where('case_id', '=', created.id).orderBy('id').execute(),
+            this.cases.samplesOf(created.id, trx),
+            this.cases.eventsOf(created.id, trx),
           ]);
           const view = caseView(created, linked, events);
           if (idempotencyKey) {
