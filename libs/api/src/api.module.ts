@@ -4,11 +4,21 @@ import { AccountsHttpModule, AccountsModule, ApiKeyGuard } from '@sigdesk/accoun
 import { HttpErrorFilter } from '@sigdesk/http';
 import { IntakeHttpModule } from '@sigdesk/intake';
 import { OpsController, OpsModule } from '@sigdesk/ops';
+import { NotificationsHttpModule } from '@sigdesk/notifications';
 import { ReleasesHttpModule } from '@sigdesk/releases';
+import { ReviewHttpModule } from '@sigdesk/review';
 
 /** The HTTP API: every controller, behind the API-key guard, with one error shape. */
 @Module({
-  imports: [AccountsModule, AccountsHttpModule, ReleasesHttpModule, IntakeHttpModule, OpsModule],
+  imports: [
+    AccountsModule,
+    AccountsHttpModule,
+    ReleasesHttpModule,
+    IntakeHttpModule,
+    ReviewHttpModule,
+    NotificationsHttpModule,
+    OpsModule,
+  ],
   controllers: [OpsController],
   providers: [
     { provide: APP_GUARD, useExisting: ApiKeyGuard },

@@ -147,6 +147,14 @@ function checkInstant(value: Date, name: string): number {
  * Working time is real elapsed time inside those local hours, so 09:00–18:00 is 9 hours on every working day, including
  * the days clocks change; only a window that itself spans the change (say 00:00–24:00) is an hour shorter or longer.
  */
+let knownCountries: Record<string, string> | undefined;
+
+/** Whether public holidays are known for this ISO 3166-1 alpha-2 code (a calendar can be built for it). */
+export function isKnownCountry(country: string): boolean {
+  knownCountries ??= new Holidays().getCountries();
+  return /^[A-Z]{2}$/.test(country) && country in knownCountries;
+}
+
 export class BusinessCalendar {
   readonly timeZone: string;
   readonly country: string;

@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CasesRepository } from './cases.repository';
 import { CasesService } from './cases.service';
+import { ResponseClock } from './response-clock';
+import { CaseTransitions } from './case-transitions';
+import { NotificationsModule } from '@sigdesk/notifications';
 
-@Module({ providers: [CasesRepository, CasesService], exports: [CasesRepository, CasesService] })
+@Module({
+  imports: [NotificationsModule],
+  providers: [CasesRepository, CasesService, ResponseClock, CaseTransitions],
+  exports: [CasesRepository, CasesService, ResponseClock, CaseTransitions],
+})
 export class CasesModule {}

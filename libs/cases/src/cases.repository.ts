@@ -145,6 +145,24 @@ export class CasesRepository {
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   }
 
+  /**
+   * The group a new case joins: the first open case that has one of these samples (its own group's first case
+   * when it joined one). Null when no open case shares a sample.
+   */
+  async openGroupWithSamples(trx: Transaction<DB>, hashes: string[]): Promise<string | null> {
+    if (hashes.length === 0) return null;
+    const row = await trx
+      .selectFrom('cases as c')
+      .innerJoin('case_samples as cs', 'cs.case_id', 'c.id')
+      .select(['c.id', 'c.group_id'])
+      .where('cs.sha256', 'in', hashes)
+      .where('c.status', 'in', ['received', 'queued', 'in_review', 'awaiting_customer', 'confirmed'])
+      .orderBy('c.created_at')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? (row.group_id ?? row.id) : null;
+  }
+
   /** Of these hashes, the ones a samples row already records (their objects are referenced and kept). */
   async knownSamples(hashes: string[]): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();

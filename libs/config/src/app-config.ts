@@ -28,6 +28,7 @@ export class AppConfig {
   };
   readonly releases: { graceMs: number; defaultChannel: string };
   readonly docs: boolean;
+  readonly review: { claimTimeoutMs: number; slaWarningFraction: number };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
 
@@ -63,6 +64,10 @@ export class AppConfig {
       defaultChannel: environment.SIGDESK_DEFAULT_CHANNEL,
     };
     this.docs = environment.SIGDESK_DOCS;
+    this.review = {
+      claimTimeoutMs: environment.SIGDESK_CLAIM_TIMEOUT_MINUTES * 60_000,
+      slaWarningFraction: environment.SIGDESK_SLA_WARNING_FRACTION,
+    };
     this.responseTargets = parseResponseTargets(environment.SIGDESK_RESPONSE_TARGETS);
   }
 

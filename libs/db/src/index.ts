@@ -2,3 +2,4 @@ export * from './database';
 export * from './database.module';
 export * from './migrator';
 export * from './schema';
+export { migrations } from './migrations';

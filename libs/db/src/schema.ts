@@ -30,6 +30,9 @@ export interface OrganizationsTable {
   timezone: string;
   country: string;
   created_at: CreatedAt;
+  working_days: ColumnType<number[], number[] | undefined, number[]>;
+  work_start: Generated<string>;
+  work_end: Generated<string>;
 }
 
 export interface ContractsTable {
@@ -86,6 +89,46 @@ export interface CasesTable {
   fixed_in_database_version: number | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  assigned_to: string | null;
+  claimed_at: Timestamp | null;
+  last_analyst_activity_at: Timestamp | null;
+  first_response_at: Timestamp | null;
+  sla_paused_at: Timestamp | null;
+  sla_warning_at: Timestamp | null;
+  sla_warned_at: Timestamp | null;
+  sla_breached_at: Timestamp | null;
+  verdict: Verdict | null;
+  verdict_note: string | null;
+  verdict_at: Timestamp | null;
+  /** The first open case with the same sample; set on the cases that joined it, null on that first case. */
+  group_id: string | null;
+}
+
+export type Verdict = 'confirmed' | 'not_reproduced' | 'declined';
+
+export interface WebhooksTable {
+  id: Generated<string>;
+  organization_id: string;
+  url: string;
+  secret: string;
+  created_by: string;
+  created_at: CreatedAt;
+  disabled_at: Timestamp | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  webhook_id: string;
+  case_id: string | null;
+  event_type: string;
+  payload: Json<Record<string, unknown>>;
+  status: Generated<'pending' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  last_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
 }
 
 export interface SamplesTable {
@@ -137,6 +180,7 @@ export interface OutboxTable {
   payload: Json<Record<string, unknown>>;
   created_at: CreatedAt;
   dispatched_at: Timestamp | null;
+  run_at: Timestamp | null;
 }
 
 export interface DB {
@@ -150,6 +194,8 @@ export interface DB {
   case_events: CaseEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;

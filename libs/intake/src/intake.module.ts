@@ -5,13 +5,12 @@ import { ReleasesModule } from '@sigdesk/releases';
 import { IntakeJobs } from './intake.processor';
 import { OrphanSampleSweeper } from './maintenance/orphan-sweeper';
 import { IdempotencyRepository } from './submissions/idempotency.repository';
-import { ResponseClock } from './submissions/response-clock';
 import { SubmissionsController } from './submissions/submissions.controller';
 import { SubmissionsService } from './submissions/submissions.service';
 
 @Module({
   imports: [AccountsModule, CasesModule, ReleasesModule],
-  providers: [SubmissionsService, IdempotencyRepository, ResponseClock, IntakeJobs, OrphanSampleSweeper],
+  providers: [SubmissionsService, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
   exports: [SubmissionsService, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
 })
 export class IntakeModule {}

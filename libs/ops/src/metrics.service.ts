@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely } from 'kysely';
+import type { DB } from '@sigdesk/db';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JobQueueService, OutboxRepository } from '@sigdesk/queues';
 
@@ -22,7 +24,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(jobs: JobQueueService, outbox: OutboxRepository) {
+  constructor(jobs: JobQueueService, outbox: OutboxRepository, @Inject(Kysely) db: Kysely<DB>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sigdesk_' });
     new Gauge({
       name: 'sigdesk_queue_jobs',
@@ -35,6 +37,23 @@ export class MetricsService {
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
           for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
         }
+      },
+    });
+    new Gauge({
+      name: 'sigdesk_sla_events',
+      help: 'Response-time warnings and breaches recorded on cases (read from PostgreSQL, so every process agrees)',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows = await db
+          .selectFrom('case_events')
+          .select(['type', (eb) => eb.fn.countAll<string>().as('n')])
+          .where('type', 'in', ['sla_warning', 'sla_breached'])
+          .groupBy('type')
+          .execute();
+        const counts = Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]));
+        this.set({ kind: 'warning' }, counts.sla_warning ?? 0);
+        this.set({ kind: 'breach' }, counts.sla_breached ?? 0);
       },
     });
     new Gauge({

@@ -20,9 +20,16 @@ export class JobQueueService {
   constructor(
     @InjectQueue(QueueName.Intake) intake: Queue,
     @InjectQueue(QueueName.Maintenance) maintenance: Queue,
+    @InjectQueue(QueueName.Sla) sla: Queue,
+    @InjectQueue(QueueName.Notifications) notifications: Queue,
     private readonly outbox: OutboxRepository,
   ) {
-    this.queues = { [QueueName.Intake]: intake, [QueueName.Maintenance]: maintenance };
+    this.queues = {
+      [QueueName.Intake]: intake,
+      [QueueName.Maintenance]: maintenance,
+      [QueueName.Sla]: sla,
+      [QueueName.Notifications]: notifications,
+    };
   }
 
   queue(name: QueueName): Queue {
@@ -46,6 +53,7 @@ export class JobQueueService {
           await this.queues[job.queue as QueueName].add(job.job_name, job.payload, {
             ...DEFAULT_OPTIONS,
             jobId: job.job_id,
+            delay: job.run_at ? Math.max(0, job.run_at.getTime() - Date.now()) : undefined,
           });
         }
       });

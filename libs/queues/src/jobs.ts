@@ -5,6 +5,8 @@
 export enum QueueName {
   Intake = 'intake',
   Maintenance = 'maintenance',
+  Sla = 'sla',
+  Notifications = 'notifications',
 }
 
 export enum JobName {
@@ -12,6 +14,10 @@ export enum JobName {
   RelayOutbox = 'maintenance.relay-outbox',
   SweepOrphanSamples = 'maintenance.sweep-orphan-samples',
   PruneIdempotencyKeys = 'maintenance.prune-idempotency-keys',
+  ReleaseStaleClaims = 'maintenance.release-stale-claims',
+  CheckResponseClock = 'sla.check-response-clock',
+  SweepResponseClocks = 'sla.sweep-response-clocks',
+  DeliverWebhook = 'notifications.deliver-webhook',
 }
 
 export interface JobPayloads {
@@ -19,6 +25,11 @@ export interface JobPayloads {
   [JobName.RelayOutbox]: Record<string, never>;
   [JobName.SweepOrphanSamples]: Record<string, never>;
   [JobName.PruneIdempotencyKeys]: Record<string, never>;
+  [JobName.ReleaseStaleClaims]: Record<string, never>;
+  /** Re-reads the case: the payload only says which case and which threshold this timer was set for. */
+  [JobName.CheckResponseClock]: { caseId: string; kind: 'warning' | 'breach' };
+  [JobName.SweepResponseClocks]: Record<string, never>;
+  [JobName.DeliverWebhook]: { deliveryId: string };
 }
 
 export type JobOf<N extends JobName> = JobPayloads[N];
@@ -28,6 +39,10 @@ interface QueueOfJob {
   [JobName.RelayOutbox]: QueueName.Maintenance;
   [JobName.SweepOrphanSamples]: QueueName.Maintenance;
   [JobName.PruneIdempotencyKeys]: QueueName.Maintenance;
+  [JobName.ReleaseStaleClaims]: QueueName.Maintenance;
+  [JobName.CheckResponseClock]: QueueName.Sla;
+  [JobName.SweepResponseClocks]: QueueName.Sla;
+  [JobName.DeliverWebhook]: QueueName.Notifications;
 }
 
 /** The jobs of a queue. */
@@ -38,6 +53,10 @@ export const QUEUE_OF_JOB: QueueOfJob = {
   [JobName.RelayOutbox]: QueueName.Maintenance,
   [JobName.SweepOrphanSamples]: QueueName.Maintenance,
   [JobName.PruneIdempotencyKeys]: QueueName.Maintenance,
+  [JobName.ReleaseStaleClaims]: QueueName.Maintenance,
+  [JobName.CheckResponseClock]: QueueName.Sla,
+  [JobName.SweepResponseClocks]: QueueName.Sla,
+  [JobName.DeliverWebhook]: QueueName.Notifications,
 };
 
 /** Deterministic job ids (`<entity id>-<job name>`): a job enqueued twice exists once. */

@@ -9,6 +9,7 @@ export interface PendingJob {
   job_name: string;
   job_id: string;
   payload: Record<string, unknown>;
+  run_at: Date | null;
 }
 
 /**
@@ -19,10 +20,23 @@ export interface PendingJob {
 export class OutboxRepository {
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
-  async add<N extends JobName>(trx: Transaction<DB>, name: N, payload: JobOf<N>, jobId: string): Promise<void> {
+  /** `runAt`: relayed as a delayed job that runs then (timers). */
+  async add<N extends JobName>(
+    trx: Transaction<DB>,
+    name: N,
+    payload: JobOf<N>,
+    jobId: string,
+    runAt?: Date,
+  ): Promise<void> {
     await trx
       .insertInto('outbox')
-      .values({ queue: QUEUE_OF_JOB[name], job_name: name, job_id: jobId, payload: JSON.stringify(payload) })
+      .values({
+        queue: QUEUE_OF_JOB[name],
+        job_name: name,
+        job_id: jobId,
+        payload: JSON.stringify(payload),
+        run_at: runAt ?? null,
+      })
       .execute();
   }
 
@@ -31,7 +45,7 @@ export class OutboxRepository {
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom('outbox')
-        .select(['id', 'queue', 'job_name', 'job_id', 'payload'])
+        .select(['id', 'queue', 'job_name', 'job_id', 'payload', 'run_at'])
         .where('dispatched_at', 'is', null)
         .orderBy('id')
         .limit(limit)

@@ -50,7 +50,7 @@ export async function startSigdesk(config: AppConfig, roles: SigdeskProcess): Pr
   const module = rootModule(config, roles);
 
   if (!roles.api) {
-    const app = await NestFactory.createApplicationContext(module, { bufferLogs: true });
+    const app = await NestFactory.createApplicationContext(module, { bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
     app.enableShutdownHooks();
     if (applied.length) app.get(Logger).log(`migrations applied: ${applied.join(', ')}`);
@@ -64,7 +64,10 @@ export async function startSigdesk(config: AppConfig, roles: SigdeskProcess): Pr
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await configureHttp(app, config);

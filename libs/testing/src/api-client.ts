@@ -60,13 +60,21 @@ export interface SeededCustomer {
 
 export async function seedCustomer(
   env: TestEnvironment,
-  options: { tier?: 'standard' | 'msa_start'; timezone?: string; country?: string; name?: string } = {},
+  options: {
+    tier?: 'standard' | 'msa_start';
+    timezone?: string;
+    country?: string;
+    name?: string;
+    /** Business hours of the response clock; `roundTheClock` makes every hour of every day count. */
+    roundTheClock?: boolean;
+  } = {},
 ): Promise<SeededCustomer> {
   const admin = new ApiClient(env.url, env.adminKey);
   const org = await admin.post('/v1/admin/organizations', {
     name: options.name ?? 'Acme Logistics',
     timezone: options.timezone ?? 'Europe/Madrid',
     country: options.country ?? 'ES',
+    ...(options.roundTheClock ? { workingDays: [1, 2, 3, 4, 5, 6, 7], workStart: '00:00', workEnd: '24:00' } : {}),
   });
   if (org.status !== 201) throw new Error(`seed organization: ${org.status} ${JSON.stringify(org.body)}`);
   const year = new Date().getUTCFullYear();
@@ -141,4 +149,15 @@ export async function protectedZip(
     await writer.add(file.name, new Uint8ArrayReader(Buffer.from(file.content)));
   }
   return Buffer.from(await writer.close());
+}
+
+/** A country with no public holiday today or tomorrow, so that a round-the-clock calendar really runs. */
+export async function countryWithoutHolidayNow(): Promise<string> {
+  const { default: Holidays } = await import('date-holidays');
+  const soon = [new Date(), new Date(Date.now() + 86_400_000)];
+  for (const country of ['IS', 'NO', 'DE', 'FR', 'JP', 'US', 'ES', 'BR']) {
+    const holidays = new Holidays(country);
+    if (soon.every((day) => !(holidays.isHoliday(day) || []).some((h) => h.type === 'public'))) return country;
+  }
+  throw new Error('every candidate country has a public holiday today or tomorrow');
 }

@@ -3,7 +3,9 @@ import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { AppConfig } from '@sigdesk/config';
 import { IdempotencyRepository, IntakeJobs, OrphanSampleSweeper } from '@sigdesk/intake';
+import { WebhookDeliverer } from '@sigdesk/notifications';
 import { MetricsService } from '@sigdesk/ops';
+import { ReviewService, SlaTimers } from '@sigdesk/review';
 import { dispatchJob, JobHandlers, JobName, JobQueueService, QueueName } from '@sigdesk/queues';
 
 abstract class DispatchingProcessor<Q extends QueueName> extends WorkerHost {
@@ -49,6 +51,7 @@ export class MaintenanceQueueProcessor extends DispatchingProcessor<QueueName.Ma
     private readonly jobs: JobQueueService,
     private readonly sweeper: OrphanSampleSweeper,
     private readonly idempotency: IdempotencyRepository,
+    private readonly review: ReviewService,
     protected readonly metrics: MetricsService,
   ) {
     super();
@@ -61,6 +64,45 @@ export class MaintenanceQueueProcessor extends DispatchingProcessor<QueueName.Ma
       [JobName.PruneIdempotencyKeys]: async () => ({
         deleted: await this.idempotency.deleteOlderThan(new Date(Date.now() - this.config.intake.idempotencyTtlMs)),
       }),
+      [JobName.ReleaseStaleClaims]: async () => ({ released: await this.review.releaseStaleClaims() }),
+    };
+  }
+}
+
+@Processor(QueueName.Sla, { concurrency: 4 })
+export class SlaQueueProcessor extends DispatchingProcessor<QueueName.Sla> {
+  protected readonly logger = new Logger(SlaQueueProcessor.name);
+
+  constructor(
+    private readonly timers: SlaTimers,
+    protected readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  handlers(): JobHandlers<QueueName.Sla> {
+    return {
+      [JobName.CheckResponseClock]: (payload) => this.timers.check(payload),
+      [JobName.SweepResponseClocks]: () => this.timers.sweep(),
+    };
+  }
+}
+
+@Processor(QueueName.Notifications, { concurrency: 8 })
+export class NotificationsQueueProcessor extends DispatchingProcessor<QueueName.Notifications> {
+  protected readonly logger = new Logger(NotificationsQueueProcessor.name);
+
+  constructor(
+    private readonly deliverer: WebhookDeliverer,
+    protected readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  handlers(): JobHandlers<QueueName.Notifications> {
+    return {
+      [JobName.DeliverWebhook]: (payload, job) =>
+        this.deliverer.deliver(payload.deliveryId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
     };
   }
 }

@@ -1,20 +1,29 @@
 import { Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { IntakeModule } from '@sigdesk/intake';
+import { NotificationsModule } from '@sigdesk/notifications';
+import { ReviewModule } from '@sigdesk/review';
 import { OpsModule } from '@sigdesk/ops';
-import { assertEveryJobHandled, JobName, JobQueueService, QueueName } from '@sigdesk/queues';
-import { IntakeQueueProcessor, MaintenanceQueueProcessor } from './queue.processors';
+import { assertEveryJobHandled, JobName, JobQueueService, QUEUE_OF_JOB } from '@sigdesk/queues';
+import {
+  IntakeQueueProcessor,
+  MaintenanceQueueProcessor,
+  NotificationsQueueProcessor,
+  SlaQueueProcessor,
+} from './queue.processors';
 
 /** Periodic work; each scheduler id is persisted in Redis: never rename one. */
 const SCHEDULES: Array<{ id: string; job: JobName; everyMs: number }> = [
   { id: 'relay-outbox', job: JobName.RelayOutbox, everyMs: 15_000 },
   { id: 'sweep-orphan-samples', job: JobName.SweepOrphanSamples, everyMs: 30 * 60_000 },
   { id: 'prune-idempotency-keys', job: JobName.PruneIdempotencyKeys, everyMs: 60 * 60_000 },
+  { id: 'release-stale-claims', job: JobName.ReleaseStaleClaims, everyMs: 60_000 },
+  { id: 'sweep-response-clocks', job: JobName.SweepResponseClocks, everyMs: 60_000 },
 ];
 
 /** The queue consumers. Only processes started as workers import this module. */
 @Module({
-  imports: [IntakeModule, OpsModule],
-  providers: [IntakeQueueProcessor, MaintenanceQueueProcessor],
+  imports: [IntakeModule, ReviewModule, NotificationsModule, OpsModule],
+  providers: [IntakeQueueProcessor, MaintenanceQueueProcessor, SlaQueueProcessor, NotificationsQueueProcessor],
 })
 export class WorkerModule implements OnApplicationBootstrap {
   private readonly logger = new Logger(WorkerModule.name);
@@ -22,17 +31,21 @@ export class WorkerModule implements OnApplicationBootstrap {
   constructor(
     private readonly intake: IntakeQueueProcessor,
     private readonly maintenance: MaintenanceQueueProcessor,
+    private readonly sla: SlaQueueProcessor,
+    private readonly notifications: NotificationsQueueProcessor,
     private readonly jobs: JobQueueService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    assertEveryJobHandled([
-      ...Object.keys(this.intake.handlers()),
-      ...Object.keys(this.maintenance.handlers()),
-    ] as JobName[]);
-    const maintenance = this.jobs.queue(QueueName.Maintenance);
+    assertEveryJobHandled(
+      [this.intake, this.maintenance, this.sla, this.notifications].flatMap((p) =>
+        Object.keys(p.handlers()),
+      ) as JobName[],
+    );
     for (const schedule of SCHEDULES) {
-      await maintenance.upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.job, data: {} });
+      await this.jobs
+        .queue(QUEUE_OF_JOB[schedule.job])
+        .upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.job, data: {} });
     }
     // whatever was committed while no worker ran
     await this.jobs.relayOutbox();

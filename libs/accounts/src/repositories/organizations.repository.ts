@@ -6,8 +6,26 @@ import type { Contract, ContractTier, DB, Organization } from '@sigdesk/db';
 export class OrganizationsRepository {
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
-  create(input: { name: string; timezone: string; country: string }): Promise<Organization> {
-    return this.db.insertInto('organizations').values(input).returningAll().executeTakeFirstOrThrow();
+  create(input: {
+    name: string;
+    timezone: string;
+    country: string;
+    workingDays?: number[];
+    workStart?: string;
+    workEnd?: string;
+  }): Promise<Organization> {
+    return this.db
+      .insertInto('organizations')
+      .values({
+        name: input.name,
+        timezone: input.timezone,
+        country: input.country,
+        working_days: input.workingDays ? [...new Set(input.workingDays)].sort() : undefined,
+        work_start: input.workStart,
+        work_end: input.workEnd,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   findById(id: string): Promise<Organization | undefined> {

@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026_11_25_0001_initial';
+import * as reviewAndNotifications from './2026_11_25_0002_review_and_notifications';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_0001_initial': initial,
+  '2026_11_25_0002_review_and_notifications': reviewAndNotifications,
 };

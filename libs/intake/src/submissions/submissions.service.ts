@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { localDate, OrganizationsRepository, Principal, selectActiveContract } from '@sigdesk/accounts';
-import { caseView, CasesRepository, CaseView } from '@sigdesk/cases';
+import { CaseTransitions, caseView, CasesRepository, CaseView, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import { AppError, parseInput } from '@sigdesk/http';
 import { JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
@@ -16,7 +16,6 @@ import type { SpooledFile } from '../files/spool';
 import { idempotencyConflict, submissionFingerprint } from './idempotency';
 import { IdempotencyRepository, isUniqueViolation } from './idempotency.repository';
 import { readMultipart } from './multipart-reader';
-import { ResponseClock } from './response-clock';
 import { SUBMISSION_MAX_FIELD_BYTES, SUBMISSION_MAX_FIELDS, submissionFieldsSchema } from './submission.schema';
 
 export interface SubmissionResult {
@@ -46,6 +45,7 @@ export class SubmissionsService {
     private readonly outbox: OutboxRepository,
     private readonly jobs: JobQueueService,
     private readonly clock: ResponseClock,
+    private readonly transitions: CaseTransitions,
   ) {}
 
   async submit(principal: Principal, request: FastifyRequest, idempotencyKey?: string): Promise<SubmissionResult> {
@@ -105,13 +105,14 @@ export class SubmissionsService {
         );
       }
 
-      if (fields.premium && contract.premium_used >= contract.premium_total)
+      if (fields.premium && contract.premium_used >= contract.premium_total) {
         throw this.premiumExhausted(contract.premium_total);
+      }
 
       const samples = await this.unpack(upload.files, workDir);
       await this.storeObjects(samples);
 
-      const responseDueAt = this.clock.responseDueAt(organization, contract.tier, fields.severity, now);
+      const clock = this.clock.start(organization, contract.tier, fields.severity, now);
       try {
         const body = await this.cases.transaction(async (trx) => {
           if (fields.premium && !(await this.organizations.consumePremiumIncident(trx, contract.id))) {
@@ -125,7 +126,7 @@ export class SubmissionsService {
             kind: fields.kind,
             severity: fields.severity,
             premium: fields.premium,
-            status: 'queued',
+            status: 'received',
             product: fields.product,
             product_version: fields.productVersion,
             database_channel: channel,
@@ -133,7 +134,12 @@ export class SubmissionsService {
             detection_name: fields.detectionName ?? null,
             description: fields.description,
             submitted_by: principal.keyId,
-            response_due_at: responseDueAt,
+            response_due_at: clock.responseDueAt,
+            sla_warning_at: clock.warningAt,
+            group_id: await this.cases.openGroupWithSamples(
+              trx,
+              samples.map((s) => s.sha256),
+            ),
             created_at: now,
             updated_at: now,
           });
@@ -146,21 +152,21 @@ export class SubmissionsService {
             created.id,
             samples.map((s) => ({ sha256: s.sha256, fileName: s.fileName, archivePath: s.archivePath ?? null })),
           );
-          const actor = { actorKeyId: principal.keyId, actorRole: principal.role } as const;
           await this.cases.addEvent(trx, {
             caseId: created.id,
             type: 'status_changed',
             toStatus: 'received',
-            ...actor,
+            actorKeyId: principal.keyId,
+            actorRole: principal.role,
           });
-          await this.cases.addEvent(trx, {
-            caseId: created.id,
-            type: 'status_changed',
-            fromStatus: 'received',
-            toStatus: 'queued',
-            ...actor,
-            data: { databaseVersion: release.version, samples: samples.length },
-          });
+          const queued = await this.transitions.move(
+            trx,
+            created,
+            'queued',
+            { keyId: principal.keyId, role: principal.role },
+            { data: { databaseVersion: release.version, samples: samples.length }, now },
+          );
+          await this.clock.scheduleTimers(trx, created.id, clock);
           await this.outbox.add(
             trx,
             JobName.IntakeCase,
@@ -172,7 +178,7 @@ export class SubmissionsService {
             this.cases.samplesOf(created.id, trx),
             this.cases.eventsOf(created.id, trx),
           ]);
-          const view = caseView(created, linked, events);
+          const view = caseView(queued, linked, events);
           if (idempotencyKey) {
             await this.idempotency.insert(trx, {
               organizationId,

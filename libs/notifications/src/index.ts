@@ -1,0 +1,6 @@
+export * from './case-notifier';
+export * from './notifications.module';
+export * from './webhook-deliverer';
+export * from './webhook-signature';
+export * from './webhook-url';
+export * from './webhooks.repository';

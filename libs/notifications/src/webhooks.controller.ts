@@ -1,0 +1,42 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
+import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
+import { createWebhookSchema, listDeliveriesQuerySchema } from './webhooks.schemas';
+import { WebhooksService } from './webhooks.service';
+
+@ApiTags('webhooks')
+@ApiBearerAuth()
+@Roles('customer')
+@Controller('v1/webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  @ApiBody({ schema: openApiSchema(createWebhookSchema) })
+  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+    return this.webhooks.create(principal, parseInput(createWebhookSchema, body));
+  }
+
+  @Get()
+  list(@CurrentPrincipal() principal: Principal) {
+    return this.webhooks.list(principal);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async disable(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.webhooks.disable(principal, parseInput(uuidParam, id, 'webhook id'));
+  }
+
+  @Get(':id/deliveries')
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  deliveries(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: unknown) {
+    return this.webhooks.deliveries(
+      principal,
+      parseInput(uuidParam, id, 'webhook id'),
+      parseInput(listDeliveriesQuerySchema, query, 'query'),
+    );
+  }
+}

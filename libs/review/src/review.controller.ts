@@ -1,0 +1,111 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
+import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
+import { ReviewService } from './review.service';
+import { SampleDownloads } from './sample-download';
+
+const queueQuerySchema = z.strictObject({
+  cursor: z.string().max(400).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const responseSchema = z.strictObject({
+  message: z.string().trim().min(1).max(20_000),
+  awaitCustomer: z.boolean().default(false),
+});
+
+const verdictSchema = z.strictObject({
+  verdict: z.enum(['confirmed', 'not_reproduced', 'declined']),
+  note: z.string().trim().min(1, 'must explain the verdict').max(20_000),
+  applyToGroup: z.boolean().default(false),
+});
+
+const replySchema = z.strictObject({ message: z.string().trim().min(1).max(20_000) });
+
+@ApiTags('review')
+@ApiBearerAuth()
+@Roles('analyst')
+@Controller('v1')
+export class ReviewController {
+  constructor(
+    private readonly review: ReviewService,
+    private readonly downloads: SampleDownloads,
+  ) {}
+
+  @Get('review-queue')
+  queue(@Query() query: unknown) {
+    const { cursor, limit } = parseInput(queueQuerySchema, query, 'query');
+    return this.review.queue(cursor, limit);
+  }
+
+  @Post('review-queue/claim')
+  async claim(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
+    const claimed = await this.review.claim(principal);
+    if (!claimed) void reply.status(204);
+    else void reply.status(200);
+    return claimed ?? undefined;
+  }
+
+  @Get('cases/:id')
+  detail(@Param('id') id: string) {
+    return this.review.detail(parseInput(uuidParam, id, 'case id'));
+  }
+
+  @Get('cases/:id/samples/:sha256')
+  @ApiProduces('application/zip')
+  async sample(@Param('id') id: string, @Param('sha256') sha256: string, @Res() reply: FastifyReply) {
+    const download = await this.downloads.open(parseInput(uuidParam, id, 'case id'), sha256);
+    return reply
+      .header('content-type', 'application/zip')
+      .header('content-disposition', `attachment; filename="${download.fileName}"`)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-store')
+      .send(download.stream);
+  }
+
+  @Post('cases/:id/responses')
+  @HttpCode(200)
+  @ApiBody({ schema: openApiSchema(responseSchema) })
+  respond(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.review.respond(principal, parseInput(uuidParam, id, 'case id'), parseInput(responseSchema, body));
+  }
+
+  @Post('cases/:id/verdict')
+  @HttpCode(200)
+  @ApiBody({ schema: openApiSchema(verdictSchema) })
+  verdict(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.review.verdict(principal, parseInput(uuidParam, id, 'case id'), parseInput(verdictSchema, body));
+  }
+
+  @Post('cases/:id/release')
+  @HttpCode(200)
+  release(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.review.release(principal, parseInput(uuidParam, id, 'case id'));
+  }
+
+  @Post('cases/:id/takeover')
+  @HttpCode(200)
+  takeOver(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.review.takeOver(principal, parseInput(uuidParam, id, 'case id'));
+  }
+}
+
+@ApiTags('submissions')
+@ApiBearerAuth()
+@Roles('customer')
+@Controller('v1/submissions')
+export class RepliesController {
+  constructor(private readonly review: ReviewService) {}
+
+  @Post(':id/replies')
+  @HttpCode(201)
+  @ApiBody({ schema: openApiSchema(replySchema) })
+  async reply(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    const caseId = parseInput(uuidParam, id, 'case id');
+    await this.review.customerReply(principal, caseId, parseInput(replySchema, body).message);
+    return { caseId, accepted: true };
+  }
+}

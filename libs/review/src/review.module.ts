@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '@sigdesk/accounts';
+import { CasesModule } from '@sigdesk/cases';
+import { RepliesController, ReviewController } from './review.controller';
+import { ReviewRepository } from './review.repository';
+import { ReviewService } from './review.service';
+import { SampleDownloads } from './sample-download';
+import { SlaTimers } from './sla-timers';
+
+@Module({
+  imports: [AccountsModule, CasesModule],
+  providers: [ReviewRepository, ReviewService, SampleDownloads, SlaTimers],
+  exports: [ReviewRepository, ReviewService, SampleDownloads, SlaTimers],
+})
+export class ReviewModule {}
+
+@Module({ imports: [ReviewModule], controllers: [ReviewController, RepliesController] })
+export class ReviewHttpModule {}

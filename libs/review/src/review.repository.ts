@@ -1,0 +1,124 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely, sql, Transaction, Updateable } from 'kysely';
+import type { Case, CasesTable, CaseStatus, DB } from '@sigdesk/db';
+
+/** Position of a case in the queue, as the queue index sorts it: the keyset of queue pages. */
+export interface QueueKey {
+  standard: boolean;
+  notPremium: boolean;
+  severity: number;
+  responseDueAt: string;
+  createdAt: string;
+  id: string;
+}
+
+export interface QueueRow extends Case {
+  organization_name: string;
+  group_size: number;
+}
+
+const QUEUE_ORDER = sql`(c.tier <> 'msa_start'), (NOT c.premium), c.severity, c.response_due_at, c.created_at, c.id`;
+
+@Injectable()
+export class ReviewRepository {
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
+
+  transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  /** One page of the queue, in the order work must be done (served by cases_review_queue_idx). */
+  async queuePage(after: QueueKey | undefined, limit: number): Promise<QueueRow[]> {
+    const afterClause = after
+      ? sql`AND (${QUEUE_ORDER}) > (${after.standard}, ${after.notPremium}, ${after.severity}, ${after.responseDueAt}::timestamptz, ${after.createdAt}::timestamptz, ${after.id}::uuid)`
+      : sql``;
+    const { rows } = await sql<QueueRow>`
+      SELECT c.*, o.name AS organization_name,
+        (SELECT count(*)::int FROM cases g WHERE g.group_id = coalesce(c.group_id, c.id)) + 1 AS group_size
+      FROM cases c JOIN organizations o ON o.id = c.organization_id
+      WHERE c.status = 'queued' ${afterClause}
+      ORDER BY ${QUEUE_ORDER}
+      LIMIT ${limit}`.execute(this.db);
+    return rows;
+  }
+
+  /**
+   * The first case of the queue, locked. SKIP LOCKED lets concurrent claims each take a different case instead
+   * of waiting for (and then losing) the same one.
+   */
+  async lockNextQueued(trx: Transaction<DB>): Promise<Case | undefined> {
+    const { rows } = await sql<Case>`
+      SELECT c.* FROM cases c WHERE c.status = 'queued'
+      ORDER BY ${QUEUE_ORDER}
+      LIMIT 1 FOR UPDATE SKIP LOCKED`.execute(trx);
+    return rows[0];
+  }
+
+  /** The case, locked for the rest of the transaction: status changes are decided on what is current. */
+  lockCase(trx: Transaction<DB>, id: string): Promise<Case | undefined> {
+    return trx.selectFrom('cases').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  async update(trx: Transaction<DB>, id: string, changes: Updateable<CasesTable>): Promise<Case> {
+    return trx.updateTable('cases').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  }
+
+  /** Claimed cases nobody has touched since `before`. */
+  staleClaims(before: Date, limit: number): Promise<Case[]> {
+    return this.db
+      .selectFrom('cases')
+      .selectAll()
+      .where('status', '=', 'in_review')
+      .where('last_analyst_activity_at', '<', before)
+      .orderBy('last_analyst_activity_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The open cases of a group (the first case and those linked to it), locked. */
+  lockGroup(trx: Transaction<DB>, groupRootId: string, statuses: CaseStatus[]): Promise<Case[]> {
+    return trx
+      .selectFrom('cases')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', groupRootId), eb('group_id', '=', groupRootId)]))
+      .where('status', 'in', statuses)
+      .orderBy('created_at')
+      .forUpdate()
+      .execute();
+  }
+
+  groupMembers(groupRootId: string): Promise<Array<Pick<Case, 'id' | 'reference' | 'status' | 'organization_id'>>> {
+    return this.db
+      .selectFrom('cases')
+      .select(['id', 'reference', 'status', 'organization_id'])
+      .where((eb) => eb.or([eb('id', '=', groupRootId), eb('group_id', '=', groupRootId)]))
+      .orderBy('created_at')
+      .execute();
+  }
+
+  /** Running response clocks whose warning time has passed without a warning recorded. */
+  warningsDue(now: Date, limit: number): Promise<Case[]> {
+    return this.db
+      .selectFrom('cases')
+      .selectAll()
+      .where('first_response_at', 'is', null)
+      .where('sla_paused_at', 'is', null)
+      .where('sla_warned_at', 'is', null)
+      .where('sla_warning_at', '<=', now)
+      .limit(limit)
+      .execute();
+  }
+
+  /** Running response clocks past their due time without a breach recorded. */
+  breachesDue(now: Date, limit: number): Promise<Case[]> {
+    return this.db
+      .selectFrom('cases')
+      .selectAll()
+      .where('first_response_at', 'is', null)
+      .where('sla_paused_at', 'is', null)
+      .where('sla_breached_at', 'is', null)
+      .where('response_due_at', '<=', now)
+      .limit(limit)
+      .execute();
+  }
+}

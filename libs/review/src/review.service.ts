@@ -1,0 +1,363 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Transaction } from 'kysely';
+import { OrganizationsRepository, Principal } from '@sigdesk/accounts';
+import { CaseTransitions, caseView, CasesRepository, ResponseClock } from '@sigdesk/cases';
+import { AppConfig } from '@sigdesk/config';
+import type { Case, DB, Verdict } from '@sigdesk/db';
+import { AppError } from '@sigdesk/http';
+import { QueueKey, QueueRow, ReviewRepository } from './review.repository';
+
+const actorOf = (principal: Principal) => ({ keyId: principal.keyId, role: principal.role });
+
+export function encodeQueueCursor(key: QueueKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeQueueCursor(cursor: string): QueueKey {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as QueueKey;
+    if (
+      typeof key.standard === 'boolean' &&
+      typeof key.notPremium === 'boolean' &&
+      Number.isInteger(key.severity) &&
+      !Number.isNaN(Date.parse(key.responseDueAt)) &&
+      !Number.isNaN(Date.parse(key.createdAt)) &&
+      /^[0-9a-f-]{36}$/.test(key.id)
+    ) {
+      return key;
+    }
+  } catch {
+    // fall through
+  }
+  throw AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
+}
+
+/** Analysts' work on cases: the queue, claims, responses and verdicts. */
+@Injectable()
+export class ReviewService {
+  private readonly logger = new Logger(ReviewService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly review: ReviewRepository,
+    private readonly cases: CasesRepository,
+    private readonly organizations: OrganizationsRepository,
+    private readonly transitions: CaseTransitions,
+    private readonly clock: ResponseClock,
+  ) {}
+
+  async queue(cursor: string | undefined, limit: number, now = new Date()) {
+    const rows = await this.review.queuePage(cursor ? decodeQueueCursor(cursor) : undefined, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => this.queueItem(row, now)),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeQueueCursor({
+              standard: last.tier !== 'msa_start',
+              notPremium: !last.premium,
+              severity: last.severity,
+              responseDueAt: last.response_due_at!.toISOString(),
+              createdAt: last.created_at.toISOString(),
+              id: last.id,
+            })
+          : null,
+    };
+  }
+
+  private queueItem(row: QueueRow, now: Date) {
+    return {
+      id: row.id,
+      reference: row.reference,
+      organization: { id: row.organization_id, name: row.organization_name },
+      kind: row.kind,
+      tier: row.tier,
+      premium: row.premium,
+      severity: row.severity,
+      responseDueAt: row.response_due_at?.toISOString() ?? null,
+      msLeft: row.response_due_at ? row.response_due_at.getTime() - now.getTime() : null,
+      slaWarned: row.sla_warned_at !== null,
+      slaBreached: row.sla_breached_at !== null,
+      group: { id: row.group_id ?? row.id, size: row.group_size },
+      createdAt: row.created_at.toISOString(),
+    };
+  }
+
+  /** The next case, to the caller; null when the queue is empty. */
+  async claim(principal: Principal, now = new Date()) {
+    const claimed = await this.review.transaction(async (trx) => {
+      const next = await this.review.lockNextQueued(trx);
+      if (!next) return null;
+      return this.transitions.move(trx, next, 'in_review', actorOf(principal), {
+        changes: { assigned_to: principal.keyId, claimed_at: now, last_analyst_activity_at: now },
+        data: { assignedTo: principal.keyId },
+        now,
+      });
+    });
+    return claimed ? this.detail(claimed.id) : null;
+  }
+
+  async detail(id: string) {
+    const found = await this.cases.findById(id);
+    if (!found) throw AppError.notFound('This case');
+    const [samples, events, organization, group] = await Promise.all([
+      this.cases.samplesOf(id),
+      this.cases.eventsOf(id),
+      this.organizations.findById(found.organization_id),
+      this.review.groupMembers(found.group_id ?? found.id),
+    ]);
+    const contract = (await this.organizations.listContracts(found.organization_id)).find(
+      (c) => c.id === found.contract_id,
+    );
+    return {
+      ...caseView(found, samples, events),
+      customer: organization && {
+        id: organization.id,
+        name: organization.name,
+        timezone: organization.timezone,
+        country: organization.country,
+      },
+      contract: contract && {
+        id: contract.id,
+        tier: contract.tier,
+        startsOn: contract.starts_on,
+        endsOn: contract.ends_on,
+      },
+      assignedTo: found.assigned_to,
+      firstResponseAt: found.first_response_at?.toISOString() ?? null,
+      sla: {
+        responseDueAt: found.response_due_at?.toISOString() ?? null,
+        paused: found.sla_paused_at !== null,
+        warnedAt: found.sla_warned_at?.toISOString() ?? null,
+        breachedAt: found.sla_breached_at?.toISOString() ?? null,
+      },
+      verdict: found.verdict && {
+        verdict: found.verdict,
+        note: found.verdict_note,
+        at: found.verdict_at?.toISOString(),
+      },
+      group: {
+        id: found.group_id ?? found.id,
+        cases: group.map((c) => ({ id: c.id, reference: c.reference, status: c.status })),
+      },
+    };
+  }
+
+  async release(principal: Principal, id: string, now = new Date()) {
+    await this.review.transaction(async (trx) => {
+      const current = await this.lockOwned(trx, principal, id);
+      await this.transitions.move(trx, current, 'queued', actorOf(principal), {
+        changes: { assigned_to: null, claimed_at: null, last_analyst_activity_at: null },
+        data: { reason: 'released' },
+        now,
+      });
+    });
+    return this.detail(id);
+  }
+
+  /** Takes a case claimed by another analyst: explicit, and on the timeline. */
+  async takeOver(principal: Principal, id: string, now = new Date()) {
+    await this.review.transaction(async (trx) => {
+      const current = await this.lockCase(trx, id);
+      if (current.status !== 'in_review') {
+        throw AppError.conflict(
+          'not_in_review',
+          `Case ${current.reference} is ${current.status}: claim it from the queue.`,
+        );
+      }
+      await this.review.update(trx, id, {
+        assigned_to: principal.keyId,
+        last_analyst_activity_at: now,
+        updated_at: now,
+      });
+      await this.cases.addEvent(trx, {
+        caseId: id,
+        type: 'reassigned',
+        actorKeyId: principal.keyId,
+        actorRole: principal.role,
+        data: { from: current.assigned_to, to: principal.keyId },
+      });
+    });
+    return this.detail(id);
+  }
+
+  /**
+   * An analyst's answer to the customer. Without `awaitCustomer` it is the qualified response and stops the
+   * clock; with it, the case waits for the customer and the clock pauses.
+   */
+  async respond(
+    principal: Principal,
+    id: string,
+    input: { message: string; awaitCustomer: boolean },
+    now = new Date(),
+  ) {
+    await this.review.transaction(async (trx) => {
+      const current = await this.lockOwned(trx, principal, id);
+      await this.cases.addEvent(trx, {
+        caseId: id,
+        type: input.awaitCustomer ? 'question' : 'response',
+        actorKeyId: principal.keyId,
+        actorRole: principal.role,
+        data: { message: input.message },
+      });
+      if (input.awaitCustomer) {
+        await this.transitions.move(trx, current, 'awaiting_customer', actorOf(principal), {
+          changes: {
+            sla_paused_at: current.first_response_at ? null : now,
+            last_analyst_activity_at: now,
+          },
+          data: { message: input.message },
+          now,
+        });
+      } else {
+        await this.review.update(trx, id, {
+          first_response_at: current.first_response_at ?? now,
+          last_analyst_activity_at: now,
+          updated_at: now,
+        });
+      }
+    });
+    return this.detail(id);
+  }
+
+  /** The customer answers a question: the case goes back to its analyst (or the queue) and the clock restarts. */
+  async customerReply(principal: Principal, id: string, message: string, now = new Date()) {
+    await this.review.transaction(async (trx) => {
+      const current = await this.lockCase(trx, id);
+      if (principal.role === 'customer' && current.organization_id !== principal.organizationId) {
+        throw AppError.notFound('This case');
+      }
+      if (current.status !== 'awaiting_customer') {
+        throw AppError.conflict(
+          'not_awaiting_customer',
+          `Case ${current.reference} is ${current.status}; replies are for cases waiting for your answer.`,
+        );
+      }
+      await this.cases.addEvent(trx, {
+        caseId: id,
+        type: 'customer_reply',
+        actorKeyId: principal.keyId,
+        actorRole: principal.role,
+        data: { message },
+      });
+      const changes: Record<string, unknown> = { sla_paused_at: null };
+      if (current.sla_paused_at && current.response_due_at) {
+        const organization = (await this.organizations.findById(current.organization_id))!;
+        const plan = this.clock.resume(organization, current, now);
+        Object.assign(changes, {
+          response_due_at: plan.responseDueAt,
+          sla_warning_at: plan.warningAt ?? current.sla_warning_at,
+        });
+        await this.clock.scheduleTimers(trx, id, plan);
+      }
+      await this.transitions.move(trx, current, current.assigned_to ? 'in_review' : 'queued', actorOf(principal), {
+        changes,
+        now,
+      });
+    });
+  }
+
+  /** A verdict closes the review; `applyToGroup` gives it to every open case with the same sample. */
+  async verdict(
+    principal: Principal,
+    id: string,
+    input: { verdict: Verdict; note: string; applyToGroup: boolean },
+    now = new Date(),
+  ) {
+    const applied = await this.review.transaction(async (trx) => {
+      const current = await this.lockOwned(trx, principal, id);
+      const targets = [current];
+      if (input.applyToGroup) {
+        const others = await this.review.lockGroup(trx, current.group_id ?? current.id, ['queued', 'in_review']);
+        targets.push(...others.filter((c) => c.id !== current.id));
+      }
+      for (const target of targets) {
+        let movable = target;
+        if (target.status === 'queued') {
+          movable = await this.transitions.move(trx, target, 'in_review', actorOf(principal), {
+            changes: { assigned_to: principal.keyId, claimed_at: now, last_analyst_activity_at: now },
+            data: { reason: 'group verdict', from: current.id },
+            now,
+          });
+        }
+        await this.transitions.move(trx, movable, input.verdict, actorOf(principal), {
+          changes: {
+            verdict: input.verdict,
+            verdict_note: input.note,
+            verdict_at: now,
+            first_response_at: target.first_response_at ?? now,
+            sla_paused_at: null,
+            last_analyst_activity_at: now,
+          },
+          data: {
+            verdict: input.verdict,
+            note: input.note,
+            ...(target.id !== current.id ? { groupOf: current.reference } : {}),
+          },
+          now,
+        });
+      }
+      return targets.map((t) => t.reference);
+    });
+    this.logger.log({ caseId: id, verdict: input.verdict, cases: applied }, 'verdict');
+    return { ...(await this.detail(id)), appliedTo: applied };
+  }
+
+  /** Claims untouched for longer than the claim timeout go back to the queue. */
+  async releaseStaleClaims(now = new Date()): Promise<number> {
+    const stale = await this.review.staleClaims(new Date(now.getTime() - this.config.review.claimTimeoutMs), 100);
+    let released = 0;
+    for (const candidate of stale) {
+      released += await this.review.transaction(async (trx) => {
+        const current = await this.review.lockCase(trx, candidate.id);
+        const cutoff = now.getTime() - this.config.review.claimTimeoutMs;
+        if (
+          !current ||
+          current.status !== 'in_review' ||
+          (current.last_analyst_activity_at?.getTime() ?? 0) >= cutoff
+        ) {
+          return 0;
+        }
+        await this.transitions.move(
+          trx,
+          current,
+          'queued',
+          { keyId: null, role: 'system' },
+          {
+            changes: { assigned_to: null, claimed_at: null, last_analyst_activity_at: null },
+            data: { reason: 'claim timed out', analyst: current.assigned_to },
+            now,
+          },
+        );
+        return 1;
+      });
+    }
+    return released;
+  }
+
+  private async lockCase(trx: Transaction<DB>, id: string): Promise<Case> {
+    const current = await this.review.lockCase(trx, id);
+    if (!current) throw AppError.notFound('This case');
+    return current;
+  }
+
+  /** The case, which must be in review and claimed by the caller. */
+  private async lockOwned(trx: Transaction<DB>, principal: Principal, id: string): Promise<Case> {
+    const current = await this.lockCase(trx, id);
+    if (current.status !== 'in_review') {
+      throw AppError.conflict(
+        'not_in_review',
+        `Case ${current.reference} is ${current.status}; this needs a case in review that you have claimed.`,
+        { status: current.status },
+      );
+    }
+    if (current.assigned_to !== principal.keyId) {
+      throw AppError.conflict(
+        'claimed_by_another',
+        `Case ${current.reference} is claimed by another analyst. Take it over explicitly first.`,
+      );
+    }
+    return current;
+  }
+}

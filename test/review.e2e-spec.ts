@@ -1,0 +1,291 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  ApiClient,
+  countryWithoutHolidayNow,
+  seedCustomer,
+  seedKey,
+  seedRelease,
+  SeededCustomer,
+  startTestEnvironment,
+  submissionForm,
+  TestEnvironment,
+} from '@sigdesk/testing';
+import { ReviewService } from '@sigdesk/review';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function submit(
+  customer: SeededCustomer,
+  fields: Record<string, string | undefined> = {},
+  content = randomBytes(200),
+) {
+  const res = await customer.client.upload(
+    '/v1/submissions',
+    submissionForm({ databaseVersion: '1', ...fields }, [{ name: 's.bin', content }]),
+  );
+  if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() - started > timeoutMs) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('the review queue', () => {
+  let env: TestEnvironment;
+  let msa: SeededCustomer;
+  let standard: SeededCustomer;
+  let analysts: ApiClient[];
+
+  beforeAll(async () => {
+    env = await startTestEnvironment({ worker: false });
+    await seedRelease(env, 1);
+    msa = await seedCustomer(env, { tier: 'msa_start', name: 'MSA Co' });
+    standard = await seedCustomer(env, { tier: 'standard', name: 'Standard Co' });
+    analysts = await Promise.all([1, 2, 3, 4].map(() => seedKey(env, 'analyst')));
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  async function drainQueue() {
+    for (;;) {
+      const claimed = await analysts[0].post('/v1/review-queue/claim');
+      if (claimed.status === 204) return;
+      await analysts[0].post(`/v1/cases/${claimed.body.id}/verdict`, { verdict: 'declined', note: 'test cleanup' });
+    }
+  }
+
+  it('lists cases in the order work must be done: tier, premium, severity, due time', async () => {
+    await drainQueue();
+    const s1 = await submit(standard, { severity: '1' });
+    const m4 = await submit(msa, { severity: '4' });
+    const m2 = await submit(msa, { severity: '2' });
+    const m3premium = await submit(msa, { severity: '3', premium: 'true' });
+    const s4 = await submit(standard, { severity: '4' });
+    const queue = await analysts[0].get('/v1/review-queue');
+    expect(queue.status).toBe(200);
+    expect(queue.body.items.map((c: any) => c.id)).toEqual([m3premium.id, m2.id, m4.id, s1.id, s4.id]);
+    expect(queue.body.items[0]).toMatchObject({
+      tier: 'msa_start',
+      premium: true,
+      severity: 3,
+      organization: { name: 'MSA Co' },
+    });
+    expect(typeof queue.body.items[0].msLeft).toBe('number');
+
+    const firstPage = await analysts[0].get('/v1/review-queue?limit=2');
+    const secondPage = await analysts[0].get(`/v1/review-queue?limit=2&cursor=${firstPage.body.nextCursor}`);
+    expect([...firstPage.body.items, ...secondPage.body.items].map((c: any) => c.id)).toEqual([
+      m3premium.id,
+      m2.id,
+      m4.id,
+      s1.id,
+    ]);
+  });
+
+  it('never gives the same case to two analysts claiming at once', async () => {
+    await drainQueue();
+    const created = [];
+    for (let i = 0; i < 8; i++) created.push(await submit(i % 2 ? msa : standard, { severity: String((i % 4) + 1) }));
+    const claims = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => analysts[i % 4].post('/v1/review-queue/claim')),
+    );
+    const claimed = claims.filter((c) => c.status === 200).map((c) => c.body.id);
+    expect(claimed).toHaveLength(8);
+    expect(new Set(claimed)).toEqual(new Set(created.map((c) => c.id)));
+    expect(claims.filter((c) => c.status === 204)).toHaveLength(8);
+  });
+
+  it('lets an analyst release a case, and gives back claims left untouched', async () => {
+    await drainQueue();
+    const created = await submit(standard);
+    const claimed = await analysts[1].post('/v1/review-queue/claim');
+    expect(claimed.body).toMatchObject({ id: created.id, status: 'in_review', assignedTo: expect.any(String) });
+    const released = await analysts[1].post(`/v1/cases/${created.id}/release`);
+    expect(released.body.status).toBe('queued');
+
+    await analysts[2].post('/v1/review-queue/claim');
+    const review = env.sigdesk.app.get(ReviewService);
+    expect(await review.releaseStaleClaims(new Date())).toBe(0);
+    const inReview = await env.db.selectFrom('cases').select('id').where('status', '=', 'in_review').execute();
+    expect(inReview.map((c) => c.id)).toContain(created.id);
+    const later = new Date(Date.now() + env.config.review.claimTimeoutMs + 60_000);
+    expect(await review.releaseStaleClaims(later)).toBe(inReview.length);
+    const detail = await analysts[0].get(`/v1/cases/${created.id}`);
+    expect(detail.body.status).toBe('queued');
+    expect(detail.body.timeline.at(-1)).toMatchObject({
+      toStatus: 'queued',
+      by: { role: 'system' },
+      data: { reason: 'claim timed out' },
+    });
+  });
+
+  it('refuses what makes no sense in the current status with 409, and answers for another analyst only after a takeover', async () => {
+    await drainQueue();
+    const created = await submit(standard);
+    expect(
+      (await analysts[0].post(`/v1/cases/${created.id}/verdict`, { verdict: 'confirmed', note: 'x' })).status,
+    ).toBe(409);
+    await analysts[0].post('/v1/review-queue/claim');
+    const foreign = await analysts[1].post(`/v1/cases/${created.id}/responses`, { message: 'hello' });
+    expect(foreign.status).toBe(409);
+    expect(foreign.body.error).toBe('claimed_by_another');
+    expect((await analysts[1].post(`/v1/cases/${created.id}/takeover`)).status).toBe(200);
+    expect((await analysts[1].post(`/v1/cases/${created.id}/responses`, { message: 'We reproduce it.' })).status).toBe(
+      200,
+    );
+    expect((await analysts[0].post(`/v1/cases/${created.id}/responses`, { message: 'me too' })).status).toBe(409);
+    expect((await standard.client.post(`/v1/submissions/${created.id}/replies`, { message: 'hi' })).body.error).toBe(
+      'not_awaiting_customer',
+    );
+  });
+
+  it('stops the clock at the qualified response and pauses it while waiting for the customer', async () => {
+    await drainQueue();
+    const created = await submit(msa, { severity: '1' });
+    await analysts[0].post('/v1/review-queue/claim');
+    const asked = await analysts[0].post(`/v1/cases/${created.id}/responses`, {
+      message: 'Please send the dropper too.',
+      awaitCustomer: true,
+    });
+    expect(asked.body).toMatchObject({ status: 'awaiting_customer', sla: { paused: true }, firstResponseAt: null });
+    const pausedRow = await env.db
+      .selectFrom('cases')
+      .selectAll()
+      .where('id', '=', created.id)
+      .executeTakeFirstOrThrow();
+    // the customer answers later: the working time left at the pause is kept
+    const replied = await msa.client.post(`/v1/submissions/${created.id}/replies`, { message: 'Attached below.' });
+    expect(replied.status).toBe(201);
+    const resumed = await env.db.selectFrom('cases').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+    expect(resumed.status).toBe('in_review');
+    expect(resumed.sla_paused_at).toBeNull();
+    expect(resumed.response_due_at!.getTime()).toBeGreaterThanOrEqual(pausedRow.response_due_at!.getTime());
+
+    const answered = await analysts[0].post(`/v1/cases/${created.id}/responses`, {
+      message: 'Confirmed: a new dropper.',
+    });
+    expect(answered.body.firstResponseAt).toEqual(expect.any(String));
+    const customerView = await msa.client.get(`/v1/submissions/${created.id}`);
+    expect(customerView.body.timeline.map((e: any) => e.type)).toEqual(
+      expect.arrayContaining(['question', 'customer_reply', 'response']),
+    );
+  });
+
+  it('links cases that share a sample and applies one verdict to the group', async () => {
+    await drainQueue();
+    const shared = randomBytes(500);
+    const first = await submit(msa, {}, shared);
+    const second = await submit(standard, {}, shared);
+    const queue = await analysts[0].get('/v1/review-queue');
+    expect(queue.body.items.find((c: any) => c.id === second.id).group).toEqual({ id: first.id, size: 2 });
+    const claimed = await analysts[0].post('/v1/review-queue/claim');
+    expect(claimed.body.id).toBe(first.id);
+    const verdict = await analysts[0].post(`/v1/cases/${first.id}/verdict`, {
+      verdict: 'confirmed',
+      note: 'New variant of Trojan.Win32.Agent.',
+      applyToGroup: true,
+    });
+    expect(verdict.status).toBe(200);
+    expect(verdict.body.appliedTo).toHaveLength(2);
+    const other = await standard.client.get(`/v1/submissions/${second.id}`);
+    expect(other.body.status).toBe('confirmed');
+  });
+
+  it('serves a sample only inside a ZIP protected with "infected", and only to analysts', async () => {
+    const content = Buffer.concat([Buffer.from('MZ'), randomBytes(3000)]);
+    const created = await submit(standard, {}, content);
+    const res = await fetch(`${env.url}/v1/cases/${created.id}/samples/${sha256(content)}`, {
+      headers: { authorization: `Bearer ${analysts[0].key}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/zip');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment;/);
+    const zip = Buffer.from(await res.arrayBuffer());
+    expect(zip.includes(content.subarray(0, 64))).toBe(false);
+    const { ZipReader, Uint8ArrayReader, Uint8ArrayWriter } = await import('@zip.js/zip.js');
+    const [entry] = await new ZipReader(new Uint8ArrayReader(zip)).getEntries();
+    expect(entry.encrypted).toBe(true);
+    if (entry.directory) throw new Error('the download holds a directory');
+    const unpacked = Buffer.from(await entry.getData(new Uint8ArrayWriter(), { password: 'infected' }));
+    expect(sha256(unpacked)).toBe(sha256(content));
+
+    const asCustomer = await standard.client.get(`/v1/cases/${created.id}/samples/${sha256(content)}`);
+    expect(asCustomer.status).toBe(403);
+    expect((await analysts[0].get(`/v1/cases/${created.id}/samples/${'0'.repeat(64)}`)).status).toBe(404);
+  });
+
+  it('keeps customers out of every analyst route', async () => {
+    for (const [method, path] of [
+      ['GET', '/v1/review-queue'],
+      ['POST', '/v1/review-queue/claim'],
+      ['GET', '/v1/cases/00000000-0000-4000-8000-000000000000'],
+    ]) {
+      expect((await msa.client.request(method, path, method === 'POST' ? { json: {} } : {})).status).toBe(403);
+    }
+  });
+});
+
+describe('response-time warnings and breaches', () => {
+  let env: TestEnvironment;
+
+  beforeAll(async () => {
+    // 4 seconds to a qualified response for standard severity 4, warned at 75%
+    env = await startTestEnvironment({
+      env: { SIGDESK_RESPONSE_TARGETS: JSON.stringify({ standard: { '4': 4 / 3600 } }) },
+    });
+    await seedRelease(env, 1);
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('warns before a response is due and records the breach when it passes, as events and metrics', async () => {
+    const customer = await seedCustomer(env, {
+      tier: 'standard',
+      roundTheClock: true,
+      country: await countryWithoutHolidayNow(),
+    });
+    const created = await submit(customer, { severity: '4' });
+    const analyst = await seedKey(env, 'analyst');
+    const detail = await eventually(
+      () => analyst.get(`/v1/cases/${created.id}`),
+      (res) => res.body.timeline.some((e: any) => e.type === 'sla_breached'),
+    );
+    const types = detail.body.timeline.map((e: any) => e.type);
+    expect(types.filter((t: string) => t === 'sla_warning')).toHaveLength(1);
+    expect(types.filter((t: string) => t === 'sla_breached')).toHaveLength(1);
+    expect(types.indexOf('sla_warning')).toBeLessThan(types.indexOf('sla_breached'));
+    expect(detail.body.sla).toMatchObject({ warnedAt: expect.any(String), breachedAt: expect.any(String) });
+    const metrics = await new ApiClient(env.url).get<string>('/metrics');
+    expect(metrics.body).toContain('sigdesk_sla_events{kind="breach"} 1');
+  });
+
+  it('does not breach a case whose clock is paused, and the sweep finds what a lost timer missed', async () => {
+    const customer = await seedCustomer(env, {
+      tier: 'standard',
+      roundTheClock: true,
+      country: await countryWithoutHolidayNow(),
+    });
+    const created = await submit(customer, { severity: '4' });
+    // a lost timer: the clock is due, but nothing fired
+    await env.db.deleteFrom('outbox').where('dispatched_at', 'is', null).execute();
+    const { SlaTimers } = await import('@sigdesk/review');
+    const timers = env.sigdesk.app.get(SlaTimers);
+    await env.db.updateTable('cases').set({ sla_paused_at: new Date() }).where('id', '=', created.id).execute();
+    const later = new Date(Date.now() + 60_000);
+    const paused = await timers.sweep(later);
+    expect(paused).toEqual({ warnings: 0, breaches: 0 });
+    await env.db.updateTable('cases').set({ sla_paused_at: null }).where('id', '=', created.id).execute();
+    const swept = await timers.sweep(later);
+    expect(swept.breaches).toBeGreaterThanOrEqual(1);
+    const again = await timers.sweep(later);
+    expect(again).toEqual({ warnings: 0, breaches: 0 });
+  });
+});
