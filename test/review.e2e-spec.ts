@@ -161,8 +161,13 @@ describe('the review queue', () => {
       .where('id', '=', created.id)
       .executeTakeFirstOrThrow();
     // the customer answers later: the working time left at the pause is kept
-    const replied = await msa.client.post(`/v1/submissions/${created.id}/replies`, { message: 'Attached below.' });
+    const form = new FormData();
+    form.append('message', 'Here is the dropper.');
+    form.append('sample', new Blob([randomBytes(700)]), 'dropper.exe');
+    const replied = await msa.client.upload(`/v1/submissions/${created.id}/replies`, form);
     expect(replied.status).toBe(201);
+    expect(replied.body.samplesAdded).toBe(1);
+    expect((await analysts[0].get(`/v1/cases/${created.id}`)).body.samples).toHaveLength(2);
     const resumed = await env.db.selectFrom('cases').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
     expect(resumed.status).toBe('in_review');
     expect(resumed.sla_paused_at).toBeNull();

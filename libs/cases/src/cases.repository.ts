@@ -72,6 +72,7 @@ export class CasesRepository {
     trx: Transaction<DB>,
     caseId: string,
     links: Array<{ sha256: string; fileName: string; archivePath: string | null }>,
+    firstPosition = 0,
   ): Promise<void> {
     if (links.length === 0) return;
     await trx
@@ -82,7 +83,7 @@ export class CasesRepository {
           sha256: l.sha256,
           file_name: l.fileName,
           archive_path: l.archivePath,
-          position,
+          position: firstPosition + position,
         })),
       )
       .execute();

@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '@sigdesk/accounts';
 import { CasesModule } from '@sigdesk/cases';
 import { ReleasesModule } from '@sigdesk/releases';
+import { ReviewModule } from '@sigdesk/review';
+import { RepliesController } from './replies/replies.controller';
+import { SampleIntake } from './samples/sample-intake';
 import { IntakeJobs } from './intake.processor';
 import { OrphanSampleSweeper } from './maintenance/orphan-sweeper';
 import { IdempotencyRepository } from './submissions/idempotency.repository';
@@ -10,10 +13,10 @@ import { SubmissionsService } from './submissions/submissions.service';
 
 @Module({
   imports: [AccountsModule, CasesModule, ReleasesModule],
-  providers: [SubmissionsService, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
-  exports: [SubmissionsService, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
+  providers: [SubmissionsService, SampleIntake, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
+  exports: [SubmissionsService, SampleIntake, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
 })
 export class IntakeModule {}
 
-@Module({ imports: [IntakeModule, CasesModule], controllers: [SubmissionsController] })
+@Module({ imports: [IntakeModule, CasesModule, ReviewModule], controllers: [SubmissionsController, RepliesController] })
 export class IntakeHttpModule {}

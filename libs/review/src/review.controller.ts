@@ -23,8 +23,6 @@ const verdictSchema = z.strictObject({
   applyToGroup: z.boolean().default(false),
 });
 
-const replySchema = z.strictObject({ message: z.string().trim().min(1).max(20_000) });
-
 @ApiTags('review')
 @ApiBearerAuth()
 @Roles('analyst')
@@ -90,22 +88,5 @@ export class ReviewController {
   @HttpCode(200)
   takeOver(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.review.takeOver(principal, parseInput(uuidParam, id, 'case id'));
-  }
-}
-
-@ApiTags('submissions')
-@ApiBearerAuth()
-@Roles('customer')
-@Controller('v1/submissions')
-export class RepliesController {
-  constructor(private readonly review: ReviewService) {}
-
-  @Post(':id/replies')
-  @HttpCode(201)
-  @ApiBody({ schema: openApiSchema(replySchema) })
-  async reply(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
-    const caseId = parseInput(uuidParam, id, 'case id');
-    await this.review.customerReply(principal, caseId, parseInput(replySchema, body).message);
-    return { caseId, accepted: true };
   }
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '@sigdesk/accounts';
 import { CasesModule } from '@sigdesk/cases';
-import { RepliesController, ReviewController } from './review.controller';
+import { ReviewController } from './review.controller';
 import { ReviewRepository } from './review.repository';
 import { ReviewService } from './review.service';
 import { SampleDownloads } from './sample-download';
@@ -14,5 +14,5 @@ import { SlaTimers } from './sla-timers';
 })
 export class ReviewModule {}
 
-@Module({ imports: [ReviewModule], controllers: [ReviewController, RepliesController] })
+@Module({ imports: [ReviewModule], controllers: [ReviewController] })
 export class ReviewHttpModule {}

@@ -7,6 +7,18 @@ import type { Case, DB, Verdict } from '@sigdesk/db';
 import { AppError } from '@sigdesk/http';
 import { QueueKey, QueueRow, ReviewRepository } from './review.repository';
 
+/** A sample that came with a customer's reply, already in object storage. */
+export interface ReplySample {
+  sha256: string;
+  sha1: string;
+  md5: string;
+  size: number;
+  type: string;
+  storageKey: string;
+  fileName: string;
+  archivePath: string | null;
+}
+
 const actorOf = (principal: Principal) => ({ keyId: principal.keyId, role: principal.role });
 
 export function encodeQueueCursor(key: QueueKey): string {
@@ -222,7 +234,13 @@ export class ReviewService {
   }
 
   /** The customer answers a question: the case goes back to its analyst (or the queue) and the clock restarts. */
-  async customerReply(principal: Principal, id: string, message: string, now = new Date()) {
+  async customerReply(
+    principal: Principal,
+    id: string,
+    message: string,
+    samples: ReplySample[] = [],
+    now = new Date(),
+  ) {
     await this.review.transaction(async (trx) => {
       const current = await this.lockCase(trx, id);
       if (principal.role === 'customer' && current.organization_id !== principal.organizationId) {
@@ -234,12 +252,16 @@ export class ReviewService {
           `Case ${current.reference} is ${current.status}; replies are for cases waiting for your answer.`,
         );
       }
+      const known = new Set((await this.cases.samplesOf(id, trx)).map((s) => s.sha256));
+      const added = samples.filter((s) => !known.has(s.sha256));
+      await this.cases.upsertSamples(trx, added);
+      await this.cases.linkSamples(trx, id, added, known.size);
       await this.cases.addEvent(trx, {
         caseId: id,
         type: 'customer_reply',
         actorKeyId: principal.keyId,
         actorRole: principal.role,
-        data: { message },
+        data: { message, ...(added.length ? { samplesAdded: added.map((s) => s.sha256) } : {}) },
       });
       const changes: Record<string, unknown> = { sla_paused_at: null };
       if (current.sla_paused_at && current.response_due_at) {

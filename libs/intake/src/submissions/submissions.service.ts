@@ -9,14 +9,11 @@ import { AppConfig } from '@sigdesk/config';
 import { AppError, parseInput } from '@sigdesk/http';
 import { JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
 import { ReleasesService } from '@sigdesk/releases';
-import { ObjectStore, StorageKeys } from '@sigdesk/storage';
-import { ArchiveError } from '../archive/archive-error';
-import { isProtectedZip, unpackProtectedZip } from '../archive/protected-zip';
-import type { SpooledFile } from '../files/spool';
 import { idempotencyConflict, submissionFingerprint } from './idempotency';
 import { IdempotencyRepository, isUniqueViolation } from './idempotency.repository';
-import { readMultipart } from './multipart-reader';
-import { SUBMISSION_MAX_FIELD_BYTES, SUBMISSION_MAX_FIELDS, submissionFieldsSchema } from './submission.schema';
+import { StorageKeys } from '@sigdesk/storage';
+import { SampleIntake } from '../samples/sample-intake';
+import { submissionFieldsSchema } from './submission.schema';
 
 export interface SubmissionResult {
   status: number;
@@ -41,7 +38,7 @@ export class SubmissionsService {
     private readonly organizations: OrganizationsRepository,
     private readonly cases: CasesRepository,
     private readonly idempotency: IdempotencyRepository,
-    private readonly store: ObjectStore,
+    private readonly samples: SampleIntake,
     private readonly outbox: OutboxRepository,
     private readonly jobs: JobQueueService,
     private readonly clock: ResponseClock,
@@ -52,23 +49,11 @@ export class SubmissionsService {
     const organizationId = principal.organizationId!;
     const workDir = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
     try {
-      const upload = await readMultipart(
-        request,
-        workDir,
-        {
-          maxFileBytes: this.config.intake.maxSampleBytes,
-          maxFiles: this.config.intake.maxFilesPerSubmission,
-          maxFields: SUBMISSION_MAX_FIELDS,
-          maxFieldBytes: SUBMISSION_MAX_FIELD_BYTES,
-        },
-        'sample',
-      );
+      const upload = await this.samples.read(request, workDir);
       const fields = parseInput(submissionFieldsSchema, upload.fields, 'submission');
       if (upload.files.length === 0) {
         throw AppError.badRequest('sample_required', 'Attach at least one sample as a file part named "sample".');
       }
-      const empty = upload.files.find((f) => f.size === 0);
-      if (empty) throw AppError.badRequest('empty_sample', `The sample "${empty.fileName}" is empty (0 bytes).`);
 
       const fingerprint = submissionFingerprint(upload.fields, upload.files);
       if (idempotencyKey) {
@@ -109,8 +94,8 @@ export class SubmissionsService {
         throw this.premiumExhausted(contract.premium_total);
       }
 
-      const samples = await this.unpack(upload.files, workDir);
-      await this.storeObjects(samples);
+      const samples = await this.samples.unpack(upload.files, workDir);
+      await this.samples.store(samples);
 
       const clock = this.clock.start(organization, contract.tier, fields.severity, now);
       try {
@@ -220,38 +205,5 @@ export class SubmissionsService {
     if (!stored) return null;
     if (stored.fingerprint !== fingerprint) throw idempotencyConflict(key);
     return { status: stored.status, body: stored.body as CaseView, replayed: true };
-  }
-
-  /** Protected ZIPs become their files; everything else is a sample as it is. Duplicates collapse to one. */
-  private async unpack(files: SpooledFile[], workDir: string): Promise<SpooledFile[]> {
-    const samples: SpooledFile[] = [];
-    for (const file of files) {
-      if (file.type === 'zip' && (await isProtectedZip(file.path))) {
-        try {
-          samples.push(...(await unpackProtectedZip(file, workDir, this.config.intake.archive)));
-        } catch (error) {
-          if (error instanceof ArchiveError) {
-            throw AppError.unprocessable(error.code, error.message, { archive: file.fileName, ...error.details });
-          }
-          throw error;
-        }
-      } else {
-        samples.push(file);
-      }
-    }
-    const seen = new Set<string>();
-    return samples.filter((s) => !seen.has(s.sha256) && seen.add(s.sha256));
-  }
-
-  /**
-   * Writes each sample under its content address. A sample already recorded in PostgreSQL is not sent again;
-   * an object written here whose transaction then fails is removed by the orphan sweeper.
-   */
-  private async storeObjects(samples: SpooledFile[]): Promise<void> {
-    const known = await this.cases.knownSamples(samples.map((s) => s.sha256));
-    for (const sample of samples) {
-      if (known.has(sample.sha256)) continue;
-      await this.store.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
-    }
   }
 }
