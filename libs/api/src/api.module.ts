@@ -7,6 +7,7 @@ import { OpsController, OpsModule } from '@sigdesk/ops';
 import { NotificationsHttpModule } from '@sigdesk/notifications';
 import { ReleasesHttpModule } from '@sigdesk/releases';
 import { ReviewHttpModule } from '@sigdesk/review';
+import { SignaturesHttpModule } from '@sigdesk/signatures';
 
 /** The HTTP API: every controller, behind the API-key guard, with one error shape. */
 @Module({
@@ -17,6 +18,7 @@ import { ReviewHttpModule } from '@sigdesk/review';
     IntakeHttpModule,
     ReviewHttpModule,
     NotificationsHttpModule,
+    SignaturesHttpModule,
     OpsModule,
   ],
   controllers: [OpsController],

@@ -183,6 +183,74 @@ export interface OutboxTable {
   run_at: Timestamp | null;
 }
 
+export interface RulesTable {
+  name: string;
+  source: string;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  enabled: Generated<boolean>;
+  case_id: string | null;
+  change_id: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RuleVersionsTable {
+  rule_name: string;
+  version: number;
+  source: string;
+  enabled: boolean;
+  change_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AllowlistEntriesTable {
+  sha256: string;
+  reason: string;
+  case_id: string | null;
+  change_id: string | null;
+  expires_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export type SignatureChangeType = 'add_detection' | 'suppress_detection';
+export type SignatureChangeStatus =
+  'validating' | 'validation_failed' | 'validated' | 'approved' | 'rejected' | 'built';
+
+export interface SignatureChangesTable {
+  id: Generated<string>;
+  case_id: string;
+  type: SignatureChangeType;
+  rule_name: string | null;
+  rule_source: string | null;
+  sha256: string | null;
+  target_rule: string | null;
+  reason: string | null;
+  author: string;
+  status: SignatureChangeStatus;
+  report: Json<Record<string, unknown>> | null;
+  progress: Json<Record<string, unknown>> | null;
+  validated_at: Timestamp | null;
+  approved_by: string | null;
+  approved_at: Timestamp | null;
+  approval_seq: string | null;
+  decision_note: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface CleanCorpusFilesTable {
+  sha256: string;
+  name: string;
+  size: ColumnType<string, number | string, never>;
+  storage_key: string;
+  added_by: string | null;
+  created_at: CreatedAt;
+}
+
+export type Rule = Selectable<RulesTable>;
+export type SignatureChange = Selectable<SignatureChangesTable>;
+
 export interface DB {
   organizations: OrganizationsTable;
   contracts: ContractsTable;
@@ -196,6 +264,11 @@ export interface DB {
   outbox: OutboxTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  rules: RulesTable;
+  rule_versions: RuleVersionsTable;
+  allowlist_entries: AllowlistEntriesTable;
+  signature_changes: SignatureChangesTable;
+  clean_corpus_files: CleanCorpusFilesTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;

@@ -3,6 +3,8 @@ import { AccountsModule } from '@sigdesk/accounts';
 import { CasesModule } from '@sigdesk/cases';
 import { ReleasesModule } from '@sigdesk/releases';
 import { ReviewModule } from '@sigdesk/review';
+import { SignaturesModule } from '@sigdesk/signatures';
+import { CleanCorpusController } from './corpus/clean-corpus.controller';
 import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
 import { IntakeJobs } from './intake.processor';
@@ -12,11 +14,14 @@ import { SubmissionsController } from './submissions/submissions.controller';
 import { SubmissionsService } from './submissions/submissions.service';
 
 @Module({
-  imports: [AccountsModule, CasesModule, ReleasesModule],
+  imports: [AccountsModule, CasesModule, ReleasesModule, SignaturesModule],
   providers: [SubmissionsService, SampleIntake, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
   exports: [SubmissionsService, SampleIntake, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
 })
 export class IntakeModule {}
 
-@Module({ imports: [IntakeModule, CasesModule, ReviewModule], controllers: [SubmissionsController, RepliesController] })
+@Module({
+  imports: [IntakeModule, CasesModule, ReviewModule, SignaturesModule],
+  controllers: [SubmissionsController, RepliesController, CleanCorpusController],
+})
 export class IntakeHttpModule {}

@@ -22,6 +22,7 @@ export class JobQueueService {
     @InjectQueue(QueueName.Maintenance) maintenance: Queue,
     @InjectQueue(QueueName.Sla) sla: Queue,
     @InjectQueue(QueueName.Notifications) notifications: Queue,
+    @InjectQueue(QueueName.Signatures) signatures: Queue,
     private readonly outbox: OutboxRepository,
   ) {
     this.queues = {
@@ -29,6 +30,7 @@ export class JobQueueService {
       [QueueName.Maintenance]: maintenance,
       [QueueName.Sla]: sla,
       [QueueName.Notifications]: notifications,
+      [QueueName.Signatures]: signatures,
     };
   }
 

@@ -7,6 +7,7 @@ export enum QueueName {
   Maintenance = 'maintenance',
   Sla = 'sla',
   Notifications = 'notifications',
+  Signatures = 'signatures',
 }
 
 export enum JobName {
@@ -18,6 +19,7 @@ export enum JobName {
   CheckResponseClock = 'sla.check-response-clock',
   SweepResponseClocks = 'sla.sweep-response-clocks',
   DeliverWebhook = 'notifications.deliver-webhook',
+  ValidateSignatureChange = 'signatures.validate-change',
 }
 
 export interface JobPayloads {
@@ -30,6 +32,7 @@ export interface JobPayloads {
   [JobName.CheckResponseClock]: { caseId: string; kind: 'warning' | 'breach' };
   [JobName.SweepResponseClocks]: Record<string, never>;
   [JobName.DeliverWebhook]: { deliveryId: string };
+  [JobName.ValidateSignatureChange]: { changeId: string };
 }
 
 export type JobOf<N extends JobName> = JobPayloads[N];
@@ -43,6 +46,7 @@ interface QueueOfJob {
   [JobName.CheckResponseClock]: QueueName.Sla;
   [JobName.SweepResponseClocks]: QueueName.Sla;
   [JobName.DeliverWebhook]: QueueName.Notifications;
+  [JobName.ValidateSignatureChange]: QueueName.Signatures;
 }
 
 /** The jobs of a queue. */
@@ -57,6 +61,7 @@ export const QUEUE_OF_JOB: QueueOfJob = {
   [JobName.CheckResponseClock]: QueueName.Sla,
   [JobName.SweepResponseClocks]: QueueName.Sla,
   [JobName.DeliverWebhook]: QueueName.Notifications,
+  [JobName.ValidateSignatureChange]: QueueName.Signatures,
 };
 
 /** Deterministic job ids (`<entity id>-<job name>`): a job enqueued twice exists once. */

@@ -6,6 +6,7 @@ import { IdempotencyRepository, IntakeJobs, OrphanSampleSweeper } from '@sigdesk
 import { WebhookDeliverer } from '@sigdesk/notifications';
 import { MetricsService } from '@sigdesk/ops';
 import { ReviewService, SlaTimers } from '@sigdesk/review';
+import { ChangeValidator } from '@sigdesk/signatures';
 import { dispatchJob, JobHandlers, JobName, JobQueueService, QueueName } from '@sigdesk/queues';
 
 abstract class DispatchingProcessor<Q extends QueueName> extends WorkerHost {
@@ -103,6 +104,25 @@ export class NotificationsQueueProcessor extends DispatchingProcessor<QueueName.
     return {
       [JobName.DeliverWebhook]: (payload, job) =>
         this.deliverer.deliver(payload.deliveryId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
+    };
+  }
+}
+
+@Processor(QueueName.Signatures, { concurrency: 1, lockDuration: 120_000 })
+export class SignaturesQueueProcessor extends DispatchingProcessor<QueueName.Signatures> {
+  protected readonly logger = new Logger(SignaturesQueueProcessor.name);
+
+  constructor(
+    private readonly validator: ChangeValidator,
+    protected readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  handlers(): JobHandlers<QueueName.Signatures> {
+    return {
+      [JobName.ValidateSignatureChange]: (payload, job) =>
+        this.validator.validate(payload.changeId, (progress) => job.updateProgress(progress)),
     };
   }
 }

@@ -2,12 +2,14 @@ import { Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { IntakeModule } from '@sigdesk/intake';
 import { NotificationsModule } from '@sigdesk/notifications';
 import { ReviewModule } from '@sigdesk/review';
+import { SignaturesModule } from '@sigdesk/signatures';
 import { OpsModule } from '@sigdesk/ops';
 import { assertEveryJobHandled, JobName, JobQueueService, QUEUE_OF_JOB } from '@sigdesk/queues';
 import {
   IntakeQueueProcessor,
   MaintenanceQueueProcessor,
   NotificationsQueueProcessor,
+  SignaturesQueueProcessor,
   SlaQueueProcessor,
 } from './queue.processors';
 
@@ -22,8 +24,14 @@ const SCHEDULES: Array<{ id: string; job: JobName; everyMs: number }> = [
 
 /** The queue consumers. Only processes started as workers import this module. */
 @Module({
-  imports: [IntakeModule, ReviewModule, NotificationsModule, OpsModule],
-  providers: [IntakeQueueProcessor, MaintenanceQueueProcessor, SlaQueueProcessor, NotificationsQueueProcessor],
+  imports: [IntakeModule, ReviewModule, NotificationsModule, SignaturesModule, OpsModule],
+  providers: [
+    IntakeQueueProcessor,
+    MaintenanceQueueProcessor,
+    SlaQueueProcessor,
+    NotificationsQueueProcessor,
+    SignaturesQueueProcessor,
+  ],
 })
 export class WorkerModule implements OnApplicationBootstrap {
   private readonly logger = new Logger(WorkerModule.name);
@@ -33,12 +41,13 @@ export class WorkerModule implements OnApplicationBootstrap {
     private readonly maintenance: MaintenanceQueueProcessor,
     private readonly sla: SlaQueueProcessor,
     private readonly notifications: NotificationsQueueProcessor,
+    private readonly signatures: SignaturesQueueProcessor,
     private readonly jobs: JobQueueService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     assertEveryJobHandled(
-      [this.intake, this.maintenance, this.sla, this.notifications].flatMap((p) =>
+      [this.intake, this.maintenance, this.sla, this.notifications, this.signatures].flatMap((p) =>
         Object.keys(p.handlers()),
       ) as JobName[],
     );

@@ -35,7 +35,7 @@ export class SampleIntake {
     }
   }
 
-  async read(request: FastifyRequest, workDir: string): Promise<MultipartSubmission> {
+  async read(request: FastifyRequest, workDir: string, fileField = 'sample'): Promise<MultipartSubmission> {
     const upload = await readMultipart(
       request,
       workDir,
@@ -45,7 +45,7 @@ export class SampleIntake {
         maxFields: SUBMISSION_MAX_FIELDS,
         maxFieldBytes: SUBMISSION_MAX_FIELD_BYTES,
       },
-      'sample',
+      fileField,
     );
     const empty = upload.files.find((f) => f.size === 0);
     if (empty) throw AppError.badRequest('empty_sample', `The sample "${empty.fileName}" is empty (0 bytes).`);

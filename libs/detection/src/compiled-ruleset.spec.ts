@@ -1,0 +1,179 @@
+import { compile, type YaraX } from '@litko/yara-x';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CompiledRuleset, type RulesetOptions } from './compiled-ruleset';
+import { compileRuleset, type RuleSource } from './ruleset';
+import { ScanEngineError, ScanTimeoutError } from './scan-errors';
+
+const EICAR = String.raw`X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`;
+const yaraString = (text: string) => `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+const EICAR_RULE: RuleSource = {
+  name: 'eicar.yar',
+  source: `rule EICAR_Test_File : test av {
+  meta:
+    description = "EICAR anti-virus test file"
+    score = 100
+  strings:
+    $eicar = ${yaraString(EICAR)}
+    $tail = "EICAR-STANDARD"
+  condition:
+    $eicar and $tail
+}`,
+};
+
+/** Hex patterns and a regular expression whose short atoms hit every `step` bytes of `slowData` but never match. */
+const SLOW_RULES: RuleSource[] = Array.from({ length: 4 }, (_, i) => ({
+  name: `slow-${i}.yar`,
+  source: `rule Slow_${i} { strings: $h = { 41 42 43 44 [0-8] 5${i} 5${i + 3} } $r = /EFGH[A-Z]{2,6}${i}Q/ condition: any of them }`,
+}));
+
+function slowData(bytes: number, step: number): Buffer {
+  const data = Buffer.alloc(bytes);
+  const unit = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345');
+  for (let offset = 0; offset < bytes; offset += step) unit.copy(data, offset);
+  return data;
+}
+
+/** Runs `work` while a 10 ms interval ticks; the longest time the event loop went without ticking. */
+async function longestEventLoopGap<T>(work: () => Promise<T>): Promise<{ value: T; gapMs: number; wallMs: number }> {
+  let longest = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 10);
+  const started = performance.now();
+  try {
+    const value = await work();
+    const now = performance.now();
+    return { value, gapMs: Math.max(longest, now - last), wallMs: now - started };
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+describe(CompiledRuleset.name, () => {
+  const rulesets: CompiledRuleset[] = [];
+  const build = (sources: RuleSource[], options?: RulesetOptions): CompiledRuleset => {
+    const outcome = compileRuleset(sources, options);
+    if (!outcome.ruleset) throw new Error(`does not compile: ${JSON.stringify(outcome.errors)}`);
+    rulesets.push(outcome.ruleset);
+    return outcome.ruleset;
+  };
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sigdesk-detection-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(rulesets.map((r) => r.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('detects the EICAR test string with its rule, tags, meta and the offset of each pattern', async () => {
+    const sut = build([EICAR_RULE]);
+    const data = Buffer.concat([Buffer.alloc(1000, 0x20), Buffer.from(EICAR), Buffer.from('\r\n')]);
+
+    const result = await sut.scanBuffer(data);
+
+    expect(result.matches).toEqual([
+      {
+        rule: 'EICAR_Test_File',
+        tags: ['test', 'av'],
+        meta: { description: 'EICAR anti-virus test file', score: 100 },
+        patterns: [
+          { identifier: '$eicar', offset: 1000, length: EICAR.length },
+          { identifier: '$tail', offset: 1000 + EICAR.indexOf('EICAR-STANDARD'), length: 14 },
+        ],
+      },
+    ]);
+    expect(result.millis).toBeGreaterThanOrEqual(0);
+  });
+
+  it('matches nothing in a buffer without the test string', async () => {
+    const sut = build([EICAR_RULE]);
+
+    await expect(sut.scanBuffer(Buffer.from(EICAR.replace('EICAR', 'ACIRE')))).resolves.toMatchObject({ matches: [] });
+  });
+
+  it('scans a file, reporting offsets within it', async () => {
+    const sut = build([EICAR_RULE]);
+    const path = join(dir, 'sample.com');
+    await writeFile(path, Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4094), Buffer.from(EICAR)]));
+
+    const result = await sut.scanFile(path);
+
+    expect(result.matches.map((m) => [m.rule, m.patterns[0]])).toEqual([
+      ['EICAR_Test_File', { identifier: '$eicar', offset: 4096, length: EICAR.length }],
+    ]);
+  });
+
+  it('rejects the scan of a missing file', async () => {
+    const sut = build([EICAR_RULE]);
+
+    await expect(sut.scanFile(join(dir, 'missing.bin'))).rejects.toThrow(/No such file/);
+  });
+
+  it('keeps at most maxMatchesPerPattern matches of a pattern as evidence', async () => {
+    const sut = build([{ name: 'needle.yar', source: 'rule Needle { strings: $n = "needle" condition: $n }' }], {
+      maxMatchesPerPattern: 5,
+    });
+
+    const result = await sut.scanBuffer(Buffer.from('needle '.repeat(1000)));
+
+    expect(result.matches[0].patterns.map((p) => p.offset)).toEqual([0, 7, 14, 21, 28]);
+  });
+
+  it('rejects with ScanTimeoutError when the scan outlasts timeoutMs, and scans again once the engine is free', async () => {
+    const sut = build(SLOW_RULES);
+    await sut.ready();
+
+    await expect(sut.scanBuffer(slowData(8 * 1024 * 1024, 32), { timeoutMs: 50 })).rejects.toBeInstanceOf(
+      ScanTimeoutError,
+    );
+    expect(sut.pendingScans).toBe(1);
+    await expect(sut.scanBuffer(Buffer.from(EICAR))).resolves.toMatchObject({ matches: [] });
+    expect(sut.pendingScans).toBe(0);
+  });
+
+  it('keeps the event loop turning while a scan of a 256 MiB buffer runs for over a second', async () => {
+    const boundMs = 200;
+    const sut = build(SLOW_RULES);
+    await sut.ready();
+    const data = slowData(256 * 1024 * 1024, 192);
+
+    const { value, gapMs, wallMs } = await longestEventLoopGap(() => sut.scanBuffer(data));
+
+    expect(value.matches).toEqual([]);
+    expect(wallMs).toBeGreaterThan(5 * boundMs);
+    expect(gapMs).toBeLessThan(boundMs);
+  });
+
+  it('(premise) @litko/yara-x scanAsync runs the scan on the JavaScript thread, hence the scan thread', async () => {
+    const rules = compile(SLOW_RULES.map((r) => r.source).join('\n')) as YaraX;
+
+    const { gapMs, wallMs } = await longestEventLoopGap(() => rules.scanAsync(slowData(8 * 1024 * 1024, 32)));
+
+    expect(wallMs).toBeGreaterThan(200);
+    expect(gapMs).toBeGreaterThan(wallMs * 0.8);
+  });
+
+  it('rejects scans with ScanEngineError once closed', async () => {
+    const sut = build([EICAR_RULE]);
+    await sut.close();
+
+    await expect(sut.scanBuffer(Buffer.from(EICAR))).rejects.toBeInstanceOf(ScanEngineError);
+  });
+
+  it('rejects scans with ScanEngineError when YARA-X cannot build the rules', async () => {
+    const sut = new CompiledRuleset('rule Broken { condition: tru }', ['Broken']);
+    rulesets.push(sut);
+
+    await expect(sut.ready()).rejects.toThrow(/could not build the rules.*unknown identifier `tru`/s);
+    await expect(sut.scanBuffer(Buffer.from(EICAR))).rejects.toBeInstanceOf(ScanEngineError);
+  });
+});

@@ -1,0 +1,80 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
+import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
+import { SignatureChangesService } from './signature-changes.service';
+
+const sha256 = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be a SHA-256 in hex')
+  .transform((v) => v.toLowerCase());
+
+const proposeSchema = z.strictObject({
+  type: z.enum(['add_detection', 'suppress_detection']),
+  rule: z.string().min(1).max(200_000).optional(),
+  sha256: sha256.optional(),
+  targetRule: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a rule identifier')
+    .optional(),
+  reason: z.string().trim().max(2_000).optional(),
+});
+
+const decisionSchema = z.strictObject({ note: z.string().trim().max(20_000).optional() });
+const rejectionSchema = z.strictObject({ note: z.string().trim().min(1, 'must say why').max(20_000) });
+
+const feedSchema = z.strictObject({
+  status: z.enum(['validating', 'validation_failed', 'validated', 'approved', 'rejected', 'built']).default('approved'),
+  cursor: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+@ApiTags('signature changes')
+@ApiBearerAuth()
+@Controller('v1')
+export class SignatureChangesController {
+  constructor(private readonly changes: SignatureChangesService) {}
+
+  @Post('cases/:id/signature-changes')
+  @Roles('analyst')
+  @HttpCode(202)
+  @ApiBody({ schema: openApiSchema(proposeSchema) })
+  propose(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.changes.propose(principal, parseInput(uuidParam, id, 'case id'), parseInput(proposeSchema, body));
+  }
+
+  @Get('signature-changes')
+  @Roles('release', 'analyst', 'admin')
+  feed(@Query() query: unknown) {
+    const { status, cursor, limit } = parseInput(feedSchema, query, 'query');
+    return this.changes.feed(status, cursor, limit);
+  }
+
+  @Get('signature-changes/:id')
+  @Roles('analyst', 'release', 'admin')
+  get(@Param('id') id: string) {
+    return this.changes.get(parseInput(uuidParam, id, 'change id'));
+  }
+
+  @Post('signature-changes/:id/approve')
+  @Roles('analyst')
+  @HttpCode(200)
+  @ApiBody({ schema: openApiSchema(decisionSchema) })
+  approve(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    const { note } = parseInput(decisionSchema, body ?? {});
+    return this.changes.approve(principal, parseInput(uuidParam, id, 'change id'), note ?? null);
+  }
+
+  @Post('signature-changes/:id/reject')
+  @Roles('analyst')
+  @HttpCode(200)
+  @ApiBody({ schema: openApiSchema(rejectionSchema) })
+  reject(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.changes.reject(
+      principal,
+      parseInput(uuidParam, id, 'change id'),
+      parseInput(rejectionSchema, body).note,
+    );
+  }
+}

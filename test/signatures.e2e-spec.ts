@@ -1,0 +1,269 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { ChangeValidator } from '@sigdesk/signatures';
+import {
+  ApiClient,
+  EICAR,
+  seedCustomer,
+  seedKey,
+  seedRelease,
+  SeededCustomer,
+  startTestEnvironment,
+  submissionForm,
+  TestEnvironment,
+} from '@sigdesk/testing';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() - started > timeoutMs) return value;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+describe('signature changes', () => {
+  let env: TestEnvironment;
+  let customer: SeededCustomer;
+  let author: ApiClient;
+  let reviewer: ApiClient;
+
+  beforeAll(async () => {
+    env = await startTestEnvironment();
+    await seedRelease(env, 1);
+    customer = await seedCustomer(env, { tier: 'msa_start' });
+    author = await seedKey(env, 'analyst');
+    reviewer = await seedKey(env, 'analyst');
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  /** A case from submission to `confirmed`, with the intake job done. */
+  async function confirmedCase(kind: 'false_negative' | 'false_positive', content: Buffer) {
+    const submitted = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm(
+        { kind, databaseVersion: '1', detectionName: kind === 'false_positive' ? 'HEUR:Trojan.Generic' : undefined },
+        [{ name: 'sample.bin', content }],
+      ),
+    );
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id;
+    await eventually(
+      () => author.get(`/v1/cases/${id}`),
+      (res) => res.body.timeline.some((e: any) => e.type === 'intake_completed'),
+    );
+    await env.db
+      .updateTable('cases')
+      .set({ status: 'in_review', assigned_to: await keyId(author) })
+      .where('id', '=', id)
+      .execute();
+    const verdict = await author.post(`/v1/cases/${id}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
+    expect(verdict.body.status).toBe('confirmed');
+    return { id: id as string, reference: submitted.body.reference as string };
+  }
+
+  async function keyId(client: ApiClient): Promise<string> {
+    const row = await env.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('key_hash', '=', createHash('sha256').update(client.key!).digest('hex'))
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async function validated(changeId: string) {
+    const res = await eventually(
+      () => author.get(`/v1/signature-changes/${changeId}`),
+      (r) => r.body.status !== 'validating',
+    );
+    return res.body;
+  }
+
+  const ruleFor = (name: string, reference: string, marker: string) => `
+rule ${name} : trojan
+{
+    meta:
+        case = "${reference}"
+    strings:
+        $m = "${marker}"
+    condition:
+        $m
+}`;
+
+  it('answers a broken rule at once with the compiler diagnostic', async () => {
+    const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+    const res = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'add_detection',
+      rule: `rule Broken {\n  meta:\n    case = "${reference}"\n  condition:\n    tru\n}`,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toBe('rule_does_not_compile');
+    expect(res.body.diagnostics[0]).toMatchObject({
+      line: 5,
+      column: expect.any(Number),
+      message: expect.stringContaining('tru'),
+    });
+  });
+
+  it('validates a rule that detects the false negative, and a second analyst approves it', async () => {
+    const marker = `SIGDESK-FN-${randomBytes(6).toString('hex')}`;
+    const { id, reference } = await confirmedCase(
+      'false_negative',
+      Buffer.concat([randomBytes(200), Buffer.from(marker)]),
+    );
+    const proposed = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'add_detection',
+      rule: ruleFor('Trojan_Test_Good', reference, marker),
+    });
+    expect(proposed.status).toBe(202);
+    const change = await validated(proposed.body.id);
+    expect(change.status).toBe('validated');
+    expect(change.report.checks.map((c: any) => [c.check, c.passed])).toEqual([
+      ['compiles', true],
+      ['no_new_warnings', true],
+      ['fixes_case', true],
+      ['clean_corpus', true],
+      ['scan_time_budget', true],
+      ['regression', true],
+    ]);
+    expect(change.report.checks[2].evidence[0].rules[0]).toMatchObject({ rule: 'Trojan_Test_Good', offsets: [200] });
+
+    const selfApproval = await author.post(`/v1/signature-changes/${change.id}/approve`, {});
+    expect(selfApproval.status).toBe(403);
+    expect(selfApproval.body.error).toBe('self_approval');
+    const approved = await reviewer.post(`/v1/signature-changes/${change.id}/approve`, { note: 'looks right' });
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('approved');
+    expect((await customer.client.get(`/v1/submissions/${id}`)).body.status).toBe('fix_scheduled');
+
+    const release = await seedKey(env, 'release');
+    const feed = await release.get('/v1/signature-changes?status=approved');
+    expect(feed.body.items.map((c: any) => c.id)).toContain(change.id);
+    const resumed = await release.get(`/v1/signature-changes?status=approved&cursor=${feed.body.nextCursor}`);
+    expect(resumed.body.items).toEqual([]);
+  });
+
+  it('fails a rule that does not detect the sample, and refuses to approve it', async () => {
+    const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+    const proposed = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'add_detection',
+      rule: ruleFor('Trojan_Test_Misses', reference, 'A-STRING-THAT-IS-NOT-THERE'),
+    });
+    const change = await validated(proposed.body.id);
+    expect(change.status).toBe('validation_failed');
+    expect(change.report.checks.find((c: any) => c.check === 'fixes_case').passed).toBe(false);
+    const approval = await reviewer.post(`/v1/signature-changes/${change.id}/approve`, {});
+    expect(approval.status).toBe(409);
+    expect(approval.body.error).toBe('not_validated');
+  });
+
+  it('fails a rule that matches every file on the clean corpus, naming the files', async () => {
+    const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+    const proposed = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'add_detection',
+      rule: `rule Trojan_Test_Everything\n{\n    meta:\n        case = "${reference}"\n    condition:\n        filesize > 0\n}`,
+    });
+    const change = await validated(proposed.body.id);
+    expect(change.status).toBe('validation_failed');
+    const corpus = change.report.checks.find((c: any) => c.check === 'clean_corpus');
+    expect(corpus.passed).toBe(false);
+    expect(corpus.evidence.map((e: any) => e.file)).toEqual(expect.arrayContaining(['readme.txt', 'logo.png']));
+  });
+
+  it('fixes a false positive with an allow-list entry; runs of the same validation give one report', async () => {
+    const falsePositive = Buffer.concat([
+      Buffer.from(EICAR),
+      Buffer.from(' quoted in the antivirus test handbook, page 12'),
+    ]);
+    const { id } = await confirmedCase('false_positive', falsePositive);
+    const proposed = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'suppress_detection',
+      sha256: sha256(falsePositive),
+      reason: 'documentation that quotes the test string',
+    });
+    const change = await validated(proposed.body.id);
+    expect(change.status).toBe('validated');
+    expect(change.report.checks.find((c: any) => c.check === 'fixes_case').evidence[0]).toMatchObject({
+      allowlisted: true,
+    });
+
+    const again = await env.sigdesk.app.get(ChangeValidator).validate(change.id);
+    expect(again.status).toBe('validated');
+    const after = (await author.get(`/v1/signature-changes/${change.id}`)).body;
+    expect(after.validatedAt).toBe(change.validatedAt);
+    expect(after.report).toEqual(change.report);
+  });
+
+  it('catches a rule disable that would un-detect an earlier false negative', async () => {
+    // an earlier false negative that the current database detects: auto-triage resolves it as fixed
+    const earlier = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ databaseVersion: '1' }, [{ name: 'eicar.com', content: EICAR }]),
+    );
+    const fixed = await eventually(
+      () => customer.client.get(`/v1/submissions/${earlier.body.id}`),
+      (r) => r.body.status === 'fixed',
+    );
+    expect(fixed.body).toMatchObject({ status: 'fixed', fixedInDatabaseVersion: 1 });
+
+    const falsePositive = Buffer.concat([Buffer.from(EICAR), randomBytes(20)]);
+    const { id } = await confirmedCase('false_positive', falsePositive);
+    const proposed = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'suppress_detection',
+      targetRule: 'EICAR_Test_File',
+    });
+    const change = await validated(proposed.body.id);
+    expect(change.status).toBe('validation_failed');
+    const regression = change.report.checks.find((c: any) => c.check === 'regression');
+    expect(regression.passed).toBe(false);
+    expect(regression.evidence.map((e: any) => e.sha256)).toContain(sha256(EICAR));
+  });
+
+  it('annotates a case the current database cannot settle with what it says about each sample', async () => {
+    const submitted = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ databaseVersion: '1' }, [{ name: 'unknown.bin', content: randomBytes(500) }]),
+    );
+    const detail = await eventually(
+      () => author.get(`/v1/cases/${submitted.body.id}`),
+      (r) => r.body.timeline.some((e: any) => e.type === 'intake_completed'),
+    );
+    expect(detail.body.status).toBe('queued');
+    const intake = detail.body.timeline.find((e: any) => e.type === 'intake_completed');
+    expect(intake.data.triage).toEqual([expect.objectContaining({ detected: false, rules: [] })]);
+  });
+
+  it('resolves a false positive the current database no longer detects', async () => {
+    const submitted = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ kind: 'false_positive', detectionName: 'Trojan.Old', databaseVersion: '1' }, [
+        { name: 'tool.exe', content: randomBytes(500) },
+      ]),
+    );
+    const resolved = await eventually(
+      () => customer.client.get(`/v1/submissions/${submitted.body.id}`),
+      (r) => r.body.status === 'fixed',
+    );
+    expect(resolved.body.fixedInDatabaseVersion).toBe(1);
+    expect(resolved.body.timeline.at(-1).data.message).toContain('Update your product');
+  });
+
+  it('keeps changes to analysts and confirmed cases', async () => {
+    const submitted = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ databaseVersion: '1' }, [{ name: 'x', content: randomBytes(100) }]),
+    );
+    const notConfirmed = await author.post(`/v1/cases/${submitted.body.id}/signature-changes`, {
+      type: 'add_detection',
+      rule: 'rule X { condition: false }',
+    });
+    expect(notConfirmed.status).toBe(409);
+    const asCustomer = await customer.client.post(`/v1/cases/${submitted.body.id}/signature-changes`, {
+      type: 'add_detection',
+    });
+    expect(asCustomer.status).toBe(403);
+  });
+});
