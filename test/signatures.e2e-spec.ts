@@ -251,6 +251,35 @@ rule ${name} : trojan
     expect(resolved.body.timeline.at(-1).data.message).toContain('Update your product');
   });
 
+  it('lets admins grow the clean corpus, which every later validation scans', async () => {
+    const admin = new ApiClient(env.url, env.adminKey);
+    const before = await admin.get('/v1/admin/clean-corpus');
+    const form = new FormData();
+    const clean = Buffer.from(`release notes ${randomBytes(8).toString('hex')}`);
+    form.append('file', new Blob([clean]), 'release-notes.txt');
+    const uploaded = await admin.upload('/v1/admin/clean-corpus', form);
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body.files).toEqual([expect.objectContaining({ sha256: sha256(clean), added: true })]);
+    const after = await admin.get('/v1/admin/clean-corpus');
+    expect(after.body.files).toHaveLength(before.body.files.length + 1);
+    expect((await author.upload('/v1/admin/clean-corpus', form)).status).toBe(403);
+  });
+
+  it('refuses a rule without the case reference in its meta, and a second rule with a taken name', async () => {
+    const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+    const noMeta = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'add_detection',
+      rule: 'rule Trojan_No_Meta { strings: $a = "x-marker" condition: $a }',
+    });
+    expect(noMeta.body.error).toBe('rule_meta_missing_case');
+    const taken = await author.post(`/v1/cases/${id}/signature-changes`, {
+      type: 'add_detection',
+      rule: ruleFor('EICAR_Test_File', reference, 'anything'),
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error).toBe('rule_name_taken');
+  });
+
   it('keeps changes to analysts and confirmed cases', async () => {
     const submitted = await customer.client.upload(
       '/v1/submissions',
