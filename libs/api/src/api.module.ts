@@ -8,6 +8,7 @@ import { NotificationsHttpModule } from '@sigdesk/notifications';
 import { ReleasesHttpModule } from '@sigdesk/releases';
 import { ReviewHttpModule } from '@sigdesk/review';
 import { SignaturesHttpModule } from '@sigdesk/signatures';
+import { BuildsHttpModule } from '@sigdesk/builds';
 
 /** The HTTP API: every controller, behind the API-key guard, with one error shape. */
 @Module({
@@ -19,6 +20,7 @@ import { SignaturesHttpModule } from '@sigdesk/signatures';
     ReviewHttpModule,
     NotificationsHttpModule,
     SignaturesHttpModule,
+    BuildsHttpModule,
     OpsModule,
   ],
   controllers: [OpsController],

@@ -29,6 +29,7 @@ export class AppConfig {
   readonly releases: { graceMs: number; defaultChannel: string };
   readonly docs: boolean;
   readonly review: { claimTimeoutMs: number; slaWarningFraction: number };
+  readonly builds: { signingKeyPem?: string; expeditedWindowMs: number; scheduledEveryMs: number };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
 
@@ -64,6 +65,11 @@ export class AppConfig {
       defaultChannel: environment.SIGDESK_DEFAULT_CHANNEL,
     };
     this.docs = environment.SIGDESK_DOCS;
+    this.builds = {
+      signingKeyPem: environment.SIGDESK_SIGNING_KEY?.replace(/\\n/g, '\n'),
+      expeditedWindowMs: environment.SIGDESK_EXPEDITED_WINDOW_SECONDS * 1000,
+      scheduledEveryMs: environment.SIGDESK_SCHEDULED_BUILD_MINUTES * 60_000,
+    };
     this.review = {
       claimTimeoutMs: environment.SIGDESK_CLAIM_TIMEOUT_MINUTES * 60_000,
       slaWarningFraction: environment.SIGDESK_SLA_WARNING_FRACTION,

@@ -50,6 +50,12 @@ export const environmentSchema = z.object({
   SIGDESK_IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
   SIGDESK_CLAIM_TIMEOUT_MINUTES: positiveInt.default(120),
   SIGDESK_SLA_WARNING_FRACTION: z.coerce.number().gt(0).lt(1).default(0.75),
+  SIGDESK_SIGNING_KEY: z
+    .string()
+    .refine((v) => v.includes('BEGIN PRIVATE KEY'), 'must be an Ed25519 private key in PEM (PKCS#8)')
+    .optional(),
+  SIGDESK_EXPEDITED_WINDOW_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  SIGDESK_SCHEDULED_BUILD_MINUTES: positiveInt.default(360),
   SIGDESK_RESPONSE_TARGETS: z
     .string()
     .optional()

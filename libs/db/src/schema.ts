@@ -237,7 +237,33 @@ export interface SignatureChangesTable {
   decision_note: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  build_version: number | null;
 }
+
+export type BuildKind = 'expedited' | 'scheduled';
+export type BuildStatus = 'building' | 'failed' | 'stored' | 'published';
+
+export interface DatabaseBuildsTable {
+  id: Generated<string>;
+  channel: string;
+  version: number;
+  parent_version: number | null;
+  kind: BuildKind;
+  status: BuildStatus;
+  change_ids: ColumnType<string[], string[], string[]>;
+  stage: Generated<string>;
+  progress: ColumnType<Record<string, unknown>, string | undefined, string>;
+  failure: Json<Record<string, unknown>> | null;
+  manifest: Json<Record<string, unknown>> | null;
+  manifest_sha256: string | null;
+  signature: string | null;
+  artifact_prefix: string | null;
+  started_at: CreatedAt;
+  finished_at: Timestamp | null;
+  published_at: Timestamp | null;
+}
+
+export type DatabaseBuild = Selectable<DatabaseBuildsTable>;
 
 export interface CleanCorpusFilesTable {
   sha256: string;
@@ -269,6 +295,7 @@ export interface DB {
   allowlist_entries: AllowlistEntriesTable;
   signature_changes: SignatureChangesTable;
   clean_corpus_files: CleanCorpusFilesTable;
+  database_builds: DatabaseBuildsTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;

@@ -23,6 +23,7 @@ export class JobQueueService {
     @InjectQueue(QueueName.Sla) sla: Queue,
     @InjectQueue(QueueName.Notifications) notifications: Queue,
     @InjectQueue(QueueName.Signatures) signatures: Queue,
+    @InjectQueue(QueueName.Builds) builds: Queue,
     private readonly outbox: OutboxRepository,
   ) {
     this.queues = {
@@ -31,6 +32,7 @@ export class JobQueueService {
       [QueueName.Sla]: sla,
       [QueueName.Notifications]: notifications,
       [QueueName.Signatures]: signatures,
+      [QueueName.Builds]: builds,
     };
   }
 

@@ -8,6 +8,7 @@ export enum QueueName {
   Sla = 'sla',
   Notifications = 'notifications',
   Signatures = 'signatures',
+  Builds = 'builds',
 }
 
 export enum JobName {
@@ -20,6 +21,8 @@ export enum JobName {
   SweepResponseClocks = 'sla.sweep-response-clocks',
   DeliverWebhook = 'notifications.deliver-webhook',
   ValidateSignatureChange = 'signatures.validate-change',
+  BuildDatabase = 'builds.build-database',
+  SweepUnbuiltChanges = 'builds.sweep-unbuilt-changes',
 }
 
 export interface JobPayloads {
@@ -33,6 +36,8 @@ export interface JobPayloads {
   [JobName.SweepResponseClocks]: Record<string, never>;
   [JobName.DeliverWebhook]: { deliveryId: string };
   [JobName.ValidateSignatureChange]: { changeId: string };
+  [JobName.BuildDatabase]: { channel: string; kind: 'expedited' | 'scheduled' };
+  [JobName.SweepUnbuiltChanges]: Record<string, never>;
 }
 
 export type JobOf<N extends JobName> = JobPayloads[N];
@@ -47,6 +52,8 @@ interface QueueOfJob {
   [JobName.SweepResponseClocks]: QueueName.Sla;
   [JobName.DeliverWebhook]: QueueName.Notifications;
   [JobName.ValidateSignatureChange]: QueueName.Signatures;
+  [JobName.BuildDatabase]: QueueName.Builds;
+  [JobName.SweepUnbuiltChanges]: QueueName.Builds;
 }
 
 /** The jobs of a queue. */
@@ -62,9 +69,27 @@ export const QUEUE_OF_JOB: QueueOfJob = {
   [JobName.SweepResponseClocks]: QueueName.Sla,
   [JobName.DeliverWebhook]: QueueName.Notifications,
   [JobName.ValidateSignatureChange]: QueueName.Signatures,
+  [JobName.BuildDatabase]: QueueName.Builds,
+  [JobName.SweepUnbuiltChanges]: QueueName.Builds,
 };
 
 /** Deterministic job ids (`<entity id>-<job name>`): a job enqueued twice exists once. */
 export function jobIdFor(name: JobName, entityId: string): string {
   return `${entityId}-${name}`.replace(/:/g, '_');
+}
+
+/**
+ * An expedited build request: delayed by the coalescing window and deduplicated for its length, so that
+ * approvals arriving within a few seconds make one build; the highest priority of the queue.
+ */
+export function expeditedBuildJob(channel: string, windowMs: number) {
+  return {
+    name: JobName.BuildDatabase,
+    payload: { channel, kind: 'expedited' as const },
+    options: {
+      deduplication: { id: `expedited-${channel}`, ttl: Math.max(windowMs, 1) },
+      delay: windowMs,
+      priority: 1,
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { ReleasesController } from './releases.controller';
 import { ReleasesRepository } from './releases.repository';
 import { ReleasesService } from './releases.service';
 
-@Module({ providers: [ReleasesRepository, ReleasesService], exports: [ReleasesService] })
+@Module({ providers: [ReleasesRepository, ReleasesService], exports: [ReleasesService, ReleasesRepository] })
 export class ReleasesModule {}
 
 @Module({ imports: [ReleasesModule], controllers: [ReleasesController] })

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, Transaction } from 'kysely';
 import type { DatabaseRelease, DB } from '@sigdesk/db';
 import { RELEASE_TIME_TOLERANCE_MS } from './currency';
 
@@ -78,5 +78,22 @@ export class ReleasesRepository {
         .executeTakeFirstOrThrow();
       return { release };
     });
+  }
+
+  /** Inside a caller's transaction that has already checked the order of versions. */
+  async insertPublishedIn(
+    trx: Transaction<DB>,
+    input: { channel: string; version: number; releasedAt: Date; source: 'baseline' | 'build' },
+  ): Promise<void> {
+    await trx
+      .insertInto('database_releases')
+      .values({
+        channel: input.channel,
+        version: input.version,
+        released_at: input.releasedAt,
+        published: true,
+        source: input.source,
+      })
+      .execute();
   }
 }

@@ -4,7 +4,8 @@ import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
 import { compileRuleset } from '@sigdesk/detection';
 import type { SignatureChange, SignatureChangeStatus } from '@sigdesk/db';
 import { AppError } from '@sigdesk/http';
-import { JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
+import { expeditedBuildJob, JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
+import { AppConfig } from '@sigdesk/config';
 import { SignaturesRepository } from './signatures.repository';
 
 export interface NewSignatureChange {
@@ -41,6 +42,7 @@ export function changeView(change: SignatureChange) {
 @Injectable()
 export class SignatureChangesService {
   constructor(
+    private readonly config: AppConfig,
     private readonly signatures: SignaturesRepository,
     private readonly cases: CasesRepository,
     private readonly transitions: CaseTransitions,
@@ -175,10 +177,14 @@ export class SignatureChangesService {
           now,
         },
       );
-      return result;
+      return { result, current };
     });
     this.jobs.relaySoon();
-    return changeView(approved);
+    if (approved.current.tier === 'msa_start') {
+      const job = expeditedBuildJob(approved.current.database_channel, this.config.builds.expeditedWindowMs);
+      await this.jobs.enqueue(job.name, job.payload, undefined, job.options);
+    }
+    return changeView(approved.result);
   }
 
   async reject(principal: Principal, id: string, note: string, now = new Date()) {

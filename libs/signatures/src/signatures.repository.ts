@@ -183,4 +183,79 @@ export class SignaturesRepository {
       .executeTakeFirst();
     return inserted !== undefined;
   }
+
+  /** Makes built changes the current content (rules and allow-list), each rule change kept in its history. */
+  async applyBuiltChanges(trx: Transaction<DB>, changes: SignatureChange[], version: number): Promise<void> {
+    const now = new Date();
+    for (const change of changes) {
+      if (change.sha256) {
+        await trx
+          .insertInto('allowlist_entries')
+          .values({
+            sha256: change.sha256,
+            reason: change.reason ?? 'false positive',
+            case_id: change.case_id,
+            change_id: change.id,
+          })
+          .onConflict((oc) => oc.column('sha256').doNothing())
+          .execute();
+      }
+      if (change.target_rule && change.target_rule !== change.rule_name) {
+        await this.writeRule(trx, change.target_rule, undefined, false, change, now);
+      }
+      if (change.rule_name && change.rule_source) {
+        await this.writeRule(trx, change.rule_name, change.rule_source, true, change, now);
+      }
+      await trx
+        .updateTable('signature_changes')
+        .set({ status: 'built', build_version: version, updated_at: now })
+        .where('id', '=', change.id)
+        .execute();
+    }
+  }
+
+  private async writeRule(
+    trx: Transaction<DB>,
+    name: string,
+    source: string | undefined,
+    enabled: boolean,
+    change: SignatureChange,
+    now: Date,
+  ): Promise<void> {
+    const existing = await trx.selectFrom('rules').selectAll().where('name', '=', name).forUpdate().executeTakeFirst();
+    const version = (existing?.version ?? 0) + 1;
+    const text = source ?? existing?.source ?? '';
+    if (existing) {
+      await trx
+        .updateTable('rules')
+        .set({ source: text, enabled, version, change_id: change.id, case_id: change.case_id, updated_at: now })
+        .where('name', '=', name)
+        .execute();
+    } else {
+      await trx
+        .insertInto('rules')
+        .values({
+          name,
+          source: text,
+          enabled,
+          change_id: change.id,
+          case_id: change.case_id,
+          version,
+          updated_at: now,
+        })
+        .execute();
+    }
+    await trx
+      .insertInto('rule_versions')
+      .values({ rule_name: name, version, source: text, enabled, change_id: change.id })
+      .execute();
+  }
+
+  async returnToAuthor(trx: Transaction<DB>, changeId: string, note: string): Promise<void> {
+    await trx
+      .updateTable('signature_changes')
+      .set({ status: 'validation_failed', decision_note: note, updated_at: new Date() })
+      .where('id', '=', changeId)
+      .execute();
+  }
 }

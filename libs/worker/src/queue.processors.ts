@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import { BuildsService, DatabaseBuilder } from '@sigdesk/builds';
 import { AppConfig } from '@sigdesk/config';
 import { IdempotencyRepository, IntakeJobs, OrphanSampleSweeper } from '@sigdesk/intake';
 import { WebhookDeliverer } from '@sigdesk/notifications';
@@ -123,6 +124,27 @@ export class SignaturesQueueProcessor extends DispatchingProcessor<QueueName.Sig
     return {
       [JobName.ValidateSignatureChange]: (payload, job) =>
         this.validator.validate(payload.changeId, (progress) => job.updateProgress(progress)),
+    };
+  }
+}
+
+@Processor(QueueName.Builds, { concurrency: 1, lockDuration: 300_000 })
+export class BuildsQueueProcessor extends DispatchingProcessor<QueueName.Builds> {
+  protected readonly logger = new Logger(BuildsQueueProcessor.name);
+
+  constructor(
+    private readonly builder: DatabaseBuilder,
+    private readonly builds: BuildsService,
+    protected readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  handlers(): JobHandlers<QueueName.Builds> {
+    return {
+      [JobName.BuildDatabase]: (payload, job) =>
+        this.builder.build(payload.channel, payload.kind, (progress) => job.updateProgress(progress)),
+      [JobName.SweepUnbuiltChanges]: async () => ({ requested: await this.builds.requestForWaitingChanges() }),
     };
   }
 }

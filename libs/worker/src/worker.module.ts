@@ -3,9 +3,12 @@ import { IntakeModule } from '@sigdesk/intake';
 import { NotificationsModule } from '@sigdesk/notifications';
 import { ReviewModule } from '@sigdesk/review';
 import { SignaturesModule } from '@sigdesk/signatures';
+import { BuildsModule } from '@sigdesk/builds';
+import { AppConfig } from '@sigdesk/config';
 import { OpsModule } from '@sigdesk/ops';
 import { assertEveryJobHandled, JobName, JobQueueService, QUEUE_OF_JOB } from '@sigdesk/queues';
 import {
+  BuildsQueueProcessor,
   IntakeQueueProcessor,
   MaintenanceQueueProcessor,
   NotificationsQueueProcessor,
@@ -20,17 +23,19 @@ const SCHEDULES: Array<{ id: string; job: JobName; everyMs: number }> = [
   { id: 'prune-idempotency-keys', job: JobName.PruneIdempotencyKeys, everyMs: 60 * 60_000 },
   { id: 'release-stale-claims', job: JobName.ReleaseStaleClaims, everyMs: 60_000 },
   { id: 'sweep-response-clocks', job: JobName.SweepResponseClocks, everyMs: 60_000 },
+  { id: 'sweep-unbuilt-changes', job: JobName.SweepUnbuiltChanges, everyMs: 60_000 },
 ];
 
 /** The queue consumers. Only processes started as workers import this module. */
 @Module({
-  imports: [IntakeModule, ReviewModule, NotificationsModule, SignaturesModule, OpsModule],
+  imports: [IntakeModule, ReviewModule, NotificationsModule, SignaturesModule, BuildsModule, OpsModule],
   providers: [
     IntakeQueueProcessor,
     MaintenanceQueueProcessor,
     SlaQueueProcessor,
     NotificationsQueueProcessor,
     SignaturesQueueProcessor,
+    BuildsQueueProcessor,
   ],
 })
 export class WorkerModule implements OnApplicationBootstrap {
@@ -42,15 +47,24 @@ export class WorkerModule implements OnApplicationBootstrap {
     private readonly sla: SlaQueueProcessor,
     private readonly notifications: NotificationsQueueProcessor,
     private readonly signatures: SignaturesQueueProcessor,
+    private readonly builds: BuildsQueueProcessor,
+    private readonly config: AppConfig,
     private readonly jobs: JobQueueService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     assertEveryJobHandled(
-      [this.intake, this.maintenance, this.sla, this.notifications, this.signatures].flatMap((p) =>
+      [this.intake, this.maintenance, this.sla, this.notifications, this.signatures, this.builds].flatMap((p) =>
         Object.keys(p.handlers()),
       ) as JobName[],
     );
+    await this.jobs
+      .queue(QUEUE_OF_JOB[JobName.BuildDatabase])
+      .upsertJobScheduler(
+        'scheduled-build-default',
+        { every: this.config.builds.scheduledEveryMs },
+        { name: JobName.BuildDatabase, data: { channel: this.config.releases.defaultChannel, kind: 'scheduled' } },
+      );
     for (const schedule of SCHEDULES) {
       await this.jobs
         .queue(QUEUE_OF_JOB[schedule.job])

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './2026_11_25_0001_initial';
 import * as reviewAndNotifications from './2026_11_25_0002_review_and_notifications';
 import * as signatures from './2026_11_25_0003_signatures';
+import * as databaseBuilds from './2026_11_25_0004_database_builds';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_0001_initial': initial,
   '2026_11_25_0002_review_and_notifications': reviewAndNotifications,
   '2026_11_25_0003_signatures': signatures,
+  '2026_11_25_0004_database_builds': databaseBuilds,
 };

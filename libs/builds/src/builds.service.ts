@@ -1,0 +1,170 @@
+import { Injectable } from '@nestjs/common';
+import { CaseTransitions } from '@sigdesk/cases';
+import { AppConfig } from '@sigdesk/config';
+import type { DatabaseBuild } from '@sigdesk/db';
+import { AppError } from '@sigdesk/http';
+import { expeditedBuildJob, JobQueueService } from '@sigdesk/queues';
+import { ReleasesRepository } from '@sigdesk/releases';
+import { ObjectStore } from '@sigdesk/storage';
+import { BuildsRepository } from './builds.repository';
+import { BuildKeys } from './database-builder';
+import { SigningKeys } from './signing-keys';
+
+const DOWNLOAD_URL_SECONDS = 300;
+
+export function buildView(build: DatabaseBuild) {
+  return {
+    channel: build.channel,
+    version: build.version,
+    parentVersion: build.parent_version,
+    kind: build.kind,
+    status: build.status,
+    stage: build.stage,
+    progress: build.progress,
+    changes: build.change_ids,
+    failure: build.failure,
+    startedAt: build.started_at.toISOString(),
+    finishedAt: build.finished_at?.toISOString() ?? null,
+    publishedAt: build.published_at?.toISOString() ?? null,
+  };
+}
+
+/** Release tooling's side of builds: listing, downloading, publishing. */
+@Injectable()
+export class BuildsService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly builds: BuildsRepository,
+    private readonly releases: ReleasesRepository,
+    private readonly transitions: CaseTransitions,
+    private readonly store: ObjectStore,
+    private readonly keys: SigningKeys,
+    private readonly jobs: JobQueueService,
+  ) {}
+
+  /** Starts a build of the approved changes now (expedited), coalescing requests that arrive within the window. */
+  async requestExpedited(channel: string): Promise<void> {
+    const job = expeditedBuildJob(channel, this.config.builds.expeditedWindowMs);
+    await this.jobs.enqueue(job.name, job.payload, undefined, job.options);
+  }
+
+  /** Approved MSA Start changes still waiting (their expedited request lost): request their build again. */
+  async requestForWaitingChanges(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - 2 * this.config.builds.expeditedWindowMs - 10_000);
+    const channels = await this.builds.channelsWithWaitingExpedited(cutoff);
+    for (const channel of channels) await this.requestExpedited(channel);
+    return channels.length;
+  }
+
+  async list(channel = this.config.releases.defaultChannel, cursor: string | undefined, limit: number) {
+    if (cursor !== undefined && !/^\d{1,10}$/.test(cursor)) {
+      throw AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
+    }
+    const rows = await this.builds.list(channel, cursor === undefined ? undefined : Number(cursor), limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(buildView),
+      nextCursor: rows.length > limit ? String(page[page.length - 1].version) : null,
+    };
+  }
+
+  async get(channel = this.config.releases.defaultChannel, version: number) {
+    const build = await this.builds.find(channel, version);
+    if (!build) throw AppError.notFound(`Build ${version} of channel "${channel}"`);
+    const stored = build.status === 'stored' || build.status === 'published';
+    const files = stored
+      ? [
+          'manifest.json',
+          'manifest.sig',
+          ...(build.manifest as { files: Array<{ name: string }> }).files.map((f) => f.name),
+        ]
+      : [];
+    const downloads = Object.fromEntries(
+      await Promise.all(
+        files.map(async (name) => [
+          name,
+          await this.store.presignGet(BuildKeys.file(channel, version, name), DOWNLOAD_URL_SECONDS),
+        ]),
+      ),
+    );
+    return {
+      ...buildView(build),
+      manifest: build.manifest,
+      manifestSha256: build.manifest_sha256,
+      signature: build.signature,
+      downloads,
+      downloadsExpireAt: stored ? new Date(Date.now() + DOWNLOAD_URL_SECONDS * 1000).toISOString() : null,
+    };
+  }
+
+  signingKey() {
+    return { algorithm: 'Ed25519', publicKey: this.keys.publicKeyPem() };
+  }
+
+  /**
+   * The build becomes the current published release; every case it fixes becomes `fixed`. Publishing a version
+   * that is already published answers as the first time did (idempotent); publishing one older than the newest
+   * published release of the channel is refused (409), since releases only move forward.
+   */
+  async publish(channel = this.config.releases.defaultChannel, version: number, now = new Date()) {
+    const result = await this.builds.transaction(async (trx) => {
+      await this.builds.lockChannel(trx, channel);
+      const build = await this.builds.lock(trx, channel, version);
+      if (!build) throw AppError.notFound(`Build ${version} of channel "${channel}"`);
+      if (build.status === 'published') return { build, alreadyPublished: true };
+      if (build.status !== 'stored') {
+        throw AppError.conflict(
+          'build_not_stored',
+          `Build ${version} is ${build.status}; only a stored build can be published.`,
+        );
+      }
+      const newest = await trx
+        .selectFrom('database_releases')
+        .select('version')
+        .where('channel', '=', channel)
+        .orderBy('version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (newest && newest.version >= version) {
+        throw AppError.conflict(
+          'release_out_of_order',
+          `Channel "${channel}" already has release ${newest.version}; releases only move forward.`,
+          { newestVersion: newest.version },
+        );
+      }
+      await this.releases.insertPublishedIn(trx, { channel, version, releasedAt: now, source: 'build' });
+      await this.builds.update(trx, build.id, { status: 'published', published_at: now });
+      const fixed = await trx
+        .selectFrom('cases')
+        .selectAll()
+        .where('id', 'in', trx.selectFrom('signature_changes').select('case_id').where('build_version', '=', version))
+        .where('database_channel', '=', channel)
+        .where('status', '=', 'fix_scheduled')
+        .forUpdate()
+        .execute();
+      for (const current of fixed) {
+        await this.transitions.move(
+          trx,
+          current,
+          'fixed',
+          { keyId: null, role: 'system' },
+          {
+            changes: { fixed_in_database_version: version },
+            data: {
+              fixedInDatabaseVersion: version,
+              message: `Fixed in database version ${version}. Update your product to it.`,
+            },
+            now,
+          },
+        );
+      }
+      return {
+        build: { ...build, status: 'published' as const, published_at: now },
+        alreadyPublished: false,
+        fixed: fixed.length,
+      };
+    });
+    this.jobs.relaySoon();
+    return { ...buildView(result.build), alreadyPublished: result.alreadyPublished, casesFixed: result.fixed ?? 0 };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './artifact';
+export * from './builds.module';
+export * from './builds.service';
+export * from './database-builder';
+export * from './signing-keys';

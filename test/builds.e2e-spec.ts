@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { verifyFiles, verifyManifest, DatabaseBuilder } from '@sigdesk/builds';
+import {
+  ApiClient,
+  seedCustomer,
+  seedKey,
+  seedRelease,
+  SeededCustomer,
+  startTestEnvironment,
+  submissionForm,
+  TestEnvironment,
+} from '@sigdesk/testing';
+
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() - started > timeoutMs) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('database builds', () => {
+  let env: TestEnvironment;
+  let msa: SeededCustomer;
+  let standard: SeededCustomer;
+  let author: ApiClient;
+  let reviewer: ApiClient;
+  let release: ApiClient;
+  let authorId: string;
+
+  beforeAll(async () => {
+    env = await startTestEnvironment({ env: { SIGDESK_EXPEDITED_WINDOW_SECONDS: '2' } });
+    await seedRelease(env, 1);
+    msa = await seedCustomer(env, { tier: 'msa_start' });
+    standard = await seedCustomer(env, { tier: 'standard', name: 'Standard Co' });
+    author = await seedKey(env, 'analyst');
+    reviewer = await seedKey(env, 'analyst');
+    release = await seedKey(env, 'release');
+    authorId = (
+      await env.db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('key_hash', '=', createHash('sha256').update(author.key!).digest('hex'))
+        .executeTakeFirstOrThrow()
+    ).id;
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  /** A false negative with a unique marker, confirmed, with a validated rule for it; returns the change. */
+  async function validatedChange(customer: SeededCustomer, name: string) {
+    const marker = `MARKER-${randomBytes(8).toString('hex')}`;
+    const submitted = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ databaseVersion: '1' }, [
+        { name: 's.bin', content: Buffer.concat([randomBytes(100), Buffer.from(marker)]) },
+      ]),
+    );
+    const caseId = submitted.body.id;
+    await eventually(
+      () => author.get(`/v1/cases/${caseId}`),
+      (res) => res.body.timeline.some((e: any) => e.type === 'intake_completed'),
+    );
+    await env.db
+      .updateTable('cases')
+      .set({ status: 'in_review', assigned_to: authorId })
+      .where('id', '=', caseId)
+      .execute();
+    await author.post(`/v1/cases/${caseId}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
+    const rule = `rule ${name}\n{\n    meta:\n        case = "${submitted.body.reference}"\n    strings:\n        $m = "${marker}"\n    condition:\n        $m\n}`;
+    const proposed = await author.post(`/v1/cases/${caseId}/signature-changes`, { type: 'add_detection', rule });
+    expect(proposed.status).toBe(202);
+    const change = await eventually(
+      () => author.get(`/v1/signature-changes/${proposed.body.id}`),
+      (res) => res.body.status !== 'validating',
+    );
+    expect(change.body.status).toBe('validated');
+    return { changeId: proposed.body.id as string, caseId: caseId as string, marker };
+  }
+
+  it('takes an MSA Start false negative to a signed, published release and a fixed case', async () => {
+    const first = await validatedChange(msa, 'Trojan_Build_First');
+    const second = await validatedChange(msa, 'Trojan_Build_Second');
+    // two approvals within the window: one expedited build
+    await reviewer.post(`/v1/signature-changes/${first.changeId}/approve`, {});
+    await reviewer.post(`/v1/signature-changes/${second.changeId}/approve`, {});
+    const builds = await eventually(
+      () => release.get('/v1/database-builds'),
+      (res) => res.body.items.some((b: any) => b.status === 'stored'),
+    );
+    const stored = builds.body.items.filter((b: any) => b.status === 'stored');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ version: 2, parentVersion: 1, kind: 'expedited' });
+    expect(new Set(stored[0].changes)).toEqual(new Set([first.changeId, second.changeId]));
+
+    const detail = await release.get('/v1/database-builds/2');
+    const key = await release.get('/v1/database-builds/signing-key');
+    const manifestBytes = Buffer.from(await (await fetch(detail.body.downloads['manifest.json'])).arrayBuffer());
+    expect(verifyManifest(manifestBytes, detail.body.signature, key.body.publicKey)).toBe(true);
+    const tampered = Buffer.from(manifestBytes.toString().replace('"version": 2', '"version": 3'));
+    expect(verifyManifest(tampered, detail.body.signature, key.body.publicKey)).toBe(false);
+    const manifest = JSON.parse(manifestBytes.toString());
+    const files: Record<string, Buffer> = {};
+    for (const file of manifest.files) {
+      files[file.name] = Buffer.from(await (await fetch(detail.body.downloads[file.name])).arrayBuffer());
+    }
+    expect(verifyFiles(manifest, files)).toEqual([]);
+    expect(files['rules.yar'].toString()).toContain(first.marker);
+    const delta = JSON.parse(files['delta.json'].toString());
+    expect(delta.rules.added.map((r: any) => r.name).sort()).toEqual(['Trojan_Build_First', 'Trojan_Build_Second']);
+
+    expect((await msa.client.get(`/v1/submissions/${first.caseId}`)).body.status).toBe('fix_scheduled');
+    const publishes = await Promise.all([1, 2, 3].map(() => release.post('/v1/database-builds/2/publish')));
+    expect(publishes.map((p) => p.status)).toEqual([200, 200, 200]);
+    expect(publishes.filter((p) => !p.body.alreadyPublished)).toHaveLength(1);
+    const fixed = await msa.client.get(`/v1/submissions/${first.caseId}`);
+    expect(fixed.body).toMatchObject({ status: 'fixed', fixedInDatabaseVersion: 2 });
+    expect(fixed.body.timeline.filter((e: any) => e.toStatus === 'fixed')).toHaveLength(1);
+    expect((await msa.client.get('/v1/databases/current')).body.version).toBe(2);
+  });
+
+  it('resumes an interrupted build with its version, and never gives a number twice', async () => {
+    const change = await validatedChange(standard, 'Trojan_Build_Resumed');
+    await reviewer.post(`/v1/signature-changes/${change.changeId}/approve`, {});
+    // a worker died mid-build: the build row exists, nothing stored
+    await env.db
+      .insertInto('database_builds')
+      .values({
+        channel: 'default',
+        version: 3,
+        parent_version: 2,
+        kind: 'scheduled',
+        status: 'building',
+        change_ids: [change.changeId],
+      })
+      .execute();
+    const builder = env.sigdesk.app.get(DatabaseBuilder);
+    expect(await builder.build('default', 'scheduled')).toEqual({ version: 3, status: 'stored' });
+    expect(await builder.build('default', 'scheduled')).toEqual({ status: 'nothing to build' });
+    const versions = await env.db
+      .selectFrom('database_builds')
+      .select(['version', 'status'])
+      .orderBy('version')
+      .execute();
+    expect(versions).toEqual([
+      { version: 2, status: 'published' },
+      { version: 3, status: 'stored' },
+    ]);
+  });
+
+  it('stores nothing when a gate fails, names the change, and sends it back to its author', async () => {
+    const change = await validatedChange(standard, 'Trojan_Build_Broken');
+    await reviewer.post(`/v1/signature-changes/${change.changeId}/approve`, {});
+    // the clean corpus learns of a file the new rule matches after the change was validated
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(`vendor tool ${change.marker}`)]), 'vendor-tool.bin');
+    expect((await new ApiClient(env.url, env.adminKey).upload('/v1/admin/clean-corpus', form)).status).toBe(201);
+    const result = await env.sigdesk.app.get(DatabaseBuilder).build('default', 'scheduled');
+    expect(result).toEqual({ version: 4, status: 'failed' });
+    const failed = await release.get('/v1/database-builds/4');
+    expect(failed.body).toMatchObject({
+      status: 'failed',
+      failure: { gate: 'clean_corpus', changeIds: [change.changeId] },
+    });
+    expect(failed.body.downloads).toEqual({});
+    const returned = await author.get(`/v1/signature-changes/${change.changeId}`);
+    expect(returned.body).toMatchObject({
+      status: 'validation_failed',
+      decisionNote: expect.stringContaining('clean_corpus'),
+    });
+    expect((await standard.client.get(`/v1/submissions/${change.caseId}`)).body.status).toBe('confirmed');
+    expect(await env.store.head('builds/default/4/manifest.json')).toBeNull();
+
+    // the failed build keeps its number: the next one is 5
+    const next = await validatedChange(standard, 'Trojan_Build_After_Failure');
+    await reviewer.post(`/v1/signature-changes/${next.changeId}/approve`, {});
+    expect(await env.sigdesk.app.get(DatabaseBuilder).build('default', 'scheduled')).toEqual({
+      version: 5,
+      status: 'stored',
+    });
+  });
+
+  it('refuses to publish out of order, and keeps publishing to release tooling', async () => {
+    expect((await release.post('/v1/database-builds/5/publish')).status).toBe(200);
+    const older = await release.post('/v1/database-builds/3/publish');
+    expect(older.status).toBe(409);
+    expect(older.body.error).toBe('release_out_of_order');
+    expect((await author.post('/v1/database-builds/5/publish')).status).toBe(403);
+    expect((await release.post('/v1/database-builds/4/publish')).body.error).toBe('build_not_stored');
+  });
+});
