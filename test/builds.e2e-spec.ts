@@ -119,6 +119,8 @@ describe('database builds', () => {
     expect(fixed.body).toMatchObject({ status: 'fixed', fixedInDatabaseVersion: 2 });
     expect(fixed.body.timeline.filter((e: any) => e.toStatus === 'fixed')).toHaveLength(1);
     expect((await msa.client.get('/v1/databases/current')).body.version).toBe(2);
+    const metrics = await new ApiClient(env.url).get<string>('/metrics');
+    expect(metrics.body).toMatch(/sigdesk_fix_build_seconds\{tier="msa_start",statistic="count"\} 2/);
   });
 
   it('resumes an interrupted build with its version, and never gives a number twice', async () => {

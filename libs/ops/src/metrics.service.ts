@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { DB } from '@sigdesk/db';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JobQueueService, OutboxRepository } from '@sigdesk/queues';
@@ -54,6 +54,31 @@ export class MetricsService {
         const counts = Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]));
         this.set({ kind: 'warning' }, counts.sla_warning ?? 0);
         this.set({ kind: 'breach' }, counts.sla_breached ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'sigdesk_fix_build_seconds',
+      help: 'Time from the approval of a change to its stored build, over the last 7 days, by contract tier (from PostgreSQL)',
+      labelNames: ['tier', 'statistic'] as const,
+      registers: [this.registry],
+      async collect() {
+        const { rows } = await sql<{ tier: string; n: number; p50: number; p90: number; max: number }>`
+          SELECT c.tier, count(*)::int AS n,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM b.finished_at - sc.approved_at)) AS p50,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM b.finished_at - sc.approved_at)) AS p90,
+            max(extract(epoch FROM b.finished_at - sc.approved_at)) AS max
+          FROM signature_changes sc
+          JOIN cases c ON c.id = sc.case_id
+          JOIN database_builds b ON b.version = sc.build_version AND b.channel = c.database_channel
+          WHERE b.finished_at > now() - interval '7 days' AND b.status IN ('stored', 'published')
+          GROUP BY c.tier`.execute(db);
+        this.reset();
+        for (const row of rows) {
+          this.set({ tier: row.tier, statistic: 'count' }, row.n);
+          this.set({ tier: row.tier, statistic: 'p50' }, Number(row.p50));
+          this.set({ tier: row.tier, statistic: 'p90' }, Number(row.p90));
+          this.set({ tier: row.tier, statistic: 'max' }, Number(row.max));
+        }
       },
     });
     new Gauge({
