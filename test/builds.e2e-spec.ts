@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { verifyFiles, verifyManifest, DatabaseBuilder } from '@sigdesk/builds';
 import {
   ApiClient,
+  eventually,
   seedCustomer,
   seedKey,
   seedRelease,
@@ -10,15 +11,6 @@ import {
   submissionForm,
   TestEnvironment,
 } from '@sigdesk/testing';
-
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() - started > timeoutMs) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('database builds', () => {
   let env: TestEnvironment;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   ApiClient,
+  eventually,
   countryWithoutHolidayNow,
   seedCustomer,
   seedKey,
@@ -25,15 +26,6 @@ async function submit(
   );
   if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
-}
-
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() - started > timeoutMs) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('the review queue', () => {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ChangeValidator } from '@sigdesk/signatures';
 import {
   ApiClient,
+  eventually,
   EICAR,
   seedCustomer,
   seedKey,
@@ -13,15 +14,6 @@ import {
 } from '@sigdesk/testing';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() - started > timeoutMs) return value;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
 
 describe('signature changes', () => {
   let env: TestEnvironment;

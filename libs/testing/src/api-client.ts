@@ -161,3 +161,17 @@ export async function countryWithoutHolidayNow(): Promise<string> {
   }
   throw new Error('every candidate country has a public holiday today or tomorrow');
 }
+
+/** Polls `probe` until `done` says yes or the time is up; returns the last value (the caller asserts on it). */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() - started > timeoutMs) return value;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
