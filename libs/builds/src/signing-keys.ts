@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,11 +9,16 @@ import { AppConfig } from '@sigdesk/config';
  * first start and kept under the data folder. Processes on several machines must be given the same key.
  */
 @Injectable()
-export class SigningKeys {
+export class SigningKeys implements OnApplicationBootstrap {
   private readonly logger = new Logger(SigningKeys.name);
   private key?: KeyObject;
 
   constructor(private readonly config: AppConfig) {}
+
+  /** On the first start, not on the first build: the public key is there for release tooling from the start. */
+  onApplicationBootstrap(): void {
+    this.privateKey();
+  }
 
   privateKey(): KeyObject {
     this.key ??= this.load();
