@@ -82,23 +82,28 @@ export class DatabaseBuilder {
 
     await stage('compile', { rules: next.sources.length });
     const compiled = compileRuleset(next.sources);
-    const failure =
-      compiled.ok && compiled.ruleset && state.compiled.ruleset
-        ? await this.gates(
-            build,
-            changes,
-            compiled.ruleset,
-            state.compiled.ruleset,
-            next.allowlist,
-            parent.allowlist,
-            stage,
-          )
-        : {
-            gate: 'compiles' as const,
-            changeIds: changes.filter((c) => compiled.errors.some((e) => e.source === c.rule_name)).map((c) => c.id),
-            detail: `${compiled.errors.length} compiler error(s)`,
-            evidence: compiled.errors.slice(0, 20),
-          };
+    let failure: GateFailure | null;
+    try {
+      failure =
+        compiled.ok && compiled.ruleset && state.compiled.ruleset
+          ? await this.gates(
+              build,
+              changes,
+              compiled.ruleset,
+              state.compiled.ruleset,
+              next.allowlist,
+              parent.allowlist,
+              stage,
+            )
+          : {
+              gate: 'compiles' as const,
+              changeIds: changes.filter((c) => compiled.errors.some((e) => e.source === c.rule_name)).map((c) => c.id),
+              detail: `${compiled.errors.length} compiler error(s)`,
+              evidence: compiled.errors.slice(0, 20),
+            };
+    } finally {
+      await compiled.ruleset?.close();
+    }
     if (failure) return this.fail(build, changes, failure);
 
     await stage('artifact');

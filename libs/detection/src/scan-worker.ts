@@ -3,12 +3,13 @@ import type { MatchedRule } from './compiled-ruleset';
 import { ScanEngineError, ScanTimeoutError } from './scan-errors';
 
 /**
- * The scan thread: @litko/yara-x 0.3's `scanAsync`/`scanFileAsync` only copy the buffer or read the file on the libuv
- * pool and then scan in the promise's resolution, on the JavaScript thread (measured: a 1 s scan stops the event
- * loop for 1 s); they also ignore `setMaxMatchesPerPattern`, so a sample full of a short pattern yields up to a
- * million match objects per pattern, built on the JavaScript thread too. The synchronous `scan`/`scanFile` honour
- * the limit; run in a worker thread they block only that thread. The rules are compiled there (the compiled rules
- * of the binding cannot cross threads) and only the small evidence comes back.
+ * The scan thread. In @litko/yara-x 0.3, `scanAsync` copies the buffer on the JavaScript thread when called (about
+ * 0.5 ms per MiB here) and `scanFileAsync` reads the whole file on the libuv pool, but both then scan in the
+ * promise's resolution, on the JavaScript thread: a 1 s scan stops the event loop for 1 s. They also ignore
+ * `setMaxMatchesPerPattern`, so a sample full of a short pattern yields up to a million match objects per pattern,
+ * built on the JavaScript thread too (2 million took 6 s). The synchronous `scan`/`scanFile` honour the limit; in a
+ * worker thread they block only that thread. The rules are compiled there (the binding's compiled rules cannot
+ * cross threads) and only the small evidence comes back.
  *
  * Plain JavaScript, evaluated as the worker's script so that it runs the same under jest, the swc require hook of
  * the benchmarks and the tsc build, none of which transpile a worker's file.
@@ -77,10 +78,7 @@ interface Job {
   reject(error: Error): void;
 }
 
-/**
- * One worker thread holding one compiled copy of the rules and scanning one input at a time, in order. The thread
- * does not keep the process alive unless a caller is waiting for it.
- */
+/** One worker thread holding one compiled copy of the rules and scanning one input at a time, in order. */
 export class ScanWorker {
   /** Resolves with the time YARA-X took to build the rules in the scan thread. */
   readonly built: Promise<number>;
@@ -103,7 +101,7 @@ export class ScanWorker {
       execArgv: [],
       workerData: { ...settings, yaraPath: require.resolve('@litko/yara-x') },
     });
-    this.worker.unref();
+    this.updateRef();
     this.worker.on('message', (message: WorkerMessage) => this.receive(message));
     this.worker.on('error', (error) =>
       this.stop(new ScanEngineError(`the scan thread failed: ${error.message}`), true),
@@ -192,8 +190,10 @@ export class ScanWorker {
     this.updateRef();
   }
 
+  /** The thread keeps the process alive while it builds (it was started for a reason) and while a caller waits. */
   private updateRef(): void {
-    const waited = this.queue.length > 0 || (this.current !== undefined && !this.current.settled);
+    const waited =
+      this.state === 'building' || this.queue.length > 0 || (this.current !== undefined && !this.current.settled);
     if (waited && !this.stopped) this.worker.ref();
     else this.worker.unref();
   }

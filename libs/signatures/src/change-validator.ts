@@ -88,16 +88,21 @@ export class ChangeValidator {
       ...(newWarnings.length ? { diagnostics: newWarnings } : {}),
     });
 
-    if (compiled.ok && compiled.ruleset && state.compiled.ruleset) {
-      await this.scanChecks(
-        change,
-        compiled.ruleset,
-        state.compiled.ruleset,
-        candidate.allowlist,
-        state.allowlist,
-        checks,
-        progress,
-      );
+    try {
+      if (compiled.ok && compiled.ruleset && state.compiled.ruleset) {
+        await this.scanChecks(
+          change,
+          compiled.ruleset,
+          state.compiled.ruleset,
+          candidate.allowlist,
+          state.allowlist,
+          checks,
+          progress,
+        );
+      }
+    } finally {
+      // the candidate's scan thread holds a whole compiled ruleset
+      await compiled.ruleset?.close();
     }
 
     const passed = checks.every((c) => c.passed);

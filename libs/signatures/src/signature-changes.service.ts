@@ -222,6 +222,8 @@ export class SignatureChangesService {
   /** Checks one rule's source alone: it compiles, declares exactly one rule, and carries the case reference. */
   private checkRule(source: string, reference: string): string {
     const compiled = compileRuleset([{ name: 'rule', source }]);
+    // only checked, never scanned with: no scan thread was started, but release what there is
+    void compiled.ruleset?.close();
     if (!compiled.ok) {
       throw AppError.unprocessable('rule_does_not_compile', 'The rule does not compile.', {
         diagnostics: compiled.errors,

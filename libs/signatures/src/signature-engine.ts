@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ export interface SignatureState {
  * content-addressed copies of the files scans read (samples and clean-corpus files, fetched from S3 once).
  */
 @Injectable()
-export class SignatureEngine {
+export class SignatureEngine implements OnApplicationShutdown {
   private readonly logger = new Logger(SignatureEngine.name);
   private cached?: { fingerprint: string; state: Promise<SignatureState> };
   private readonly cacheDir = join(tmpdir(), 'sigdesk-object-cache');
@@ -30,6 +30,15 @@ export class SignatureEngine {
     private readonly signatures: SignaturesRepository,
     private readonly store: ObjectStore,
   ) {}
+
+  /**
+   * A replaced state's ruleset is not closed here: a validation or build may still be scanning with it. It is
+   * closed when garbage-collected (the detection library registers that), and the current one on shutdown.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    const state = await this.cached?.state.catch(() => undefined);
+    await state?.compiled.ruleset?.close();
+  }
 
   async current(now = new Date()): Promise<SignatureState> {
     const fingerprint = await this.signatures.stateFingerprint();
