@@ -224,12 +224,17 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+export interface StartOptions {
+  /** Set in the child's environment after the harness's own (so `LOG_LEVEL` or `TMPDIR` can be overridden). */
+  env?: Record<string, string>;
+}
+
 /**
  * Starts the S3 server (in this process), creates the database, spawns `node dist/apps/api/src/main.js
  * --with-worker`, waits for /health/ready and seeds a customer. `close()` undoes all of it; it also runs on
  * Ctrl-C.
  */
-export async function startSigdesk(name: string): Promise<Sigdesk> {
+export async function startSigdesk(name: string, options: StartOptions = {}): Promise<Sigdesk> {
   ensureBuild();
   const id = randomBytes(4).toString('hex');
   const database = `sigdesk_bench_${id}`;
@@ -315,6 +320,7 @@ export async function startSigdesk(name: string): Promise<Sigdesk> {
         S3_ACCESS_KEY_ID: s3.accessKeyId,
         S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
         SIGDESK_BOOTSTRAP_ADMIN_KEY: adminKey,
+        ...options.env,
       },
     });
     const problems: LogProblem[] = [];
