@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { verifyFiles, verifyManifest, DatabaseBuilder } from '@sigdesk/builds';
 import {
   ApiClient,
@@ -8,8 +7,8 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
-  submissionForm,
   TestEnvironment,
+  validatedChange as validatedChangeFor,
 } from '@sigdesk/testing';
 
 describe('database builds', () => {
@@ -19,7 +18,6 @@ describe('database builds', () => {
   let author: ApiClient;
   let reviewer: ApiClient;
   let release: ApiClient;
-  let authorId: string;
 
   beforeAll(async () => {
     env = await startTestEnvironment({ env: { SIGDESK_EXPEDITED_WINDOW_SECONDS: '2' } });
@@ -29,48 +27,12 @@ describe('database builds', () => {
     author = await seedKey(env, 'analyst');
     reviewer = await seedKey(env, 'analyst');
     release = await seedKey(env, 'release');
-    authorId = (
-      await env.db
-        .selectFrom('api_keys')
-        .select('id')
-        .where('key_hash', '=', createHash('sha256').update(author.key!).digest('hex'))
-        .executeTakeFirstOrThrow()
-    ).id;
   });
   afterAll(async () => {
     await env?.close();
   });
 
-  /** A false negative with a unique marker, confirmed, with a validated rule for it; returns the change. */
-  async function validatedChange(customer: SeededCustomer, name: string) {
-    const marker = `MARKER-${randomBytes(8).toString('hex')}`;
-    const submitted = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm({ databaseVersion: '1' }, [
-        { name: 's.bin', content: Buffer.concat([randomBytes(100), Buffer.from(marker)]) },
-      ]),
-    );
-    const caseId = submitted.body.id;
-    await eventually(
-      () => author.get(`/v1/cases/${caseId}`),
-      (res) => res.body.timeline.some((e: any) => e.type === 'intake_completed'),
-    );
-    await env.db
-      .updateTable('cases')
-      .set({ status: 'in_review', assigned_to: authorId })
-      .where('id', '=', caseId)
-      .execute();
-    await author.post(`/v1/cases/${caseId}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
-    const rule = `rule ${name}\n{\n    meta:\n        case = "${submitted.body.reference}"\n    strings:\n        $m = "${marker}"\n    condition:\n        $m\n}`;
-    const proposed = await author.post(`/v1/cases/${caseId}/signature-changes`, { type: 'add_detection', rule });
-    expect(proposed.status).toBe(202);
-    const change = await eventually(
-      () => author.get(`/v1/signature-changes/${proposed.body.id}`),
-      (res) => res.body.status !== 'validating',
-    );
-    expect(change.body.status).toBe('validated');
-    return { changeId: proposed.body.id as string, caseId: caseId as string, marker };
-  }
+  const validatedChange = (customer: SeededCustomer, name: string) => validatedChangeFor(env, customer, author, name);
 
   it('takes an MSA Start false negative to a signed, published release and a fixed case', async () => {
     const first = await validatedChange(msa, 'Trojan_Build_First');

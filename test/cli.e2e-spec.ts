@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,18 +10,10 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
-  submissionForm,
+  eventually,
   TestEnvironment,
+  validatedChange,
 } from '@sigdesk/testing';
-
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() - started > timeoutMs) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 interface CliResult {
   code: number;
@@ -36,7 +28,6 @@ describe('release tooling CLI', () => {
   let author: ApiClient;
   let reviewer: ApiClient;
   let release: ApiClient;
-  let authorId: string;
   let work: string;
   let pinnedKey: string;
   let marker: string;
@@ -54,35 +45,9 @@ describe('release tooling CLI', () => {
 
   /** A false negative with a unique marker, confirmed, with a validated and approved rule for it. */
   async function approvedChange(customer: SeededCustomer, name: string) {
-    const unique = `MARKER-${randomBytes(8).toString('hex')}`;
-    const submitted = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm({ databaseVersion: '1' }, [
-        { name: 's.bin', content: Buffer.concat([randomBytes(100), Buffer.from(unique)]) },
-      ]),
-    );
-    expect(submitted.status).toBe(201);
-    const caseId = submitted.body.id;
-    await eventually(
-      () => author.get(`/v1/cases/${caseId}`),
-      (res) => res.body.timeline.some((e: any) => e.type === 'intake_completed'),
-    );
-    await env.db
-      .updateTable('cases')
-      .set({ status: 'in_review', assigned_to: authorId })
-      .where('id', '=', caseId)
-      .execute();
-    await author.post(`/v1/cases/${caseId}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
-    const rule = `rule ${name}\n{\n    meta:\n        case = "${submitted.body.reference}"\n    strings:\n        $m = "${unique}"\n    condition:\n        $m\n}`;
-    const proposed = await author.post(`/v1/cases/${caseId}/signature-changes`, { type: 'add_detection', rule });
-    expect(proposed.status).toBe(202);
-    const change = await eventually(
-      () => author.get(`/v1/signature-changes/${proposed.body.id}`),
-      (res) => res.body.status !== 'validating',
-    );
-    expect(change.body.status).toBe('validated');
-    expect((await reviewer.post(`/v1/signature-changes/${proposed.body.id}/approve`, {})).status).toBe(200);
-    return { changeId: proposed.body.id as string, marker: unique };
+    const { changeId, marker } = await validatedChange(env, customer, author, name);
+    expect((await reviewer.post(`/v1/signature-changes/${changeId}/approve`, {})).status).toBe(200);
+    return { changeId, marker };
   }
 
   beforeAll(async () => {
@@ -93,13 +58,6 @@ describe('release tooling CLI', () => {
     author = await seedKey(env, 'analyst');
     reviewer = await seedKey(env, 'analyst');
     release = await seedKey(env, 'release');
-    authorId = (
-      await env.db
-        .selectFrom('api_keys')
-        .select('id')
-        .where('key_hash', '=', createHash('sha256').update(author.key!).digest('hex'))
-        .executeTakeFirstOrThrow()
-    ).id;
     work = await mkdtemp(join(tmpdir(), 'sigdesk-cli-'));
 
     // an MSA Start change: an expedited build 2 is stored a moment after its approval

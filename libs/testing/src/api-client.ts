@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { TestEnvironment } from './test-environment';
 
 export interface ApiResponse<T = any> {
@@ -174,4 +175,49 @@ export async function eventually<T>(
     if (done(value) || Date.now() - started > timeoutMs) return value;
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
+}
+
+/**
+ * A false negative whose sample carries a unique marker, confirmed by `analyst` (claimed directly in the database
+ * to skip the queue), with an add_detection change for it that passed validation.
+ */
+export async function validatedChange(
+  env: TestEnvironment,
+  customer: SeededCustomer,
+  analyst: ApiClient,
+  ruleName: string,
+): Promise<{ changeId: string; caseId: string; marker: string }> {
+  const marker = `MARKER-${randomBytes(8).toString('hex')}`;
+  const submitted = await customer.client.upload(
+    '/v1/submissions',
+    submissionForm({ databaseVersion: '1' }, [
+      { name: 's.bin', content: Buffer.concat([randomBytes(100), Buffer.from(marker)]) },
+    ]),
+  );
+  if (submitted.status !== 201) throw new Error(`submission: ${submitted.status} ${JSON.stringify(submitted.body)}`);
+  const caseId: string = submitted.body.id;
+  await eventually(
+    () => analyst.get(`/v1/cases/${caseId}`),
+    (res) => res.body.timeline.some((e: { type: string }) => e.type === 'intake_completed'),
+  );
+  const analystKey = await env.db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('key_hash', '=', createHash('sha256').update(analyst.key!).digest('hex'))
+    .executeTakeFirstOrThrow();
+  await env.db
+    .updateTable('cases')
+    .set({ status: 'in_review', assigned_to: analystKey.id })
+    .where('id', '=', caseId)
+    .execute();
+  await analyst.post(`/v1/cases/${caseId}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
+  const rule = `rule ${ruleName}\n{\n    meta:\n        case = "${submitted.body.reference}"\n    strings:\n        $m = "${marker}"\n    condition:\n        $m\n}`;
+  const proposed = await analyst.post(`/v1/cases/${caseId}/signature-changes`, { type: 'add_detection', rule });
+  if (proposed.status !== 202) throw new Error(`proposal: ${proposed.status} ${JSON.stringify(proposed.body)}`);
+  const change = await eventually(
+    () => analyst.get(`/v1/signature-changes/${proposed.body.id}`),
+    (res) => res.body.status !== 'validating',
+  );
+  if (change.body.status !== 'validated') throw new Error(`validation: ${JSON.stringify(change.body.report)}`);
+  return { changeId: proposed.body.id, caseId, marker };
 }
