@@ -268,12 +268,7 @@ export class DatabaseBuilder {
           change.id,
           `build ${build.version} failed the ${failure.gate} gate: ${failure.detail}`,
         );
-        const current = await trx
-          .selectFrom('cases')
-          .selectAll()
-          .where('id', '=', change.case_id)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
+        const current = await this.cases.lockExistingCase(trx, change.case_id);
         if (current.status === 'fix_scheduled') {
           await this.transitions.move(
             trx,

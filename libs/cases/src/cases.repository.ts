@@ -171,17 +171,15 @@ export class CasesRepository {
     return new Set(rows.map((r) => r.sha256));
   }
 
-  async markIntakeCompleted(caseId: string, event: Omit<NewCaseEvent, 'caseId'>): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const updated = await trx
-        .updateTable('cases')
-        .set({ intake_completed_at: new Date() })
-        .where('id', '=', caseId)
-        .where('intake_completed_at', 'is', null)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) return false;
-      await this.addEvent(trx, { ...event, caseId });
-      return true;
-    });
+  /** The case, locked for the rest of the transaction: changes are decided on what is current. */
+  lockCase(trx: Transaction<DB>, id: string): Promise<Case | undefined> {
+    return trx.selectFrom('cases').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  /** {@link lockCase} for a case that must exist (a foreign key or an earlier read says so). */
+  async lockExistingCase(trx: Transaction<DB>, id: string): Promise<Case> {
+    const found = await this.lockCase(trx, id);
+    if (!found) throw new Error(`case ${id} does not exist`);
+    return found;
   }
 }

@@ -66,12 +66,7 @@ export class IntakeJobs {
       current !== null;
 
     const outcome = await this.cases.transaction(async (trx) => {
-      const locked = await trx
-        .selectFrom('cases')
-        .selectAll()
-        .where('id', '=', caseId)
-        .forUpdate()
-        .executeTakeFirstOrThrow();
+      const locked = await this.cases.lockExistingCase(trx, caseId);
       if (locked.intake_completed_at) return { completed: false };
       await trx.updateTable('cases').set({ intake_completed_at: new Date() }).where('id', '=', caseId).execute();
       await this.cases.addEvent(trx, {

@@ -54,11 +54,6 @@ export class ReviewRepository {
     return rows[0];
   }
 
-  /** The case, locked for the rest of the transaction: status changes are decided on what is current. */
-  lockCase(trx: Transaction<DB>, id: string): Promise<Case | undefined> {
-    return trx.selectFrom('cases').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-  }
-
   async update(trx: Transaction<DB>, id: string, changes: Updateable<CasesTable>): Promise<Case> {
     return trx.updateTable('cases').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   }

@@ -334,7 +334,7 @@ export class ReviewService {
     let released = 0;
     for (const candidate of stale) {
       released += await this.changeCases(async (trx) => {
-        const current = await this.review.lockCase(trx, candidate.id);
+        const current = await this.cases.lockCase(trx, candidate.id);
         const cutoff = now.getTime() - this.config.review.claimTimeoutMs;
         if (
           !current ||
@@ -368,7 +368,7 @@ export class ReviewService {
   }
 
   private async lockCase(trx: Transaction<DB>, id: string): Promise<Case> {
-    const current = await this.review.lockCase(trx, id);
+    const current = await this.cases.lockCase(trx, id);
     if (!current) throw AppError.notFound('This case');
     return current;
   }

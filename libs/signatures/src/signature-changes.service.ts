@@ -157,12 +157,7 @@ export class SignatureChangesService {
           `This change is ${change.status}; only a change whose validation passed can be approved.`,
         );
       }
-      const current = await trx
-        .selectFrom('cases')
-        .selectAll()
-        .where('id', '=', change.case_id)
-        .forUpdate()
-        .executeTakeFirstOrThrow();
+      const current = await this.cases.lockExistingCase(trx, change.case_id);
       if (current.status !== 'confirmed') {
         throw AppError.conflict('case_not_confirmed', `Case ${current.reference} is ${current.status}, not confirmed.`);
       }
