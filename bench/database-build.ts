@@ -38,6 +38,7 @@ import {
   startSigdesk,
   SUBMISSION_FIELDS,
   verdict,
+  prng,
 } from './support/harness';
 
 const GOAL_SECONDS = 60;
@@ -56,16 +57,6 @@ const rate = (bytes: number, ms: number) => `${(mb(bytes) / (ms / 1000)).toFixed
 const int = (n: number) => n.toLocaleString('en-US');
 
 /** A deterministic PRNG (mulberry32): the same BENCH_SEED gives the same rules. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // the rules

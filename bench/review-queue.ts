@@ -26,6 +26,7 @@ import {
   Sigdesk,
   startSigdesk,
   verdict,
+  prng,
 } from './support/harness';
 
 const GOAL_MS = 50;
@@ -73,16 +74,6 @@ function summary(latencies: number[]) {
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 /** A deterministic PRNG (mulberry32): the same BENCH_SEED gives the same backlog. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Answer {
   status: number;

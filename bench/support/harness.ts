@@ -27,6 +27,18 @@ import S3rver from 's3rver';
 export const ROOT = resolve(__dirname, '..', '..');
 export const MiB = 1024 * 1024;
 
+/** A seeded pseudo-random generator (mulberry32): the same seed gives the same data in every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MAIN = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
