@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CaseTransitions } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { DatabaseBuild } from '@sigdesk/db';
-import { AppError } from '@sigdesk/http';
+import { AppError, invalidCursor } from '@sigdesk/http';
 import { expeditedBuildJob, JobQueueService } from '@sigdesk/queues';
 import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectStore } from '@sigdesk/storage';
@@ -58,7 +58,7 @@ export class BuildsService {
 
   async list(channel = this.config.releases.defaultChannel, cursor: string | undefined, limit: number) {
     if (cursor !== undefined && !/^\d{1,10}$/.test(cursor)) {
-      throw AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
+      throw invalidCursor();
     }
     const rows = await this.builds.list(channel, cursor === undefined ? undefined : Number(cursor), limit + 1);
     const page = rows.slice(0, limit);

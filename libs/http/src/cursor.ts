@@ -26,5 +26,10 @@ export function decodeCursor(cursor: string): PagePosition {
   } catch {
     // fall through
   }
-  throw AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
+  throw invalidCursor();
+}
+
+/** The answer to a cursor this API did not hand out (forged, truncated, or of another list). */
+export function invalidCursor(): AppError {
+  return AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
 }

@@ -4,7 +4,7 @@ import { OrganizationsRepository, Principal } from '@sigdesk/accounts';
 import { CaseTransitions, caseView, CasesRepository, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { Case, DB, Verdict } from '@sigdesk/db';
-import { AppError } from '@sigdesk/http';
+import { AppError, invalidCursor } from '@sigdesk/http';
 import { JobQueueService } from '@sigdesk/queues';
 import { QueueKey, QueueRow, ReviewRepository } from './review.repository';
 
@@ -42,7 +42,7 @@ export function decodeQueueCursor(cursor: string): QueueKey {
   } catch {
     // fall through
   }
-  throw AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
+  throw invalidCursor();
 }
 
 /** Analysts' work on cases: the queue, claims, responses and verdicts. */

@@ -3,7 +3,7 @@ import type { Principal } from '@sigdesk/accounts';
 import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
 import { compileRuleset } from '@sigdesk/detection';
 import type { SignatureChange, SignatureChangeStatus } from '@sigdesk/db';
-import { AppError } from '@sigdesk/http';
+import { AppError, invalidCursor } from '@sigdesk/http';
 import { expeditedBuildJob, JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
 import { AppConfig } from '@sigdesk/config';
 import { SignaturesRepository } from './signatures.repository';
@@ -205,7 +205,7 @@ export class SignatureChangesService {
   /** The feed release tooling reads: oldest first, resumable from the cursor of the last page. */
   async feed(status: SignatureChangeStatus, cursor: string | undefined, limit: number) {
     if (cursor !== undefined && !/^\d{1,18}$/.test(cursor)) {
-      throw AppError.badRequest('invalid_cursor', 'The cursor is not one this API returned. Start again without it.');
+      throw invalidCursor();
     }
     const rows = await this.signatures.feed(status, cursor, limit);
     return {
