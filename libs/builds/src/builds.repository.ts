@@ -69,6 +69,8 @@ export class BuildsRepository {
       parent: number | null;
       kind: 'expedited' | 'scheduled';
       changeIds: string[];
+      owner: string;
+      leaseMs: number;
     },
   ) {
     return trx
@@ -80,9 +82,92 @@ export class BuildsRepository {
         kind: values.kind,
         status: 'building',
         change_ids: values.changeIds,
+        lease_owner: values.owner,
+        lease_expires_at: sql<Date>`now() + ${`${values.leaseMs} milliseconds`}::interval`,
+        attempts: 1,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+  }
+
+  /** Whether the build's lease is held by someone and has not expired (by the database's clock). */
+  async leaseLive(trx: Transaction<DB>, id: string): Promise<boolean> {
+    const { rows } = await sql<{ live: boolean }>`
+      SELECT lease_owner IS NOT NULL AND lease_expires_at > now() AS live FROM database_builds WHERE id = ${id}`.execute(
+      trx,
+    );
+    return rows[0]?.live ?? false;
+  }
+
+  /** Takes the build over (a new attempt) with a fresh lease. */
+  takeOver(trx: Transaction<DB>, id: string, owner: string, leaseMs: number): Promise<DatabaseBuild> {
+    return trx
+      .updateTable('database_builds')
+      .set({
+        lease_owner: owner,
+        lease_expires_at: sql<Date>`now() + ${`${leaseMs} milliseconds`}::interval`,
+        attempts: sql<number>`attempts + 1`,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Renews the lease while its holder works; false when the holder has lost it (expired and taken over). */
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('database_builds')
+      .set({ lease_expires_at: sql<Date>`now() + ${`${leaseMs} milliseconds`}::interval` })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'building')
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  /** Gives the lease back at once, so that the retry of the job (or any worker) resumes the build. */
+  async releaseLease(id: string, owner: string, lastError: string): Promise<void> {
+    await this.db
+      .updateTable('database_builds')
+      .set({ lease_owner: null, lease_expires_at: null, progress: JSON.stringify({ stage: 'retrying', lastError }) })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  /** Channels with a build whose holder stopped renewing its lease: somebody must resume it. */
+  async channelsWithStalledBuilds(): Promise<Array<{ channel: string; kind: 'expedited' | 'scheduled' }>> {
+    const { rows } = await sql<{ channel: string; kind: 'expedited' | 'scheduled' }>`
+      SELECT channel, kind FROM database_builds
+      WHERE status = 'building' AND (lease_expires_at IS NULL OR lease_expires_at < now())`.execute(this.db);
+    return rows;
+  }
+
+  /**
+   * Channels with approved changes no build has taken, and whether any of them is from an MSA Start case. A channel
+   * whose last build failed for an error in the last minutes waits, so that an outage does not burn versions.
+   */
+  async channelsWithUnbuiltChanges(approvedBefore: Date): Promise<Array<{ channel: string; expedited: boolean }>> {
+    const { rows } = await sql<{ channel: string; expedited: boolean }>`
+      SELECT c.database_channel AS channel, bool_or(c.tier = 'msa_start') AS expedited
+      FROM signature_changes sc JOIN cases c ON c.id = sc.case_id
+      WHERE sc.status = 'approved' AND sc.approved_at < ${approvedBefore}
+        -- a channel whose last build ended in an error (storage down, say) rests a few minutes
+        AND NOT EXISTS (SELECT 1 FROM database_builds b WHERE b.channel = c.database_channel AND b.status = 'failed'
+                        AND b.failure->>'gate' = 'error' AND b.finished_at > now() - interval '5 minutes')
+      GROUP BY c.database_channel`.execute(this.db);
+    return rows;
+  }
+
+  /** The cases of built changes now wait for the publication of this version. */
+  async scheduleFix(trx: Transaction<DB>, caseIds: string[], version: number): Promise<void> {
+    if (caseIds.length === 0) return;
+    await trx
+      .updateTable('cases')
+      .set({ scheduled_fix_version: version })
+      .where('id', 'in', caseIds)
+      .where('status', '=', 'fix_scheduled')
+      .execute();
   }
 
   async update(executor: Kysely<DB>, id: string, changes: Updateable<DatabaseBuildsTable>): Promise<void> {
@@ -112,18 +197,5 @@ export class BuildsRepository {
     let query = this.db.selectFrom('database_builds').selectAll().where('channel', '=', channel);
     if (beforeVersion !== undefined) query = query.where('version', '<', beforeVersion);
     return query.orderBy('version', 'desc').limit(limit).execute();
-  }
-
-  async channelsWithWaitingExpedited(approvedBefore: Date): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('signature_changes as sc')
-      .innerJoin('cases as c', 'c.id', 'sc.case_id')
-      .select('c.database_channel')
-      .distinct()
-      .where('sc.status', '=', 'approved')
-      .where('c.tier', '=', 'msa_start')
-      .where('sc.approved_at', '<', approvedBefore)
-      .execute();
-    return rows.map((r) => r.database_channel);
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { CaseTransitions } from '@sigdesk/cases';
+import { CasesRepository, CaseTransitions } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { DatabaseBuild } from '@sigdesk/db';
 import { AppError, invalidCursor } from '@sigdesk/http';
-import { expeditedBuildJob, JobQueueService } from '@sigdesk/queues';
+import { expeditedBuildJob, JobQueueService, scheduledBuildJob, UnitOfWork } from '@sigdesk/queues';
 import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectStore } from '@sigdesk/storage';
 import { BuildsRepository } from './builds.repository';
@@ -21,6 +21,8 @@ export function buildView(build: DatabaseBuild) {
     status: build.status,
     stage: build.stage,
     progress: build.progress,
+    attempts: build.attempts,
+    report: build.report,
     changes: build.change_ids,
     failure: build.failure,
     startedAt: build.started_at.toISOString(),
@@ -37,23 +39,37 @@ export class BuildsService {
     private readonly builds: BuildsRepository,
     private readonly releases: ReleasesRepository,
     private readonly transitions: CaseTransitions,
+    private readonly cases: CasesRepository,
     private readonly store: ObjectStore,
     private readonly keys: SigningKeys,
     private readonly jobs: JobQueueService,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
-  /** Starts a build of the approved changes now (expedited), coalescing requests that arrive within the window. */
-  async requestExpedited(channel: string): Promise<void> {
-    const job = expeditedBuildJob(channel, this.config.builds.expeditedWindowMs);
-    await this.jobs.enqueue(job.name, job.payload, undefined, job.options);
+  /**
+   * The sweep, every minute: builds whose worker stopped renewing the lease are resumed, and approved MSA Start
+   * changes still waiting (their expedited request lost) are built at once, on every channel.
+   */
+  async requestForWaitingChanges(now = new Date()): Promise<{ resumed: number; expedited: number }> {
+    const stalled = await this.builds.channelsWithStalledBuilds();
+    for (const { channel, kind } of stalled) await this.request(channel, kind);
+    const cutoff = new Date(now.getTime() - 2 * this.config.builds.expeditedWindowMs - 10_000);
+    const waiting = (await this.builds.channelsWithUnbuiltChanges(cutoff)).filter((c) => c.expedited);
+    for (const { channel } of waiting) await this.request(channel, 'expedited');
+    return { resumed: stalled.length, expedited: waiting.length };
   }
 
-  /** Approved MSA Start changes still waiting (their expedited request lost): request their build again. */
-  async requestForWaitingChanges(now = new Date()): Promise<number> {
-    const cutoff = new Date(now.getTime() - 2 * this.config.builds.expeditedWindowMs - 10_000);
-    const channels = await this.builds.channelsWithWaitingExpedited(cutoff);
-    for (const channel of channels) await this.requestExpedited(channel);
-    return channels.length;
+  /** The scheduled build: every channel with approved changes not built yet gets one. */
+  async requestScheduledBuilds(now = new Date()): Promise<{ channels: string[] }> {
+    const channels = (await this.builds.channelsWithUnbuiltChanges(now)).map((c) => c.channel);
+    for (const channel of channels) await this.request(channel, 'scheduled');
+    return { channels };
+  }
+
+  private async request(channel: string, kind: 'expedited' | 'scheduled'): Promise<void> {
+    const job =
+      kind === 'expedited' ? expeditedBuildJob(channel, this.config.builds.expeditedWindowMs) : scheduledBuildJob(channel);
+    await this.jobs.enqueue(job.name, job.payload, undefined, job.options);
   }
 
   async list(channel = this.config.releases.defaultChannel, cursor: string | undefined, limit: number) {
@@ -107,7 +123,7 @@ export class BuildsService {
    * published release of the channel is refused (409), since releases only move forward.
    */
   async publish(channel = this.config.releases.defaultChannel, version: number, now = new Date()) {
-    const result = await this.builds.transaction(async (trx) => {
+    const result = await this.unitOfWork.run(async (trx) => {
       await this.builds.lockChannel(trx, channel);
       const build = await this.builds.lock(trx, channel, version);
       if (!build) throw AppError.notFound(`Build ${version} of channel "${channel}"`);
@@ -134,14 +150,8 @@ export class BuildsService {
       }
       await this.releases.insertPublishedIn(trx, { channel, version, releasedAt: now, source: 'build' });
       await this.builds.update(trx, build.id, { status: 'published', published_at: now });
-      const fixed = await trx
-        .selectFrom('cases')
-        .selectAll()
-        .where('id', 'in', trx.selectFrom('signature_changes').select('case_id').where('build_version', '=', version))
-        .where('database_channel', '=', channel)
-        .where('status', '=', 'fix_scheduled')
-        .forUpdate()
-        .execute();
+      // the cases of this build's changes, and those an earlier stored build of the channel handled
+      const fixed = await this.cases.fixedByPublication(trx, channel, version);
       for (const current of fixed) {
         await this.transitions.move(
           trx,
@@ -164,7 +174,6 @@ export class BuildsService {
         fixed: fixed.length,
       };
     });
-    this.jobs.relaySoon();
     return { ...buildView(result.build), alreadyPublished: result.alreadyPublished, casesFixed: result.fixed ?? 0 };
   }
 }

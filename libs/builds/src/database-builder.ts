@@ -1,18 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
-import { CompiledRuleset, compileRuleset, decideDetection } from '@sigdesk/detection';
+import { AppConfig } from '@sigdesk/config';
 import type { DatabaseBuild, DB, SignatureChange } from '@sigdesk/db';
-import { JobName, JobQueueService } from '@sigdesk/queues';
+import type { Transaction } from 'kysely';
+import { expeditedBuildJob, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import {
-  applyChange,
-  SCAN_TIME_BUDGET_RATIO,
+  applyChanges,
+  ContentProver,
+  ContentRepository,
+  ProofReport,
   SignatureContent,
-  SignatureEngine,
   SignaturesRepository,
-  toSource,
 } from '@sigdesk/signatures';
-import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { ObjectStore } from '@sigdesk/storage';
 import {
   ARTIFACT_FILES,
   computeDelta,
@@ -31,84 +33,109 @@ export const BuildKeys = {
   file: (channel: string, version: number, name: string) => `builds/${channel}/${version}/${name}`,
 };
 
-interface GateFailure {
-  gate: 'compiles' | 'false_negatives_detected' | 'false_positives_not_detected' | 'clean_corpus' | 'scan_time_budget';
-  changeIds: string[];
-  detail: string;
-  evidence?: unknown;
-}
+export type BuildOutcome = { version?: number; status: 'stored' | 'failed' | 'nothing to build' | 'busy' | 'lease lost' };
 
-const SCAN_TIMEOUT_MS = 120_000;
+/** The holder of a build's lease lost it (it stalled past the lease and another worker took the build over). */
+class LeaseLost extends Error {}
 
 /**
- * Builds version N of a channel: N−1's content plus the approved changes not yet built, proven by the gates,
- * signed, stored. The version is taken (and kept) before any work, so a failed or interrupted build never
- * gives its number to another; an interrupted build is resumed with the same number by the job's retry.
+ * Builds version N of a channel: the content of N−1 plus the approved changes not yet built, proven by the same
+ * proof as a validation (ContentProver), signed, stored. The version is taken (and kept) before any work, so a
+ * failed or interrupted build never gives its number to another.
+ *
+ * One worker at a time runs a build: it holds a lease that it renews while it works. A worker that dies stops
+ * renewing; once the lease has expired, another worker (or the job's retry) takes the build over with the same
+ * version. An error (storage down, a missing sample) gives the lease back for the retry; after `maxAttempts` the
+ * build ends `failed` with the reason, and the channel builds again with the next version.
  */
 @Injectable()
 export class DatabaseBuilder {
   private readonly logger = new Logger(DatabaseBuilder.name);
 
   constructor(
+    private readonly config: AppConfig,
     private readonly builds: BuildsRepository,
     private readonly signatures: SignaturesRepository,
-    private readonly engine: SignatureEngine,
+    private readonly contents: ContentRepository,
+    private readonly prover: ContentProver,
     private readonly cases: CasesRepository,
     private readonly transitions: CaseTransitions,
     private readonly store: ObjectStore,
     private readonly keys: SigningKeys,
-    private readonly jobs: JobQueueService,
+    private readonly outbox: OutboxRepository,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   async build(
     channel: string,
     kind: 'expedited' | 'scheduled',
     reportProgress: (progress: Record<string, unknown>) => Promise<void> = async () => undefined,
-  ): Promise<{ version?: number; status: string }> {
-    const build = await this.start(channel, kind);
-    if (!build) return { status: 'nothing to build' };
+  ): Promise<BuildOutcome> {
+    const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+    const claim = await this.claim(channel, kind, owner);
+    if (claim.status !== 'claimed') return claim;
+    const build = claim.build;
+
+    let lost = false;
+    const heartbeat = setInterval(() => {
+      this.builds.renewLease(build.id, owner, this.config.builds.leaseMs).then(
+        (held) => (lost ||= !held),
+        (error: unknown) => this.logger.warn({ err: error, version: build.version }, 'build lease not renewed'),
+      );
+    }, this.config.builds.leaseMs / 3);
+    heartbeat.unref();
     const stage = async (name: string, extra: Record<string, unknown> = {}) => {
-      const progress = { stage: name, version: build.version, ...extra };
-      await this.builds.update(this.db(), build.id, { stage: name, progress: JSON.stringify(progress) });
+      if (lost) throw new LeaseLost(`build ${build.version} of ${channel}: lease lost`);
+      const progress = { stage: name, version: build.version, attempt: build.attempts, ...extra };
+      await this.builds.update(this.builds.executor(), build.id, { stage: name, progress: JSON.stringify(progress) });
       await reportProgress(progress);
       this.logger.log(progress, 'build progress');
     };
 
+    try {
+      return await this.run(build, owner, stage);
+    } catch (error) {
+      if (error instanceof LeaseLost) {
+        this.logger.warn({ channel, version: build.version }, 'build lease lost: another worker took the build over');
+        return { version: build.version, status: 'lease lost' };
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      if (build.attempts >= this.config.builds.maxAttempts) {
+        await this.failBuild(build, [], { gate: 'error', detail: `${reason} (attempt ${build.attempts})` });
+        return { version: build.version, status: 'failed' };
+      }
+      this.logger.warn({ channel, version: build.version, attempt: build.attempts, err: error }, 'build attempt failed');
+      await this.builds.releaseLease(build.id, owner, reason);
+      throw error;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async run(
+    build: DatabaseBuild,
+    owner: string,
+    stage: (name: string, extra?: Record<string, unknown>) => Promise<void>,
+  ): Promise<BuildOutcome> {
+    const channel = build.channel;
     const changes = await this.builds.changesByIds(build.change_ids);
     await stage('content', { changes: changes.length });
-    const state = await this.engine.current();
-    const parent: SignatureContent = { sources: state.rules.map(toSource), allowlist: state.allowlist };
-    const next = changes.reduce<SignatureContent>((content, change) => applyChange(content, change), parent);
-
-    await stage('compile', { rules: next.sources.length });
-    const compiled = compileRuleset(next.sources);
-    let failure: GateFailure | null;
-    try {
-      failure =
-        compiled.ok && compiled.ruleset && state.compiled.ruleset
-          ? await this.gates(
-              build,
-              changes,
-              compiled.ruleset,
-              state.compiled.ruleset,
-              next.allowlist,
-              parent.allowlist,
-              stage,
-            )
-          : {
-              gate: 'compiles' as const,
-              changeIds: changes.filter((c) => compiled.errors.some((e) => e.source === c.rule_name)).map((c) => c.id),
-              detail: `${compiled.errors.length} compiler error(s)`,
-              evidence: compiled.errors.slice(0, 20),
-            };
-    } finally {
-      await compiled.ruleset?.close();
+    const parent = await this.contents.contentAt(channel, build.parent_version);
+    const next = applyChanges(parent.content, changes);
+    const report = await this.prover.prove({
+      parent,
+      candidate: next,
+      changes,
+      progress: (name, extra) => stage(name, extra),
+    });
+    if (!report.passed) {
+      const failed = report.checks.find((c) => !c.passed)!;
+      return this.failBuild(build, changes, { gate: failed.check, detail: failed.summary, report });
     }
-    if (failure) return this.fail(build, changes, failure);
 
     await stage('artifact');
-    const parentContent = contentOf(parent);
-    const nextContent = contentOf(next);
+    const parentContent = artifactContent(parent.content);
+    const nextContent = artifactContent(next);
     const files = renderContent(nextContent);
     const delta = Buffer.from(
       `${JSON.stringify(computeDelta(parentContent, nextContent, build.parent_version, build.version), null, 2)}\n`,
@@ -143,9 +170,10 @@ export class DatabaseBuilder {
     await this.store.put(BuildKeys.file(channel, build.version, 'manifest.sig'), Buffer.from(signature));
 
     await stage('store');
-    await this.builds.transaction(async (trx) => {
+    const stored = await this.unitOfWork.run(async (trx) => {
       const locked = await this.builds.lock(trx, channel, build.version);
-      if (locked?.status !== 'building') return;
+      if (locked?.status !== 'building' || locked.lease_owner !== owner) return false;
+      const now = new Date();
       await this.builds.update(trx, build.id, {
         status: 'stored',
         stage: 'stored',
@@ -153,9 +181,23 @@ export class DatabaseBuilder {
         manifest_sha256: sha256Hex(bytes),
         signature,
         artifact_prefix: BuildKeys.prefix(channel, build.version),
-        finished_at: new Date(),
+        report: JSON.stringify(reportView(report)),
+        lease_owner: null,
+        lease_expires_at: null,
+        finished_at: now,
       });
-      await this.signatures.applyBuiltChanges(trx, changes, build.version);
+      await this.contents.saveContent(trx, channel, build.version, build.parent_version, next);
+      await this.signatures.markBuilt(
+        trx,
+        changes.map((c) => c.id),
+        build.version,
+        now,
+      );
+      await this.builds.scheduleFix(
+        trx,
+        changes.map((c) => c.case_id),
+        build.version,
+      );
       for (const change of changes) {
         await this.cases.addEvent(trx, {
           caseId: change.case_id,
@@ -165,7 +207,10 @@ export class DatabaseBuilder {
           data: { databaseVersion: build.version, changeId: change.id, kind: build.kind },
         });
       }
+      await this.requestFollowUp(trx, build);
+      return true;
     });
+    if (!stored) throw new LeaseLost(`build ${build.version} of ${channel} was taken over`);
     this.logger.log(
       { channel, version: build.version, changes: changes.length, rules: manifest.ruleCount },
       'database build stored',
@@ -173,100 +218,80 @@ export class DatabaseBuilder {
     return { version: build.version, status: 'stored' };
   }
 
-  /** The running build of the channel (after a crash), or a new one with the next version. */
-  private async start(channel: string, kind: 'expedited' | 'scheduled'): Promise<DatabaseBuild | null> {
-    return this.builds.transaction(async (trx) => {
+  /**
+   * The build of the channel to work on: a running one whose lease has expired (taken over, or ended `failed` when
+   * it has had all its attempts), else a new one with the next version when approved changes wait.
+   */
+  private async claim(
+    channel: string,
+    kind: 'expedited' | 'scheduled',
+    owner: string,
+  ): Promise<{ status: 'claimed'; build: DatabaseBuild } | BuildOutcome> {
+    const leaseMs = this.config.builds.leaseMs;
+    type Found = { state: 'busy' | 'exhausted' | 'resumed'; build: DatabaseBuild } | null;
+    const found = await this.builds.transaction(async (trx): Promise<Found> => {
       await this.builds.lockChannel(trx, channel);
       const running = await this.builds.running(trx, channel);
-      if (running) return running;
+      if (!running) return null;
+      if (await this.builds.leaseLive(trx, running.id)) return { state: 'busy', build: running };
+      if (running.attempts >= this.config.builds.maxAttempts) return { state: 'exhausted', build: running };
+      return { state: 'resumed', build: await this.builds.takeOver(trx, running.id, owner, leaseMs) };
+    });
+    if (found?.state === 'busy') return { version: found.build.version, status: 'busy' };
+    if (found?.state === 'resumed') return { status: 'claimed', build: found.build };
+    if (found?.state === 'exhausted') {
+      const reason = (found.build.progress as { lastError?: string }).lastError ?? 'its worker stopped without a word';
+      await this.failBuild(found.build, [], {
+        gate: 'error',
+        detail: `interrupted after ${found.build.attempts} attempt(s): ${reason}`,
+      });
+    }
+    const created = await this.builds.transaction(async (trx) => {
+      await this.builds.lockChannel(trx, channel);
+      if (await this.builds.running(trx, channel)) return 'busy' as const;
       const changes = await this.builds.unbuiltChanges(trx, channel);
       if (changes.length === 0) return null;
       const { version, parent } = await this.builds.nextVersion(trx, channel);
-      return this.builds.insert(trx, { channel, version, parent, kind, changeIds: changes.map((c) => c.id) });
+      return this.builds.insert(trx, {
+        channel,
+        version,
+        parent,
+        kind,
+        changeIds: changes.map((c) => c.id),
+        owner,
+        leaseMs,
+      });
     });
+    if (created === 'busy') return { status: 'busy' };
+    if (!created) return { status: 'nothing to build' };
+    return { status: 'claimed', build: created };
   }
 
-  private async gates(
+  /**
+   * Ends the build `failed` (stores nothing): changes the proof blames go back to their authors and their cases
+   * back to `confirmed`; the others wait for the next build, requested in the same transaction.
+   */
+  private async failBuild(
     build: DatabaseBuild,
     changes: SignatureChange[],
-    next: CompiledRuleset,
-    parent: CompiledRuleset,
-    nextAllowlist: Set<string>,
-    parentAllowlist: Set<string>,
-    stage: (name: string, extra?: Record<string, unknown>) => Promise<void>,
-  ): Promise<GateFailure | null> {
-    // both rulesets are built in their scan threads at once rather than on their first scans, one after the other
-    await Promise.all([next.ready(), parent.ready()]);
-    await stage('case samples');
-    for (const change of changes) {
-      const found = await this.cases.findById(change.case_id);
-      const shouldDetect = found?.kind === 'false_negative';
-      for (const sample of await this.cases.samplesOf(change.case_id)) {
-        const path = await this.engine.localCopy(StorageKeys.sample(sample.sha256), sample.sha256);
-        const decision = decideDetection(
-          sample.sha256,
-          await next.scanFile(path, { timeoutMs: SCAN_TIMEOUT_MS }),
-          nextAllowlist,
-        );
-        if (decision.detected !== shouldDetect) {
-          return {
-            gate: shouldDetect ? 'false_negatives_detected' : 'false_positives_not_detected',
-            changeIds: [change.id],
-            detail: `sample ${sample.sha256} of case ${found?.reference} is ${decision.detected ? '' : 'not '}detected`,
-            evidence: { sha256: sample.sha256, rules: decision.rules },
-          };
-        }
-      }
-    }
-    const corpus = await this.signatures.corpusFiles();
-    let withMs = 0;
-    let withoutMs = 0;
-    for (const [index, file] of corpus.entries()) {
-      const path = await this.engine.localCopy(file.storageKey, file.sha256);
-      // with and without the changes side by side: each ruleset scans on a thread of its own
-      const [scan, parentScan] = await Promise.all([
-        next.scanFile(path, { timeoutMs: SCAN_TIMEOUT_MS }),
-        parent.scanFile(path, { timeoutMs: SCAN_TIMEOUT_MS }),
-      ]);
-      withMs += scan.millis;
-      withoutMs += parentScan.millis;
-      const decision = decideDetection(file.sha256, scan, nextAllowlist);
-      if (decision.detected) {
-        return {
-          gate: 'clean_corpus',
-          changeIds: changes.filter((c) => c.rule_name && decision.rules.includes(c.rule_name)).map((c) => c.id),
-          detail: `clean file ${file.name} is detected by ${decision.rules.join(', ')}`,
-          evidence: { file: file.name, sha256: file.sha256, rules: decision.rules },
-        };
-      }
-      if ((index + 1) % 100 === 0) await stage('clean corpus', { scanned: index + 1, files: corpus.length });
-    }
-    if (withMs > withoutMs * SCAN_TIME_BUDGET_RATIO + 50) {
-      return {
-        gate: 'scan_time_budget',
-        changeIds: changes.filter((c) => c.rule_source).map((c) => c.id),
-        detail: `the clean corpus scans in ${withMs} ms with the changes, ${withoutMs} ms without`,
-      };
-    }
-    void parentAllowlist;
-    return null;
-  }
-
-  /** Stores nothing as a release; the guilty change goes back to its author, the others wait for the next build. */
-  private async fail(build: DatabaseBuild, changes: SignatureChange[], failure: GateFailure) {
-    const guilty = failure.changeIds.length ? failure.changeIds : changes.map((c) => c.id);
-    await this.builds.transaction(async (trx) => {
+    failure: { gate: string; detail: string; report?: ProofReport },
+  ): Promise<BuildOutcome> {
+    const guilty = failure.report ? failure.report.guilty : [];
+    await this.unitOfWork.run(async (trx) => {
       await this.builds.update(trx, build.id, {
         status: 'failed',
         stage: 'failed',
-        failure: JSON.stringify({ ...failure, changeIds: guilty }),
+        failure: JSON.stringify({ gate: failure.gate, detail: failure.detail, changeIds: guilty }),
+        ...(failure.report ? { report: JSON.stringify(reportView(failure.report)) } : {}),
+        lease_owner: null,
+        lease_expires_at: null,
         finished_at: new Date(),
       });
       for (const change of changes.filter((c) => guilty.includes(c.id))) {
         await this.signatures.returnToAuthor(
           trx,
           change.id,
-          `build ${build.version} failed the ${failure.gate} gate: ${failure.detail}`,
+          `build ${build.version} failed the ${failure.gate} check: ${failure.detail}`,
         );
         const current = await this.cases.lockExistingCase(trx, change.case_id);
         if (current.status === 'fix_scheduled') {
@@ -275,26 +300,41 @@ export class DatabaseBuilder {
             current,
             'confirmed',
             { keyId: null, role: 'system' },
-            {
-              data: { reason: `database build ${build.version} failed`, gate: failure.gate, changeId: change.id },
-            },
+            { data: { reason: `database build ${build.version} failed`, gate: failure.gate, changeId: change.id } },
           );
         }
       }
+      // after an error (storage down, say) the sweep asks again later, rather than burning versions meanwhile
+      if (failure.report) await this.requestFollowUp(trx, build);
     });
-    this.logger.warn({ version: build.version, gate: failure.gate, changes: guilty }, 'database build failed a gate');
-    if (changes.some((c) => !guilty.includes(c.id))) {
-      await this.jobs.enqueue(JobName.BuildDatabase, { channel: build.channel, kind: build.kind });
-    }
-    this.jobs.relaySoon();
+    this.logger.warn({ version: build.version, gate: failure.gate, changes: guilty }, 'database build failed');
     return { version: build.version, status: 'failed' };
   }
 
-  private db(): Kysely<DB> {
-    return this.builds.executor();
+  /** Approved MSA Start changes the build did not take are built next, at once (through the outbox). */
+  private async requestFollowUp(trx: Transaction<DB>, build: DatabaseBuild): Promise<void> {
+    const waiting = await this.builds.unbuiltChanges(trx, build.channel);
+    if (!waiting.length) return;
+    const expedited = await this.cases.anyMsaStart(
+      trx,
+      waiting.map((c) => c.case_id),
+    );
+    if (!expedited) return;
+    const job = expeditedBuildJob(build.channel, this.config.builds.expeditedWindowMs);
+    await this.outbox.add(trx, job.name, job.payload, jobIdFor(job.name, `${build.id}-follow-up`), undefined, job.options);
   }
 }
 
-function contentOf(content: SignatureContent): DatabaseContent {
-  return { rules: content.sources.map((s) => ({ name: s.name, source: s.source })), allowlist: [...content.allowlist] };
+/** What a release file lists: the rules, and the allow-list with each entry's expiry when it has one. */
+function artifactContent(content: SignatureContent): DatabaseContent {
+  return {
+    rules: content.rules.map((r) => ({ name: r.name, source: r.source })),
+    allowlist: content.allowlist.map((e) => (e.expiresAt ? `${e.sha256} expires=${e.expiresAt}` : e.sha256)),
+  };
 }
+
+/** The proof as a build records it: the checks and the detection diff. */
+function reportView(report: ProofReport) {
+  return { ...report, guilty: undefined };
+}
+

@@ -4,7 +4,7 @@ import type { CaseStatus } from '@sigdesk/db';
 export const CASE_TRANSITIONS: Record<CaseStatus, readonly CaseStatus[]> = {
   received: ['queued', 'rejected'],
   rejected: [],
-  queued: ['in_review', 'fixed', 'closed'],
+  queued: ['in_review', 'fixed', 'fix_scheduled', 'closed'],
   in_review: ['queued', 'awaiting_customer', 'confirmed', 'not_reproduced', 'declined'],
   awaiting_customer: ['in_review', 'queued', 'closed'],
   confirmed: ['fix_scheduled', 'closed'],

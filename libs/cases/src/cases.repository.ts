@@ -104,6 +104,35 @@ export class CasesRepository {
       .execute();
   }
 
+  async anyMsaStart(trx: Transaction<DB>, caseIds: string[]): Promise<boolean> {
+    if (caseIds.length === 0) return false;
+    const row = await trx
+      .selectFrom('cases')
+      .select('id')
+      .where('id', 'in', caseIds)
+      .where('tier', '=', 'msa_start')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async markIntakeCompleted(trx: Transaction<DB>, id: string, now: Date): Promise<void> {
+    await trx.updateTable('cases').set({ intake_completed_at: now }).where('id', '=', id).execute();
+  }
+
+  /** Cases waiting for a fix that the publication of `version` of their channel delivers, locked. */
+  fixedByPublication(trx: Transaction<DB>, channel: string, version: number): Promise<Case[]> {
+    return trx
+      .selectFrom('cases')
+      .selectAll()
+      .where('status', '=', 'fix_scheduled')
+      .where('database_channel', '=', channel)
+      .where('scheduled_fix_version', '<=', version)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+  }
+
   findById(id: string): Promise<Case | undefined> {
     return this.db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -29,7 +29,15 @@ export class AppConfig {
   readonly releases: { graceMs: number; defaultChannel: string };
   readonly docs: boolean;
   readonly review: { claimTimeoutMs: number; slaWarningFraction: number };
-  readonly builds: { signingKeyPem?: string; expeditedWindowMs: number; scheduledEveryMs: number };
+  readonly builds: {
+    signingKeyPem?: string;
+    expeditedWindowMs: number;
+    scheduledEveryMs: number;
+    /** how long a build's lease lasts without a heartbeat before another worker may take the build over */
+    leaseMs: number;
+    /** attempts at one build (crashes, storage errors) before it ends `failed` and the channel builds again */
+    maxAttempts: number;
+  };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
 
@@ -69,6 +77,8 @@ export class AppConfig {
       signingKeyPem: environment.SIGDESK_SIGNING_KEY?.replace(/\\n/g, '\n'),
       expeditedWindowMs: environment.SIGDESK_EXPEDITED_WINDOW_SECONDS * 1000,
       scheduledEveryMs: environment.SIGDESK_SCHEDULED_BUILD_MINUTES * 60_000,
+      leaseMs: environment.SIGDESK_BUILD_LEASE_SECONDS * 1000,
+      maxAttempts: environment.SIGDESK_BUILD_MAX_ATTEMPTS,
     };
     this.review = {
       claimTimeoutMs: environment.SIGDESK_CLAIM_TIMEOUT_MINUTES * 60_000,

@@ -56,6 +56,8 @@ export const environmentSchema = z.object({
     .optional(),
   SIGDESK_EXPEDITED_WINDOW_SECONDS: z.coerce.number().min(0).max(300).default(5),
   SIGDESK_SCHEDULED_BUILD_MINUTES: positiveInt.default(360),
+  SIGDESK_BUILD_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  SIGDESK_BUILD_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   SIGDESK_RESPONSE_TARGETS: z
     .string()
     .optional()

@@ -102,6 +102,8 @@ export interface CasesTable {
   verdict_at: Timestamp | null;
   /** The first open case with the same sample; set on the cases that joined it, null on that first case. */
   group_id: string | null;
+  /** the version that fixes the case once it is published (status fix_scheduled) */
+  scheduled_fix_version: number | null;
 }
 
 export type Verdict = 'confirmed' | 'not_reproduced' | 'declined';
@@ -181,35 +183,40 @@ export interface OutboxTable {
   created_at: CreatedAt;
   dispatched_at: Timestamp | null;
   run_at: Timestamp | null;
+  /** BullMQ options of the relayed job: deduplication, priority */
+  options: Json<Record<string, unknown>> | null;
 }
 
-export interface RulesTable {
+export interface RuleRevisionsTable {
+  /** SHA-256 of the source */
+  sha256: string;
   name: string;
   source: string;
-  tags: ColumnType<string[], string[] | undefined, string[]>;
-  enabled: Generated<boolean>;
+  /** part of the base ruleset: the content of a channel that has none of its own */
+  base: Generated<boolean>;
   case_id: string | null;
   change_id: string | null;
-  version: Generated<number>;
-  created_at: CreatedAt;
-  updated_at: Timestamp;
-}
-
-export interface RuleVersionsTable {
-  rule_name: string;
-  version: number;
-  source: string;
-  enabled: boolean;
-  change_id: string | null;
   created_at: CreatedAt;
 }
 
-export interface AllowlistEntriesTable {
+export interface AllowlistEntry {
   sha256: string;
-  reason: string;
-  case_id: string | null;
-  change_id: string | null;
-  expires_at: Timestamp | null;
+  /** ISO time after which the entry no longer applies; null: never */
+  expiresAt: string | null;
+  changeId: string | null;
+  caseId: string | null;
+  reason: string | null;
+}
+
+export interface SignatureContentsTable {
+  channel: string;
+  version: number;
+  parent_version: number | null;
+  /** rule revisions (SHA-256 of their source), in the order of their names */
+  rules: ColumnType<string[], string[], string[]>;
+  allowlist: Json<AllowlistEntry[]>;
+  /** SHA-256 of the revision hashes joined by line breaks: equal for equal rulesets */
+  rules_sha256: string;
   created_at: CreatedAt;
 }
 
@@ -238,6 +245,8 @@ export interface SignatureChangesTable {
   created_at: CreatedAt;
   updated_at: Timestamp;
   build_version: number | null;
+  channel: string;
+  expires_at: Timestamp | null;
 }
 
 export type BuildKind = 'expedited' | 'scheduled';
@@ -261,9 +270,22 @@ export interface DatabaseBuildsTable {
   started_at: CreatedAt;
   finished_at: Timestamp | null;
   published_at: Timestamp | null;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  attempts: Generated<number>;
+  report: Json<Record<string, unknown>> | null;
 }
 
 export type DatabaseBuild = Selectable<DatabaseBuildsTable>;
+
+export interface RegressionCorpusFilesTable {
+  sha256: string;
+  name: string;
+  size: ColumnType<string, number | string, never>;
+  storage_key: string;
+  added_by: string | null;
+  created_at: CreatedAt;
+}
 
 export interface CleanCorpusFilesTable {
   sha256: string;
@@ -274,7 +296,7 @@ export interface CleanCorpusFilesTable {
   created_at: CreatedAt;
 }
 
-export type Rule = Selectable<RulesTable>;
+export type RuleRevision = Selectable<RuleRevisionsTable>;
 export type SignatureChange = Selectable<SignatureChangesTable>;
 
 export interface DB {
@@ -290,9 +312,9 @@ export interface DB {
   outbox: OutboxTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
-  rules: RulesTable;
-  rule_versions: RuleVersionsTable;
-  allowlist_entries: AllowlistEntriesTable;
+  rule_revisions: RuleRevisionsTable;
+  signature_contents: SignatureContentsTable;
+  regression_corpus_files: RegressionCorpusFilesTable;
   signature_changes: SignatureChangesTable;
   clean_corpus_files: CleanCorpusFilesTable;
   database_builds: DatabaseBuildsTable;

@@ -10,3 +10,4 @@ export {
 export { decideDetection, type DetectionDecision } from './detection';
 export { compileRuleset, type CompileOutcome, type Diagnostic, type RuleSource } from './ruleset';
 export { ScanEngineError, ScanTimeoutError } from './scan-errors';
+export { readRuleText, type RuleDeclaration } from './rule-text';

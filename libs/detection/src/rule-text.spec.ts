@@ -12,9 +12,9 @@ describe(readRuleText.name, () => {
     );
 
     expect(reading.declarations).toEqual([
-      { name: 'First', line: 1, column: 6 },
-      { name: 'Second', line: 2, column: 16 },
-      { name: 'Third', line: 4, column: 21 },
+      { name: 'First', modifiers: [], line: 1, column: 6 },
+      { name: 'Second', modifiers: ['private'], line: 2, column: 16 },
+      { name: 'Third', modifiers: ['global', 'private'], line: 4, column: 21 },
     ]);
   });
 

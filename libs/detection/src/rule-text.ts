@@ -12,6 +12,8 @@ export interface Position {
 
 export interface RuleDeclaration extends Position {
   name: string;
+  /** `global` and `private`, as written before `rule` */
+  modifiers: Array<'global' | 'private'>;
 }
 
 export interface RuleTextReading {
@@ -25,7 +27,7 @@ export interface RuleTextReading {
 
 // `rule` is a reserved word, so outside comments, strings and regular expressions it only ever starts a declaration;
 // the look-behind keeps `$rule`, `#rule`, `@rule`, `!rule` and `module.rule` out.
-const DECLARATION = /(?<![\w$#@!.])rule\s+([A-Za-z_][A-Za-z0-9_]*)/g;
+const DECLARATION = /(?<![\w$#@!.])((?:(?:global|private)\s+)*)rule\s+([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
  * Blanks comments, text strings and regular expressions (with spaces, keeping line breaks and so positions), and
@@ -65,8 +67,9 @@ export function readRuleText(source: string): RuleTextReading {
   const lineStarts = lineStartsOf(source);
   const declarations: RuleDeclaration[] = [];
   for (const match of text.matchAll(DECLARATION)) {
-    const nameAt = (match.index ?? 0) + match[0].length - match[1].length;
-    declarations.push({ name: match[1], ...positionOf(lineStarts, nameAt) });
+    const nameAt = (match.index ?? 0) + match[0].length - match[2].length;
+    const modifiers = match[1].split(/\s+/).filter((m): m is 'global' | 'private' => m === 'global' || m === 'private');
+    declarations.push({ name: match[2], modifiers, ...positionOf(lineStarts, nameAt) });
   }
   return {
     declarations,

@@ -5,6 +5,7 @@ import { ReleasesModule } from '@sigdesk/releases';
 import { ReviewModule } from '@sigdesk/review';
 import { SignaturesModule } from '@sigdesk/signatures';
 import { CleanCorpusController } from './corpus/clean-corpus.controller';
+import { RegressionCorpusController } from './corpus/regression-corpus.controller';
 import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
 import { IntakeJobs } from './intake.processor';
@@ -22,6 +23,6 @@ export class IntakeModule {}
 
 @Module({
   imports: [IntakeModule, CasesModule, ReviewModule, SignaturesModule],
-  controllers: [SubmissionsController, RepliesController, CleanCorpusController],
+  controllers: [SubmissionsController, RepliesController, CleanCorpusController, RegressionCorpusController],
 })
 export class IntakeHttpModule {}

@@ -1,19 +1,25 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
-import { decideDetection } from '@sigdesk/detection';
-import { JobOf, JobName, JobQueueService } from '@sigdesk/queues';
-import { ReleasesService } from '@sigdesk/releases';
-import { SignatureEngine } from '@sigdesk/signatures';
+import type { Case } from '@sigdesk/db';
+import { JobOf, JobName, UnitOfWork } from '@sigdesk/queues';
+import { FileVerdict, ScanTarget, SignatureEngine, VersionedContent } from '@sigdesk/signatures';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 
 const TRIAGE_SCAN_TIMEOUT_MS = 60_000;
 
+interface Triage {
+  version: number;
+  verdicts: FileVerdict[];
+  handled: boolean;
+}
+
 /**
- * The worker side of intake: proves that every sample of a new case is in object storage, whole, then triages
- * the case with the current database. A false negative it already detects, or a false positive it no longer
- * detects, is resolved at once with the version that handles it; otherwise the analyst finds what the current
- * database says about each sample on the timeline.
+ * The worker side of intake: proves that every sample of a new case is in object storage, whole, then triages the
+ * case. Only published releases fix anything: a false negative the published release already detects (or a false
+ * positive it no longer detects) is `fixed` with that version; one that only a stored, unpublished build handles
+ * becomes `fix_scheduled` with that build's version, and `fixed` when it is published. Otherwise the analyst finds
+ * what the published release says about each sample on the timeline.
  */
 @Injectable()
 export class IntakeJobs {
@@ -23,12 +29,11 @@ export class IntakeJobs {
     private readonly cases: CasesRepository,
     private readonly store: ObjectStore,
     private readonly engine: SignatureEngine,
-    private readonly releases: ReleasesService,
     private readonly transitions: CaseTransitions,
-    private readonly jobs: JobQueueService,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
-  async intakeCase({ caseId }: JobOf<JobName.IntakeCase>): Promise<{ completed: boolean; resolved?: boolean }> {
+  async intakeCase({ caseId }: JobOf<JobName.IntakeCase>): Promise<{ completed: boolean; resolved?: string }> {
     const found = await this.cases.findById(caseId);
     if (!found) throw new UnrecoverableError(`case ${caseId} does not exist`);
     if (found.intake_completed_at) return { completed: false };
@@ -43,58 +48,103 @@ export class IntakeJobs {
         );
       }
     }
+    const targets: ScanTarget[] = samples.map((s) => ({
+      file: s.archive_path ?? s.file_name,
+      sha256: s.sha256,
+      storageKey: StorageKeys.sample(s.sha256),
+    }));
 
-    const state = await this.engine.current();
-    const verdicts: Array<{ sha256: string; detected: boolean; rules: string[]; allowlisted: boolean }> = [];
-    for (const sample of samples) {
-      const path = await this.engine.localCopy(StorageKeys.sample(sample.sha256), sample.sha256);
-      const scan = state.compiled.ruleset
-        ? await state.compiled.ruleset.scanFile(path, { timeoutMs: TRIAGE_SCAN_TIMEOUT_MS })
-        : { matches: [], millis: 0 };
-      const decision = decideDetection(sample.sha256, scan, state.allowlist);
-      verdicts.push({
-        sha256: sample.sha256,
-        detected: decision.detected,
-        rules: decision.rules,
-        allowlisted: decision.allowlisted,
-      });
+    const published = await this.engine.published(found.database_channel);
+    const atRelease = published ? await this.triage(found, published, targets) : null;
+    let scheduled: Triage | null = null;
+    if (!atRelease?.handled) {
+      const head = await this.engine.head(found.database_channel);
+      if (head.version !== null && head.version > (published?.version ?? 0)) {
+        scheduled = await this.triage(found, head, targets);
+      }
     }
-    const current = await this.releases.current(found.database_channel).catch(() => null);
-    const handled =
-      samples.length > 0 &&
-      verdicts.every((v) => (found.kind === 'false_negative' ? v.detected : !v.detected)) &&
-      current !== null;
 
-    const outcome = await this.cases.transaction(async (trx) => {
+    const outcome = await this.unitOfWork.run(async (trx) => {
       const locked = await this.cases.lockExistingCase(trx, caseId);
       if (locked.intake_completed_at) return { completed: false };
-      await trx.updateTable('cases').set({ intake_completed_at: new Date() }).where('id', '=', caseId).execute();
+      await this.cases.markIntakeCompleted(trx, caseId, new Date());
       await this.cases.addEvent(trx, {
         caseId,
         type: 'intake_completed',
         actorKeyId: null,
         actorRole: 'system',
-        data: { samplesVerified: samples.length, triage: verdicts },
-      });
-      if (!handled || locked.status !== 'queued') return { completed: true, resolved: false };
-      const message =
-        found.kind === 'false_negative'
-          ? `Database version ${current!.version} already detects ${samples.length > 1 ? 'these samples' : 'this sample'}. Update your product to it.`
-          : `Database version ${current!.version} no longer detects ${samples.length > 1 ? 'these samples' : 'this sample'}. Update your product to it.`;
-      await this.transitions.move(
-        trx,
-        locked,
-        'fixed',
-        { keyId: null, role: 'system' },
-        {
-          changes: { fixed_in_database_version: current!.version },
-          data: { message, fixedInDatabaseVersion: current!.version, automatic: true },
+        data: {
+          samplesVerified: samples.length,
+          ...(atRelease ? { triageDatabaseVersion: atRelease.version, triage: triageView(atRelease) } : {}),
+          ...(scheduled ? { scheduledDatabaseVersion: scheduled.version, scheduledTriage: triageView(scheduled) } : {}),
         },
-      );
-      return { completed: true, resolved: true };
+      });
+      if (locked.status !== 'queued') return { completed: true };
+      const these = samples.length > 1 ? 'these samples' : 'this sample';
+      const does = found.kind === 'false_negative' ? 'detects' : 'no longer detects';
+      if (atRelease?.handled) {
+        await this.transitions.move(
+          trx,
+          locked,
+          'fixed',
+          { keyId: null, role: 'system' },
+          {
+            changes: { fixed_in_database_version: atRelease.version },
+            data: {
+              message: `Database version ${atRelease.version} already ${does} ${these}. Update your product to it.`,
+              fixedInDatabaseVersion: atRelease.version,
+              automatic: true,
+            },
+          },
+        );
+        return { completed: true, resolved: 'fixed' };
+      }
+      if (scheduled?.handled) {
+        await this.transitions.move(
+          trx,
+          locked,
+          'fix_scheduled',
+          { keyId: null, role: 'system' },
+          {
+            changes: { scheduled_fix_version: scheduled.version },
+            data: {
+              message: `Database version ${scheduled.version}, not yet released, ${does} ${these}. You will be told when it is published.`,
+              scheduledDatabaseVersion: scheduled.version,
+              automatic: true,
+            },
+          },
+        );
+        return { completed: true, resolved: 'fix_scheduled' };
+      }
+      return { completed: true };
     });
-    this.jobs.relaySoon();
     this.logger.log({ caseId, samples: samples.length, ...outcome }, 'intake completed');
     return outcome;
   }
+
+  /** What one version says of the case's samples, and whether that settles the case. */
+  private async triage(found: Case, versioned: VersionedContent, targets: ScanTarget[]): Promise<Triage> {
+    const verdicts = await this.engine.withCompiled(versioned, async (compiled) => {
+      if (!compiled.ruleset) {
+        this.logger.error(
+          { channel: versioned.channel, version: versioned.version, errors: compiled.errors.slice(0, 3) },
+          'a stored database version does not compile',
+        );
+        throw new Error(`database version ${versioned.version} of ${versioned.channel} does not compile`);
+      }
+      return this.engine.scanAll(versioned, compiled.ruleset, targets, { timeoutMs: TRIAGE_SCAN_TIMEOUT_MS });
+    });
+    const handled =
+      verdicts.length > 0 && verdicts.every((v) => (found.kind === 'false_negative' ? v.detected : !v.detected));
+    return { version: versioned.version ?? 0, verdicts, handled };
+  }
+}
+
+function triageView(triage: Triage) {
+  return triage.verdicts.map((v) => ({
+    sha256: v.target.sha256,
+    detected: v.detected,
+    rules: v.rules,
+    allowlisted: v.allowlisted,
+  }));
 }

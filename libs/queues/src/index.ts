@@ -3,3 +3,4 @@ export * from './job-queue.service';
 export * from './jobs';
 export * from './outbox.repository';
 export * from './queues.module';
+export * from './unit-of-work';

@@ -56,8 +56,9 @@ export class JobQueueService {
         for (const job of jobs) {
           await this.queues[job.queue as QueueName].add(job.job_name, job.payload, {
             ...DEFAULT_OPTIONS,
+            ...job.options,
             jobId: job.job_id,
-            delay: job.run_at ? Math.max(0, job.run_at.getTime() - Date.now()) : undefined,
+            ...(job.run_at ? { delay: Math.max(0, job.run_at.getTime() - Date.now()) } : {}),
           });
         }
       });

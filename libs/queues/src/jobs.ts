@@ -23,6 +23,7 @@ export enum JobName {
   ValidateSignatureChange = 'signatures.validate-change',
   BuildDatabase = 'builds.build-database',
   SweepUnbuiltChanges = 'builds.sweep-unbuilt-changes',
+  RequestScheduledBuilds = 'builds.request-scheduled-builds',
 }
 
 export interface JobPayloads {
@@ -38,6 +39,8 @@ export interface JobPayloads {
   [JobName.ValidateSignatureChange]: { changeId: string };
   [JobName.BuildDatabase]: { channel: string; kind: 'expedited' | 'scheduled' };
   [JobName.SweepUnbuiltChanges]: Record<string, never>;
+  /** Asks for a scheduled build of every channel with approved changes not built yet. */
+  [JobName.RequestScheduledBuilds]: Record<string, never>;
 }
 
 export type JobOf<N extends JobName> = JobPayloads[N];
@@ -54,6 +57,7 @@ interface QueueOfJob {
   [JobName.ValidateSignatureChange]: QueueName.Signatures;
   [JobName.BuildDatabase]: QueueName.Builds;
   [JobName.SweepUnbuiltChanges]: QueueName.Builds;
+  [JobName.RequestScheduledBuilds]: QueueName.Builds;
 }
 
 /** The jobs of a queue. */
@@ -71,6 +75,7 @@ export const QUEUE_OF_JOB: QueueOfJob = {
   [JobName.ValidateSignatureChange]: QueueName.Signatures,
   [JobName.BuildDatabase]: QueueName.Builds,
   [JobName.SweepUnbuiltChanges]: QueueName.Builds,
+  [JobName.RequestScheduledBuilds]: QueueName.Builds,
 };
 
 /** Deterministic job ids (`<entity id>-<job name>`): a job enqueued twice exists once. */
@@ -91,5 +96,14 @@ export function expeditedBuildJob(channel: string, windowMs: number) {
       delay: windowMs,
       priority: 1,
     },
+  };
+}
+
+/** A scheduled build of one channel: one waiting at a time per channel. */
+export function scheduledBuildJob(channel: string) {
+  return {
+    name: JobName.BuildDatabase,
+    payload: { channel, kind: 'scheduled' as const },
+    options: { deduplication: { id: `scheduled-${channel}`, ttl: 60_000 }, priority: 5 },
   };
 }

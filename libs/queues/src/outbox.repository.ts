@@ -3,6 +3,13 @@ import { Kysely, Transaction } from 'kysely';
 import type { DB } from '@sigdesk/db';
 import { JobName, JobOf, QUEUE_OF_JOB } from './jobs';
 
+/** The BullMQ options an outbox row may carry: plain JSON. */
+export interface OutboxJobOptions {
+  deduplication?: { id: string; ttl: number };
+  priority?: number;
+  delay?: number;
+}
+
 export interface PendingJob {
   id: string;
   queue: string;
@@ -10,6 +17,7 @@ export interface PendingJob {
   job_id: string;
   payload: Record<string, unknown>;
   run_at: Date | null;
+  options: Record<string, unknown> | null;
 }
 
 /**
@@ -20,13 +28,14 @@ export interface PendingJob {
 export class OutboxRepository {
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
-  /** `runAt`: relayed as a delayed job that runs then (timers). */
+  /** `runAt`: relayed as a delayed job that runs then (timers); `options`: BullMQ's (deduplication, priority). */
   async add<N extends JobName>(
     trx: Transaction<DB>,
     name: N,
     payload: JobOf<N>,
     jobId: string,
     runAt?: Date,
+    options?: OutboxJobOptions,
   ): Promise<void> {
     await trx
       .insertInto('outbox')
@@ -36,6 +45,7 @@ export class OutboxRepository {
         job_id: jobId,
         payload: JSON.stringify(payload),
         run_at: runAt ?? null,
+        options: options ? JSON.stringify(options) : null,
       })
       .execute();
   }
@@ -45,7 +55,7 @@ export class OutboxRepository {
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom('outbox')
-        .select(['id', 'queue', 'job_name', 'job_id', 'payload', 'run_at'])
+        .select(['id', 'queue', 'job_name', 'job_id', 'payload', 'run_at', 'options'])
         .where('dispatched_at', 'is', null)
         .orderBy('id')
         .limit(limit)

@@ -5,6 +5,7 @@ import { AppConfig } from '@sigdesk/config';
 import { QueueName } from './jobs';
 import { JobQueueService } from './job-queue.service';
 import { OutboxRepository } from './outbox.repository';
+import { UnitOfWork } from './unit-of-work';
 
 /** Connection options from a redis:// or rediss:// URL; BullMQ opens (and closes) its own connections with them. */
 export function redisConnectionOptions(url: string): RedisOptions {
@@ -33,7 +34,7 @@ export function redisConnectionOptions(url: string): RedisOptions {
     }),
     BullModule.registerQueue(...Object.values(QueueName).map((name) => ({ name }))),
   ],
-  providers: [OutboxRepository, JobQueueService],
-  exports: [BullModule, OutboxRepository, JobQueueService],
+  providers: [OutboxRepository, JobQueueService, UnitOfWork],
+  exports: [BullModule, OutboxRepository, JobQueueService, UnitOfWork],
 })
 export class QueuesModule {}

@@ -19,6 +19,10 @@ const proposeSchema = z.strictObject({
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a rule identifier')
     .optional(),
   reason: z.string().trim().max(2_000).optional(),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .transform((v) => new Date(v))
+    .optional(),
 });
 
 const decisionSchema = z.strictObject({ note: z.string().trim().max(20_000).optional() });

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@sigdesk/accounts';
 import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
-import { compileRuleset } from '@sigdesk/detection';
+import { compileRuleset, readRuleText } from '@sigdesk/detection';
 import type { SignatureChange, SignatureChangeStatus } from '@sigdesk/db';
 import { AppError, invalidCursor } from '@sigdesk/http';
-import { expeditedBuildJob, JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
+import { expeditedBuildJob, JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import { AppConfig } from '@sigdesk/config';
+import { SignatureEngine } from './signature-engine';
 import { SignaturesRepository } from './signatures.repository';
 
 export interface NewSignatureChange {
@@ -14,17 +15,21 @@ export interface NewSignatureChange {
   sha256?: string;
   targetRule?: string;
   reason?: string;
+  /** an allow-list entry that stops applying then */
+  expiresAt?: Date;
 }
 
 export function changeView(change: SignatureChange) {
   return {
     id: change.id,
     caseId: change.case_id,
+    channel: change.channel,
     type: change.type,
     ruleName: change.rule_name,
     rule: change.rule_source,
     sha256: change.sha256,
     targetRule: change.target_rule,
+    expiresAt: change.expires_at?.toISOString() ?? null,
     reason: change.reason,
     author: change.author,
     status: change.status,
@@ -47,7 +52,8 @@ export class SignatureChangesService {
     private readonly cases: CasesRepository,
     private readonly transitions: CaseTransitions,
     private readonly outbox: OutboxRepository,
-    private readonly jobs: JobQueueService,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly engine: SignatureEngine,
   ) {}
 
   async propose(principal: Principal, caseId: string, input: NewSignatureChange) {
@@ -67,23 +73,23 @@ export class SignatureChangesService {
       );
     }
 
+    // proposals are checked against the newest content of the case's channel, which the next build starts from
+    const head = await this.engine.head(found.database_channel);
+    const ruleNamed = (name: string) => head.content.rules.some((r) => r.name === name);
     let ruleName: string | null = null;
     if (input.rule !== undefined) {
-      ruleName = this.checkRule(input.rule, found.reference);
-      const existing = await this.signatures.findRule(ruleName);
+      ruleName = await this.checkRule(input.rule, found.reference);
       const replacesItself = input.type === 'suppress_detection' && ruleName === input.targetRule;
-      if ((existing && !replacesItself) || (await this.signatures.openChangesNaming(ruleName)).length) {
-        throw AppError.conflict(
-          'rule_name_taken',
-          `A rule named ${ruleName} exists already, or another open change adds it.`,
-        );
-      }
+      if (ruleNamed(ruleName) && !replacesItself) throw ruleNameTaken(ruleName);
     }
     if (input.type === 'add_detection' && input.rule === undefined) {
       throw AppError.badRequest(
         'invalid_input',
         'An add_detection change needs "rule": the YARA source of the new rule.',
       );
+    }
+    if (input.type === 'add_detection' && input.expiresAt) {
+      throw AppError.badRequest('invalid_input', '"expiresAt" applies to allow-list entries only.');
     }
     if (input.type === 'suppress_detection') {
       if ((input.sha256 === undefined) === (input.targetRule === undefined)) {
@@ -98,39 +104,51 @@ export class SignatureChangesService {
           'The allow-listed SHA-256 must be one of the samples of this case.',
         );
       }
-      if (input.targetRule && !(await this.signatures.findRule(input.targetRule))?.enabled) {
-        throw AppError.unprocessable('unknown_rule', `No enabled rule is named ${input.targetRule}.`);
+      if (input.targetRule && !ruleNamed(input.targetRule)) {
+        throw AppError.unprocessable(
+          'unknown_rule',
+          `No rule is named ${input.targetRule} in database version ${head.version ?? '(base ruleset)'} of channel "${found.database_channel}".`,
+        );
+      }
+      if (input.expiresAt && (input.sha256 === undefined || input.expiresAt <= new Date())) {
+        throw AppError.badRequest('invalid_input', '"expiresAt" is a future time, for an allow-list entry ("sha256").');
       }
     }
 
-    const change = await this.signatures.transaction(async (trx) => {
-      const created = await this.signatures.insertChange(trx, {
-        case_id: caseId,
-        type: input.type,
-        rule_name: ruleName,
-        rule_source: input.rule ?? null,
-        sha256: input.sha256 ?? null,
-        target_rule: input.targetRule ?? null,
-        reason: input.reason ?? null,
-        author: principal.keyId,
-        status: 'validating',
+    const change = await this.unitOfWork
+      .run(async (trx) => {
+        const created = await this.signatures.insertChange(trx, {
+          case_id: caseId,
+          channel: found.database_channel,
+          expires_at: input.expiresAt ?? null,
+          type: input.type,
+          rule_name: ruleName,
+          rule_source: input.rule ?? null,
+          sha256: input.sha256 ?? null,
+          target_rule: input.targetRule ?? null,
+          reason: input.reason ?? null,
+          author: principal.keyId,
+          status: 'validating',
+        });
+        await this.cases.addEvent(trx, {
+          caseId,
+          type: 'signature_change_proposed',
+          actorKeyId: principal.keyId,
+          actorRole: principal.role,
+          data: { changeId: created.id, type: created.type },
+        });
+        await this.outbox.add(
+          trx,
+          JobName.ValidateSignatureChange,
+          { changeId: created.id },
+          jobIdFor(JobName.ValidateSignatureChange, created.id),
+        );
+        return created;
+      })
+      .catch((error: unknown) => {
+        if (ruleName && isRuleNameConflict(error)) throw ruleNameTaken(ruleName);
+        throw error;
       });
-      await this.cases.addEvent(trx, {
-        caseId,
-        type: 'signature_change_proposed',
-        actorKeyId: principal.keyId,
-        actorRole: principal.role,
-        data: { changeId: created.id, type: created.type },
-      });
-      await this.outbox.add(
-        trx,
-        JobName.ValidateSignatureChange,
-        { changeId: created.id },
-        jobIdFor(JobName.ValidateSignatureChange, created.id),
-      );
-      return created;
-    });
-    this.jobs.relaySoon();
     return changeView(change);
   }
 
@@ -141,7 +159,7 @@ export class SignatureChangesService {
   }
 
   async approve(principal: Principal, id: string, note: string | null, now = new Date()) {
-    const approved = await this.signatures.transaction(async (trx) => {
+    const approved = await this.unitOfWork.run(async (trx) => {
       const change = await this.signatures.lockChange(trx, id);
       if (!change) throw AppError.notFound('This signature change');
       if (change.author === principal.keyId) {
@@ -172,18 +190,18 @@ export class SignatureChangesService {
           now,
         },
       );
-      return { result, current };
+      if (current.tier === 'msa_start') {
+        // through the outbox: the build request commits with the approval, whatever happens to the queue
+        const job = expeditedBuildJob(current.database_channel, this.config.builds.expeditedWindowMs);
+        await this.outbox.add(trx, job.name, job.payload, jobIdFor(job.name, id), undefined, job.options);
+      }
+      return result;
     });
-    this.jobs.relaySoon();
-    if (approved.current.tier === 'msa_start') {
-      const job = expeditedBuildJob(approved.current.database_channel, this.config.builds.expeditedWindowMs);
-      await this.jobs.enqueue(job.name, job.payload, undefined, job.options);
-    }
-    return changeView(approved.result);
+    return changeView(approved);
   }
 
   async reject(principal: Principal, id: string, note: string, now = new Date()) {
-    const rejected = await this.signatures.transaction(async (trx) => {
+    const rejected = await this.unitOfWork.run(async (trx) => {
       const change = await this.signatures.lockChange(trx, id);
       if (!change) throw AppError.notFound('This signature change');
       if (!['validating', 'validated', 'validation_failed'].includes(change.status)) {
@@ -214,9 +232,22 @@ export class SignatureChangesService {
     };
   }
 
-  /** Checks one rule's source alone: it compiles, declares exactly one rule, and carries the case reference. */
-  private checkRule(source: string, reference: string): string {
-    const compiled = compileRuleset([{ name: 'rule', source }]);
+  /**
+   * Checks one rule's source alone: it compiles (in the engine's own process, after the structure limits), declares
+   * exactly one rule, neither global nor private, and carries the case reference.
+   */
+  private async checkRule(source: string, reference: string): Promise<string> {
+    const declared = readRuleText(source).declarations;
+    const modified = declared.find((d) => d.modifiers.length > 0);
+    if (modified) {
+      throw AppError.unprocessable(
+        'rule_modifier_refused',
+        `Rule ${modified.name} is ${modified.modifiers.join(' ')}: a global rule would switch off every other rule it ` +
+          'does not match, and a private rule reports nothing. A change carries one plain rule.',
+        { line: modified.line, column: modified.column },
+      );
+    }
+    const compiled = await compileRuleset([{ name: 'rule', source }]);
     // only checked, never scanned with: no scan thread was started, but release what there is
     void compiled.ruleset?.close();
     if (!compiled.ok) {
@@ -238,4 +269,14 @@ export class SignatureChangesService {
     }
     return compiled.ruleNames[0];
   }
+}
+
+function ruleNameTaken(name: string) {
+  return AppError.conflict('rule_name_taken', `A rule named ${name} exists already, or another open change adds it.`);
+}
+
+/** The unique index on open changes' rule names per channel answers a race between two proposals of one name. */
+export function isRuleNameConflict(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e.code === '23505' && e.constraint === 'signature_changes_open_rule_name_idx';
 }

@@ -1,63 +1,85 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { CompiledRuleset, compileRuleset, CompileOutcome, RuleSource } from '@sigdesk/detection';
-import type { Rule } from '@sigdesk/db';
+import { CompileOutcome, CompiledRuleset, decideDetection, DetectionDecision } from '@sigdesk/detection';
 import { ObjectStore } from '@sigdesk/storage';
-import { SignaturesRepository } from './signatures.repository';
+import { CompiledRulesets } from './content/compiled-rulesets';
+import { ContentRepository } from './content/content.repository';
+import { activeAllowlist, VersionedContent } from './content/signature-content';
 
-export interface SignatureState {
-  rules: Rule[];
-  allowlist: Set<string>;
-  compiled: CompileOutcome;
+export interface ScanTarget {
+  /** how reports name the file */
+  file: string;
+  sha256: string;
+  storageKey: string;
+}
+
+export interface FileVerdict extends DetectionDecision {
+  target: ScanTarget;
+  millis: number;
+  /** offsets of the first matches of each rule, for evidence */
+  offsets: Record<string, number[]>;
 }
 
 /**
- * The current signature content, compiled once per change of the rules or the allow-list, and the local,
- * content-addressed copies of the files scans read (samples and clean-corpus files, fetched from S3 once).
+ * Detection with the content of a given database version of a channel: what a version holds, its compiled
+ * ruleset (compiled once per process), and the local, content-addressed copies of the files scans read.
  */
 @Injectable()
-export class SignatureEngine implements OnApplicationShutdown {
-  private readonly logger = new Logger(SignatureEngine.name);
-  private cached?: { fingerprint: string; state: Promise<SignatureState> };
+export class SignatureEngine {
   private readonly cacheDir = join(tmpdir(), 'sigdesk-object-cache');
 
   constructor(
-    private readonly signatures: SignaturesRepository,
+    private readonly contents: ContentRepository,
+    private readonly rulesets: CompiledRulesets,
     private readonly store: ObjectStore,
   ) {}
 
-  /**
-   * A replaced state's ruleset is not closed here: a validation or build may still be scanning with it. It is
-   * closed when garbage-collected (the detection library registers that), and the current one on shutdown.
-   */
-  async onApplicationShutdown(): Promise<void> {
-    const state = await this.cached?.state.catch(() => undefined);
-    await state?.compiled.ruleset?.close();
+  contentAt(channel: string, version: number | null): Promise<VersionedContent> {
+    return this.contents.contentAt(channel, version);
   }
 
-  async current(now = new Date()): Promise<SignatureState> {
-    const fingerprint = await this.signatures.stateFingerprint();
-    if (this.cached?.fingerprint !== fingerprint) {
-      const state = this.load(now);
-      this.cached = { fingerprint, state };
-      state.catch(() => (this.cached = undefined));
-    }
-    return this.cached.state;
+  /** The content of the newest published release of the channel, or null when none is published. */
+  async published(channel: string): Promise<VersionedContent | null> {
+    const version = await this.contents.publishedVersion(channel);
+    return version === null ? null : this.contents.contentAt(channel, version);
   }
 
-  private async load(now: Date): Promise<SignatureState> {
-    const [rules, allowlist] = await Promise.all([this.signatures.enabledRules(), this.signatures.allowlist(now)]);
-    const compiled = compileRuleset(rules.map(toSource));
-    if (!compiled.ok) {
-      this.logger.error({ errors: compiled.errors.slice(0, 5) }, 'the current ruleset does not compile');
+  /** The newest known content of the channel (a stored build may be ahead of the published release). */
+  async head(channel: string): Promise<VersionedContent> {
+    return this.contents.contentAt(channel, await this.contents.headVersion(channel));
+  }
+
+  /** Runs `work` with the compiled ruleset of the content's rules. */
+  withCompiled<T>(versioned: VersionedContent, work: (compiled: CompileOutcome) => Promise<T>): Promise<T> {
+    return this.rulesets.use(versioned.content.rules, work);
+  }
+
+  /** Scans each target with the content's ruleset, one after the other, and decides detection at `now`. */
+  async scanAll(
+    versioned: VersionedContent,
+    ruleset: CompiledRuleset,
+    targets: readonly ScanTarget[],
+    options: { timeoutMs: number; now?: Date; onScanned?: (done: number) => Promise<void> },
+  ): Promise<FileVerdict[]> {
+    const allowlist = activeAllowlist(versioned.content, options.now ?? new Date());
+    const verdicts: FileVerdict[] = [];
+    for (const [index, target] of targets.entries()) {
+      const path = await this.localCopy(target.storageKey, target.sha256);
+      const scan = await ruleset.scanFile(path, { timeoutMs: options.timeoutMs });
+      verdicts.push({
+        ...decideDetection(target.sha256, scan, allowlist),
+        target,
+        millis: scan.millis,
+        offsets: Object.fromEntries(scan.matches.map((m) => [m.rule, m.patterns.map((p) => p.offset).slice(0, 10)])),
+      });
+      if (options.onScanned && (index + 1) % 50 === 0) await options.onScanned(index + 1);
     }
-    this.logger.log({ rules: rules.length, millis: compiled.millis }, 'ruleset compiled');
-    return { rules, allowlist, compiled };
+    return verdicts;
   }
 
   /** A local file with the object's bytes, downloaded once and kept under its SHA-256. */
@@ -76,9 +98,3 @@ export class SignatureEngine implements OnApplicationShutdown {
     return path;
   }
 }
-
-export function toSource(rule: Pick<Rule, 'name' | 'source'>): RuleSource {
-  return { name: rule.name, source: rule.source };
-}
-
-export type { CompiledRuleset };

@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Insertable, Kysely, sql, Transaction } from 'kysely';
-import type { DB, Rule, SignatureChange, SignatureChangesTable, SignatureChangeStatus } from '@sigdesk/db';
+import type { DB, SignatureChange, SignatureChangesTable, SignatureChangeStatus } from '@sigdesk/db';
+import { StorageKeys } from '@sigdesk/storage';
+import type { SignatureContent } from './content/signature-content';
+import type { ScanTarget } from './signature-engine';
 
 export interface CorpusFile {
   sha256: string;
@@ -9,57 +12,13 @@ export interface CorpusFile {
   storageKey: string;
 }
 
-/** The signature state (rules, allow-list), the changes to it, and the clean corpus. */
+/** Signature changes, the clean corpus and the regression collection. */
 @Injectable()
 export class SignaturesRepository {
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
   transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(work);
-  }
-
-  enabledRules(): Promise<Rule[]> {
-    return this.db.selectFrom('rules').selectAll().where('enabled', '=', true).orderBy('name').execute();
-  }
-
-  findRule(name: string): Promise<Rule | undefined> {
-    return this.db.selectFrom('rules').selectAll().where('name', '=', name).executeTakeFirst();
-  }
-
-  /** What identifies the current rules and allow-list: changes whenever either changes. */
-  async stateFingerprint(): Promise<string> {
-    const { rows } = await sql<{ f: string }>`
-      SELECT concat_ws('|',
-        (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM rules),
-        (SELECT count(*) || ':' || coalesce(max(created_at)::text, '') FROM allowlist_entries)) AS f`.execute(this.db);
-    return rows[0].f;
-  }
-
-  async allowlist(now: Date): Promise<Set<string>> {
-    const rows = await this.db
-      .selectFrom('allowlist_entries')
-      .select('sha256')
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-      .execute();
-    return new Set(rows.map((r) => r.sha256));
-  }
-
-  /** Loads the base ruleset once (first start); a no-op when any rule exists. */
-  async seedBaseRules(rules: Array<{ name: string; source: string; tags: string[] }>): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(${7_100_010})`.execute(trx);
-      const existing = await trx.selectFrom('rules').select('name').limit(1).executeTakeFirst();
-      if (existing || rules.length === 0) return 0;
-      await trx
-        .insertInto('rules')
-        .values(rules.map((r) => ({ name: r.name, source: r.source, tags: r.tags })))
-        .execute();
-      await trx
-        .insertInto('rule_versions')
-        .values(rules.map((r) => ({ rule_name: r.name, version: 1, source: r.source, enabled: true })))
-        .execute();
-      return rules.length;
-    });
   }
 
   insertChange(trx: Transaction<DB>, values: Insertable<SignatureChangesTable>): Promise<SignatureChange> {
@@ -72,16 +31,6 @@ export class SignaturesRepository {
 
   lockChange(trx: Transaction<DB>, id: string): Promise<SignatureChange | undefined> {
     return trx.selectFrom('signature_changes').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-  }
-
-  /** Changes still open (not rejected or failed) that already name this rule. */
-  openChangesNaming(ruleName: string): Promise<Array<{ id: string }>> {
-    return this.db
-      .selectFrom('signature_changes')
-      .select('id')
-      .where('rule_name', '=', ruleName)
-      .where('status', 'in', ['validating', 'validated', 'approved'])
-      .execute();
   }
 
   async setProgress(id: string, progress: Record<string, unknown>): Promise<void> {
@@ -149,18 +98,43 @@ export class SignaturesRepository {
     return query.orderBy('approval_seq').limit(limit).execute();
   }
 
-  /** Samples of other confirmed false negatives: what every change must keep detecting. */
-  async regressionSamples(exceptCaseId: string): Promise<Array<{ sha256: string; caseId: string; reference: string }>> {
-    const rows = await this.db
+  /**
+   * The regression collection: every sample of a confirmed false negative (by an analyst, or by a release that
+   * detects it), the samples each rule of `content` was written for, and the admins' malware collection; each once.
+   */
+  async regressionCollection(content: SignatureContent): Promise<ScanTarget[]> {
+    const ruleCases = [...new Set(content.rules.flatMap((r) => (r.caseId ? [r.caseId] : [])))];
+    const samples = await this.db
       .selectFrom('cases as c')
       .innerJoin('case_samples as cs', 'cs.case_id', 'c.id')
-      .select(['cs.sha256', 'c.id as caseId', 'c.reference'])
+      .select(['cs.sha256', 'c.reference', 'cs.file_name', 'cs.archive_path'])
       .where('c.kind', '=', 'false_negative')
-      .where('c.status', 'in', ['fix_scheduled', 'fixed'])
-      .where('c.id', '!=', exceptCaseId)
+      // confirmed by an analyst, or by a database version that detects it (fixed at triage)
+      .where((eb) =>
+        eb.or([
+          eb('c.verdict', '=', 'confirmed'),
+          eb('c.status', 'in', ['fix_scheduled', 'fixed']),
+          ...(ruleCases.length ? [eb('c.id', 'in', ruleCases)] : []),
+        ]),
+      )
+      .orderBy('cs.sha256')
       .execute();
-    const seen = new Set<string>();
-    return rows.filter((r) => !seen.has(r.sha256) && seen.add(r.sha256));
+    const collection = await this.db.selectFrom('regression_corpus_files').selectAll().orderBy('sha256').execute();
+    const targets = new Map<string, ScanTarget>();
+    for (const s of samples) {
+      if (targets.has(s.sha256)) continue;
+      targets.set(s.sha256, {
+        file: `${s.reference}:${s.archive_path ?? s.file_name}`,
+        sha256: s.sha256,
+        storageKey: StorageKeys.sample(s.sha256),
+      });
+    }
+    for (const f of collection) {
+      if (!targets.has(f.sha256)) {
+        targets.set(f.sha256, { file: `regression-corpus:${f.name}`, sha256: f.sha256, storageKey: f.storage_key });
+      }
+    }
+    return [...targets.values()];
   }
 
   async corpusFiles(): Promise<CorpusFile[]> {
@@ -184,71 +158,28 @@ export class SignaturesRepository {
     return inserted !== undefined;
   }
 
-  /** Makes built changes the current content (rules and allow-list), each rule change kept in its history. */
-  async applyBuiltChanges(trx: Transaction<DB>, changes: SignatureChange[], version: number): Promise<void> {
-    const now = new Date();
-    for (const change of changes) {
-      if (change.sha256) {
-        await trx
-          .insertInto('allowlist_entries')
-          .values({
-            sha256: change.sha256,
-            reason: change.reason ?? 'false positive',
-            case_id: change.case_id,
-            change_id: change.id,
-          })
-          .onConflict((oc) => oc.column('sha256').doNothing())
-          .execute();
-      }
-      if (change.target_rule && change.target_rule !== change.rule_name) {
-        await this.writeRule(trx, change.target_rule, undefined, false, change, now);
-      }
-      if (change.rule_name && change.rule_source) {
-        await this.writeRule(trx, change.rule_name, change.rule_source, true, change, now);
-      }
-      await trx
-        .updateTable('signature_changes')
-        .set({ status: 'built', build_version: version, updated_at: now })
-        .where('id', '=', change.id)
-        .execute();
-    }
+  async markBuilt(trx: Transaction<DB>, changeIds: string[], version: number, now: Date): Promise<void> {
+    if (changeIds.length === 0) return;
+    await trx
+      .updateTable('signature_changes')
+      .set({ status: 'built', build_version: version, updated_at: now })
+      .where('id', 'in', changeIds)
+      .execute();
   }
 
-  private async writeRule(
-    trx: Transaction<DB>,
-    name: string,
-    source: string | undefined,
-    enabled: boolean,
-    change: SignatureChange,
-    now: Date,
-  ): Promise<void> {
-    const existing = await trx.selectFrom('rules').selectAll().where('name', '=', name).forUpdate().executeTakeFirst();
-    const version = (existing?.version ?? 0) + 1;
-    const text = source ?? existing?.source ?? '';
-    if (existing) {
-      await trx
-        .updateTable('rules')
-        .set({ source: text, enabled, version, change_id: change.id, case_id: change.case_id, updated_at: now })
-        .where('name', '=', name)
-        .execute();
-    } else {
-      await trx
-        .insertInto('rules')
-        .values({
-          name,
-          source: text,
-          enabled,
-          change_id: change.id,
-          case_id: change.case_id,
-          version,
-          updated_at: now,
-        })
-        .execute();
-    }
-    await trx
-      .insertInto('rule_versions')
-      .values({ rule_name: name, version, source: text, enabled, change_id: change.id })
-      .execute();
+  async regressionCorpusFiles(): Promise<CorpusFile[]> {
+    const rows = await this.db.selectFrom('regression_corpus_files').selectAll().orderBy('name').execute();
+    return rows.map((r) => ({ sha256: r.sha256, name: r.name, size: Number(r.size), storageKey: r.storage_key }));
+  }
+
+  async addRegressionFile(file: CorpusFile, addedBy: string | null): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('regression_corpus_files')
+      .values({ sha256: file.sha256, name: file.name, size: file.size, storage_key: file.storageKey, added_by: addedBy })
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .returning('sha256')
+      .executeTakeFirst();
+    return inserted !== undefined;
   }
 
   async returnToAuthor(trx: Transaction<DB>, changeId: string, note: string): Promise<void> {

@@ -144,7 +144,8 @@ export class BuildsQueueProcessor extends DispatchingProcessor<QueueName.Builds>
     return {
       [JobName.BuildDatabase]: (payload, job) =>
         this.builder.build(payload.channel, payload.kind, (progress) => job.updateProgress(progress)),
-      [JobName.SweepUnbuiltChanges]: async () => ({ requested: await this.builds.requestForWaitingChanges() }),
+      [JobName.SweepUnbuiltChanges]: () => this.builds.requestForWaitingChanges(),
+      [JobName.RequestScheduledBuilds]: () => this.builds.requestScheduledBuilds(),
     };
   }
 }

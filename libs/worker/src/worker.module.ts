@@ -58,12 +58,14 @@ export class WorkerModule implements OnApplicationBootstrap {
         Object.keys(p.handlers()),
       ) as JobName[],
     );
+    // the scheduled build once ran for the default channel only; it now asks for a build of every channel
+    await this.jobs.queue(QUEUE_OF_JOB[JobName.BuildDatabase]).removeJobScheduler('scheduled-build-default');
     await this.jobs
-      .queue(QUEUE_OF_JOB[JobName.BuildDatabase])
+      .queue(QUEUE_OF_JOB[JobName.RequestScheduledBuilds])
       .upsertJobScheduler(
-        'scheduled-build-default',
+        'scheduled-builds',
         { every: this.config.builds.scheduledEveryMs },
-        { name: JobName.BuildDatabase, data: { channel: this.config.releases.defaultChannel, kind: 'scheduled' } },
+        { name: JobName.RequestScheduledBuilds, data: {} },
       );
     for (const schedule of SCHEDULES) {
       await this.jobs

@@ -1,0 +1,72 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { CompileOutcome, compileRuleset } from '@sigdesk/detection';
+import { ContentRule, rulesHash } from './signature-content';
+
+interface Entry {
+  outcome: Promise<CompileOutcome>;
+  users: number;
+  lastUsed: number;
+  /** a ruleset that did not compile is not kept: the next request compiles again */
+  failed?: boolean;
+}
+
+/** Rulesets kept compiled while nobody uses them: the published and head content of a channel, say. */
+const MAX_IDLE = 3;
+
+/**
+ * Compiles each distinct ruleset once per process: a validation, the build of the same content and triage share one
+ * compiled ruleset (and its engine process) instead of compiling the same rules again. Rulesets in use are never
+ * closed; idle ones beyond a few are, least recently used first.
+ */
+@Injectable()
+export class CompiledRulesets implements OnApplicationShutdown {
+  private readonly logger = new Logger(CompiledRulesets.name);
+  private readonly entries = new Map<string, Entry>();
+
+  /** Runs `work` with the compiled ruleset of `rules`, compiling it only if no compiled copy is at hand. */
+  async use<T>(rules: readonly ContentRule[], work: (compiled: CompileOutcome) => Promise<T>): Promise<T> {
+    const key = rulesHash(rules);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const compiling = compileRuleset(rules.map((r) => ({ name: r.name, source: r.source })));
+      entry = { outcome: Promise.resolve(compiling), users: 0, lastUsed: Date.now() };
+      this.entries.set(key, entry);
+      entry.outcome.then(
+        (outcome) => {
+          if (!outcome.ok) (this.entries.get(key) ?? ({} as Partial<Entry>)).failed = true;
+          this.logger.log({ rules: rules.length, ok: outcome.ok, millis: outcome.millis }, 'ruleset compiled');
+        },
+        () => this.entries.delete(key),
+      );
+    }
+    entry.users++;
+    try {
+      return await work(await entry.outcome);
+    } finally {
+      entry.users--;
+      entry.lastUsed = Date.now();
+      await this.evict();
+    }
+  }
+
+  /** Whether the ruleset is compiled (or compiling) in this process: for reports and tests. */
+  has(rules: readonly ContentRule[]): boolean {
+    return this.entries.has(rulesHash(rules));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map(async (e) => (await e.outcome.catch(() => undefined))?.ruleset?.close()));
+  }
+
+  private async evict(): Promise<void> {
+    for (const [key, entry] of this.entries) if (entry.users === 0 && entry.failed) this.entries.delete(key);
+    const idle = [...this.entries].filter(([, e]) => e.users === 0).sort(([, a], [, b]) => b.lastUsed - a.lastUsed);
+    for (const [key, entry] of idle.slice(MAX_IDLE)) {
+      this.entries.delete(key);
+      const outcome = await entry.outcome.catch(() => undefined);
+      await outcome?.ruleset?.close();
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely, sql, Transaction } from 'kysely';
+import type { DB, RuleRevision } from '@sigdesk/db';
+import { byName, rulesHash, SignatureContent, VersionedContent } from './signature-content';
+
+/**
+ * Signature content per channel and version. A version's row names its rule revisions; a version without a row of
+ * its own (a baseline release registered from outside) has the content of the newest row below it, and a channel
+ * with no row at all has the base ruleset.
+ */
+@Injectable()
+export class ContentRepository {
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
+
+  /** The content in force at `version` of the channel (null: the base ruleset). */
+  async contentAt(channel: string, version: number | null, executor: Kysely<DB> = this.db): Promise<VersionedContent> {
+    const row =
+      version === null
+        ? undefined
+        : await executor
+            .selectFrom('signature_contents')
+            .selectAll()
+            .where('channel', '=', channel)
+            .where('version', '<=', version)
+            .orderBy('version', 'desc')
+            .limit(1)
+            .executeTakeFirst();
+    if (!row) return { channel, version, content: await this.baseContent(executor) };
+    const revisions =
+      row.rules.length === 0
+        ? []
+        : await executor.selectFrom('rule_revisions').selectAll().where('sha256', 'in', row.rules).execute();
+    return { channel, version, content: { rules: revisions.map(toRule).sort(byName), allowlist: row.allowlist } };
+  }
+
+  /**
+   * The newest version of a channel whose content is known: a stored or published build, or a registered release.
+   * New changes are proven against it and the next build starts from it.
+   */
+  async headVersion(channel: string, executor: Kysely<DB> = this.db): Promise<number | null> {
+    const { rows } = await sql<{ version: number | null }>`
+      SELECT max(version) AS version FROM (
+        SELECT version FROM database_builds WHERE channel = ${channel} AND status IN ('stored', 'published')
+        UNION ALL SELECT version FROM database_releases WHERE channel = ${channel}) v`.execute(executor);
+    return rows[0]?.version ?? null;
+  }
+
+  async publishedVersion(channel: string): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('database_releases')
+      .select('version')
+      .where('channel', '=', channel)
+      .where('published', '=', true)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.version ?? null;
+  }
+
+  async baseContent(executor: Kysely<DB> = this.db): Promise<SignatureContent> {
+    const revisions = await executor.selectFrom('rule_revisions').selectAll().where('base', '=', true).execute();
+    return { rules: revisions.map(toRule).sort(byName), allowlist: [] };
+  }
+
+  /** Records the content of a new version (its new rule revisions too), in the caller's transaction. */
+  async saveContent(
+    trx: Transaction<DB>,
+    channel: string,
+    version: number,
+    parentVersion: number | null,
+    content: SignatureContent,
+  ): Promise<void> {
+    if (content.rules.length > 0) {
+      await trx
+        .insertInto('rule_revisions')
+        .values(
+          content.rules.map((r) => ({
+            sha256: r.sha256,
+            name: r.name,
+            source: r.source,
+            case_id: r.caseId,
+            change_id: r.changeId,
+          })),
+        )
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute();
+    }
+    await trx
+      .insertInto('signature_contents')
+      .values({
+        channel,
+        version,
+        parent_version: parentVersion,
+        rules: content.rules.map((r) => r.sha256),
+        allowlist: JSON.stringify(content.allowlist),
+        rules_sha256: rulesHash(content.rules),
+      })
+      .execute();
+  }
+
+  /** Loads the base ruleset once (first start); a no-op when it exists. */
+  async seedBase(rules: Array<{ name: string; source: string; sha256: string }>): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${7_100_010})`.execute(trx);
+      const existing = await trx.selectFrom('rule_revisions').select('sha256').limit(1).executeTakeFirst();
+      if (existing || rules.length === 0) return 0;
+      await trx
+        .insertInto('rule_revisions')
+        .values(rules.map((r) => ({ sha256: r.sha256, name: r.name, source: r.source, base: true })))
+        .execute();
+      return rules.length;
+    });
+  }
+}
+
+function toRule(r: RuleRevision) {
+  return { name: r.name, source: r.source, sha256: r.sha256, caseId: r.case_id, changeId: r.change_id };
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import type { AllowlistEntry, SignatureChange } from '@sigdesk/db';
+import type { RuleSource } from '@sigdesk/detection';
+
+export type { AllowlistEntry };
+
+/** One rule of a database version: a revision, stored once under the SHA-256 of its source. */
+export interface ContentRule {
+  name: string;
+  source: string;
+  sha256: string;
+  /** the case it was written for, if any */
+  caseId: string | null;
+  changeId: string | null;
+}
+
+/** What a database version holds: its rules (in the order of their names) and its allow-list. */
+export interface SignatureContent {
+  rules: ContentRule[];
+  allowlist: AllowlistEntry[];
+}
+
+/** The content of one version of a channel; `version` is null for the base ruleset of a channel with no build yet. */
+export interface VersionedContent {
+  channel: string;
+  version: number | null;
+  content: SignatureContent;
+}
+
+export type ContentChange = Pick<
+  SignatureChange,
+  'id' | 'case_id' | 'type' | 'rule_name' | 'rule_source' | 'sha256' | 'target_rule' | 'reason' | 'expires_at'
+>;
+
+export const sha256Of = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Ordinal order of names, the same as PostgreSQL's `COLLATE "C"`: the content's order never depends on a locale. */
+export const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export function ruleRevision(
+  name: string,
+  source: string,
+  origin: { caseId?: string | null; changeId?: string | null } = {},
+): ContentRule {
+  return { name, source, sha256: sha256Of(source), caseId: origin.caseId ?? null, changeId: origin.changeId ?? null };
+}
+
+/** Identifies a ruleset: equal for equal rules, whatever the allow-list. Compiled rulesets are cached under it. */
+export function rulesHash(rules: readonly ContentRule[]): string {
+  return sha256Of([...rules].sort(byName).map((r) => r.sha256).join('\n'));
+}
+
+/** The allow-list in force at `now`: an entry past its expiry no longer suppresses anything. */
+export function activeAllowlist(content: SignatureContent, now: Date): Set<string> {
+  return new Set(
+    content.allowlist.filter((e) => e.expiresAt === null || new Date(e.expiresAt) > now).map((e) => e.sha256),
+  );
+}
+
+export function toSources(content: SignatureContent): RuleSource[] {
+  return content.rules.map((r) => ({ name: r.name, source: r.source }));
+}
+
+/**
+ * The content with changes applied in order, as a build applies them: `add_detection` adds its rule;
+ * `suppress_detection` adds an allow-list entry, or removes its target rule (and adds the replacement, if any).
+ * A rule name added twice stays twice, so that the compiler reports the duplicate against the change.
+ */
+export function applyChanges(base: SignatureContent, changes: readonly ContentChange[]): SignatureContent {
+  let rules = [...base.rules];
+  const allowlist = new Map(base.allowlist.map((e) => [e.sha256, e]));
+  for (const change of changes) {
+    if (change.type === 'suppress_detection') {
+      if (change.sha256) {
+        allowlist.set(change.sha256, {
+          sha256: change.sha256,
+          expiresAt: change.expires_at?.toISOString() ?? null,
+          changeId: change.id,
+          caseId: change.case_id,
+          reason: change.reason ?? 'false positive',
+        });
+      }
+      if (change.target_rule) rules = rules.filter((r) => r.name !== change.target_rule);
+    }
+    if (change.rule_name && change.rule_source) {
+      rules.push(ruleRevision(change.rule_name, change.rule_source, { caseId: change.case_id, changeId: change.id }));
+    }
+  }
+  return {
+    rules: rules.sort(byName),
+    allowlist: [...allowlist.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1)),
+  };
+}
+
+/** The files the changes stop detecting by name: their allow-listed SHA-256s. */
+export function allowlistedBy(changes: readonly ContentChange[]): Set<string> {
+  return new Set(changes.flatMap((c) => (c.sha256 ? [c.sha256] : [])));
+}

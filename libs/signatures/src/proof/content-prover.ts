@@ -1,0 +1,342 @@
+import { Injectable } from '@nestjs/common';
+import { CasesRepository } from '@sigdesk/cases';
+import { CompiledRuleset, Diagnostic, ScanEngineError, ScanTimeoutError } from '@sigdesk/detection';
+import { StorageKeys } from '@sigdesk/storage';
+import { allowlistedBy, ContentChange, SignatureContent, VersionedContent } from '../content/signature-content';
+import { FileVerdict, ScanTarget, SignatureEngine } from '../signature-engine';
+import { SignaturesRepository } from '../signatures.repository';
+
+export type CheckName =
+  | 'compiles'
+  | 'no_new_warnings'
+  | 'fixes_case'
+  | 'clean_corpus'
+  | 'regression'
+  | 'scan_time_budget'
+  | 'engine';
+
+export interface Evidence {
+  file: string;
+  sha256: string;
+  rules: Array<{ rule: string; offsets: number[] }>;
+  allowlisted?: boolean;
+}
+
+export interface CheckResult {
+  check: CheckName;
+  passed: boolean;
+  summary: string;
+  evidence?: Evidence[];
+  diagnostics?: Diagnostic[];
+  figures?: Record<string, number>;
+}
+
+/** A file whose verdict differs between the parent version and the candidate. */
+export interface DiffEntry {
+  file: string;
+  sha256: string;
+  collection: 'case' | 'clean_corpus' | 'regression';
+  before: { detected: boolean; rules: string[] };
+  after: { detected: boolean; rules: string[] };
+  /** the change meant it: a case's sample fixed, or a file the change suppresses explicitly */
+  intended: boolean;
+}
+
+export interface ProofReport {
+  passed: boolean;
+  parentVersion: number | null;
+  checks: CheckResult[];
+  /** every file whose verdict changes, at most DIFF_LIMIT of them; `diffCount` says how many there were */
+  diff: DiffEntry[];
+  diffCount: number;
+  /** the changes to blame when it failed */
+  guilty: string[];
+  rules: number;
+  millis: number;
+}
+
+export interface ProofInput {
+  parent: VersionedContent;
+  candidate: SignatureContent;
+  /** the changes that make the candidate from the parent, in the order they were applied */
+  changes: readonly ContentChange[];
+  progress: (stage: string, extra?: Record<string, unknown>) => Promise<void>;
+  now?: Date;
+}
+
+/** A candidate may make the clean corpus this much slower to scan, plus a small fixed slack against noise. */
+export const SCAN_TIME_BUDGET_RATIO = 1.5;
+export const SCAN_TIME_SLACK_MS = 50;
+/** One file's scan by one ruleset; past it the engine process is killed and the proof fails. */
+export const SCAN_TIMEOUT_MS = 60_000;
+const DIFF_LIMIT = 1_000;
+
+class ProofStopped extends Error {
+  constructor(readonly check: CheckResult) {
+    super(check.summary);
+  }
+}
+
+/**
+ * The one proof that a change, or a build's set of changes, may ship: the candidate (the parent version's content
+ * with the changes applied) compiles without new warnings; it fixes each change's case; it detects nothing in the
+ * clean corpus; everything the parent detects in the regression collection stays detected unless a change
+ * suppresses it explicitly; and the clean corpus scans within the time budget. Validation and builds both run it,
+ * with the same checks, budgets and timeouts, and report the detection diff between parent and candidate.
+ */
+@Injectable()
+export class ContentProver {
+  constructor(
+    private readonly engine: SignatureEngine,
+    private readonly signatures: SignaturesRepository,
+    private readonly cases: CasesRepository,
+  ) {}
+
+  async prove(input: ProofInput): Promise<ProofReport> {
+    const started = Date.now();
+    const candidate: VersionedContent = { channel: input.parent.channel, version: null, content: input.candidate };
+    await input.progress('compiling', { rules: input.candidate.rules.length });
+    const checks: CheckResult[] = [];
+    const diff: DiffEntry[] = [];
+    let guilty: string[] = [];
+    const finish = (): ProofReport => {
+      const passed = checks.length > 0 && checks.every((c) => c.passed);
+      return {
+        passed,
+        parentVersion: input.parent.version,
+        checks,
+        diff: diff.slice(0, DIFF_LIMIT),
+        diffCount: diff.length,
+        guilty: passed ? [] : guilty.length ? guilty : input.changes.map((c) => c.id),
+        rules: input.candidate.rules.length,
+        millis: Date.now() - started,
+      };
+    };
+
+    await this.engine.withCompiled(input.parent, (parentCompiled) =>
+      this.engine.withCompiled(candidate, async (compiled) => {
+        checks.push({
+          check: 'compiles',
+          passed: compiled.ok,
+          summary: compiled.ok
+            ? `${compiled.ruleNames.length} rules compile in ${Math.round(compiled.millis)} ms`
+            : `${compiled.errors.length} compiler error(s)`,
+          ...(compiled.ok ? {} : { diagnostics: compiled.errors }),
+        });
+        if (!compiled.ok) {
+          guilty = input.changes.filter((c) => compiled.errors.some((e) => e.source === c.rule_name)).map((c) => c.id);
+        }
+        const known = new Set(parentCompiled.warnings.map(warningKey));
+        const newWarnings = compiled.warnings.filter((w) => !known.has(warningKey(w)));
+        checks.push({
+          check: 'no_new_warnings',
+          passed: newWarnings.length === 0,
+          summary: newWarnings.length ? `${newWarnings.length} new compiler warning(s)` : 'no new compiler warnings',
+          ...(newWarnings.length ? { diagnostics: newWarnings } : {}),
+        });
+        if (!compiled.ruleset) return;
+        if (!parentCompiled.ruleset) {
+          checks.push({
+            check: 'compiles',
+            passed: false,
+            summary: `the parent version ${input.parent.version ?? '(base ruleset)'} does not compile: nothing can be compared with it`,
+            diagnostics: parentCompiled.errors.slice(0, 20),
+          });
+          return;
+        }
+        try {
+          guilty = await this.scanChecks(input, candidate, compiled.ruleset, parentCompiled.ruleset, checks, diff);
+        } catch (error) {
+          if (!(error instanceof ProofStopped)) throw error;
+          checks.push(error.check);
+          guilty = input.changes.filter((c) => c.rule_source).map((c) => c.id);
+        }
+      }),
+    );
+    return finish();
+  }
+
+  /** The scan checks, in order; returns the changes to blame for the first failure. */
+  private async scanChecks(
+    input: ProofInput,
+    candidate: VersionedContent,
+    next: CompiledRuleset,
+    parent: CompiledRuleset,
+    checks: CheckResult[],
+    diff: DiffEntry[],
+  ): Promise<string[]> {
+    const guilty = new Set<string>();
+    const blame = (ids: string[]) => ids.forEach((id) => guilty.add(id));
+    const now = input.now ?? new Date();
+    const both = (targets: ScanTarget[], onScanned?: (done: number) => Promise<void>) =>
+      this.scanBoth(input.parent, candidate, parent, next, targets, now, onScanned);
+    const allowlisted = allowlistedBy(input.changes);
+    const ruleChanges = new Map(input.changes.filter((c) => c.rule_name).map((c) => [c.rule_name!, c.id]));
+    const blameRules = (rules: string[]) => {
+      const named = rules.flatMap((r) => (ruleChanges.has(r) ? [ruleChanges.get(r)!] : []));
+      blame(named.length ? named : input.changes.filter((c) => c.rule_source).map((c) => c.id));
+    };
+
+    // each change's own case
+    const caseTargets: Array<{ target: ScanTarget; changeId: string; shouldDetect: boolean }> = [];
+    for (const change of input.changes) {
+      const found = await this.cases.findById(change.case_id);
+      for (const sample of await this.cases.samplesOf(change.case_id)) {
+        caseTargets.push({
+          target: {
+            file: `${found?.reference ?? change.case_id}:${sample.archive_path ?? sample.file_name}`,
+            sha256: sample.sha256,
+            storageKey: StorageKeys.sample(sample.sha256),
+          },
+          changeId: change.id,
+          shouldDetect: found?.kind === 'false_negative',
+        });
+      }
+    }
+    await input.progress('case samples', { files: caseTargets.length });
+    const caseScans = await both(caseTargets.map((t) => t.target));
+    const wrong = caseScans.filter(({ after }, i) => after.detected !== caseTargets[i].shouldDetect);
+    for (const [i, { before, after }] of caseScans.entries()) {
+      if (before.detected !== after.detected) diff.push(diffEntry('case', before, after, true));
+      if (after.detected !== caseTargets[i].shouldDetect) blame([caseTargets[i].changeId]);
+    }
+    const fnCount = caseTargets.filter((t) => t.shouldDetect).length;
+    checks.push({
+      check: 'fixes_case',
+      passed: wrong.length === 0 && caseTargets.length > 0,
+      summary:
+        caseTargets.length === 0
+          ? 'the case has no sample to prove the change on'
+          : `${caseTargets.length - wrong.length} of ${caseTargets.length} case sample(s) handled` +
+            ` (${fnCount} to detect, ${caseTargets.length - fnCount} to stop detecting)`,
+      evidence: caseScans.map(({ after }) => evidence(after)),
+    });
+
+    // the clean corpus, side by side: also the scan-time budget
+    const corpus = (await this.signatures.corpusFiles()).map((f) => ({
+      file: f.name,
+      sha256: f.sha256,
+      storageKey: f.storageKey,
+    }));
+    await input.progress('clean corpus', { files: corpus.length, scanned: 0 });
+    const corpusScans = await both(corpus, (done) =>
+      input.progress('clean corpus', { files: corpus.length, scanned: done }),
+    );
+    const hits = corpusScans.filter(({ after }) => after.detected);
+    for (const { before, after } of corpusScans) {
+      if (before.detected !== after.detected) diff.push(diffEntry('clean_corpus', before, after, !after.detected));
+    }
+    for (const { after } of hits) blameRules(after.rules);
+    checks.push({
+      check: 'clean_corpus',
+      passed: hits.length === 0,
+      summary: hits.length
+        ? `${hits.length} of ${corpus.length} clean file(s) detected`
+        : `none of ${corpus.length} clean file(s) detected`,
+      evidence: hits.slice(0, 100).map(({ after }) => evidence(after)),
+    });
+
+    const withMs = Math.round(sum(corpusScans.map((s) => s.after.millis)));
+    const withoutMs = Math.round(sum(corpusScans.map((s) => s.before.millis)));
+    const budgetMs = Math.round(withoutMs * SCAN_TIME_BUDGET_RATIO + SCAN_TIME_SLACK_MS);
+    if (withMs > budgetMs) blame(input.changes.filter((c) => c.rule_source).map((c) => c.id));
+    checks.push({
+      check: 'scan_time_budget',
+      passed: withMs <= budgetMs,
+      summary: `clean corpus scanned in ${withMs} ms with the change(s), ${withoutMs} ms without (budget ${budgetMs} ms)`,
+      figures: { withMs, withoutMs, budgetMs },
+    });
+
+    // the regression collection: what the parent detects stays detected, unless a change allow-lists it explicitly
+    const regression = await this.signatures.regressionCollection(input.parent.content);
+    await input.progress('regression', { files: regression.length, scanned: 0 });
+    const regressionScans = await both(regression, (done) =>
+      input.progress('regression', { files: regression.length, scanned: done }),
+    );
+    const lost: FileVerdict[] = [];
+    let parentDetected = 0;
+    for (const { before, after } of regressionScans) {
+      if (before.detected) parentDetected++;
+      if (before.detected === after.detected) continue;
+      // only an allow-listed SHA-256 names a known-bad file explicitly: disabling or replacing a rule must keep the
+      // known malware it detects detected (by a narrower replacement, or by other rules)
+      const excused = allowlisted.has(before.target.sha256);
+      diff.push(diffEntry('regression', before, after, excused || after.detected));
+      if (before.detected && !after.detected && !excused) lost.push(before);
+    }
+    if (lost.length) blame(input.changes.filter((c) => c.rule_source).map((c) => c.id));
+    checks.push({
+      check: 'regression',
+      passed: lost.length === 0,
+      summary: lost.length
+        ? `${lost.length} of ${parentDetected} file(s) the parent version detects would no longer be detected`
+        : `all ${parentDetected} of ${regression.length} regression file(s) the parent version detects stay detected`,
+      evidence: lost.slice(0, 100).map(evidence),
+    });
+
+    return [...guilty];
+  }
+
+  /** Scans each target with the parent and the candidate side by side (two engine processes, two cores). */
+  private async scanBoth(
+    parentContent: VersionedContent,
+    candidateContent: VersionedContent,
+    parent: CompiledRuleset,
+    candidate: CompiledRuleset,
+    targets: ScanTarget[],
+    now: Date,
+    onScanned?: (done: number) => Promise<void>,
+  ): Promise<Array<{ before: FileVerdict; after: FileVerdict }>> {
+    try {
+      const [before, after] = await Promise.all([
+        this.engine.scanAll(parentContent, parent, targets, { timeoutMs: SCAN_TIMEOUT_MS, now }),
+        this.engine.scanAll(candidateContent, candidate, targets, { timeoutMs: SCAN_TIMEOUT_MS, now, onScanned }),
+      ]);
+      return before.map((b, i) => ({ before: b, after: after[i] }));
+    } catch (error) {
+      if (error instanceof ScanTimeoutError) {
+        throw new ProofStopped({
+          check: 'scan_time_budget',
+          passed: false,
+          summary: `scan budget exceeded: a file took more than ${Math.round(error.timeoutMs / 1000)} s to scan`,
+          figures: { timeoutMs: error.timeoutMs },
+        });
+      }
+      if (error instanceof ScanEngineError) {
+        throw new ProofStopped({ check: 'engine', passed: false, summary: `engine crashed: ${error.message}` });
+      }
+      throw error;
+    }
+  }
+}
+
+function diffEntry(
+  collection: DiffEntry['collection'],
+  before: FileVerdict,
+  after: FileVerdict,
+  intended: boolean,
+): DiffEntry {
+  return {
+    file: before.target.file,
+    sha256: before.target.sha256,
+    collection,
+    before: { detected: before.detected, rules: before.rules },
+    after: { detected: after.detected, rules: after.rules },
+    intended,
+  };
+}
+
+function evidence(verdict: FileVerdict): Evidence {
+  return {
+    file: verdict.target.file,
+    sha256: verdict.target.sha256,
+    rules: verdict.rules.map((rule) => ({ rule, offsets: verdict.offsets[rule] ?? [] })),
+    ...(verdict.allowlisted ? { allowlisted: true } : {}),
+  };
+}
+
+function warningKey(w: Diagnostic): string {
+  return `${w.code}|${w.source ?? ''}|${w.message}`;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
