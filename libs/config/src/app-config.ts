@@ -37,6 +37,8 @@ export class AppConfig {
     leaseMs: number;
     /** attempts at one build (crashes, storage errors) before it ends `failed` and the channel builds again */
     maxAttempts: number;
+    /** one file's scan by one ruleset; past it the engine process is killed (validation, build and triage alike) */
+    scanTimeoutMs: number;
   };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
@@ -79,6 +81,7 @@ export class AppConfig {
       scheduledEveryMs: environment.SIGDESK_SCHEDULED_BUILD_MINUTES * 60_000,
       leaseMs: environment.SIGDESK_BUILD_LEASE_SECONDS * 1000,
       maxAttempts: environment.SIGDESK_BUILD_MAX_ATTEMPTS,
+      scanTimeoutMs: environment.SIGDESK_SCAN_TIMEOUT_SECONDS * 1000,
     };
     this.review = {
       claimTimeoutMs: environment.SIGDESK_CLAIM_TIMEOUT_MINUTES * 60_000,

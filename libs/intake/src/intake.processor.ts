@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
+import { AppConfig } from '@sigdesk/config';
 import type { Case } from '@sigdesk/db';
 import { JobOf, JobName, UnitOfWork } from '@sigdesk/queues';
 import { FileVerdict, ScanTarget, SignatureEngine, VersionedContent } from '@sigdesk/signatures';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
-
-const TRIAGE_SCAN_TIMEOUT_MS = 60_000;
 
 interface Triage {
   version: number;
@@ -26,6 +25,7 @@ export class IntakeJobs {
   private readonly logger = new Logger(IntakeJobs.name);
 
   constructor(
+    private readonly config: AppConfig,
     private readonly cases: CasesRepository,
     private readonly store: ObjectStore,
     private readonly engine: SignatureEngine,
@@ -132,7 +132,7 @@ export class IntakeJobs {
         );
         throw new Error(`database version ${versioned.version} of ${versioned.channel} does not compile`);
       }
-      return this.engine.scanAll(versioned, compiled.ruleset, targets, { timeoutMs: TRIAGE_SCAN_TIMEOUT_MS });
+      return this.engine.scanAll(versioned, compiled.ruleset, targets, { timeoutMs: this.config.builds.scanTimeoutMs });
     });
     const handled =
       verdicts.length > 0 && verdicts.every((v) => (found.kind === 'false_negative' ? v.detected : !v.detected));

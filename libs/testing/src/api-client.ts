@@ -186,11 +186,12 @@ export async function validatedChange(
   customer: SeededCustomer,
   analyst: ApiClient,
   ruleName: string,
+  options: { channel?: string; databaseVersion?: string } = {},
 ): Promise<{ changeId: string; caseId: string; marker: string }> {
   const marker = `MARKER-${randomBytes(8).toString('hex')}`;
   const submitted = await customer.client.upload(
     '/v1/submissions',
-    submissionForm({ databaseVersion: '1' }, [
+    submissionForm({ databaseVersion: options.databaseVersion ?? '1', databaseChannel: options.channel }, [
       { name: 's.bin', content: Buffer.concat([randomBytes(100), Buffer.from(marker)]) },
     ]),
   );

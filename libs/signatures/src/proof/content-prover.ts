@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CasesRepository } from '@sigdesk/cases';
+import { AppConfig } from '@sigdesk/config';
 import { CompiledRuleset, Diagnostic, ScanEngineError, ScanTimeoutError } from '@sigdesk/detection';
 import { StorageKeys } from '@sigdesk/storage';
 import { allowlistedBy, ContentChange, SignatureContent, VersionedContent } from '../content/signature-content';
@@ -67,8 +68,6 @@ export interface ProofInput {
 /** A candidate may make the clean corpus this much slower to scan, plus a small fixed slack against noise. */
 export const SCAN_TIME_BUDGET_RATIO = 1.5;
 export const SCAN_TIME_SLACK_MS = 50;
-/** One file's scan by one ruleset; past it the engine process is killed and the proof fails. */
-export const SCAN_TIMEOUT_MS = 60_000;
 const DIFF_LIMIT = 1_000;
 
 class ProofStopped extends Error {
@@ -87,6 +86,7 @@ class ProofStopped extends Error {
 @Injectable()
 export class ContentProver {
   constructor(
+    private readonly config: AppConfig,
     private readonly engine: SignatureEngine,
     private readonly signatures: SignaturesRepository,
     private readonly cases: CasesRepository,
@@ -289,8 +289,8 @@ export class ContentProver {
   ): Promise<Array<{ before: FileVerdict; after: FileVerdict }>> {
     try {
       const [before, after] = await Promise.all([
-        this.engine.scanAll(parentContent, parent, targets, { timeoutMs: SCAN_TIMEOUT_MS, now }),
-        this.engine.scanAll(candidateContent, candidate, targets, { timeoutMs: SCAN_TIMEOUT_MS, now, onScanned }),
+        this.engine.scanAll(parentContent, parent, targets, { timeoutMs: this.config.builds.scanTimeoutMs, now }),
+        this.engine.scanAll(candidateContent, candidate, targets, { timeoutMs: this.config.builds.scanTimeoutMs, now, onScanned }),
       ]);
       return before.map((b, i) => ({ before: b, after: after[i] }));
     } catch (error) {
