@@ -147,14 +147,17 @@ export class BuildsRepository {
    * Channels with approved changes no build has taken, and whether any of them is from an MSA Start case. A channel
    * whose last build failed for an error in the last minutes waits, so that an outage does not burn versions.
    */
-  async channelsWithUnbuiltChanges(approvedBefore: Date): Promise<Array<{ channel: string; expedited: boolean }>> {
+  async channelsWithUnbuiltChanges(
+    approvedBefore: Date,
+    restAfterError: boolean,
+  ): Promise<Array<{ channel: string; expedited: boolean }>> {
     const { rows } = await sql<{ channel: string; expedited: boolean }>`
       SELECT c.database_channel AS channel, bool_or(c.tier = 'msa_start') AS expedited
       FROM signature_changes sc JOIN cases c ON c.id = sc.case_id
       WHERE sc.status = 'approved' AND sc.approved_at < ${approvedBefore}
         -- a channel whose last build ended in an error (storage down, say) rests a few minutes
-        AND NOT EXISTS (SELECT 1 FROM database_builds b WHERE b.channel = c.database_channel AND b.status = 'failed'
-                        AND b.failure->>'gate' = 'error' AND b.finished_at > now() - interval '5 minutes')
+        AND NOT (${restAfterError} AND EXISTS (SELECT 1 FROM database_builds b WHERE b.channel = c.database_channel AND b.status = 'failed'
+                        AND b.failure->>'gate' = 'error' AND b.finished_at > now() - interval '5 minutes'))
       GROUP BY c.database_channel`.execute(this.db);
     return rows;
   }

@@ -54,14 +54,14 @@ export class BuildsService {
     const stalled = await this.builds.channelsWithStalledBuilds();
     for (const { channel, kind } of stalled) await this.request(channel, kind);
     const cutoff = new Date(now.getTime() - 2 * this.config.builds.expeditedWindowMs - 10_000);
-    const waiting = (await this.builds.channelsWithUnbuiltChanges(cutoff)).filter((c) => c.expedited);
+    const waiting = (await this.builds.channelsWithUnbuiltChanges(cutoff, true)).filter((c) => c.expedited);
     for (const { channel } of waiting) await this.request(channel, 'expedited');
     return { resumed: stalled.length, expedited: waiting.length };
   }
 
   /** The scheduled build: every channel with approved changes not built yet gets one. */
   async requestScheduledBuilds(now = new Date()): Promise<{ channels: string[] }> {
-    const channels = (await this.builds.channelsWithUnbuiltChanges(now)).map((c) => c.channel);
+    const channels = (await this.builds.channelsWithUnbuiltChanges(now, false)).map((c) => c.channel);
     for (const channel of channels) await this.request(channel, 'scheduled');
     return { channels };
   }
