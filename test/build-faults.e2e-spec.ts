@@ -90,12 +90,24 @@ describe('database builds under faults', () => {
     await s3.stop();
     // first attempt: the lease is given back for the retry, with the version kept
     await expect(builder.build('default', 'expedited')).rejects.toThrow();
-    const retrying = await env.db.selectFrom('database_builds').selectAll().where('version', '=', 2).executeTakeFirstOrThrow();
+    const retrying = await env.db
+      .selectFrom('database_builds')
+      .selectAll()
+      .where('version', '=', 2)
+      .executeTakeFirstOrThrow();
     expect(retrying).toMatchObject({ status: 'building', attempts: 1, lease_owner: null });
     // last attempt: failed for good, with the reason
     expect(await builder.build('default', 'expedited')).toEqual({ version: 2, status: 'failed' });
-    const failed = await env.db.selectFrom('database_builds').selectAll().where('version', '=', 2).executeTakeFirstOrThrow();
-    expect(failed).toMatchObject({ status: 'failed', attempts: 2, failure: expect.objectContaining({ gate: 'error' }) });
+    const failed = await env.db
+      .selectFrom('database_builds')
+      .selectAll()
+      .where('version', '=', 2)
+      .executeTakeFirstOrThrow();
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      failure: expect.objectContaining({ gate: 'error' }),
+    });
 
     await s3.start();
     expect(await builder.build('default', 'expedited')).toEqual({ version: 3, status: 'stored' });
@@ -127,7 +139,11 @@ describe('database builds under faults', () => {
       .where('version', '=', 4)
       .execute();
     expect(await builder.build('default', 'scheduled')).toEqual({ version: 4, status: 'stored' });
-    const row = await env.db.selectFrom('database_builds').selectAll().where('version', '=', 4).executeTakeFirstOrThrow();
+    const row = await env.db
+      .selectFrom('database_builds')
+      .selectAll()
+      .where('version', '=', 4)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'stored', attempts: 2, lease_owner: null });
   });
 

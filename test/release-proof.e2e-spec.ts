@@ -63,7 +63,11 @@ describe('release proof', () => {
       .select('id')
       .where('key_hash', '=', createHash('sha256').update(author.key!).digest('hex'))
       .executeTakeFirstOrThrow();
-    await env.db.updateTable('cases').set({ status: 'in_review', assigned_to: analyst.id }).where('id', '=', id).execute();
+    await env.db
+      .updateTable('cases')
+      .set({ status: 'in_review', assigned_to: analyst.id })
+      .where('id', '=', id)
+      .execute();
     expect((await author.post(`/v1/cases/${id}/verdict`, { verdict: 'confirmed', note: 'seen' })).status).toBe(200);
     return { id, reference: submitted.body.reference as string };
   }
@@ -96,7 +100,9 @@ describe('release proof', () => {
     expect(proposed.body.error).toBe('rule_modifier_refused');
 
     // written past the API (an older client, a direct insert): the proof still refuses it, and says why
-    const analystId = (await env.db.selectFrom('api_keys').select('id').where('role', '=', 'analyst').executeTakeFirstOrThrow()).id;
+    const analystId = (
+      await env.db.selectFrom('api_keys').select('id').where('role', '=', 'analyst').executeTakeFirstOrThrow()
+    ).id;
     const inserted = await env.db
       .insertInto('signature_changes')
       .values({

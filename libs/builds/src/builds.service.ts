@@ -68,7 +68,9 @@ export class BuildsService {
 
   private async request(channel: string, kind: 'expedited' | 'scheduled'): Promise<void> {
     const job =
-      kind === 'expedited' ? expeditedBuildJob(channel, this.config.builds.expeditedWindowMs) : scheduledBuildJob(channel);
+      kind === 'expedited'
+        ? expeditedBuildJob(channel, this.config.builds.expeditedWindowMs)
+        : scheduledBuildJob(channel);
     await this.jobs.enqueue(job.name, job.payload, undefined, job.options);
   }
 

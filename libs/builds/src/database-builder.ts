@@ -33,7 +33,10 @@ export const BuildKeys = {
   file: (channel: string, version: number, name: string) => `builds/${channel}/${version}/${name}`,
 };
 
-export type BuildOutcome = { version?: number; status: 'stored' | 'failed' | 'nothing to build' | 'busy' | 'lease lost' };
+export type BuildOutcome = {
+  version?: number;
+  status: 'stored' | 'failed' | 'nothing to build' | 'busy' | 'lease lost';
+};
 
 /** The holder of a build's lease lost it (it stalled past the lease and another worker took the build over). */
 class LeaseLost extends Error {}
@@ -104,7 +107,10 @@ export class DatabaseBuilder {
         await this.failBuild(build, [], { gate: 'error', detail: `${reason} (attempt ${build.attempts})` });
         return { version: build.version, status: 'failed' };
       }
-      this.logger.warn({ channel, version: build.version, attempt: build.attempts, err: error }, 'build attempt failed');
+      this.logger.warn(
+        { channel, version: build.version, attempt: build.attempts, err: error },
+        'build attempt failed',
+      );
       await this.builds.releaseLease(build.id, owner, reason);
       throw error;
     } finally {
@@ -321,7 +327,14 @@ export class DatabaseBuilder {
     );
     if (!expedited) return;
     const job = expeditedBuildJob(build.channel, this.config.builds.expeditedWindowMs);
-    await this.outbox.add(trx, job.name, job.payload, jobIdFor(job.name, `${build.id}-follow-up`), undefined, job.options);
+    await this.outbox.add(
+      trx,
+      job.name,
+      job.payload,
+      jobIdFor(job.name, `${build.id}-follow-up`),
+      undefined,
+      job.options,
+    );
   }
 }
 
@@ -337,4 +350,3 @@ function artifactContent(content: SignatureContent): DatabaseContent {
 function reportView(report: ProofReport) {
   return { ...report, guilty: undefined };
 }
-

@@ -175,7 +175,13 @@ export class SignaturesRepository {
   async addRegressionFile(file: CorpusFile, addedBy: string | null): Promise<boolean> {
     const inserted = await this.db
       .insertInto('regression_corpus_files')
-      .values({ sha256: file.sha256, name: file.name, size: file.size, storage_key: file.storageKey, added_by: addedBy })
+      .values({
+        sha256: file.sha256,
+        name: file.name,
+        size: file.size,
+        storage_key: file.storageKey,
+        added_by: addedBy,
+      })
       .onConflict((oc) => oc.column('sha256').doNothing())
       .returning('sha256')
       .executeTakeFirst();

@@ -7,7 +7,7 @@ import { localDate, OrganizationsRepository, Principal, selectActiveContract } f
 import { CaseTransitions, caseView, CasesRepository, CaseView, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import { AppError, parseInput } from '@sigdesk/http';
-import { JobName, jobIdFor, JobQueueService, OutboxRepository } from '@sigdesk/queues';
+import { JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import { ReleasesService } from '@sigdesk/releases';
 import { idempotencyConflict, submissionFingerprint } from './idempotency';
 import { IdempotencyRepository, isUniqueViolation } from './idempotency.repository';
@@ -40,7 +40,7 @@ export class SubmissionsService {
     private readonly idempotency: IdempotencyRepository,
     private readonly samples: SampleIntake,
     private readonly outbox: OutboxRepository,
-    private readonly jobs: JobQueueService,
+    private readonly unitOfWork: UnitOfWork,
     private readonly clock: ResponseClock,
     private readonly transitions: CaseTransitions,
   ) {}
@@ -99,7 +99,7 @@ export class SubmissionsService {
 
       const clock = this.clock.start(organization, contract.tier, fields.severity, now);
       try {
-        const body = await this.cases.transaction(async (trx) => {
+        const body = await this.unitOfWork.run(async (trx) => {
           if (fields.premium && !(await this.organizations.consumePremiumIncident(trx, contract.id))) {
             throw new PremiumExhausted();
           }
@@ -176,7 +176,6 @@ export class SubmissionsService {
           }
           return view;
         });
-        this.jobs.relaySoon();
         this.logger.log({ caseId: body.id, reference: body.reference, samples: samples.length }, 'case received');
         return { status: 201, body, replayed: false };
       } catch (error) {

@@ -47,7 +47,12 @@ export function ruleRevision(
 
 /** Identifies a ruleset: equal for equal rules, whatever the allow-list. Compiled rulesets are cached under it. */
 export function rulesHash(rules: readonly ContentRule[]): string {
-  return sha256Of([...rules].sort(byName).map((r) => r.sha256).join('\n'));
+  return sha256Of(
+    [...rules]
+      .sort(byName)
+      .map((r) => r.sha256)
+      .join('\n'),
+  );
 }
 
 /** The allow-list in force at `now`: an entry past its expiry no longer suppresses anything. */

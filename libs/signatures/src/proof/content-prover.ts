@@ -8,13 +8,7 @@ import { FileVerdict, ScanTarget, SignatureEngine } from '../signature-engine';
 import { SignaturesRepository } from '../signatures.repository';
 
 export type CheckName =
-  | 'compiles'
-  | 'no_new_warnings'
-  | 'fixes_case'
-  | 'clean_corpus'
-  | 'regression'
-  | 'scan_time_budget'
-  | 'engine';
+  'compiles' | 'no_new_warnings' | 'fixes_case' | 'clean_corpus' | 'regression' | 'scan_time_budget' | 'engine';
 
 export interface Evidence {
   file: string;
@@ -290,7 +284,11 @@ export class ContentProver {
     try {
       const [before, after] = await Promise.all([
         this.engine.scanAll(parentContent, parent, targets, { timeoutMs: this.config.builds.scanTimeoutMs, now }),
-        this.engine.scanAll(candidateContent, candidate, targets, { timeoutMs: this.config.builds.scanTimeoutMs, now, onScanned }),
+        this.engine.scanAll(candidateContent, candidate, targets, {
+          timeoutMs: this.config.builds.scanTimeoutMs,
+          now,
+          onScanned,
+        }),
       ]);
       return before.map((b, i) => ({ before: b, after: after[i] }));
     } catch (error) {
