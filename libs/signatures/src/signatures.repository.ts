@@ -17,10 +17,6 @@ export interface CorpusFile {
 export class SignaturesRepository {
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
-  transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(work);
-  }
-
   insertChange(trx: Transaction<DB>, values: Insertable<SignatureChangesTable>): Promise<SignatureChange> {
     return trx.insertInto('signature_changes').values(values).returningAll().executeTakeFirstOrThrow();
   }
