@@ -3,6 +3,7 @@ import * as initial from './2026_11_25_0001_initial';
 import * as reviewAndNotifications from './2026_11_25_0002_review_and_notifications';
 import * as signatures from './2026_11_25_0003_signatures';
 import * as databaseBuilds from './2026_11_25_0004_database_builds';
+import * as slaSweepIndexes from './2026_11_30_0001_sla_sweep_indexes';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0002_review_and_notifications': reviewAndNotifications,
   '2026_11_25_0003_signatures': signatures,
   '2026_11_25_0004_database_builds': databaseBuilds,
+  '2026_11_30_0001_sla_sweep_indexes': slaSweepIndexes,
 };
