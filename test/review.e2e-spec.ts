@@ -197,6 +197,55 @@ describe('the review queue', () => {
     expect(other.body.status).toBe('confirmed');
   });
 
+  it('leaves a case of the group that another analyst has claimed to them, and says so', async () => {
+    await drainQueue();
+    const shared = randomBytes(500);
+    const mine = await submit(msa, {}, shared);
+    const theirs = await submit(msa, {}, shared);
+    const unclaimed = await submit(standard, {}, shared);
+    expect((await analysts[1].post('/v1/review-queue/claim')).body.id).toBe(mine.id);
+    expect((await analysts[2].post('/v1/review-queue/claim')).body.id).toBe(theirs.id);
+    const verdict = await analysts[1].post(`/v1/cases/${mine.id}/verdict`, {
+      verdict: 'confirmed',
+      note: 'New variant.',
+      applyToGroup: true,
+    });
+    expect(verdict.status).toBe(200);
+    expect(verdict.body.appliedTo).toEqual([mine.reference, unclaimed.reference]);
+    expect(verdict.body.skipped).toEqual([
+      { id: theirs.id, reference: theirs.reference, reason: 'claimed_by_another' },
+    ]);
+    const untouched = await analysts[2].get(`/v1/cases/${theirs.id}`);
+    expect(untouched.body).toMatchObject({ status: 'in_review', verdict: null });
+    expect((await standard.client.get(`/v1/submissions/${unclaimed.id}`)).body.status).toBe('confirmed');
+  });
+
+  it('applies two group verdicts given at once in one group, each to its own case and to unclaimed ones only', async () => {
+    for (let round = 0; round < 3; round++) {
+      await drainQueue();
+      const shared = randomBytes(500);
+      const first = await submit(msa, {}, shared);
+      const second = await submit(msa, {}, shared);
+      const unclaimed = [await submit(standard, {}, shared), await submit(standard, {}, shared)];
+      expect((await analysts[1].post('/v1/review-queue/claim')).body.id).toBe(first.id);
+      expect((await analysts[2].post('/v1/review-queue/claim')).body.id).toBe(second.id);
+
+      const [byFirst, bySecond] = await Promise.all([
+        analysts[1].post(`/v1/cases/${first.id}/verdict`, { verdict: 'confirmed', note: 'A', applyToGroup: true }),
+        analysts[2].post(`/v1/cases/${second.id}/verdict`, { verdict: 'declined', note: 'B', applyToGroup: true }),
+      ]);
+      expect([byFirst.status, bySecond.status]).toEqual([200, 200]);
+      expect(byFirst.body.status).toBe('confirmed');
+      expect(bySecond.body.status).toBe('declined');
+      const applied: string[] = [...byFirst.body.appliedTo, ...bySecond.body.appliedTo];
+      expect(applied.sort()).toEqual([first, second, ...unclaimed].map((c) => c.reference).sort());
+      for (const other of unclaimed) {
+        const { body } = await standard.client.get(`/v1/submissions/${other.id}`);
+        expect(['confirmed', 'declined']).toContain(body.status);
+      }
+    }
+  });
+
   it('serves a sample only inside a ZIP protected with "infected", and only to analysts', async () => {
     const content = Buffer.concat([Buffer.from('MZ'), randomBytes(3000)]);
     const created = await submit(standard, {}, content);

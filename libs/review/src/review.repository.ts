@@ -89,16 +89,21 @@ export class ReviewRepository {
       .execute();
   }
 
-  /** The open cases of a group (the first case and those linked to it), locked. */
-  lockGroup(trx: Transaction<DB>, groupRootId: string, statuses: CaseStatus[]): Promise<Case[]> {
-    return trx
+  /**
+   * The cases of a group (the first case and those linked to it) in these statuses, locked in the order of
+   * their ids, the one order in which transactions lock several cases, so that they never deadlock. A case
+   * that leaves these statuses while this waits for its lock is not returned. Returned in the order they came in.
+   */
+  async lockGroup(trx: Transaction<DB>, groupRootId: string, statuses: CaseStatus[]): Promise<Case[]> {
+    const locked = await trx
       .selectFrom('cases')
       .selectAll()
       .where((eb) => eb.or([eb('id', '=', groupRootId), eb('group_id', '=', groupRootId)]))
       .where('status', 'in', statuses)
-      .orderBy('created_at')
+      .orderBy('id')
       .forUpdate()
       .execute();
+    return locked.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
   }
 
   groupMembers(groupRootId: string): Promise<Array<Pick<Case, 'id' | 'reference' | 'status' | 'organization_id'>>> {
