@@ -4,6 +4,7 @@ import * as reviewAndNotifications from './2026_11_25_0002_review_and_notificati
 import * as signatures from './2026_11_25_0003_signatures';
 import * as databaseBuilds from './2026_11_25_0004_database_builds';
 import * as slaSweepIndexes from './2026_11_30_0001_sla_sweep_indexes';
+import * as sampleObjectClaims from './2026_11_30_0002_sample_object_claims';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0003_signatures': signatures,
   '2026_11_25_0004_database_builds': databaseBuilds,
   '2026_11_30_0001_sla_sweep_indexes': slaSweepIndexes,
+  '2026_11_30_0002_sample_object_claims': sampleObjectClaims,
 };
