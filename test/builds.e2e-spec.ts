@@ -1,4 +1,4 @@
-import { verifyFiles, verifyManifest, DatabaseBuilder } from '@sigdesk/builds';
+import { verifyFiles, verifyManifest, BuildsRepository, DatabaseBuilder } from '@sigdesk/builds';
 import {
   ApiClient,
   eventually,
@@ -145,5 +145,57 @@ describe('database builds', () => {
     expect(older.body.error).toBe('release_out_of_order');
     expect((await author.post('/v1/database-builds/5/publish')).status).toBe(403);
     expect((await release.post('/v1/database-builds/4/publish')).body.error).toBe('build_not_stored');
+  });
+});
+
+describe('versions of a database channel', () => {
+  let env: TestEnvironment;
+  let admin: ApiClient;
+
+  beforeAll(async () => {
+    env = await startTestEnvironment({ worker: false });
+    admin = new ApiClient(env.url, env.adminKey);
+    await seedRelease(env, 1);
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  const baseline = (version: number, channel?: string) =>
+    admin.post('/v1/admin/database-releases', { channel, version, releasedAt: new Date().toISOString() });
+
+  it('refuses a baseline release whose version a build of the channel already took, or a lower one', async () => {
+    // a stored build, not published yet, and a failed one: both took their numbers for good
+    await env.db
+      .insertInto('database_builds')
+      .values([
+        { channel: 'default', version: 3, parent_version: 1, kind: 'expedited', status: 'stored', change_ids: [] },
+        { channel: 'default', version: 4, parent_version: 3, kind: 'scheduled', status: 'failed', change_ids: [] },
+      ])
+      .execute();
+    for (const version of [2, 3, 4]) {
+      const refused = await baseline(version);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ error: 'version_not_newer', channel: 'default', newestVersion: 4 });
+    }
+    expect((await baseline(4, 'beta')).status).toBe(201);
+    expect((await baseline(5)).status).toBe(201);
+    expect((await admin.get('/v1/databases/current')).body.version).toBe(5);
+  });
+
+  it('registers a baseline only once a build or publish holding the channel is done', async () => {
+    const builds = env.sigdesk.app.get(BuildsRepository);
+    let answered = false;
+    let pending: Promise<{ status: number }> | undefined;
+    await builds.transaction(async (trx) => {
+      await builds.lockChannel(trx, 'default');
+      pending = baseline(6).then((res) => {
+        answered = true;
+        return res;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(answered).toBe(false);
+    });
+    expect((await pending!).status).toBe(201);
   });
 });

@@ -2,21 +2,28 @@ import { randomBytes, createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { createDatabase, migrateToLatest, migrations } from '@sigdesk/db';
 import { OrphanSampleSweeper } from '@sigdesk/intake';
-import { StorageKeys } from '@sigdesk/storage';
-import { seedCustomer, seedRelease, startTestEnvironment, submissionForm, TestEnvironment } from '@sigdesk/testing';
+import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import {
+  ApiResponse,
+  seedCustomer,
+  seedRelease,
+  startTestEnvironment,
+  submissionForm,
+  TestEnvironment,
+} from '@sigdesk/testing';
 
 describe(OrphanSampleSweeper.name, () => {
   let env: TestEnvironment;
 
   beforeAll(async () => {
     env = await startTestEnvironment({ worker: false, env: { SIGDESK_ORPHAN_GRACE_MINUTES: '10' } });
+    await seedRelease(env, 1);
   });
   afterAll(async () => {
     await env?.close();
   });
 
   it('removes sample objects no case references once they are older than the grace period, and only those', async () => {
-    await seedRelease(env, 1);
     const customer = await seedCustomer(env);
     const kept = randomBytes(300);
     const res = await customer.client.upload(
@@ -37,6 +44,41 @@ describe(OrphanSampleSweeper.name, () => {
     expect(await env.store.head(orphanKey)).toBeNull();
     const keptKey = StorageKeys.sample(createHash('sha256').update(kept).digest('hex'));
     expect(await env.store.head(keptKey)).not.toBeNull();
+  });
+
+  it('keeps an object that a submission stores again while the sweeper is removing it', async () => {
+    const content = randomBytes(300);
+    const key = StorageKeys.sample(createHash('sha256').update(content).digest('hex'));
+    // left behind by a submission whose transaction failed, long enough ago to be swept
+    await env.store.put(key, content);
+    const customer = await seedCustomer(env, { name: 'Second Try Co' });
+
+    const store = env.sigdesk.app.get(ObjectStore);
+    const deleteObject = store.delete.bind(store);
+    let submission: Promise<ApiResponse> | undefined;
+    const spy = jest.spyOn(store, 'delete').mockImplementation(async (deleted, ...rest) => {
+      if (deleted === key && !submission) {
+        // the customer sends the file again after the sweeper decided to remove it, before the object is gone
+        submission = customer.client.upload(
+          '/v1/submissions',
+          submissionForm({ databaseVersion: '1' }, [{ name: 'again.bin', content }]),
+        );
+        await Promise.race([submission, new Promise((resolve) => setTimeout(resolve, 1_500))]);
+      }
+      return deleteObject(deleted, ...rest);
+    });
+    const later = new Date(Date.now() + 11 * 60_000);
+    const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
+    try {
+      await sweeper.sweep(later);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(submission).toBeDefined();
+    expect((await submission!).status).toBe(201);
+    expect(await env.store.head(key)).not.toBeNull();
+    await sweeper.sweep(later);
+    expect(await env.store.head(key)).not.toBeNull();
   });
 });
 

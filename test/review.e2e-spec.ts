@@ -11,7 +11,9 @@ import {
   submissionForm,
   TestEnvironment,
 } from '@sigdesk/testing';
-import { ReviewService } from '@sigdesk/review';
+import { CompiledQuery, Kysely, sql } from 'kysely';
+import type { DB } from '@sigdesk/db';
+import { ReviewService, SlaTimers } from '@sigdesk/review';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -195,6 +197,55 @@ describe('the review queue', () => {
     expect(other.body.status).toBe('confirmed');
   });
 
+  it('leaves a case of the group that another analyst has claimed to them, and says so', async () => {
+    await drainQueue();
+    const shared = randomBytes(500);
+    const mine = await submit(msa, {}, shared);
+    const theirs = await submit(msa, {}, shared);
+    const unclaimed = await submit(standard, {}, shared);
+    expect((await analysts[1].post('/v1/review-queue/claim')).body.id).toBe(mine.id);
+    expect((await analysts[2].post('/v1/review-queue/claim')).body.id).toBe(theirs.id);
+    const verdict = await analysts[1].post(`/v1/cases/${mine.id}/verdict`, {
+      verdict: 'confirmed',
+      note: 'New variant.',
+      applyToGroup: true,
+    });
+    expect(verdict.status).toBe(200);
+    expect(verdict.body.appliedTo).toEqual([mine.reference, unclaimed.reference]);
+    expect(verdict.body.skipped).toEqual([
+      { id: theirs.id, reference: theirs.reference, reason: 'claimed_by_another' },
+    ]);
+    const untouched = await analysts[2].get(`/v1/cases/${theirs.id}`);
+    expect(untouched.body).toMatchObject({ status: 'in_review', verdict: null });
+    expect((await standard.client.get(`/v1/submissions/${unclaimed.id}`)).body.status).toBe('confirmed');
+  });
+
+  it('applies two group verdicts given at once in one group, each to its own case and to unclaimed ones only', async () => {
+    for (let round = 0; round < 3; round++) {
+      await drainQueue();
+      const shared = randomBytes(500);
+      const first = await submit(msa, {}, shared);
+      const second = await submit(msa, {}, shared);
+      const unclaimed = [await submit(standard, {}, shared), await submit(standard, {}, shared)];
+      expect((await analysts[1].post('/v1/review-queue/claim')).body.id).toBe(first.id);
+      expect((await analysts[2].post('/v1/review-queue/claim')).body.id).toBe(second.id);
+
+      const [byFirst, bySecond] = await Promise.all([
+        analysts[1].post(`/v1/cases/${first.id}/verdict`, { verdict: 'confirmed', note: 'A', applyToGroup: true }),
+        analysts[2].post(`/v1/cases/${second.id}/verdict`, { verdict: 'declined', note: 'B', applyToGroup: true }),
+      ]);
+      expect([byFirst.status, bySecond.status]).toEqual([200, 200]);
+      expect(byFirst.body.status).toBe('confirmed');
+      expect(bySecond.body.status).toBe('declined');
+      const applied: string[] = [...byFirst.body.appliedTo, ...bySecond.body.appliedTo];
+      expect(applied.sort()).toEqual([first, second, ...unclaimed].map((c) => c.reference).sort());
+      for (const other of unclaimed) {
+        const { body } = await standard.client.get(`/v1/submissions/${other.id}`);
+        expect(['confirmed', 'declined']).toContain(body.status);
+      }
+    }
+  });
+
   it('serves a sample only inside a ZIP protected with "infected", and only to analysts', async () => {
     const content = Buffer.concat([Buffer.from('MZ'), randomBytes(3000)]);
     const created = await submit(standard, {}, content);
@@ -284,5 +335,120 @@ describe('response-time warnings and breaches', () => {
     expect(swept.breaches).toBeGreaterThanOrEqual(1);
     const again = await timers.sweep(later);
     expect(again).toEqual({ warnings: 0, breaches: 0 });
+  });
+});
+
+describe('the response clock sweep', () => {
+  let env: TestEnvironment;
+  let customer: SeededCustomer;
+
+  beforeAll(async () => {
+    // no worker: its own periodic sweep would race the sweeps under test
+    env = await startTestEnvironment({ worker: false });
+    await seedRelease(env, 1);
+    customer = await seedCustomer(env, { tier: 'standard' });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  /**
+   * `count` copies of a submitted case with `changes` applied, their responses due one second apart going back
+   * from `dueBefore`, their warnings an hour before that; returns their ids.
+   */
+  async function overdueCopies(
+    templateId: string,
+    count: number,
+    dueBefore: Date,
+    changes: { status: string; first_response_at?: Date; sla_paused_at?: Date },
+  ): Promise<string[]> {
+    const { rows } = await sql<{ id: string }>`
+      INSERT INTO cases (reference, organization_id, contract_id, tier, kind, severity, premium, status, product,
+        product_version, database_channel, database_version, description, submitted_by, response_due_at,
+        sla_warning_at, first_response_at, sla_paused_at)
+      SELECT 'COPY-' || gen_random_uuid(), organization_id, contract_id, tier, kind, severity, premium, ${changes.status},
+        product, product_version, database_channel, database_version, description, submitted_by,
+        ${dueBefore}::timestamptz - g * interval '1 second',
+        ${dueBefore}::timestamptz - g * interval '1 second' - interval '1 hour',
+        ${changes.first_response_at ?? null}::timestamptz, ${changes.sla_paused_at ?? null}::timestamptz
+      FROM cases, generate_series(1, ${count}) g WHERE id = ${templateId}
+      RETURNING id`.execute(env.db);
+    return rows.map((r) => r.id);
+  }
+
+  it('records the breach of a running clock behind more than a page of closed, answered and paused overdue cases', async () => {
+    const live = await submit(customer, { severity: '4' });
+    const { response_due_at: dueAt } = await env.db
+      .selectFrom('cases')
+      .select('response_due_at')
+      .where('id', '=', live.id)
+      .executeTakeFirstOrThrow();
+    const before = new Date(dueAt!.getTime() - 60_000);
+    // everything the sweep used to take first: overdue longer than the live case, but its clock does not run
+    await overdueCopies(live.id, 400, before, { status: 'fixed' });
+    await overdueCopies(live.id, 200, before, { status: 'closed' });
+    await overdueCopies(live.id, 100, before, { status: 'in_review', first_response_at: new Date() });
+    await overdueCopies(live.id, 100, before, { status: 'awaiting_customer', sla_paused_at: new Date() });
+
+    const timers = env.sigdesk.app.get(SlaTimers);
+    const swept = await timers.sweep(new Date(dueAt!.getTime() + 1_000));
+    expect(swept).toEqual({ warnings: 1, breaches: 1 });
+    const row = await env.db.selectFrom('cases').selectAll().where('id', '=', live.id).executeTakeFirstOrThrow();
+    expect(row.sla_warned_at).not.toBeNull();
+    expect(row.sla_breached_at).not.toBeNull();
+  });
+
+  it('records every overdue running clock, however many, oldest due first', async () => {
+    const template = await submit(customer, { severity: '4' });
+    const now = new Date();
+    const ids = await overdueCopies(template.id, 600, now, { status: 'queued' });
+
+    const swept = await env.sigdesk.app.get(SlaTimers).sweep(now);
+    expect(swept.breaches).toBeGreaterThanOrEqual(600);
+    const missed = await env.db
+      .selectFrom('cases')
+      .select('id')
+      .where('id', 'in', ids)
+      .where((eb) => eb.or([eb('sla_breached_at', 'is', null), eb('sla_warned_at', 'is', null)]))
+      .execute();
+    expect(missed).toEqual([]);
+    const breaches = await env.db
+      .selectFrom('case_events as e')
+      .innerJoin('cases as c', 'c.id', 'e.case_id')
+      .select('c.response_due_at')
+      .where('e.type', '=', 'sla_breached')
+      .where('c.id', 'in', ids)
+      .orderBy('e.id')
+      .execute();
+    const dueTimes = breaches.map((b) => b.response_due_at!.getTime());
+    expect(dueTimes).toEqual([...dueTimes].sort((a, b) => a - b));
+  });
+
+  it('finds the due clocks through a partial index, with many closed cases around', async () => {
+    const template = await submit(customer, { severity: '4' });
+    const now = new Date();
+    await overdueCopies(template.id, 20_000, now, { status: 'closed' });
+    await overdueCopies(template.id, 20, now, { status: 'queued' });
+    await sql`ANALYZE cases`.execute(env.db);
+
+    // the statements the sweep sends, explained as they were sent
+    const executor = env.sigdesk.app.get<Kysely<DB>>(Kysely).getExecutor();
+    const executeQuery = jest.spyOn(executor, 'executeQuery');
+    let sent: CompiledQuery[];
+    try {
+      await env.sigdesk.app.get(SlaTimers).sweep(now);
+      sent = executeQuery.mock.calls.map(([query]) => query);
+    } finally {
+      executeQuery.mockRestore();
+    }
+    const selects = sent.filter((query) => /^\s*select/i.test(query.sql) && /from "?cases"?/i.test(query.sql));
+    expect(selects.length).toBeGreaterThanOrEqual(2);
+    for (const query of selects) {
+      const { rows } = await env.db.executeQuery<{ 'QUERY PLAN': string }>(
+        CompiledQuery.raw(`EXPLAIN ${query.sql}`, [...query.parameters]),
+      );
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index (Only )?Scan using cases_sla_(warning|breach)_due_idx/);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction, Updateable } from 'kysely';
 import type { DatabaseBuild, DatabaseBuildsTable, DB, SignatureChange } from '@sigdesk/db';
+import { lockDatabaseChannel } from '@sigdesk/releases';
 
 @Injectable()
 export class BuildsRepository {
@@ -14,8 +15,9 @@ export class BuildsRepository {
     return this.db.transaction().execute(work);
   }
 
-  async lockChannel(trx: Transaction<DB>, channel: string): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${`database_builds:${channel}`}))`.execute(trx);
+  /** The channel's one lock, which baseline releases take too (see {@link lockDatabaseChannel}). */
+  lockChannel(trx: Transaction<DB>, channel: string): Promise<void> {
+    return lockDatabaseChannel(trx, channel);
   }
 
   running(executor: Kysely<DB>, channel: string): Promise<DatabaseBuild | undefined> {

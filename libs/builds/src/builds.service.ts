@@ -136,13 +136,7 @@ export class BuildsService {
           `Build ${version} is ${build.status}; only a stored build can be published.`,
         );
       }
-      const newest = await trx
-        .selectFrom('database_releases')
-        .select('version')
-        .where('channel', '=', channel)
-        .orderBy('version', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const newest = await this.releases.newestIn(trx, channel);
       if (newest && newest.version >= version) {
         throw AppError.conflict(
           'release_out_of_order',

@@ -47,4 +47,8 @@ export enum AdvisoryLock {
   BootstrapAdminKey = 7_100_001,
   OrphanSweep = 7_100_002,
   OutboxRelay = 7_100_003,
+  /** With the channel's hashtext as second key: whatever gives a database channel a version. */
+  DatabaseChannel = 7_100_004,
+  /** With the sample's hashtext as second key: claims on a sample's object (see sample_object_claims). */
+  SampleObject = 7_100_005,
 }

@@ -143,6 +143,13 @@ export interface SamplesTable {
   created_at: CreatedAt;
 }
 
+export interface SampleObjectClaimsTable {
+  id: Generated<string>;
+  sha256: string;
+  purpose: 'upload' | 'delete';
+  claimed_at: CreatedAt;
+}
+
 export interface CaseSamplesTable {
   case_id: string;
   sha256: string;
@@ -306,6 +313,7 @@ export interface DB {
   database_releases: DatabaseReleasesTable;
   cases: CasesTable;
   samples: SamplesTable;
+  sample_object_claims: SampleObjectClaimsTable;
   case_samples: CaseSamplesTable;
   case_events: CaseEventsTable;
   idempotency_keys: IdempotencyKeysTable;

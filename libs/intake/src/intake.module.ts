@@ -8,6 +8,7 @@ import { CleanCorpusController } from './corpus/clean-corpus.controller';
 import { RegressionCorpusController } from './corpus/regression-corpus.controller';
 import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
+import { SampleObjectClaimsRepository } from './samples/sample-object-claims.repository';
 import { IntakeJobs } from './intake.processor';
 import { OrphanSampleSweeper } from './maintenance/orphan-sweeper';
 import { IdempotencyRepository } from './submissions/idempotency.repository';
@@ -16,7 +17,14 @@ import { SubmissionsService } from './submissions/submissions.service';
 
 @Module({
   imports: [AccountsModule, CasesModule, ReleasesModule, SignaturesModule],
-  providers: [SubmissionsService, SampleIntake, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
+  providers: [
+    SubmissionsService,
+    SampleIntake,
+    SampleObjectClaimsRepository,
+    IdempotencyRepository,
+    IntakeJobs,
+    OrphanSampleSweeper,
+  ],
   exports: [SubmissionsService, SampleIntake, IdempotencyRepository, IntakeJobs, OrphanSampleSweeper],
 })
 export class IntakeModule {}

@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
-import type { DatabaseRelease, DB } from '@sigdesk/db';
+import { AdvisoryLock, type DatabaseRelease, type DB } from '@sigdesk/db';
 import { RELEASE_TIME_TOLERANCE_MS } from './currency';
+
+/**
+ * The lock of a database channel, to the end of the caller's transaction: everything that gives the channel
+ * a version (a build taking its number, publishing a build, registering a baseline release) holds it, so
+ * that each sees the versions the others took.
+ */
+export async function lockDatabaseChannel(trx: Transaction<DB>, channel: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${AdvisoryLock.DatabaseChannel}::int, hashtext(${channel}))`.execute(trx);
+}
 
 @Injectable()
 export class ReleasesRepository {
@@ -46,25 +55,19 @@ export class ReleasesRepository {
   }
 
   /**
-   * Registers a published release; versions only grow, so the insert is refused (null) when the channel
-   * already has this version or a newer one. Serialised per channel by a transaction-level advisory lock.
+   * Registers a published release (a baseline, published outside sigdesk); versions only grow, so it is refused
+   * (with the highest version taken) unless its version is above every release and every build of the channel.
    */
   async insertPublished(input: {
     channel: string;
     version: number;
     releasedAt: Date;
     source: 'baseline' | 'build';
-  }): Promise<{ release?: DatabaseRelease; newest?: DatabaseRelease }> {
+  }): Promise<{ release?: DatabaseRelease; highestVersion?: number }> {
     return this.db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext(${`database_releases:${input.channel}`}))`.execute(trx);
-      const newest = await trx
-        .selectFrom('database_releases')
-        .selectAll()
-        .where('channel', '=', input.channel)
-        .orderBy('version', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      if (newest && newest.version >= input.version) return { newest };
+      await lockDatabaseChannel(trx, input.channel);
+      const highestVersion = await this.highestVersionTaken(trx, input.channel);
+      if (highestVersion !== null && highestVersion >= input.version) return { highestVersion };
       const release = await trx
         .insertInto('database_releases')
         .values({
@@ -78,6 +81,30 @@ export class ReleasesRepository {
         .executeTakeFirstOrThrow();
       return { release };
     });
+  }
+
+  /** The newest release of the channel, in the caller's transaction (which holds the channel's lock). */
+  newestIn(trx: Transaction<DB>, channel: string): Promise<Pick<DatabaseRelease, 'version'> | undefined> {
+    return trx
+      .selectFrom('database_releases')
+      .select('version')
+      .where('channel', '=', channel)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /**
+   * The highest version the channel has given: of its releases, and of its builds whatever their status, since
+   * a build's number is never given again, not even to a release. (The builds library sits above this one, so
+   * its table is read here rather than through its repository.)
+   */
+  private async highestVersionTaken(trx: Transaction<DB>, channel: string): Promise<number | null> {
+    const { rows } = await sql<{ version: number | null }>`
+      SELECT greatest(
+        (SELECT max(version) FROM database_releases WHERE channel = ${channel}),
+        (SELECT max(version) FROM database_builds WHERE channel = ${channel})) AS version`.execute(trx);
+    return rows[0]?.version ?? null;
   }
 
   /** Inside a caller's transaction that has already checked the order of versions. */

@@ -57,12 +57,12 @@ export class ReleasesService {
 
   async registerBaseline(input: { channel?: string; version: number; releasedAt: Date }) {
     const channel = input.channel ?? this.config.releases.defaultChannel;
-    const { release, newest } = await this.releases.insertPublished({ ...input, channel, source: 'baseline' });
+    const { release, highestVersion } = await this.releases.insertPublished({ ...input, channel, source: 'baseline' });
     if (!release) {
       throw AppError.conflict(
         'version_not_newer',
-        `Channel "${channel}" already has version ${newest!.version}; release versions only grow.`,
-        { channel, newestVersion: newest!.version },
+        `Channel "${channel}" already has version ${highestVersion} (a release or a build); release versions only grow.`,
+        { channel, newestVersion: highestVersion },
       );
     }
     return releaseView(release);

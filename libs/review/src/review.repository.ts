@@ -17,6 +17,25 @@ export interface QueueRow extends Case {
   group_size: number;
 }
 
+export type ClockEvent = 'warning' | 'breach';
+
+/** A response clock that is due, and the keyset of the sweep's pages. */
+export interface DueClock {
+  id: string;
+  dueAt: Date;
+}
+
+/**
+ * The response clock runs: no qualified response yet, not paused, and the case waits for an analyst. Written
+ * out as constants (no parameters) so that the planner matches the partial indexes of the sweep.
+ */
+const CLOCK_RUNS = sql`first_response_at IS NULL AND sla_paused_at IS NULL AND status IN ('received', 'queued', 'in_review')`;
+
+const CLOCK_EVENT_COLUMNS = {
+  warning: { due: sql.ref('sla_warning_at'), recorded: sql.ref('sla_warned_at') },
+  breach: { due: sql.ref('response_due_at'), recorded: sql.ref('sla_breached_at') },
+} as const;
+
 const QUEUE_ORDER = sql`(c.tier <> 'msa_start'), (NOT c.premium), c.severity, c.response_due_at, c.created_at, c.id`;
 
 @Injectable()
@@ -70,16 +89,21 @@ export class ReviewRepository {
       .execute();
   }
 
-  /** The open cases of a group (the first case and those linked to it), locked. */
-  lockGroup(trx: Transaction<DB>, groupRootId: string, statuses: CaseStatus[]): Promise<Case[]> {
-    return trx
+  /**
+   * The cases of a group (the first case and those linked to it) in these statuses, locked in the order of
+   * their ids, the one order in which transactions lock several cases, so that they never deadlock. A case
+   * that leaves these statuses while this waits for its lock is not returned. Returned in the order they came in.
+   */
+  async lockGroup(trx: Transaction<DB>, groupRootId: string, statuses: CaseStatus[]): Promise<Case[]> {
+    const locked = await trx
       .selectFrom('cases')
       .selectAll()
       .where((eb) => eb.or([eb('id', '=', groupRootId), eb('group_id', '=', groupRootId)]))
       .where('status', 'in', statuses)
-      .orderBy('created_at')
+      .orderBy('id')
       .forUpdate()
       .execute();
+    return locked.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
   }
 
   groupMembers(groupRootId: string): Promise<Array<Pick<Case, 'id' | 'reference' | 'status' | 'organization_id'>>> {
@@ -91,29 +115,37 @@ export class ReviewRepository {
       .execute();
   }
 
-  /** Running response clocks whose warning time has passed without a warning recorded. */
-  warningsDue(now: Date, limit: number): Promise<Case[]> {
-    return this.db
-      .selectFrom('cases')
-      .selectAll()
-      .where('first_response_at', 'is', null)
-      .where('sla_paused_at', 'is', null)
-      .where('sla_warned_at', 'is', null)
-      .where('sla_warning_at', '<=', now)
-      .limit(limit)
-      .execute();
+  /**
+   * Running clocks whose warning (or breach) time has passed without one recorded, oldest due first, after
+   * `after` (the last of the previous page). Served by cases_sla_warning_due_idx and cases_sla_breach_due_idx,
+   * whose predicates are these conditions.
+   */
+  async clocksDue(kind: ClockEvent, now: Date, after: DueClock | undefined, limit: number): Promise<DueClock[]> {
+    const { due, recorded } = CLOCK_EVENT_COLUMNS[kind];
+    const afterClause = after ? sql`AND (${due}, id) > (${after.dueAt}::timestamptz, ${after.id}::uuid)` : sql``;
+    const { rows } = await sql<{ id: string; due_at: Date }>`
+      SELECT id, ${due} AS due_at FROM cases
+      WHERE ${CLOCK_RUNS} AND ${recorded} IS NULL AND ${due} <= ${now} ${afterClause}
+      ORDER BY ${due}, id
+      LIMIT ${limit}`.execute(this.db);
+    return rows.map((r) => ({ id: r.id, dueAt: r.due_at }));
   }
 
-  /** Running response clocks past their due time without a breach recorded. */
-  breachesDue(now: Date, limit: number): Promise<Case[]> {
-    return this.db
-      .selectFrom('cases')
-      .selectAll()
-      .where('first_response_at', 'is', null)
-      .where('sla_paused_at', 'is', null)
-      .where('sla_breached_at', 'is', null)
-      .where('response_due_at', '<=', now)
-      .limit(limit)
-      .execute();
+  /**
+   * Records the warning (or breach) of a case whose clock runs and is due, once: the conditions are checked by
+   * the update itself, so a late, repeated or stale timer records nothing. Null when nothing was recorded.
+   */
+  async recordClockEvent(
+    trx: Transaction<DB>,
+    caseId: string,
+    kind: ClockEvent,
+    now: Date,
+  ): Promise<{ responseDueAt: Date } | null> {
+    const { due, recorded } = CLOCK_EVENT_COLUMNS[kind];
+    const { rows } = await sql<{ response_due_at: Date }>`
+      UPDATE cases SET ${recorded} = ${now}
+      WHERE id = ${caseId} AND ${CLOCK_RUNS} AND ${recorded} IS NULL AND ${due} <= ${now}
+      RETURNING response_due_at`.execute(trx);
+    return rows[0] ? { responseDueAt: rows[0].response_due_at } : null;
   }
 }

@@ -282,20 +282,23 @@ export class ReviewService {
     });
   }
 
-  /** A verdict closes the review; `applyToGroup` gives it to every open case with the same sample. */
+  /**
+   * A verdict closes the review; `applyToGroup` gives it to every open case with the same sample, except the
+   * cases another analyst has claimed: those stay with their analyst, whose own findings may differ, and the
+   * answer lists them under `skipped`.
+   */
   async verdict(
     principal: Principal,
     id: string,
     input: { verdict: Verdict; note: string; applyToGroup: boolean },
     now = new Date(),
   ) {
-    const applied = await this.changeCases(async (trx) => {
-      const current = await this.lockOwned(trx, principal, id);
-      const targets = [current];
-      if (input.applyToGroup) {
-        const others = await this.review.lockGroup(trx, current.group_id ?? current.id, ['queued', 'in_review']);
-        targets.push(...others.filter((c) => c.id !== current.id));
-      }
+    const { applied, skipped } = await this.changeCases(async (trx) => {
+      const { current, others } = input.applyToGroup
+        ? await this.lockOwnedWithGroup(trx, principal, id)
+        : { current: await this.lockOwned(trx, principal, id), others: [] };
+      const claimedByAnother = (c: Case) => c.status === 'in_review' && c.assigned_to !== principal.keyId;
+      const targets = [current, ...others.filter((c) => !claimedByAnother(c))];
       for (const target of targets) {
         let movable = target;
         if (target.status === 'queued') {
@@ -322,10 +325,15 @@ export class ReviewService {
           now,
         });
       }
-      return targets.map((t) => t.reference);
+      return {
+        applied: targets.map((t) => t.reference),
+        skipped: others
+          .filter(claimedByAnother)
+          .map((c) => ({ id: c.id, reference: c.reference, reason: 'claimed_by_another' as const })),
+      };
     });
-    this.logger.log({ caseId: id, verdict: input.verdict, cases: applied }, 'verdict');
-    return { ...(await this.detail(id)), appliedTo: applied };
+    this.logger.log({ caseId: id, verdict: input.verdict, cases: applied, skipped: skipped.length }, 'verdict');
+    return { ...(await this.detail(id)), appliedTo: applied, skipped };
   }
 
   /** Claims untouched for longer than the claim timeout go back to the queue. */
@@ -375,7 +383,28 @@ export class ReviewService {
 
   /** The case, which must be in review and claimed by the caller. */
   private async lockOwned(trx: Transaction<DB>, principal: Principal, id: string): Promise<Case> {
-    const current = await this.lockCase(trx, id);
+    return this.assertOwned(principal, await this.lockCase(trx, id));
+  }
+
+  /**
+   * {@link lockOwned}, with the other open cases of its group. Every case of the group is locked by one
+   * statement in one global order (by id), the caller's among them: two analysts giving group verdicts in one
+   * group at once wait for each other instead of each holding their own case while waiting for the other's.
+   */
+  private async lockOwnedWithGroup(
+    trx: Transaction<DB>,
+    principal: Principal,
+    id: string,
+  ): Promise<{ current: Case; others: Case[] }> {
+    // unlocked read, for the group only: a case never changes group
+    const found = await this.cases.findById(id);
+    if (!found) throw AppError.notFound('This case');
+    const group = await this.review.lockGroup(trx, found.group_id ?? found.id, ['queued', 'in_review']);
+    const current = group.find((c) => c.id === id) ?? (await this.lockCase(trx, id));
+    return { current: this.assertOwned(principal, current), others: group.filter((c) => c.id !== id) };
+  }
+
+  private assertOwned(principal: Principal, current: Case): Case {
     if (current.status !== 'in_review') {
       throw AppError.conflict(
         'not_in_review',

@@ -1,11 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Kysely, sql } from 'kysely';
+import { Injectable, Logger } from '@nestjs/common';
 import { CasesRepository } from '@sigdesk/cases';
-import type { DB } from '@sigdesk/db';
 import { JobOf, JobName } from '@sigdesk/queues';
-import { ReviewRepository } from './review.repository';
+import { ClockEvent, DueClock, ReviewRepository } from './review.repository';
 
-type ClockEvent = 'warning' | 'breach';
+const SWEEP_PAGE_SIZE = 500;
 
 /**
  * Warnings before a response is due and breaches after it. Each is recorded once, by a conditional update
@@ -17,7 +15,6 @@ export class SlaTimers {
   private readonly logger = new Logger(SlaTimers.name);
 
   constructor(
-    @Inject(Kysely) private readonly db: Kysely<DB>,
     private readonly review: ReviewRepository,
     private readonly cases: CasesRepository,
   ) {}
@@ -27,34 +24,36 @@ export class SlaTimers {
     return { recorded: await this.record(caseId, kind, now) };
   }
 
+  /** Records every warning and breach that is due, page by page, oldest due first. */
   async sweep(now = new Date()): Promise<{ warnings: number; breaches: number }> {
-    let warnings = 0;
-    let breaches = 0;
-    for (const due of await this.review.warningsDue(now, 500))
-      warnings += Number(await this.record(due.id, 'warning', now));
-    for (const due of await this.review.breachesDue(now, 500))
-      breaches += Number(await this.record(due.id, 'breach', now));
+    const warnings = await this.sweepDue('warning', now);
+    const breaches = await this.sweepDue('breach', now);
     if (warnings || breaches) this.logger.log({ warnings, breaches }, 'response clocks swept');
     return { warnings, breaches };
   }
 
+  private async sweepDue(kind: ClockEvent, now: Date): Promise<number> {
+    let recorded = 0;
+    let after: DueClock | undefined;
+    for (;;) {
+      const page = await this.review.clocksDue(kind, now, after, SWEEP_PAGE_SIZE);
+      for (const due of page) recorded += Number(await this.record(due.id, kind, now));
+      // keyset paging: a clock that could not be recorded (changed meanwhile) is not read again
+      if (page.length < SWEEP_PAGE_SIZE) return recorded;
+      after = page[page.length - 1];
+    }
+  }
+
   private async record(caseId: string, kind: ClockEvent, now: Date): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const column = kind === 'warning' ? sql.ref('sla_warned_at') : sql.ref('sla_breached_at');
-      const dueColumn = kind === 'warning' ? sql.ref('sla_warning_at') : sql.ref('response_due_at');
-      const { rows } = await sql<{ response_due_at: Date }>`
-        UPDATE cases SET ${column} = ${now}
-        WHERE id = ${caseId} AND ${column} IS NULL AND ${dueColumn} <= ${now}
-          AND first_response_at IS NULL AND sla_paused_at IS NULL
-          AND status IN ('received', 'queued', 'in_review')
-        RETURNING response_due_at`.execute(trx);
-      if (rows.length === 0) return false;
+    return this.review.transaction(async (trx) => {
+      const recorded = await this.review.recordClockEvent(trx, caseId, kind, now);
+      if (!recorded) return false;
       await this.cases.addEvent(trx, {
         caseId,
         type: kind === 'warning' ? 'sla_warning' : 'sla_breached',
         actorKeyId: null,
         actorRole: 'system',
-        data: { responseDueAt: rows[0].response_due_at.toISOString() },
+        data: { responseDueAt: recorded.responseDueAt.toISOString() },
       });
       this.logger.warn({ caseId, kind }, kind === 'warning' ? 'response due soon' : 'response overdue');
       return true;

@@ -97,8 +97,8 @@ export class ObjectStore {
     });
   }
 
-  async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  async delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: options.signal });
   }
 
   async *list(prefix: string): AsyncGenerator<StoredObject> {

@@ -3,6 +3,8 @@ import * as initial from './2026_11_25_0001_initial';
 import * as reviewAndNotifications from './2026_11_25_0002_review_and_notifications';
 import * as signatures from './2026_11_25_0003_signatures';
 import * as databaseBuilds from './2026_11_25_0004_database_builds';
+import * as slaSweepIndexes from './2026_11_30_0001_sla_sweep_indexes';
+import * as sampleObjectClaims from './2026_11_30_0002_sample_object_claims';
 import * as versionedContent from './2026_11_30_0005_versioned_content';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
@@ -11,5 +13,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0002_review_and_notifications': reviewAndNotifications,
   '2026_11_25_0003_signatures': signatures,
   '2026_11_25_0004_database_builds': databaseBuilds,
+  '2026_11_30_0001_sla_sweep_indexes': slaSweepIndexes,
+  '2026_11_30_0002_sample_object_claims': sampleObjectClaims,
   '2026_11_30_0005_versioned_content': versionedContent,
 };

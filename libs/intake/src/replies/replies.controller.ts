@@ -36,21 +36,22 @@ export class RepliesController {
       const upload = await this.samples.read(request, workDir);
       const { message } = parseInput(replySchema, upload.fields, 'reply');
       const samples = await this.samples.unpack(upload.files, workDir);
-      await this.samples.store(samples);
-      await this.review.customerReply(
-        principal,
-        caseId,
-        message,
-        samples.map((s) => ({
-          sha256: s.sha256,
-          sha1: s.sha1,
-          md5: s.md5,
-          size: s.size,
-          type: s.type,
-          storageKey: StorageKeys.sample(s.sha256),
-          fileName: s.fileName,
-          archivePath: s.archivePath ?? null,
-        })),
+      await this.samples.storeAndRecord(samples, () =>
+        this.review.customerReply(
+          principal,
+          caseId,
+          message,
+          samples.map((s) => ({
+            sha256: s.sha256,
+            sha1: s.sha1,
+            md5: s.md5,
+            size: s.size,
+            type: s.type,
+            storageKey: StorageKeys.sample(s.sha256),
+            fileName: s.fileName,
+            archivePath: s.archivePath ?? null,
+          })),
+        ),
       );
       return { caseId, samplesAdded: samples.length };
     });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +11,26 @@ import { ArchiveError } from '../archive/archive-error';
 import { isProtectedZip, unpackProtectedZip } from '../archive/protected-zip';
 import type { SpooledFile } from '../files/spool';
 import { MultipartSubmission, readMultipart } from '../submissions/multipart-reader';
+import { SampleObjectClaimsRepository, UploadClaim } from './sample-object-claims.repository';
 import { SUBMISSION_MAX_FIELD_BYTES, SUBMISSION_MAX_FIELDS } from '../submissions/submission.schema';
 
 /**
  * How samples come in, for a new submission and for a reply alike: read from multipart while hashed, refused
  * when empty, unpacked from protected ZIPs within the archive limits, and stored under their SHA-256.
  */
+/** How long a request waits for the sweeper to finish removing an object it needs, and how often it looks. */
+const DELETION_WAIT_MS = 15_000;
+const DELETION_POLL_MS = 100;
+
 @Injectable()
 export class SampleIntake {
+  private readonly logger = new Logger(SampleIntake.name);
+
   constructor(
     private readonly config: AppConfig,
     private readonly cases: CasesRepository,
     private readonly objects: ObjectStore,
+    private readonly claims: SampleObjectClaimsRepository,
   ) {}
 
   /** Runs `work` with a private temporary folder that is removed afterwards, whatever happens. */
@@ -74,14 +82,64 @@ export class SampleIntake {
   }
 
   /**
-   * Writes each sample under its content address. A sample already recorded in PostgreSQL is not sent again;
-   * an object written here whose transaction then fails is removed by the orphan sweeper.
+   * Writes each sample under its content address, then runs `record` (the transaction that records them).
+   * From before the uploads until `record` is done, the samples' objects are claimed (see
+   * {@link SampleObjectClaimsRepository}): the orphan sweeper cannot remove an object this relies on, whether
+   * it uploads it or finds it recorded already. An object uploaded here whose transaction then fails is an
+   * orphan once its claim ends, and the sweeper removes it.
    */
-  async store(samples: SpooledFile[]): Promise<void> {
-    const known = await this.cases.knownSamples(samples.map((s) => s.sha256));
-    for (const sample of samples) {
-      if (known.has(sample.sha256)) continue;
-      await this.objects.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
+  async storeAndRecord<T>(samples: SpooledFile[], record: () => Promise<T>): Promise<T> {
+    const claim = await this.claimUploads(samples.map((s) => s.sha256));
+    try {
+      for (const sample of samples) {
+        if (claim.known.has(sample.sha256)) continue;
+        await this.objects.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
+      }
+      return await record();
+    } finally {
+      await this.endClaim(claim, samples);
+    }
+  }
+
+  /** Upload claims, after waiting out the removal of an object of these samples that a sweeper has begun. */
+  private async claimUploads(hashes: string[]): Promise<UploadClaim> {
+    const deadline = Date.now() + DELETION_WAIT_MS;
+    for (;;) {
+      const claim = await this.claims.claimUploads(hashes);
+      if (claim) return claim;
+      if (Date.now() > deadline) {
+        throw new AppError(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          'sample_storage_busy',
+          'A file you sent is being removed from storage as an unused copy; send your request again in a minute.',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, DELETION_POLL_MS));
+    }
+  }
+
+  /**
+   * Ends the claims. A claim that had expired (this took longer than its lifetime) may have let a sweeper remove
+   * the object meanwhile; if the sample is recorded now, its object is stored again, under a new claim.
+   */
+  private async endClaim(claim: UploadClaim, samples: SpooledFile[]): Promise<void> {
+    try {
+      const lost = await this.claims.releaseUploads(claim);
+      if (lost.length === 0) return;
+      const recorded = await this.cases.knownSamples(lost);
+      const again = samples.filter((s) => recorded.has(s.sha256));
+      if (again.length === 0) return;
+      const reclaimed = await this.claimUploads(again.map((s) => s.sha256));
+      try {
+        for (const sample of again) {
+          await this.objects.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
+        }
+      } finally {
+        await this.claims.releaseUploads(reclaimed);
+      }
+    } catch (error) {
+      // the request's own work is done (or failed for its own reason): this must not change its answer
+      this.logger.error({ err: error, samples: claim.claims.map((c) => c.sha256) }, 'ending sample claims failed');
     }
   }
 }

@@ -95,97 +95,97 @@ export class SubmissionsService {
       }
 
       const samples = await this.samples.unpack(upload.files, workDir);
-      await this.samples.store(samples);
-
       const clock = this.clock.start(organization, contract.tier, fields.severity, now);
-      try {
-        const body = await this.unitOfWork.run(async (trx) => {
-          if (fields.premium && !(await this.organizations.consumePremiumIncident(trx, contract.id))) {
-            throw new PremiumExhausted();
-          }
-          const created = await this.cases.insertCase(trx, {
-            reference: await this.cases.nextReference(trx, now),
-            organization_id: organizationId,
-            contract_id: contract.id,
-            tier: contract.tier,
-            kind: fields.kind,
-            severity: fields.severity,
-            premium: fields.premium,
-            status: 'received',
-            product: fields.product,
-            product_version: fields.productVersion,
-            database_channel: channel,
-            database_version: release.version,
-            detection_name: fields.detectionName ?? null,
-            description: fields.description,
-            submitted_by: principal.keyId,
-            response_due_at: clock.responseDueAt,
-            sla_warning_at: clock.warningAt,
-            group_id: await this.cases.openGroupWithSamples(
-              trx,
-              samples.map((s) => s.sha256),
-            ),
-            created_at: now,
-            updated_at: now,
-          });
-          await this.cases.upsertSamples(
-            trx,
-            samples.map((s) => ({ ...s, storageKey: StorageKeys.sample(s.sha256) })),
-          );
-          await this.cases.linkSamples(
-            trx,
-            created.id,
-            samples.map((s) => ({ sha256: s.sha256, fileName: s.fileName, archivePath: s.archivePath ?? null })),
-          );
-          await this.cases.addEvent(trx, {
-            caseId: created.id,
-            type: 'status_changed',
-            toStatus: 'received',
-            actorKeyId: principal.keyId,
-            actorRole: principal.role,
-          });
-          const queued = await this.transitions.move(
-            trx,
-            created,
-            'queued',
-            { keyId: principal.keyId, role: principal.role },
-            { data: { databaseVersion: release.version, samples: samples.length }, now },
-          );
-          await this.clock.scheduleTimers(trx, created.id, clock);
-          await this.outbox.add(
-            trx,
-            JobName.IntakeCase,
-            { caseId: created.id },
-            jobIdFor(JobName.IntakeCase, created.id),
-          );
-
-          const [linked, events] = await Promise.all([
-            this.cases.samplesOf(created.id, trx),
-            this.cases.eventsOf(created.id, trx),
-          ]);
-          const view = caseView(queued, linked, events);
-          if (idempotencyKey) {
-            await this.idempotency.insert(trx, {
-              organizationId,
-              key: idempotencyKey,
-              fingerprint,
-              caseId: created.id,
-              status: 201,
-              body: view,
+      return await this.samples.storeAndRecord(samples, async () => {
+        try {
+          const body = await this.unitOfWork.run(async (trx) => {
+            if (fields.premium && !(await this.organizations.consumePremiumIncident(trx, contract.id))) {
+              throw new PremiumExhausted();
+            }
+            const created = await this.cases.insertCase(trx, {
+              reference: await this.cases.nextReference(trx, now),
+              organization_id: organizationId,
+              contract_id: contract.id,
+              tier: contract.tier,
+              kind: fields.kind,
+              severity: fields.severity,
+              premium: fields.premium,
+              status: 'received',
+              product: fields.product,
+              product_version: fields.productVersion,
+              database_channel: channel,
+              database_version: release.version,
+              detection_name: fields.detectionName ?? null,
+              description: fields.description,
+              submitted_by: principal.keyId,
+              response_due_at: clock.responseDueAt,
+              sla_warning_at: clock.warningAt,
+              group_id: await this.cases.openGroupWithSamples(
+                trx,
+                samples.map((s) => s.sha256),
+              ),
+              created_at: now,
+              updated_at: now,
             });
+            await this.cases.upsertSamples(
+              trx,
+              samples.map((s) => ({ ...s, storageKey: StorageKeys.sample(s.sha256) })),
+            );
+            await this.cases.linkSamples(
+              trx,
+              created.id,
+              samples.map((s) => ({ sha256: s.sha256, fileName: s.fileName, archivePath: s.archivePath ?? null })),
+            );
+            await this.cases.addEvent(trx, {
+              caseId: created.id,
+              type: 'status_changed',
+              toStatus: 'received',
+              actorKeyId: principal.keyId,
+              actorRole: principal.role,
+            });
+            const queued = await this.transitions.move(
+              trx,
+              created,
+              'queued',
+              { keyId: principal.keyId, role: principal.role },
+              { data: { databaseVersion: release.version, samples: samples.length }, now },
+            );
+            await this.clock.scheduleTimers(trx, created.id, clock);
+            await this.outbox.add(
+              trx,
+              JobName.IntakeCase,
+              { caseId: created.id },
+              jobIdFor(JobName.IntakeCase, created.id),
+            );
+
+            const [linked, events] = await Promise.all([
+              this.cases.samplesOf(created.id, trx),
+              this.cases.eventsOf(created.id, trx),
+            ]);
+            const view = caseView(queued, linked, events);
+            if (idempotencyKey) {
+              await this.idempotency.insert(trx, {
+                organizationId,
+                key: idempotencyKey,
+                fingerprint,
+                caseId: created.id,
+                status: 201,
+                body: view,
+              });
+            }
+            return view;
+          });
+          this.logger.log({ caseId: body.id, reference: body.reference, samples: samples.length }, 'case received');
+          return { status: 201, body, replayed: false };
+        } catch (error) {
+          if (error instanceof PremiumExhausted) throw this.premiumExhausted(contract.premium_total);
+          if (idempotencyKey && isUniqueViolation(error, 'idempotency_keys_pkey')) {
+            const replay = await this.replay(organizationId, idempotencyKey, fingerprint);
+            if (replay) return replay;
           }
-          return view;
-        });
-        this.logger.log({ caseId: body.id, reference: body.reference, samples: samples.length }, 'case received');
-        return { status: 201, body, replayed: false };
-      } catch (error) {
-        if (error instanceof PremiumExhausted) throw this.premiumExhausted(contract.premium_total);
-        if (idempotencyKey && isUniqueViolation(error, 'idempotency_keys_pkey')) {
-          const replay = await this.replay(organizationId, idempotencyKey, fingerprint);
-          if (replay) return replay;
+          throw error;
         }
-        throw error;
-      }
+      });
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
