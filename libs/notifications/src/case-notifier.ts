@@ -39,8 +39,7 @@ export function caseStatusChangedPayload(deliveryId: string, change: CaseStatusC
 /**
  * Writes one webhook delivery per active webhook of the case's organisation, and its outbox row, inside the
  * transaction that changes the status: a rolled-back change notifies nobody, a committed one is never lost.
- * The outbox is relayed to the notifications queue by `JobQueueService.relaySoon()` after the commit (callers
- * already call it for their own jobs) and by the periodic relay.
+ * The outbox is relayed to the notifications queue by `UnitOfWork.run` after the commit, and by the periodic relay.
  */
 @Injectable()
 export class CaseNotifier {

@@ -5,7 +5,7 @@ import { CaseTransitions, caseView, CasesRepository, ResponseClock } from '@sigd
 import { AppConfig } from '@sigdesk/config';
 import type { Case, DB, Verdict } from '@sigdesk/db';
 import { AppError, invalidCursor } from '@sigdesk/http';
-import { JobQueueService } from '@sigdesk/queues';
+import { UnitOfWork } from '@sigdesk/queues';
 import { QueueKey, QueueRow, ReviewRepository } from './review.repository';
 
 /** A sample that came with a customer's reply, already in object storage. */
@@ -57,7 +57,7 @@ export class ReviewService {
     private readonly organizations: OrganizationsRepository,
     private readonly transitions: CaseTransitions,
     private readonly clock: ResponseClock,
-    private readonly jobs: JobQueueService,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   async queue(cursor: string | undefined, limit: number, now = new Date()) {
@@ -100,7 +100,7 @@ export class ReviewService {
 
   /** The next case, to the caller; null when the queue is empty. */
   async claim(principal: Principal, now = new Date()) {
-    const claimed = await this.changeCases(async (trx) => {
+    const claimed = await this.unitOfWork.run(async (trx) => {
       const next = await this.review.lockNextQueued(trx);
       if (!next) return null;
       return this.transitions.move(trx, next, 'in_review', actorOf(principal), {
@@ -159,7 +159,7 @@ export class ReviewService {
   }
 
   async release(principal: Principal, id: string, now = new Date()) {
-    await this.changeCases(async (trx) => {
+    await this.unitOfWork.run(async (trx) => {
       const current = await this.lockOwned(trx, principal, id);
       await this.transitions.move(trx, current, 'queued', actorOf(principal), {
         changes: { assigned_to: null, claimed_at: null, last_analyst_activity_at: null },
@@ -172,7 +172,7 @@ export class ReviewService {
 
   /** Takes a case claimed by another analyst: explicit, and on the timeline. */
   async takeOver(principal: Principal, id: string, now = new Date()) {
-    await this.changeCases(async (trx) => {
+    await this.unitOfWork.run(async (trx) => {
       const current = await this.lockCase(trx, id);
       if (current.status !== 'in_review') {
         throw AppError.conflict(
@@ -206,7 +206,7 @@ export class ReviewService {
     input: { message: string; awaitCustomer: boolean },
     now = new Date(),
   ) {
-    await this.changeCases(async (trx) => {
+    await this.unitOfWork.run(async (trx) => {
       const current = await this.lockOwned(trx, principal, id);
       await this.cases.addEvent(trx, {
         caseId: id,
@@ -243,7 +243,7 @@ export class ReviewService {
     samples: ReplySample[] = [],
     now = new Date(),
   ) {
-    await this.changeCases(async (trx) => {
+    await this.unitOfWork.run(async (trx) => {
       const current = await this.lockCase(trx, id);
       if (principal.role === 'customer' && current.organization_id !== principal.organizationId) {
         throw AppError.notFound('This case');
@@ -293,7 +293,7 @@ export class ReviewService {
     input: { verdict: Verdict; note: string; applyToGroup: boolean },
     now = new Date(),
   ) {
-    const { applied, skipped } = await this.changeCases(async (trx) => {
+    const { applied, skipped } = await this.unitOfWork.run(async (trx) => {
       const { current, others } = input.applyToGroup
         ? await this.lockOwnedWithGroup(trx, principal, id)
         : { current: await this.lockOwned(trx, principal, id), others: [] };
@@ -341,7 +341,7 @@ export class ReviewService {
     const stale = await this.review.staleClaims(new Date(now.getTime() - this.config.review.claimTimeoutMs), 100);
     let released = 0;
     for (const candidate of stale) {
-      released += await this.changeCases(async (trx) => {
+      released += await this.unitOfWork.run(async (trx) => {
         const current = await this.cases.lockCase(trx, candidate.id);
         const cutoff = now.getTime() - this.config.review.claimTimeoutMs;
         if (
@@ -366,13 +366,6 @@ export class ReviewService {
       });
     }
     return released;
-  }
-
-  /** A transaction that changes cases; what it queued (webhooks, timers) is relayed right after the commit. */
-  private async changeCases<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-    const result = await this.review.transaction(work);
-    this.jobs.relaySoon();
-    return result;
   }
 
   private async lockCase(trx: Transaction<DB>, id: string): Promise<Case> {
