@@ -81,7 +81,7 @@ export class DatabaseBuilder {
     const next = changes.reduce<SignatureContent>((content, change) => applyChange(content, change), parent);
 
     await stage('compile', { rules: next.sources.length });
-    const compiled = compileRuleset(next.sources);
+    const compiled = await compileRuleset(next.sources);
     let failure: GateFailure | null;
     try {
       failure =

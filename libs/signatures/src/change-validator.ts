@@ -69,7 +69,7 @@ export class ChangeValidator {
     const state = await this.engine.current();
     const base = { sources: state.rules.map(toSource), allowlist: state.allowlist };
     const candidate = applyChange(base, change);
-    const compiled = compileRuleset(candidate.sources);
+    const compiled = await compileRuleset(candidate.sources);
     const checks: CheckResult[] = [];
     checks.push({
       check: 'compiles',

@@ -69,7 +69,7 @@ export class SignatureChangesService {
 
     let ruleName: string | null = null;
     if (input.rule !== undefined) {
-      ruleName = this.checkRule(input.rule, found.reference);
+      ruleName = await this.checkRule(input.rule, found.reference);
       const existing = await this.signatures.findRule(ruleName);
       const replacesItself = input.type === 'suppress_detection' && ruleName === input.targetRule;
       if ((existing && !replacesItself) || (await this.signatures.openChangesNaming(ruleName)).length) {
@@ -215,8 +215,8 @@ export class SignatureChangesService {
   }
 
   /** Checks one rule's source alone: it compiles, declares exactly one rule, and carries the case reference. */
-  private checkRule(source: string, reference: string): string {
-    const compiled = compileRuleset([{ name: 'rule', source }]);
+  private async checkRule(source: string, reference: string): Promise<string> {
+    const compiled = await compileRuleset([{ name: 'rule', source }]);
     // only checked, never scanned with: no scan thread was started, but release what there is
     void compiled.ruleset?.close();
     if (!compiled.ok) {

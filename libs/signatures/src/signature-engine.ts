@@ -52,7 +52,7 @@ export class SignatureEngine implements OnApplicationShutdown {
 
   private async load(now: Date): Promise<SignatureState> {
     const [rules, allowlist] = await Promise.all([this.signatures.enabledRules(), this.signatures.allowlist(now)]);
-    const compiled = compileRuleset(rules.map(toSource));
+    const compiled = await compileRuleset(rules.map(toSource));
     if (!compiled.ok) {
       this.logger.error({ errors: compiled.errors.slice(0, 5) }, 'the current ruleset does not compile');
     }
