@@ -109,7 +109,7 @@ interface CompileRun {
 
 async function measureCompile(sources: RuleSource[]): Promise<{ run: CompileRun; ruleset: CompiledRuleset }> {
   const started = performance.now();
-  const outcome = compileRuleset(sources);
+  const outcome = await compileRuleset(sources);
   if (!outcome.ruleset) throw new Error(`the generated rules do not compile: ${JSON.stringify(outcome.errors[0])}`);
   const checked = performance.now();
   const buildMillis = await outcome.ruleset.ready();

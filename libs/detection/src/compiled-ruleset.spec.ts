@@ -29,6 +29,28 @@ const SLOW_RULES: RuleSource[] = Array.from({ length: 4 }, (_, i) => ({
   source: `rule Slow_${i} { strings: $h = { 41 42 43 44 [0-8] 5${i} 5${i + 3} } $r = /EFGH[A-Z]{2,6}${i}Q/ condition: any of them }`,
 }));
 
+/** Three nested loops over the bytes: 2^48 rounds on 64 KiB of zeros, which never satisfy it. */
+const LOOP_RULE: RuleSource = {
+  name: 'loop.yar',
+  source: `rule Loop {
+  condition:
+    for any i in (0..filesize) : (for any j in (0..filesize) : (for any k in (0..filesize) : (
+      uint8(i) == uint8(j) + uint8(k) + 1)))
+}`,
+};
+/** Satisfies LOOP_RULE at once: 1 == 0 + 0 + 1. */
+const LOOP_MATCH = Buffer.from([1, 0]);
+
+/** Whether a process of that id exists (a zombie counts: it has not been reaped). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function slowData(bytes: number, step: number): Buffer {
   const data = Buffer.alloc(bytes);
   const unit = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345');
@@ -57,8 +79,8 @@ async function longestEventLoopGap<T>(work: () => Promise<T>): Promise<{ value: 
 
 describe(CompiledRuleset.name, () => {
   const rulesets: CompiledRuleset[] = [];
-  const build = (sources: RuleSource[], options?: RulesetOptions): CompiledRuleset => {
-    const outcome = compileRuleset(sources, options);
+  const build = async (sources: RuleSource[], options?: RulesetOptions): Promise<CompiledRuleset> => {
+    const outcome = await compileRuleset(sources, options);
     if (!outcome.ruleset) throw new Error(`does not compile: ${JSON.stringify(outcome.errors)}`);
     rulesets.push(outcome.ruleset);
     return outcome.ruleset;
@@ -75,7 +97,7 @@ describe(CompiledRuleset.name, () => {
   });
 
   it('detects the EICAR test string with its rule, tags, meta and the offset of each pattern', async () => {
-    const sut = build([EICAR_RULE]);
+    const sut = await build([EICAR_RULE]);
     const data = Buffer.concat([Buffer.alloc(1000, 0x20), Buffer.from(EICAR), Buffer.from('\r\n')]);
 
     const result = await sut.scanBuffer(data);
@@ -95,13 +117,13 @@ describe(CompiledRuleset.name, () => {
   });
 
   it('matches nothing in a buffer without the test string', async () => {
-    const sut = build([EICAR_RULE]);
+    const sut = await build([EICAR_RULE]);
 
     await expect(sut.scanBuffer(Buffer.from(EICAR.replace('EICAR', 'ACIRE')))).resolves.toMatchObject({ matches: [] });
   });
 
   it('scans a file, reporting offsets within it', async () => {
-    const sut = build([EICAR_RULE]);
+    const sut = await build([EICAR_RULE]);
     const path = join(dir, 'sample.com');
     await writeFile(path, Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4094), Buffer.from(EICAR)]));
 
@@ -113,13 +135,13 @@ describe(CompiledRuleset.name, () => {
   });
 
   it('rejects the scan of a missing file', async () => {
-    const sut = build([EICAR_RULE]);
+    const sut = await build([EICAR_RULE]);
 
     await expect(sut.scanFile(join(dir, 'missing.bin'))).rejects.toThrow(/No such file/);
   });
 
   it('keeps at most maxMatchesPerPattern matches of a pattern as evidence', async () => {
-    const sut = build([{ name: 'needle.yar', source: 'rule Needle { strings: $n = "needle" condition: $n }' }], {
+    const sut = await build([{ name: 'needle.yar', source: 'rule Needle { strings: $n = "needle" condition: $n }' }], {
       maxMatchesPerPattern: 5,
     });
 
@@ -128,21 +150,19 @@ describe(CompiledRuleset.name, () => {
     expect(result.matches[0].patterns.map((p) => p.offset)).toEqual([0, 7, 14, 21, 28]);
   });
 
-  it('rejects with ScanTimeoutError when the scan outlasts timeoutMs, and scans again once the engine is free', async () => {
-    const sut = build(SLOW_RULES);
-    await sut.ready();
+  it('rejects with ScanTimeoutError when the scan outlasts timeoutMs, and scans again in a fresh engine', async () => {
+    const sut = await build(SLOW_RULES);
 
     await expect(sut.scanBuffer(slowData(8 * 1024 * 1024, 32), { timeoutMs: 50 })).rejects.toBeInstanceOf(
       ScanTimeoutError,
     );
-    expect(sut.pendingScans).toBe(1);
-    await expect(sut.scanBuffer(Buffer.from(EICAR))).resolves.toMatchObject({ matches: [] });
     expect(sut.pendingScans).toBe(0);
+    await expect(sut.scanBuffer(Buffer.from(EICAR))).resolves.toMatchObject({ matches: [] });
   });
 
   it('keeps the event loop turning while a scan of a 256 MiB buffer runs for over a second', async () => {
     const boundMs = 200;
-    const sut = build(SLOW_RULES);
+    const sut = await build(SLOW_RULES);
     await sut.ready();
     const data = slowData(256 * 1024 * 1024, 192);
 
@@ -153,7 +173,7 @@ describe(CompiledRuleset.name, () => {
     expect(gapMs).toBeLessThan(boundMs);
   });
 
-  it('(premise) @litko/yara-x scanAsync runs the scan on the JavaScript thread, hence the scan thread', async () => {
+  it('(premise) @litko/yara-x scanAsync runs the scan on the JavaScript thread, hence the engine process', async () => {
     const rules = compile(SLOW_RULES.map((r) => r.source).join('\n')) as YaraX;
 
     const { gapMs, wallMs } = await longestEventLoopGap(() => rules.scanAsync(slowData(8 * 1024 * 1024, 32)));
@@ -162,11 +182,55 @@ describe(CompiledRuleset.name, () => {
     expect(gapMs).toBeGreaterThan(wallMs * 0.8);
   });
 
-  it('rejects scans with ScanEngineError once closed', async () => {
-    const sut = build([EICAR_RULE]);
+  it('rejects scans with ScanEngineError once closed, its engine process gone', async () => {
+    const sut = await build([EICAR_RULE]);
+    const pid = sut.enginePid as number;
     await sut.close();
 
     await expect(sut.scanBuffer(Buffer.from(EICAR))).rejects.toBeInstanceOf(ScanEngineError);
+    expect(processExists(pid)).toBe(false);
+  });
+
+  it('kills the engine of a scan that outlasts timeoutMs: ScanTimeoutError within seconds, the event loop turning', async () => {
+    const sut = await build([LOOP_RULE]);
+    const pid = sut.enginePid as number;
+
+    const { value, gapMs, wallMs } = await longestEventLoopGap(() =>
+      sut.scanBuffer(Buffer.alloc(64 * 1024), { timeoutMs: 2000 }).catch((error: unknown) => error),
+    );
+
+    expect(value).toBeInstanceOf(ScanTimeoutError);
+    expect(wallMs).toBeGreaterThanOrEqual(2000);
+    expect(wallMs).toBeLessThan(5000);
+    expect(gapMs).toBeLessThan(200);
+    expect(processExists(pid)).toBe(false);
+  });
+
+  it('scans in a fresh engine after a timeout, including the scans that waited behind the one killed', async () => {
+    const sut = await build([LOOP_RULE]);
+    const first = sut.enginePid;
+
+    const spinning = sut.scanBuffer(Buffer.alloc(64 * 1024), { timeoutMs: 500 });
+    const waiting = sut.scanBuffer(LOOP_MATCH);
+    expect(sut.pendingScans).toBe(2);
+
+    await expect(spinning).rejects.toBeInstanceOf(ScanTimeoutError);
+    await expect(waiting).resolves.toMatchObject({ matches: [{ rule: 'Loop' }] });
+    await expect(sut.scanBuffer(LOOP_MATCH)).resolves.toMatchObject({ matches: [{ rule: 'Loop' }] });
+    expect(sut.enginePid).not.toBe(first);
+  });
+
+  it('rejects the scan running when the engine crashes with ScanEngineError (crashed), and scans again', async () => {
+    const sut = await build([LOOP_RULE]);
+    const pid = sut.enginePid as number;
+    const spinning = sut.scanBuffer(Buffer.alloc(64 * 1024));
+    setTimeout(() => process.kill(pid, 'SIGSEGV'), 300);
+
+    const error: unknown = await spinning.catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ScanEngineError);
+    expect(error).toMatchObject({ crashed: true, message: expect.stringMatching(/killed by SIGSEGV/) });
+    await expect(sut.scanBuffer(LOOP_MATCH)).resolves.toMatchObject({ matches: [{ rule: 'Loop' }] });
   });
 
   it('rejects scans with ScanEngineError when YARA-X cannot build the rules', async () => {
@@ -174,6 +238,9 @@ describe(CompiledRuleset.name, () => {
     rulesets.push(sut);
 
     await expect(sut.ready()).rejects.toThrow(/could not build the rules.*unknown identifier `tru`/s);
-    await expect(sut.scanBuffer(Buffer.from(EICAR))).rejects.toBeInstanceOf(ScanEngineError);
+    await expect(sut.scanBuffer(Buffer.from(EICAR))).rejects.toMatchObject({
+      name: 'ScanEngineError',
+      crashed: false,
+    });
   });
 });

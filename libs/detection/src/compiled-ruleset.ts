@@ -1,7 +1,7 @@
+import type { CompilerOptions } from '@litko/yara-x';
 import { resolve } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { EngineProcess, type BuildOutcome, type EngineSettings, type ScanInput } from './engine-process';
 import { ScanEngineError } from './scan-errors';
-import { ScanWorker } from './scan-worker';
 
 export interface PatternMatch {
   /** `$name` of the pattern */
@@ -31,8 +31,8 @@ export interface ScanResult {
 
 export interface ScanOptions {
   /**
-   * How long YARA-X may spend on this scan, counted from when the scan thread starts it (not while it waits behind
-   * other scans of the ruleset). On expiry the promise rejects with ScanTimeoutError; see there.
+   * How long YARA-X may spend on this scan, counted from when the engine starts it (not while it waits behind other
+   * scans of the ruleset). On expiry the engine's process is killed and the promise rejects with ScanTimeoutError.
    */
   timeoutMs?: number;
 }
@@ -40,94 +40,195 @@ export interface ScanOptions {
 export interface RulesetOptions {
   /** Matches kept per pattern: YARA-X stops recording a pattern after this many, so evidence stays small. */
   maxMatchesPerPattern?: number;
+  /**
+   * How long the engine may take to build the rules, in compileRuleset and again whenever a fresh engine process is
+   * needed; past it the process is killed. Default: compileTimeoutFor(the number of rules).
+   */
+  compileTimeoutMs?: number;
+  /**
+   * The engine process's data limit (RLIMIT_DATA: heap and anonymous memory, native allocations included), or null
+   * for none. Default DEFAULT_ENGINE_MEMORY_BYTES.
+   */
+  memoryLimitBytes?: number | null;
 }
 
 export const DEFAULT_MAX_MATCHES_PER_PATTERN = 100;
 
+/**
+ * 10,000 real rules take about 520 MiB of data once built and 30,000 about 1.4 GiB (measured: VmData after the
+ * build), a 256 MiB buffer scan adds its size; 4 GiB leaves room for both and stops a runaway build or scan well
+ * before it takes the machine's memory.
+ */
+export const DEFAULT_ENGINE_MEMORY_BYTES = 4 * 1024 * 1024 * 1024;
+
+/**
+ * The default build time limit: 30 s, plus 5 ms per rule. The build takes about 0.7 ms per rule alone on this
+ * kind of machine (10,000 rules: 7 s) and up to twice that on a busy one; the 30 s cover the rules that are slow on
+ * their own within the structure limits (10,000 patterns with `xor`: about 5 s).
+ */
+export function compileTimeoutFor(ruleCount: number): number {
+  return 30_000 + 5 * ruleCount;
+}
+
 /** include statements would read files of the server: sources must be self-contained */
-export const COMPILER_OPTIONS = { enableIncludes: false } as const;
+export const COMPILER_OPTIONS: CompilerOptions = { enableIncludes: false };
 
-/** Copied into the scan thread's memory this much at a time, the event loop turning in between (about 4 ms). */
-const COPY_CHUNK_BYTES = 8 * 1024 * 1024;
+export function engineSettings(source: string, ruleCount: number, options: RulesetOptions): EngineSettings {
+  return {
+    source,
+    compilerOptions: COMPILER_OPTIONS,
+    maxMatchesPerPattern: options.maxMatchesPerPattern ?? DEFAULT_MAX_MATCHES_PER_PATTERN,
+    buildTimeoutMs: options.compileTimeoutMs ?? compileTimeoutFor(ruleCount),
+    memoryLimitBytes: options.memoryLimitBytes === undefined ? DEFAULT_ENGINE_MEMORY_BYTES : options.memoryLimitBytes,
+  };
+}
 
-/** A ruleset dropped without close() must not leave its thread and compiled rules behind for good. */
-const abandoned = new FinalizationRegistry<ScanWorker>((worker) => void worker.close());
+/** A ruleset dropped without close() must not leave its engine process and compiled rules behind for good. */
+const abandoned = new FinalizationRegistry<EngineProcess>((engine) => engine.kill());
+
+interface QueuedScan {
+  input: ScanInput;
+  timeoutMs?: number;
+  resolve(result: ScanResult): void;
+  reject(error: Error): void;
+}
 
 /**
  * Rules compiled by YARA-X, ready to scan. Made by compileRuleset.
  *
- * Scans never run on the JavaScript thread: the rules are compiled once more in a worker thread of their own (see
- * scan-worker.ts for why the binding's async methods are not enough), which scans one input at a time. That build
- * starts with the first scan or `ready()` (call it early to have the rules ready when the first sample comes) and
- * takes five to six times as long as compileRuleset's check. Call `close()` when the ruleset is no longer used:
- * the thread holds the compiled rules.
+ * The rules live in a child process of their own (see engine-process.ts), which scans one input at a time; scans
+ * wait in order behind the running one. When that process is gone (a scan timed out and was killed, or it crashed)
+ * the next scan, and those that were waiting, get a fresh process, which builds the rules again first: they are not
+ * blamed for the input before them. Call `close()` when the ruleset is no longer used: the process holds the
+ * compiled rules.
  */
 export class CompiledRuleset {
   readonly ruleCount: number;
-  private worker?: ScanWorker;
+  private engine?: EngineProcess;
+  private readonly queue: QueuedScan[] = [];
+  /** the engine whose build pump() waits for */
+  private awaitedBuild?: EngineProcess;
+  /** YARA-X refused to build this text: it would refuse it again */
+  private refusal?: ScanEngineError;
   private closed = false;
 
   /**
    * @param source the combined source text, already validated by YARA-X
    * @param ruleNames the rules it declares, in order
+   * @param engine a process that already holds these rules (compileRuleset's); without it, the first scan or
+   *   `ready()` starts one
    */
   constructor(
     readonly source: string,
     readonly ruleNames: readonly string[],
     private readonly options: RulesetOptions = {},
+    engine?: EngineProcess,
   ) {
     this.ruleCount = ruleNames.length;
+    if (engine) this.adopt(engine);
   }
 
-  /** Builds the rules for scanning if not done yet; resolves with the milliseconds YARA-X took. */
+  /** Builds the rules if no engine holds them; resolves with the milliseconds YARA-X took to build them. */
   async ready(): Promise<number> {
-    return this.usableWorker().built;
+    const outcome = await this.usableEngine().built;
+    if (outcome.kind === 'built') return outcome.millis;
+    throw this.buildFailure(outcome);
   }
 
-  /** Scans waiting or running, including a timed-out one that still occupies the scan thread. */
+  /** Scans waiting or running. */
   get pendingScans(): number {
-    return this.worker?.pending ?? 0;
+    return this.queue.length + (this.engine?.busy ? 1 : 0);
+  }
+
+  /** The process id of the engine holding the rules, while there is one (for logs, and to watch it). */
+  get enginePid(): number | undefined {
+    return this.engine?.pid;
   }
 
   /**
-   * Scans bytes held in memory. They are copied into memory shared with the scan thread in slices (the event loop
-   * turns between them), so the caller may reuse `data` as soon as the promise settles.
+   * Scans bytes held in memory. They are sent to the engine in slices (the event loop turns between them) when
+   * the scan starts; the caller may reuse `data` as soon as the promise settles.
    */
-  async scanBuffer(data: Buffer, opts: ScanOptions = {}): Promise<ScanResult> {
-    const worker = this.usableWorker();
-    const shared = new Uint8Array(new SharedArrayBuffer(data.byteLength));
-    for (let offset = 0; offset < data.byteLength; offset += COPY_CHUNK_BYTES) {
-      if (offset > 0) await nextTurn();
-      shared.set(data.subarray(offset, offset + COPY_CHUNK_BYTES), offset);
-    }
-    return worker.run({ data: shared }, opts.timeoutMs);
+  scanBuffer(data: Buffer, opts: ScanOptions = {}): Promise<ScanResult> {
+    return this.enqueue({ data }, opts.timeoutMs);
   }
 
-  /** Scans a file, read by the scan thread. */
-  async scanFile(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
-    return this.usableWorker().run({ path: resolve(path) }, opts.timeoutMs);
+  /** Scans a file, read by the engine. */
+  scanFile(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
+    return this.enqueue({ path: resolve(path) }, opts.timeoutMs);
   }
 
-  /** Stops the scan thread; scans waiting or running reject with ScanEngineError, and so do later ones. */
+  /** Kills the engine; scans waiting or running reject with ScanEngineError, and so do later ones. */
   async close(): Promise<void> {
     this.closed = true;
-    if (!this.worker) return;
     abandoned.unregister(this);
-    await this.worker.close();
+    for (const scan of this.queue.splice(0)) scan.reject(new ScanEngineError('the ruleset was closed'));
+    const engine = this.engine;
+    engine?.kill();
+    await engine?.gone;
   }
 
-  /** Starts the scan thread on first use, and again if it stopped unexpectedly (at the cost of a new build). */
-  private usableWorker(): ScanWorker {
-    if (this.closed) throw new ScanEngineError('the ruleset was closed');
-    if (!this.worker || this.worker.crashed) {
-      if (this.worker) abandoned.unregister(this);
-      this.worker = new ScanWorker({
-        source: this.source,
-        compilerOptions: COMPILER_OPTIONS,
-        maxMatchesPerPattern: this.options.maxMatchesPerPattern ?? DEFAULT_MAX_MATCHES_PER_PATTERN,
+  private enqueue(input: ScanInput, timeoutMs: number | undefined): Promise<ScanResult> {
+    if (this.closed) return Promise.reject(new ScanEngineError('the ruleset was closed'));
+    if (this.refusal) return Promise.reject(this.refusal);
+    return new Promise<ScanResult>((resolve, reject) => {
+      this.queue.push({ input, timeoutMs, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Starts the next scan when the engine is free, first starting an engine (and waiting for its build) if needed. */
+  private pump(): void {
+    if (this.closed || this.refusal || this.queue.length === 0) return;
+    const engine = this.usableEngine();
+    if (engine.busy) return;
+    if (!engine.ready) {
+      if (this.awaitedBuild === engine) return;
+      this.awaitedBuild = engine;
+      void engine.built.then((outcome) => {
+        if (this.awaitedBuild === engine) this.awaitedBuild = undefined;
+        if (outcome.kind !== 'built') {
+          const failure = this.buildFailure(outcome);
+          for (const scan of this.queue.splice(0)) scan.reject(failure);
+        }
+        this.pump();
       });
-      abandoned.register(this, this.worker, this);
+      return;
     }
-    return this.worker;
+    const scan = this.queue.shift() as QueuedScan;
+    engine
+      .scan(scan.input, scan.timeoutMs)
+      .then(scan.resolve, scan.reject)
+      .finally(() => this.pump());
+  }
+
+  /** The engine holding the rules, a fresh one if there is none or it is gone. */
+  private usableEngine(): EngineProcess {
+    if (this.closed) throw new ScanEngineError('the ruleset was closed');
+    if (this.refusal) throw this.refusal;
+    if (!this.engine || this.engine.dead) {
+      this.adopt(new EngineProcess(engineSettings(this.source, this.ruleCount, this.options)));
+    }
+    return this.engine as EngineProcess;
+  }
+
+  private adopt(engine: EngineProcess): void {
+    abandoned.unregister(this);
+    this.engine = engine;
+    abandoned.register(this, engine, this);
+  }
+
+  private buildFailure(outcome: Exclude<BuildOutcome, { kind: 'built' }>): ScanEngineError {
+    switch (outcome.kind) {
+      case 'rejected':
+        this.refusal = new ScanEngineError(`YARA-X could not build the rules: ${outcome.failure}`);
+        return this.refusal;
+      case 'crashed':
+        return new ScanEngineError(`the rule engine crashed while building the rules: ${outcome.detail}`, true);
+      case 'timed_out':
+        return new ScanEngineError(`the rule engine did not build the rules within ${outcome.timeoutMs} ms`);
+      case 'stopped':
+        return new ScanEngineError('the ruleset was closed');
+    }
   }
 }

@@ -61,7 +61,7 @@ describe(decideDetection.name, () => {
   });
 
   it('turns a real scan of the EICAR test file into a detection unless its SHA-256 is allow-listed', async () => {
-    const { ruleset } = compileRuleset([EICAR_RULE]);
+    const { ruleset } = await compileRuleset([EICAR_RULE]);
     const sample = Buffer.from(EICAR);
     const sha256 = createHash('sha256').update(sample).digest('hex');
     try {

@@ -1,5 +1,7 @@
 export {
   CompiledRuleset,
+  compileTimeoutFor,
+  DEFAULT_ENGINE_MEMORY_BYTES,
   DEFAULT_MAX_MATCHES_PER_PATTERN,
   type MatchedRule,
   type PatternMatch,
@@ -8,6 +10,7 @@ export {
   type ScanResult,
 } from './compiled-ruleset';
 export { decideDetection, type DetectionDecision } from './detection';
+export { checkRuleStructure, DEFAULT_RULE_LIMITS, type RuleLimits } from './rule-limits';
 export { compileRuleset, type CompileOutcome, type Diagnostic, type RuleSource } from './ruleset';
 export { ScanEngineError, ScanTimeoutError } from './scan-errors';
 export { readRuleText, type RuleDeclaration } from './rule-text';

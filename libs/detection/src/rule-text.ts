@@ -23,6 +23,8 @@ export interface RuleTextReading {
   unclosedComment?: Position;
   /** `{` minus `}` outside comments, strings and regular expressions: 0 for a complete source. */
   braceBalance: number;
+  /** The source with its comments, strings and regular expressions blanked: what is left to count and measure. */
+  blanked: string;
 }
 
 // `rule` is a reserved word, so outside comments, strings and regular expressions it only ever starts a declaration;
@@ -74,6 +76,7 @@ export function readRuleText(source: string): RuleTextReading {
   return {
     declarations,
     braceBalance,
+    blanked: text,
     ...(unclosedComment === undefined ? {} : { unclosedComment: positionOf(lineStarts, unclosedComment) }),
   };
 }
@@ -94,13 +97,13 @@ function indexOrEnd(source: string, search: string, from: number): number {
   return at < 0 ? source.length : at;
 }
 
-function lineStartsOf(source: string): number[] {
+export function lineStartsOf(source: string): number[] {
   const starts = [0];
   for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
 }
 
-function positionOf(lineStarts: number[], index: number): Position {
+export function positionOf(lineStarts: number[], index: number): Position {
   let low = 0;
   let high = lineStarts.length - 1;
   while (low < high) {

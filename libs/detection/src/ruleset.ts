@@ -1,6 +1,7 @@
-import { validate } from '@litko/yara-x';
 import { CombinedSource } from './combined-source';
-import { COMPILER_OPTIONS, CompiledRuleset, type RulesetOptions } from './compiled-ruleset';
+import { CompiledRuleset, engineSettings, type RulesetOptions } from './compiled-ruleset';
+import { EngineProcess, type BuildOutcome, type EngineReport } from './engine-process';
+import { checkRuleStructure, checkSourceSize } from './rule-limits';
 import { readRuleText, type RuleDeclaration, type RuleTextReading } from './rule-text';
 
 /** One YARA rule (or a small file of rules); `name` identifies it in diagnostics. */
@@ -11,7 +12,11 @@ export interface RuleSource {
 
 export interface Diagnostic {
   severity: 'error' | 'warning';
-  /** YARA-X's code (`E009`, `slow_pattern`, …) or one of ours: `duplicate_rule`, `unclosed_comment`, `unbalanced_braces` */
+  /**
+   * YARA-X's code (`E009`, `slow_pattern`, …) or one of ours: `duplicate_rule`, `unclosed_comment`,
+   * `unbalanced_braces`, the structure limits' (`nesting_too_deep`, `too_many_patterns`, `condition_too_large`,
+   * `source_too_large`), `engine_crashed` and `engine_timeout`
+   */
   code: string;
   /** one line, human readable, without the ascii art */
   message: string;
@@ -28,34 +33,42 @@ export interface CompileOutcome {
   ok: boolean;
   errors: Diagnostic[];
   warnings: Diagnostic[];
-  /** present when ok; its scan thread starts with its first scan or `ready()`: close() it when done with it */
+  /** present when ok, its engine process holding the built rules: close() it when done with it */
   ruleset?: CompiledRuleset;
   /** rule identifiers declared, in order */
   ruleNames: string[];
-  /** time on the calling thread (YARA-X builds the rules for scanning in the ruleset's own thread: `ready()`) */
+  /** the whole compile: the checks here and YARA-X's build in the engine process */
   millis: number;
 }
 
 /**
  * Compiles the sources as one database: they are joined into one text (each preceded by a line break) that YARA-X
- * checks in one pass, whatever the number of rules, and each diagnostic is traced back to its source and line.
+ * builds in one pass, whatever the number of rules, and each diagnostic is traced back to its source and line.
  *
  * Sources must each be complete: a rule name declared twice (in one source or two), a block comment or a `{` left
  * open at the end of a source are errors of their own, named after the source at fault, because in the joined text
  * they would otherwise be reported against (or silently swallow) the sources after it.
  *
- * YARA-X's check (parsing and semantics, about 0.07 ms per rule) runs on the calling thread; the build of the rules
- * for scanning (about 0.4 ms per rule) runs in the ruleset's scan thread, from its first scan or `ready()`.
+ * The text reaches YARA-X only within the structure limits (rule-limits.ts): past them the errors come back without
+ * an engine started. YARA-X then runs in a child process (engine-process.ts) that builds the rules once and keeps
+ * them for the ruleset's scans. A process that dies during the build is replaced once; dying again, or taking
+ * longer than `compileTimeoutMs`, makes an error of its own (`engine_crashed`, `engine_timeout`). Never throws for
+ * the engine's sake.
  */
-export function compileRuleset(sources: RuleSource[], options: RulesetOptions = {}): CompileOutcome {
+export async function compileRuleset(sources: RuleSource[], options: RulesetOptions = {}): Promise<CompileOutcome> {
   const started = performance.now();
-  const combined = new CombinedSource(sources);
   const ruleNames: string[] = [];
   const own: Diagnostic[] = [];
+  const beyondLimits: Diagnostic[] = [];
   const declaredIn = new Map<string, { source: string; line: number }>();
   const duplicates = new Set<string>();
 
   for (const { name, source } of sources) {
+    const tooLarge = checkSourceSize(source);
+    if (tooLarge) {
+      beyondLimits.push({ ...tooLarge, source: name });
+      continue;
+    }
     const reading = readRuleText(source);
     for (const declaration of reading.declarations) {
       ruleNames.push(declaration.name);
@@ -68,17 +81,56 @@ export function compileRuleset(sources: RuleSource[], options: RulesetOptions = 
       }
     }
     own.push(...incompleteness(name, reading));
+    beyondLimits.push(...checkRuleStructure(source, {}, reading).map((d) => ({ ...d, source: name })));
   }
 
-  const report = validate(combined.text, COMPILER_OPTIONS);
-  const fromCompiler = [
-    ...report.errors.map((e) => ({ raw: e.message, diagnostic: combined.diagnose('error', e.code, e.message) })),
-    ...report.warnings.map((w) => ({ raw: w.message, diagnostic: combined.diagnose('warning', w.code, w.message) })),
-  ].flatMap(({ raw, diagnostic }) => {
+  const order = new Map(sources.map(({ name }, index) => [name, index] as const).reverse());
+  const byPlace = (a: Diagnostic, b: Diagnostic) =>
+    (order.get(a.source ?? '') ?? -1) - (order.get(b.source ?? '') ?? -1) ||
+    (a.line ?? 0) - (b.line ?? 0) ||
+    (a.column ?? 0) - (b.column ?? 0);
+  const answer = (diagnostics: Diagnostic[], ruleset?: CompiledRuleset): CompileOutcome => {
+    const all = diagnostics.sort(byPlace);
+    const errors = all.filter((d) => d.severity === 'error');
+    return {
+      ok: errors.length === 0,
+      errors,
+      warnings: all.filter((d) => d.severity === 'warning'),
+      ...(ruleset && errors.length === 0 ? { ruleset } : {}),
+      ruleNames,
+      millis: performance.now() - started,
+    };
+  };
+  if (beyondLimits.length > 0) return answer([...own, ...beyondLimits]);
+
+  const combined = new CombinedSource(sources);
+  const settings = engineSettings(combined.text, ruleNames.length, options);
+  let engine = new EngineProcess(settings);
+  let outcome = await engine.built;
+  const firstCrash = outcome.kind === 'crashed' ? outcome.detail : undefined;
+  if (firstCrash !== undefined) {
+    engine = new EngineProcess(settings);
+    outcome = await engine.built;
+  }
+  if (outcome.kind !== 'built' && outcome.kind !== 'rejected') {
+    return answer([...own, engineFailure(outcome, firstCrash)]);
+  }
+
+  const reports: Array<{ severity: Diagnostic['severity']; report: EngineReport }> = [
+    ...(outcome.kind === 'rejected' ? outcome.errors : []).map((report) => ({ severity: 'error' as const, report })),
+    ...outcome.warnings.map((report) => ({ severity: 'warning' as const, report })),
+  ];
+  if (outcome.kind === 'rejected' && outcome.errors.length === 0) {
+    // compile refused what validate accepted: its one error is all there is to say
+    const code = /^Compilation error \(([^)]*)\)/.exec(outcome.failure)?.[1] ?? 'compile_failed';
+    reports.unshift({ severity: 'error', report: { code, message: outcome.failure } });
+  }
+  const fromCompiler = reports.flatMap(({ severity, report }) => {
+    const diagnostic = combined.diagnose(severity, report.code, report.message);
     if (diagnostic.code === 'E012') {
       const name = /duplicate rule `([^`]+)`/.exec(diagnostic.message)?.[1];
       if (name !== undefined && duplicates.has(name)) return [];
-      return [clarifyDuplicate(diagnostic, raw, combined)];
+      return [clarifyDuplicate(diagnostic, report.message, combined)];
     }
     const said = own.some(
       (o) => o.source === diagnostic.source && o.line === diagnostic.line && o.column === diagnostic.column,
@@ -86,24 +138,43 @@ export function compileRuleset(sources: RuleSource[], options: RulesetOptions = 
     return said ? [] : [diagnostic];
   });
 
-  const order = new Map(sources.map(({ name }, index) => [name, index] as const).reverse());
-  const byPlace = (a: Diagnostic, b: Diagnostic) =>
-    (order.get(a.source ?? '') ?? -1) - (order.get(b.source ?? '') ?? -1) ||
-    (a.line ?? 0) - (b.line ?? 0) ||
-    (a.column ?? 0) - (b.column ?? 0);
-  const all = [...own, ...fromCompiler].sort(byPlace);
-  const errors = all.filter((d) => d.severity === 'error');
-  const warnings = all.filter((d) => d.severity === 'warning');
-  const ok = errors.length === 0;
+  const ok = outcome.kind === 'built' && !own.some((d) => d.severity === 'error');
+  if (!ok) engine.kill();
+  return answer(
+    [...own, ...fromCompiler],
+    ok ? new CompiledRuleset(combined.text, ruleNames, options, engine) : undefined,
+  );
+}
 
+/** The engine died twice, or ran out of time: the ruleset is refused, with what is known of why. */
+function engineFailure(
+  outcome: Exclude<BuildOutcome, { kind: 'built' | 'rejected' }>,
+  firstCrash?: string,
+): Diagnostic {
+  if (outcome.kind === 'timed_out') {
+    return {
+      severity: 'error',
+      code: 'engine_timeout',
+      message: `the rule engine did not compile this ruleset within ${duration(outcome.timeoutMs)}`,
+      detail:
+        `YARA-X was still compiling the rules after ${outcome.timeoutMs} ms and was stopped; ` +
+        'a rule may be too large or too complex to compile',
+    };
+  }
+  const second = outcome.kind === 'crashed' ? outcome.detail : 'the rule engine was stopped';
   return {
-    ok,
-    errors,
-    warnings,
-    ...(ok ? { ruleset: new CompiledRuleset(combined.text, ruleNames, options) } : {}),
-    ruleNames,
-    millis: performance.now() - started,
+    severity: 'error',
+    code: 'engine_crashed',
+    message: 'the rule engine crashed on this ruleset',
+    detail:
+      firstCrash === undefined
+        ? second
+        : `${firstCrash}; then, in a fresh process: ${second}. A rule may be built to crash the engine`,
   };
+}
+
+function duration(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** A source that leaves a comment or a brace open would run into the sources after it in the combined text. */

@@ -1,7 +1,6 @@
 /**
- * A scan took longer than its `timeoutMs`. YARA-X cannot be interrupted from JavaScript (@litko/yara-x 0.3 exposes
- * no scan timeout), so the native scan carries on in the ruleset's scan thread until it ends; later scans of the
- * same ruleset wait for it.
+ * A scan took longer than its `timeoutMs`. The engine's process was killed to stop it (YARA-X cannot be interrupted
+ * otherwise): the promise rejects once the process is gone, and the ruleset's next scan starts a fresh one.
  */
 export class ScanTimeoutError extends Error {
   override readonly name = 'ScanTimeoutError';
@@ -11,7 +10,18 @@ export class ScanTimeoutError extends Error {
   }
 }
 
-/** The ruleset's scan thread could not build the rules, stopped unexpectedly, or the ruleset was closed. */
+/** The ruleset's engine could not build the rules, died, or the ruleset was closed. */
 export class ScanEngineError extends Error {
   override readonly name = 'ScanEngineError';
+
+  /**
+   * @param crashed the engine's process died on its own (a native crash, its memory limit): the input or the rules
+   *   may be hostile; another scan of the ruleset runs in a fresh process
+   */
+  constructor(
+    message: string,
+    readonly crashed = false,
+  ) {
+    super(message);
+  }
 }

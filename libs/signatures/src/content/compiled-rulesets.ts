@@ -29,7 +29,7 @@ export class CompiledRulesets implements OnApplicationShutdown {
     let entry = this.entries.get(key);
     if (!entry) {
       const compiling = compileRuleset(rules.map((r) => ({ name: r.name, source: r.source })));
-      entry = { outcome: Promise.resolve(compiling), users: 0, lastUsed: Date.now() };
+      entry = { outcome: compiling, users: 0, lastUsed: Date.now() };
       this.entries.set(key, entry);
       entry.outcome.then(
         (outcome) => {

@@ -1,0 +1,273 @@
+import type { CompilerOptions } from '@litko/yara-x';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import type { MatchedRule } from './compiled-ruleset';
+import { ENGINE_SCRIPT } from './engine-script';
+import { ScanEngineError, ScanTimeoutError } from './scan-errors';
+
+export type ScanInput = { data: Uint8Array } | { path: string };
+
+export interface EngineScan {
+  matches: MatchedRule[];
+  /** time spent in YARA-X, in the engine's process */
+  millis: number;
+}
+
+/** A YARA-X diagnostic as the engine reports it: its code and its full text. */
+export interface EngineReport {
+  code: string;
+  message: string;
+}
+
+export interface EngineSettings {
+  /** the combined source text */
+  source: string;
+  compilerOptions: CompilerOptions;
+  maxMatchesPerPattern: number;
+  /** the build is killed past this */
+  buildTimeoutMs: number;
+  /** the process's data segment limit (RLIMIT_DATA), or null for none */
+  memoryLimitBytes: number | null;
+}
+
+export type BuildOutcome =
+  | { kind: 'built'; millis: number; warnings: EngineReport[] }
+  /** YARA-X refused the text: `errors` as validate lists them, `failure` as compile said it */
+  | { kind: 'rejected'; millis: number; errors: EngineReport[]; warnings: EngineReport[]; failure: string }
+  /** the process died before it answered: a signal, an exit, or it could not start */
+  | { kind: 'crashed'; detail: string }
+  | { kind: 'timed_out'; timeoutMs: number }
+  /** kill() was called before the build ended */
+  | { kind: 'stopped' };
+
+type EngineMessage =
+  | { type: 'built'; millis: number; warnings: EngineReport[] }
+  | { type: 'rejected'; millis: number; errors: EngineReport[]; warnings: EngineReport[]; failure: string }
+  | { type: 'result'; id: number; matches: MatchedRule[]; millis: number }
+  | { type: 'error'; id: number; message: string };
+
+interface RunningScan {
+  id: number;
+  timeoutMs?: number;
+  timer?: NodeJS.Timeout;
+  resolve(scan: EngineScan): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Slices of a buffer sent to the engine, one IPC message each: the event loop turns between them (about 5 ms
+ * each), and with larger slices the transfer got slower, not faster.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+/** What is kept of the engine's standard error, to say why it died. */
+const STDERR_TAIL_CHARS = 2000;
+
+/** Sets the child's limits before it execs node; found once, at a fixed place (the environment is not searched). */
+const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
+let warnedNoPrlimit = false;
+
+/**
+ * One child process running YARA-X on one ruleset: it builds the rules once, then scans one input at a time. It may
+ * die (a native crash, the memory limit, kill()) without harm to this process: the build then ends `crashed`, a
+ * running scan rejects with ScanEngineError (`crashed`), and no later scan is accepted. A scan past its timeout
+ * kills the process: the scan rejects with ScanTimeoutError once the process is gone.
+ *
+ * Memory: RLIMIT_DATA (through prlimit, which execs node with the limit set) bounds what the process writes to:
+ * the heap, anonymous mappings, and so native allocations too. RLIMIT_AS is not usable: node reserves about 1.2 GiB
+ * of address space before it runs a line, and YARA-X's compiled rules another ~0.5 GiB per 10,000 rules in
+ * reservations it never touches, so an address-space limit would have to track V8's and wasmtime's internals.
+ */
+export class EngineProcess {
+  /** Resolves once the build ends, however it ends; never rejects. */
+  readonly built: Promise<BuildOutcome>;
+  /** Resolves once the process is gone. */
+  readonly gone: Promise<void>;
+  private readonly child: ChildProcess;
+  private state: 'building' | 'ready' | 'dead' = 'building';
+  private running?: RunningScan;
+  private nextId = 1;
+  private killedFor?: 'timeout' | 'stop';
+  private stderrTail = '';
+  private buildTimer?: NodeJS.Timeout;
+  private settleBuild!: (outcome: BuildOutcome) => void;
+  private settleGone!: () => void;
+
+  constructor(private readonly settings: EngineSettings) {
+    this.built = new Promise<BuildOutcome>((resolve) => (this.settleBuild = resolve));
+    this.gone = new Promise<void>((resolve) => (this.settleGone = resolve));
+    const limit = settings.memoryLimitBytes;
+    if (limit !== null && !PRLIMIT && !warnedNoPrlimit) {
+      warnedNoPrlimit = true;
+      process.emitWarning('prlimit was not found: the YARA-X engine processes run without a memory limit');
+    }
+    const [command, ...args] =
+      limit !== null && PRLIMIT
+        ? [PRLIMIT, `--data=${limit}:${limit}`, '--', process.execPath, '-e', ENGINE_SCRIPT]
+        : [process.execPath, '-e', ENGINE_SCRIPT];
+    this.child = spawn(command, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // structured clone: buffers cross as bytes, not as JSON arrays of numbers
+      serialization: 'advanced',
+      // the engine reads untrusted text: it gets none of this process's secrets, nor its NODE_OPTIONS hooks
+      env: {},
+    });
+    this.child.on('message', (message: EngineMessage) => this.receive(message));
+    // 'close' rather than 'exit': the standard error is read to its end by then, the process's last words with it
+    this.child.on('close', (code, signal) => this.exited(describeExit(this.child.pid, code, signal)));
+    this.child.on('error', (error) => this.exited(`the rule engine could not be run: ${error.message}`));
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+    });
+    this.child.stderr?.on('error', () => undefined);
+    this.buildTimer = setTimeout(() => this.kill('timeout'), settings.buildTimeoutMs);
+    void this.send({
+      type: 'build',
+      yaraPath: require.resolve('@litko/yara-x'),
+      source: settings.source,
+      compilerOptions: settings.compilerOptions,
+      maxMatchesPerPattern: settings.maxMatchesPerPattern,
+    });
+    this.updateRef();
+  }
+
+  /** The engine's process id, while it has one. */
+  get pid(): number | undefined {
+    return this.state === 'dead' ? undefined : this.child.pid;
+  }
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  get dead(): boolean {
+    return this.state === 'dead';
+  }
+
+  /** A scan is running. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Scans one input; the engine must be ready and not busy. The timeout counts from now. */
+  scan(input: ScanInput, timeoutMs?: number): Promise<EngineScan> {
+    if (this.state !== 'ready' || this.running) {
+      return Promise.reject(new ScanEngineError('the rule engine is not ready for a scan', this.state === 'dead'));
+    }
+    return new Promise<EngineScan>((resolve, reject) => {
+      const scan: RunningScan = { id: this.nextId++, timeoutMs, resolve, reject };
+      this.running = scan;
+      if (timeoutMs !== undefined) scan.timer = setTimeout(() => this.kill('timeout'), timeoutMs);
+      this.updateRef();
+      if ('path' in input) void this.send({ type: 'scan-file', id: scan.id, path: input.path });
+      else void this.sendBuffer(scan.id, input.data);
+    });
+  }
+
+  /** Kills the process (SIGKILL): a build in progress ends `stopped`, a running scan rejects. */
+  kill(reason: 'timeout' | 'stop' = 'stop'): void {
+    if (this.state === 'dead' || this.killedFor) return;
+    this.killedFor = reason;
+    this.child.kill('SIGKILL');
+    this.updateRef();
+  }
+
+  private async sendBuffer(id: number, data: Uint8Array): Promise<void> {
+    await this.send({ type: 'scan-buffer', id, bytes: data.byteLength });
+    for (let offset = 0; offset < data.byteLength; offset += CHUNK_BYTES) {
+      if (this.running?.id !== id) return;
+      await this.send({ type: 'chunk', data: data.subarray(offset, offset + CHUNK_BYTES) });
+    }
+  }
+
+  /** Resolves once the message is handed to the channel (or could not be: the exit handler says why). */
+  private send(message: object): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.child.connected) return resolve();
+      this.child.send(message, () => resolve());
+    });
+  }
+
+  private receive(message: EngineMessage): void {
+    switch (message.type) {
+      case 'built':
+        clearTimeout(this.buildTimer);
+        this.state = 'ready';
+        this.settleBuild({ kind: 'built', millis: message.millis, warnings: message.warnings });
+        break;
+      case 'rejected': {
+        const { millis, errors, warnings, failure } = message;
+        this.settleBuild({ kind: 'rejected', millis, errors, warnings, failure });
+        this.kill();
+        break;
+      }
+      case 'result':
+      case 'error': {
+        const scan = this.running;
+        if (!scan || scan.id !== message.id) return;
+        clearTimeout(scan.timer);
+        this.running = undefined;
+        if (message.type === 'result') scan.resolve({ matches: message.matches, millis: message.millis });
+        else scan.reject(new Error(message.message));
+        break;
+      }
+    }
+    this.updateRef();
+  }
+
+  /** The process is gone (or never started): whatever waited for it gets its answer now. */
+  private exited(how: string): void {
+    if (this.state === 'dead') return;
+    const building = this.state === 'building';
+    this.state = 'dead';
+    clearTimeout(this.buildTimer);
+    const said = this.stderrTail.trim();
+    const limit = this.settings.memoryLimitBytes;
+    const outOfMemory = limit !== null && PRLIMIT && /memory allocation of \d+ bytes failed|out of memory/i.test(said);
+    const detail =
+      (said ? `${how}; its last words: ${said}` : how) +
+      (outOfMemory ? ` (it has a memory limit of ${Math.round(limit / 1024 / 1024)} MiB)` : '');
+    if (building) {
+      this.settleBuild(
+        this.killedFor === 'timeout'
+          ? { kind: 'timed_out', timeoutMs: this.settings.buildTimeoutMs }
+          : this.killedFor === 'stop'
+            ? { kind: 'stopped' }
+            : { kind: 'crashed', detail },
+      );
+    }
+    const scan = this.running;
+    this.running = undefined;
+    if (scan) {
+      clearTimeout(scan.timer);
+      if (this.killedFor === 'timeout' && scan.timeoutMs !== undefined)
+        scan.reject(new ScanTimeoutError(scan.timeoutMs));
+      else if (this.killedFor === 'stop') scan.reject(new ScanEngineError('the ruleset was closed'));
+      else scan.reject(new ScanEngineError(`the rule engine crashed during the scan: ${detail}`, true));
+    }
+    this.updateRef();
+    this.settleGone();
+  }
+
+  /**
+   * The process keeps this one alive only while someone may wait for it (a build, a scan, its end after kill()): an
+   * idle ruleset must not stop a program from ending.
+   */
+  private updateRef(): void {
+    const waited =
+      this.state !== 'dead' &&
+      (this.state === 'building' || this.running !== undefined || this.killedFor !== undefined);
+    const handles = [this.child, this.child.channel, this.child.stderr as Socket | null];
+    for (const handle of handles) {
+      if (waited) handle?.ref();
+      else handle?.unref();
+    }
+  }
+}
+
+function describeExit(pid: number | undefined, code: number | null, signal: NodeJS.Signals | null): string {
+  return signal
+    ? `the rule engine (pid ${pid}) was killed by ${signal}`
+    : `the rule engine (pid ${pid}) exited with code ${code}`;
+}
