@@ -161,7 +161,6 @@ describe(CompiledRuleset.name, () => {
   });
 
   it('keeps the event loop turning while a scan of a 256 MiB buffer runs for over a second', async () => {
-    const boundMs = 200;
     const sut = await build(SLOW_RULES);
     await sut.ready();
     const data = slowData(256 * 1024 * 1024, 192);
@@ -169,8 +168,10 @@ describe(CompiledRuleset.name, () => {
     const { value, gapMs, wallMs } = await longestEventLoopGap(() => sut.scanBuffer(data));
 
     expect(value.matches).toEqual([]);
-    expect(wallMs).toBeGreaterThan(5 * boundMs);
-    expect(gapMs).toBeLessThan(boundMs);
+    expect(wallMs).toBeGreaterThan(1000);
+    // a scan on the event loop would stop it for the whole scan; the longest pause is a small part of it (the
+    // share is a structural bound, not a speed figure, so that a loaded machine does not fail it)
+    expect(gapMs).toBeLessThan(wallMs / 4);
   });
 
   it('(premise) @litko/yara-x scanAsync runs the scan on the JavaScript thread, hence the engine process', async () => {
