@@ -1,13 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
 import { CompiledRuleset, compileRuleset, CompileOutcome, RuleSource } from '@sigdesk/detection';
 import type { Rule } from '@sigdesk/db';
-import { ObjectStore } from '@sigdesk/storage';
+import { ObjectCache } from '@sigdesk/storage';
 import { SignaturesRepository } from './signatures.repository';
 
 export interface SignatureState {
@@ -24,11 +18,10 @@ export interface SignatureState {
 export class SignatureEngine implements OnApplicationShutdown {
   private readonly logger = new Logger(SignatureEngine.name);
   private cached?: { fingerprint: string; state: Promise<SignatureState> };
-  private readonly cacheDir = join(tmpdir(), 'sigdesk-object-cache');
 
   constructor(
     private readonly signatures: SignaturesRepository,
-    private readonly store: ObjectStore,
+    private readonly objects: ObjectCache,
   ) {}
 
   /**
@@ -62,18 +55,7 @@ export class SignatureEngine implements OnApplicationShutdown {
 
   /** A local file with the object's bytes, downloaded once and kept under its SHA-256. */
   async localCopy(storageKey: string, sha256: string): Promise<string> {
-    const path = join(this.cacheDir, sha256);
-    try {
-      await stat(path);
-      return path;
-    } catch {
-      // not cached yet
-    }
-    await mkdir(this.cacheDir, { recursive: true, mode: 0o700 });
-    const partial = join(this.cacheDir, `.${randomUUID()}`);
-    await pipeline(await this.store.getStream(storageKey), createWriteStream(partial, { mode: 0o600 }));
-    await rename(partial, path);
-    return path;
+    return this.objects.localCopy(storageKey, sha256);
   }
 }
 
