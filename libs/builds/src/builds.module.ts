@@ -11,7 +11,7 @@ import { SigningKeys } from './signing-keys';
 @Module({
   imports: [CasesModule, ReleasesModule, SignaturesModule],
   providers: [BuildsRepository, BuildsService, DatabaseBuilder, SigningKeys],
-  exports: [BuildsService, DatabaseBuilder, SigningKeys],
+  exports: [BuildsService, BuildsRepository, DatabaseBuilder, SigningKeys],
 })
 export class BuildsModule {}
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction, Updateable } from 'kysely';
-import type { DatabaseBuild, DatabaseBuildsTable, DB, SignatureChange } from '@sigdesk/db';
+import type { ContractTier, DatabaseBuild, DatabaseBuildsTable, DB, SignatureChange } from '@sigdesk/db';
 import { lockDatabaseChannel } from '@sigdesk/releases';
 
 @Injectable()
@@ -202,5 +202,23 @@ export class BuildsRepository {
     let query = this.db.selectFrom('database_builds').selectAll().where('channel', '=', channel);
     if (beforeVersion !== undefined) query = query.where('version', '<', beforeVersion);
     return query.orderBy('version', 'desc').limit(limit).execute();
+  }
+
+  /**
+   * Seconds from the approval of a change to its stored build, over builds finished in the last 7 days, by
+   * the contract tier of the change's case.
+   */
+  async fixBuildTimes(): Promise<Array<{ tier: ContractTier; n: number; p50: number; p90: number; max: number }>> {
+    const { rows } = await sql<{ tier: ContractTier; n: number; p50: number; p90: number; max: number }>`
+      SELECT c.tier, count(*)::int AS n,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM b.finished_at - sc.approved_at)) AS p50,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM b.finished_at - sc.approved_at)) AS p90,
+        max(extract(epoch FROM b.finished_at - sc.approved_at)) AS max
+      FROM signature_changes sc
+      JOIN cases c ON c.id = sc.case_id
+      JOIN database_builds b ON b.version = sc.build_version AND b.channel = c.database_channel
+      WHERE b.finished_at > now() - interval '7 days' AND b.status IN ('stored', 'published')
+      GROUP BY c.tier`.execute(this.db);
+    return rows.map((r) => ({ tier: r.tier, n: r.n, p50: Number(r.p50), p90: Number(r.p90), max: Number(r.max) }));
   }
 }

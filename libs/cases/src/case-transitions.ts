@@ -37,12 +37,7 @@ export class CaseTransitions {
       );
     }
     const now = options.now ?? new Date();
-    const updated = await trx
-      .updateTable('cases')
-      .set({ ...options.changes, status: to, updated_at: now })
-      .where('id', '=', current.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const updated = await this.cases.update(trx, current.id, { ...options.changes, status: to, updated_at: now });
     await this.cases.addEvent(trx, {
       caseId: current.id,
       type: 'status_changed',

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql, Transaction } from 'kysely';
-import type { Case, CaseEvent, CaseKind, CaseStatus, DB, NewCase, Role } from '@sigdesk/db';
+import { Kysely, sql, Transaction, Updateable } from 'kysely';
+import type { Case, CaseEvent, CaseKind, CasesTable, CaseStatus, DB, NewCase, Role } from '@sigdesk/db';
 import type { PagePosition } from '@sigdesk/http';
 
 export interface SampleRecord {
@@ -48,6 +48,10 @@ export class CasesRepository {
 
   insertCase(trx: Transaction<DB>, values: NewCase): Promise<Case> {
     return trx.insertInto('cases').values(values).returningAll().executeTakeFirstOrThrow();
+  }
+
+  update(trx: Transaction<DB>, id: string, changes: Updateable<CasesTable>): Promise<Case> {
+    return trx.updateTable('cases').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   }
 
   async upsertSamples(trx: Transaction<DB>, samples: SampleRecord[]): Promise<void> {

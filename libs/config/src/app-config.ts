@@ -18,6 +18,8 @@ export class AppConfig {
   readonly database: { url?: string; migrateOnStart: boolean };
   readonly redis: { url: string; prefix: string };
   readonly s3: { endpoint?: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  /** Local copies of S3 objects that scans read, under the data directory. */
+  readonly objectCache: { maxBytes: number };
   readonly bootstrapAdminKey?: string;
   readonly intake: {
     maxSampleBytes: number;
@@ -57,6 +59,7 @@ export class AppConfig {
       accessKeyId: environment.S3_ACCESS_KEY_ID,
       secretAccessKey: environment.S3_SECRET_ACCESS_KEY,
     };
+    this.objectCache = { maxBytes: environment.SIGDESK_OBJECT_CACHE_MAX_BYTES };
     this.bootstrapAdminKey = environment.SIGDESK_BOOTSTRAP_ADMIN_KEY;
     this.intake = {
       maxSampleBytes: environment.SIGDESK_MAX_SAMPLE_BYTES,

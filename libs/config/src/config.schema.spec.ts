@@ -10,6 +10,7 @@ describe(parseEnvironment.name, () => {
     expect(config.releases.graceMs).toBe(3 * 3_600_000);
     expect(config.database.url).toBeUndefined();
     expect(config.s3.endpoint).toBeUndefined();
+    expect(config.objectCache.maxBytes).toBe(8 * 1024 * 1024 * 1024);
   });
 
   it('names every variable with a wrong value', () => {
@@ -20,6 +21,17 @@ describe(parseEnvironment.name, () => {
       expect((error as Error).message).toContain('PORT');
       expect((error as Error).message).toContain('SIGDESK_MAX_SAMPLE_BYTES');
     }
+  });
+
+  it('refuses an object cache size that is not a positive number of bytes, naming the variable', () => {
+    for (const value of ['0', '-1', '8GiB', '1.5']) {
+      expect(() => parseEnvironment({ SIGDESK_OBJECT_CACHE_MAX_BYTES: value })).toThrow(
+        /SIGDESK_OBJECT_CACHE_MAX_BYTES/,
+      );
+    }
+    expect(new AppConfig(parseEnvironment({ SIGDESK_OBJECT_CACHE_MAX_BYTES: '1048576' })).objectCache.maxBytes).toBe(
+      1_048_576,
+    );
   });
 
   it('refuses a bootstrap admin key too short to be a secret', () => {

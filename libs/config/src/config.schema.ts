@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseResponseTargets } from '@sigdesk/calendar';
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
@@ -36,6 +37,7 @@ export const environmentSchema = z.object({
 
   SIGDESK_BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   SIGDESK_MAX_SAMPLE_BYTES: positiveInt.default(256 * MiB),
+  SIGDESK_OBJECT_CACHE_MAX_BYTES: positiveInt.default(8 * GiB),
   SIGDESK_MAX_FILES_PER_SUBMISSION: positiveInt.default(20),
   SIGDESK_ARCHIVE_MAX_ENTRIES: positiveInt.default(200),
   SIGDESK_ARCHIVE_MAX_UNPACKED_BYTES: positiveInt.default(1024 * MiB),

@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { Kysely } from 'kysely';
 import { AppConfig } from '@sigdesk/config';
 import { createDatabase, DEFAULT_DATABASE_URL } from './database';
+import { DatabaseProbe } from './database-probe';
 import type { DB } from './schema';
 
 @Injectable()
@@ -22,7 +23,8 @@ class DatabaseLifecycle implements OnApplicationShutdown {
       useFactory: (config: AppConfig) => createDatabase(config.database.url ?? DEFAULT_DATABASE_URL),
     },
     DatabaseLifecycle,
+    DatabaseProbe,
   ],
-  exports: [Kysely],
+  exports: [Kysely, DatabaseProbe],
 })
 export class DatabaseModule {}

@@ -1,13 +1,9 @@
-import { Controller, Get, Header, HttpStatus, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpStatus, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { InjectQueue } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
 import type { FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
-import { Kysely } from 'kysely';
 import { Public } from '@sigdesk/accounts';
-import { DB, pingDatabase } from '@sigdesk/db';
-import { QueueName } from '@sigdesk/queues';
+import { DatabaseProbe } from '@sigdesk/db';
+import { JobQueueService } from '@sigdesk/queues';
 import { ObjectStore } from '@sigdesk/storage';
 import { MetricsService } from './metrics.service';
 
@@ -35,8 +31,8 @@ async function check(probe: () => Promise<unknown>): Promise<{ status: 'up' | 'd
 @Controller()
 export class OpsController {
   constructor(
-    @Inject(Kysely) private readonly db: Kysely<DB>,
-    @InjectQueue(QueueName.Intake) private readonly queue: Queue,
+    private readonly database: DatabaseProbe,
+    private readonly jobs: JobQueueService,
     private readonly store: ObjectStore,
     private readonly metrics: MetricsService,
   ) {}
@@ -49,8 +45,8 @@ export class OpsController {
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const [postgres, redis, s3] = await Promise.all([
-      check(() => pingDatabase(this.db)),
-      check(async () => ((await this.queue.client) as unknown as Redis).ping()),
+      check(() => this.database.ping()),
+      check(() => this.jobs.ping()),
       check(() => this.store.ping()),
     ]);
     const up = [postgres, redis, s3].every((c) => c.status === 'up');

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql } from 'kysely';
-import type { DB } from '@sigdesk/db';
+import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BuildsRepository } from '@sigdesk/builds';
 import { JobQueueService, OutboxRepository } from '@sigdesk/queues';
+import { ReviewRepository } from '@sigdesk/review';
 
 /** Prometheus metrics: one registry per process, scraped at /metrics. */
 @Injectable()
@@ -24,7 +24,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(jobs: JobQueueService, outbox: OutboxRepository, @Inject(Kysely) db: Kysely<DB>) {
+  constructor(jobs: JobQueueService, outbox: OutboxRepository, review: ReviewRepository, builds: BuildsRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sigdesk_' });
     new Gauge({
       name: 'sigdesk_queue_jobs',
@@ -32,10 +32,10 @@ export class MetricsService {
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
       async collect() {
+        const queues = await jobs.jobCounts();
         this.reset();
-        for (const queue of jobs.allQueues()) {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
-          for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
+        for (const { queue, counts } of queues) {
+          for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
         }
       },
     });
@@ -45,15 +45,9 @@ export class MetricsService {
       labelNames: ['kind'] as const,
       registers: [this.registry],
       async collect() {
-        const rows = await db
-          .selectFrom('case_events')
-          .select(['type', (eb) => eb.fn.countAll<string>().as('n')])
-          .where('type', 'in', ['sla_warning', 'sla_breached'])
-          .groupBy('type')
-          .execute();
-        const counts = Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]));
-        this.set({ kind: 'warning' }, counts.sla_warning ?? 0);
-        this.set({ kind: 'breach' }, counts.sla_breached ?? 0);
+        const counts = await review.slaEventCounts();
+        this.set({ kind: 'warning' }, counts.warning);
+        this.set({ kind: 'breach' }, counts.breach);
       },
     });
     new Gauge({
@@ -62,22 +56,13 @@ export class MetricsService {
       labelNames: ['tier', 'statistic'] as const,
       registers: [this.registry],
       async collect() {
-        const { rows } = await sql<{ tier: string; n: number; p50: number; p90: number; max: number }>`
-          SELECT c.tier, count(*)::int AS n,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM b.finished_at - sc.approved_at)) AS p50,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM b.finished_at - sc.approved_at)) AS p90,
-            max(extract(epoch FROM b.finished_at - sc.approved_at)) AS max
-          FROM signature_changes sc
-          JOIN cases c ON c.id = sc.case_id
-          JOIN database_builds b ON b.version = sc.build_version AND b.channel = c.database_channel
-          WHERE b.finished_at > now() - interval '7 days' AND b.status IN ('stored', 'published')
-          GROUP BY c.tier`.execute(db);
+        const rows = await builds.fixBuildTimes();
         this.reset();
         for (const row of rows) {
           this.set({ tier: row.tier, statistic: 'count' }, row.n);
-          this.set({ tier: row.tier, statistic: 'p50' }, Number(row.p50));
-          this.set({ tier: row.tier, statistic: 'p90' }, Number(row.p90));
-          this.set({ tier: row.tier, statistic: 'max' }, Number(row.max));
+          this.set({ tier: row.tier, statistic: 'p50' }, row.p50);
+          this.set({ tier: row.tier, statistic: 'p90' }, row.p90);
+          this.set({ tier: row.tier, statistic: 'max' }, row.max);
         }
       },
     });

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { JobName, JobOf, QueueName, QUEUE_OF_JOB } from './jobs';
 import { OutboxRepository } from './outbox.repository';
 
@@ -42,6 +43,22 @@ export class JobQueueService {
 
   allQueues(): Queue[] {
     return Object.values(this.queues);
+  }
+
+  /** How many jobs each queue holds, by state (read from Redis). */
+  async jobCounts(): Promise<Array<{ queue: string; counts: Record<string, number> }>> {
+    return Promise.all(
+      this.allQueues().map(async (queue) => ({
+        queue: queue.name,
+        counts: await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+      })),
+    );
+  }
+
+  /** Whether Redis answers, through the connection of the queues. */
+  async ping(): Promise<void> {
+    // BullMQ types its client as the least common part of the clients it supports; it is an ioredis client here
+    await ((await this.queues[QueueName.Intake].client) as unknown as Redis).ping();
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobOf<N>, jobId?: string, options: JobsOptions = {}) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql, Transaction, Updateable } from 'kysely';
-import type { Case, CasesTable, CaseStatus, DB } from '@sigdesk/db';
+import { Kysely, sql, Transaction } from 'kysely';
+import type { Case, CaseStatus, DB } from '@sigdesk/db';
 
 /** Position of a case in the queue, as the queue index sorts it: the keyset of queue pages. */
 export interface QueueKey {
@@ -73,10 +73,6 @@ export class ReviewRepository {
     return rows[0];
   }
 
-  async update(trx: Transaction<DB>, id: string, changes: Updateable<CasesTable>): Promise<Case> {
-    return trx.updateTable('cases').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-  }
-
   /** Claimed cases nobody has touched since `before`. */
   staleClaims(before: Date, limit: number): Promise<Case[]> {
     return this.db
@@ -147,5 +143,17 @@ export class ReviewRepository {
       WHERE id = ${caseId} AND ${CLOCK_RUNS} AND ${recorded} IS NULL AND ${due} <= ${now}
       RETURNING response_due_at`.execute(trx);
     return rows[0] ? { responseDueAt: rows[0].response_due_at } : null;
+  }
+
+  /** Warnings and breaches recorded on cases, ever: read from PostgreSQL, so that every process agrees. */
+  async slaEventCounts(): Promise<Record<ClockEvent, number>> {
+    const rows = await this.db
+      .selectFrom('case_events')
+      .select(['type', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('type', 'in', ['sla_warning', 'sla_breached'])
+      .groupBy('type')
+      .execute();
+    const counts = Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]));
+    return { warning: counts.sla_warning ?? 0, breach: counts.sla_breached ?? 0 };
   }
 }

@@ -180,7 +180,7 @@ export class ReviewService {
           `Case ${current.reference} is ${current.status}: claim it from the queue.`,
         );
       }
-      await this.review.update(trx, id, {
+      await this.cases.update(trx, id, {
         assigned_to: principal.keyId,
         last_analyst_activity_at: now,
         updated_at: now,
@@ -225,7 +225,7 @@ export class ReviewService {
           now,
         });
       } else {
-        await this.review.update(trx, id, {
+        await this.cases.update(trx, id, {
           first_response_at: current.first_response_at ?? now,
           last_analyst_activity_at: now,
           updated_at: now,

@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
 import { CompileOutcome, CompiledRuleset, decideDetection, DetectionDecision } from '@sigdesk/detection';
-import { ObjectStore } from '@sigdesk/storage';
+import { ObjectCache } from '@sigdesk/storage';
 import { CompiledRulesets } from './content/compiled-rulesets';
 import { ContentRepository } from './content/content.repository';
 import { activeAllowlist, VersionedContent } from './content/signature-content';
@@ -31,12 +25,10 @@ export interface FileVerdict extends DetectionDecision {
  */
 @Injectable()
 export class SignatureEngine {
-  private readonly cacheDir = join(tmpdir(), 'sigdesk-object-cache');
-
   constructor(
     private readonly contents: ContentRepository,
     private readonly rulesets: CompiledRulesets,
-    private readonly store: ObjectStore,
+    private readonly objects: ObjectCache,
   ) {}
 
   contentAt(channel: string, version: number | null): Promise<VersionedContent> {
@@ -82,19 +74,8 @@ export class SignatureEngine {
     return verdicts;
   }
 
-  /** A local file with the object's bytes, downloaded once and kept under its SHA-256. */
-  async localCopy(storageKey: string, sha256: string): Promise<string> {
-    const path = join(this.cacheDir, sha256);
-    try {
-      await stat(path);
-      return path;
-    } catch {
-      // not cached yet
-    }
-    await mkdir(this.cacheDir, { recursive: true, mode: 0o700 });
-    const partial = join(this.cacheDir, `.${randomUUID()}`);
-    await pipeline(await this.store.getStream(storageKey), createWriteStream(partial, { mode: 0o600 }));
-    await rename(partial, path);
-    return path;
+  /** A local file with the object's bytes (verified against its SHA-256), from the bounded local cache. */
+  localCopy(storageKey: string, sha256: string): Promise<string> {
+    return this.objects.localCopy(storageKey, sha256);
   }
 }

@@ -1,4 +1,5 @@
 export * from './embedded-s3';
+export * from './object-cache';
 export * from './object-store';
 export * from './s3-client.factory';
 export * from './storage.module';

@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { join } from 'node:path';
 import { AppConfig } from '@sigdesk/config';
 import { EMBEDDED_S3_CREDENTIALS, EmbeddedS3, startEmbeddedS3 } from './embedded-s3';
+import { ObjectCache } from './object-cache';
 import { ObjectStore } from './object-store';
 import { createS3Client } from './s3-client.factory';
 
@@ -44,8 +45,9 @@ class StorageLifecycle implements OnApplicationShutdown {
         return store;
       },
     },
+    ObjectCache,
     StorageLifecycle,
   ],
-  exports: [ObjectStore],
+  exports: [ObjectStore, ObjectCache],
 })
 export class StorageModule {}

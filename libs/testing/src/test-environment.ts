@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kysely } from 'kysely';
 import { Client } from 'pg';
@@ -43,12 +46,15 @@ export async function startTestEnvironment(
   databaseUrl.pathname = `/${database}`;
 
   const adminKey = `sdk_adm_test_${randomBytes(24).toString('base64url')}`;
+  // its own object cache and signing key, never the checkout's ./data
+  const dataDir = await mkdtemp(join(tmpdir(), 'sigdesk-test-data-'));
   const redisPrefix = `sigdesk-test-${id}`;
   const config = new AppConfig(
     parseEnvironment({
       NODE_ENV: 'test',
       PORT: '0',
       HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: databaseUrl.toString(),
       REDIS_URL: required('SIGDESK_TEST_REDIS_URL'),
@@ -84,6 +90,7 @@ export async function startTestEnvironment(
       const keys = await redis.keys(`${redisPrefix}:*`);
       for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
       await redis.quit();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
