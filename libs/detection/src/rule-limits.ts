@@ -211,6 +211,7 @@ export function checkRuleStructure(
     }
     previous = token;
   }
+  if (hexString) endHexString(hexString);
   if (braces > 0) endRule();
 
   if (tooDeepAt !== undefined) {
