@@ -105,13 +105,29 @@ describe(checkRuleStructure.name, () => {
     expect(checkRuleStructure(source, { maxConditionTokens: 40_010 })).toEqual([]);
   });
 
+  it('refuses a hex string of more jumps and alternatives than allowed, at its opening brace', () => {
+    const hex = (units: number) => Array(units).fill('?? 41 [-] 42').join(' ');
+    const source = (units: number) =>
+      `rule Jumpy {\n  strings:\n    $ok = { ${hex(10)} }\n    $h = { ${hex(units)} ( 43 | 44 ) }\n  condition: any of them\n}`;
+
+    expect(checkRuleStructure(source(DEFAULT_RULE_LIMITS.maxHexJumps - 1))).toEqual([]);
+    expect(checkRuleStructure(source(DEFAULT_RULE_LIMITS.maxHexJumps))).toEqual([
+      expect.objectContaining({
+        code: 'hex_string_too_complex',
+        message: 'a hex string of rule `Jumpy` has 129 jumps and alternatives; at most 128 are allowed',
+        line: 4,
+        column: 10,
+      }),
+    ]);
+  });
+
   it('refuses a source larger than allowed without reading it further', () => {
     const source = `rule Big { strings: $a = "${'a'.repeat(2 * 1024 * 1024)}" condition: $a }`;
 
     expect(checkRuleStructure(source)).toEqual([
       expect.objectContaining({
         code: 'source_too_large',
-        message: 'the source is 2.0 MiB long; at most 1.0 MiB are allowed',
+        message: 'the source is 2.0 MiB long; at most 256 KiB are allowed',
       }),
     ]);
   });

@@ -15,23 +15,30 @@ export interface RuleLimits {
   maxPatternsPerRule: number;
   /** Tokens in one rule's condition, strings and regular expressions not counted. */
   maxConditionTokens: number;
+  /** Jumps (`[n-m]`) and alternatives (`|`) in one hex string. */
+  maxHexJumps: number;
 }
 
 export const DEFAULT_RULE_LIMITS: Readonly<RuleLimits> = {
-  // a rule is a few hundred bytes to a few KiB; the largest hand-written ones (long hash lists, a big hex string)
-  // stay well under 1 MiB, and YARA-X takes about 0.3 s for a 100,000-byte hex string
-  maxSourceBytes: 1024 * 1024,
+  // a source is one rule of a few hundred bytes to a few KiB; the largest real ones (long hash lists, a big hex
+  // string) stay well under 256 KiB, and YARA-X takes about 0.3 s for a 100,000-byte hex string. The size also
+  // bounds what is linear but slow per byte: 850 KiB of short hex strings full of jumps took YARA-X 50 s
+  maxSourceBytes: 256 * 1024,
   // real rules nest under 10 levels (`not (uint32(uint32(0x3C)) == 0x4550 and (…))`), rarely 20. YARA-X 1.x on an
   // 8 MiB stack crashed at 25,000 parentheses, 40,000 `not`, 30,000 hex alternatives and 12,000 chained comparisons;
   // a 4 MiB worker-thread stack at 15,000 parentheses. 64 leaves headroom for any real rule and a margin of over
   // a hundred against the smallest stack a YARA-X thread might run on.
   maxNestingDepth: 64,
-  // libyara's own default (YR_MAX_STRINGS_PER_RULE); YARA-X compiles 10,000 patterns of one rule in about 0.6 s
+  // libyara's own default (DEFAULT_MAX_STRINGS_PER_RULE); YARA-X compiles 10,000 patterns of one rule in about 0.6 s
   // but 100,000 in 22 s, and the time grows faster than the count
   maxPatternsPerRule: 10_000,
   // 50,000 tokens hold about 5,000 `hash.md5(0, filesize) == "…"` comparisons (1.5 s to compile); YARA-X's time
   // grows with the square of a condition's length: 100,000 `or`-ed comparisons ran for over two minutes
   maxConditionTokens: 50_000,
+  // libyara refuses a hex string or regular expression of more than 128 splits (RE_MAX_SPLIT_ID), which jumps and
+  // alternatives use; YARA-X's time grows with the square of the jumps next to wildcards in one hex string:
+  // `?? 41 [-] 42` 1,000 times took 1.7 s, 4,000 times 28 s; 128 take under 0.1 s
+  maxHexJumps: 128,
 };
 
 /**
@@ -105,6 +112,7 @@ export function checkRuleStructure(
   let patterns = 0;
   let conditionTokens = 0;
   let conditionAt = 0;
+  let hexString: { index: number; jumps: number } | undefined;
   let previous = '';
 
   const endRule = () => {
@@ -142,6 +150,24 @@ export function checkRuleStructure(
     chainTotal = 0;
   };
 
+  const endHexString = (hex: { index: number; jumps: number }) => {
+    hexString = undefined;
+    if (hex.jumps <= bounds.maxHexJumps) return;
+    const name = ruleName?.name ?? '?';
+    found.push({
+      severity: 'error',
+      code: 'hex_string_too_complex',
+      message:
+        `a hex string of rule \`${name}\` has ${hex.jumps} jumps and alternatives; ` +
+        `at most ${bounds.maxHexJumps} are allowed`,
+      detail:
+        `this hex string of rule \`${name}\` holds ${hex.jumps} jumps ([n-m]) and alternatives (|), more than the ` +
+        `${bounds.maxHexJumps} allowed in one hex string: the compile time grows with their square; ` +
+        'split it into several patterns',
+      ...at(hex.index),
+    });
+  };
+
   for (const match of text.matchAll(TOKEN)) {
     const token = match[0];
     const index = match.index ?? 0;
@@ -155,10 +181,13 @@ export function checkRuleStructure(
     if (section === 'condition' && braces >= 1) conditionTokens++;
     if (section === 'strings' && braces === 1 && token === '=' && previous.startsWith('$')) patterns++;
 
+    if (hexString && braces === 2 && (token === '[' || token === '|')) hexString.jumps++;
+
     let nested = false;
     if (token === '{') {
-      braces++;
+      if (++braces === 2 && section === 'strings') hexString = { index, jumps: 0 };
     } else if (token === '}') {
+      if (braces === 2 && hexString) endHexString(hexString);
       if (braces > 0 && --braces === 0) endRule();
     } else if (token === '(' || token === '[') {
       chains.push(0);
@@ -182,6 +211,7 @@ export function checkRuleStructure(
     }
     previous = token;
   }
+  if (hexString) endHexString(hexString);
   if (braces > 0) endRule();
 
   if (tooDeepAt !== undefined) {

@@ -15,7 +15,7 @@ export interface Diagnostic {
   /**
    * YARA-X's code (`E009`, `slow_pattern`, …) or one of ours: `duplicate_rule`, `unclosed_comment`,
    * `unbalanced_braces`, the structure limits' (`nesting_too_deep`, `too_many_patterns`, `condition_too_large`,
-   * `source_too_large`), `engine_crashed` and `engine_timeout`
+   * `hex_string_too_complex`, `source_too_large`), `engine_crashed` and `engine_timeout`
    */
   code: string;
   /** one line, human readable, without the ascii art */
