@@ -1,19 +1,27 @@
 /**
  * Database builds under a realistic signature database: how long an expedited build takes from the approval of a
- * change to a stored release with 10,000 rules and a 1 GiB clean corpus (goal: under 60 s), how fast its clean-corpus
- * stage scans compared with @litko/yara-x used directly on the same files and rules (goal: 80 % of it or more), and
- * how the build time grows from 1,000 to 10,000 to 30,000 rules.
+ * change to a stored release with 10,000 rules, a 1 GiB clean corpus and a regression collection of 10,000 files
+ * (goal: under 60 s), the time of each stage of the proof (ContentProver: compiling, case samples, clean corpus,
+ * regression), whether the build compiled its candidate again or reused the validation's compiled ruleset, how fast
+ * its clean-corpus stage scans compared with @litko/yara-x used directly on the same files and rules (goal: 80 % of
+ * it or more), and how the build time grows from 1,000 to 10,000 to 30,000 rules.
  *
- *   node -r ./bench/register.js bench/database-build.ts
- *   BENCH_RULES=500 BENCH_CORPUS_MIB=32 BENCH_GROWTH_SIZES=200,500 BENCH_GROWTH_CORPUS_MIB=8 \
- *     node -r ./bench/register.js bench/database-build.ts            # a quick try (about a minute)
+ * The rules are seeded as base rule revisions (`rule_revisions` with `base = true`), the content of a channel
+ * without a `signature_contents` row; the regression files go to S3 under `regression-corpus/<sha[0:2]>/<sha>` and
+ * into `regression_corpus_files`, a fifth of them carrying the strings of a generated rule so that the parent
+ * version detects them.
  *
- * Environment: BENCH_RULES (default 10000), BENCH_CORPUS_MIB (default 1024), BENCH_GROWTH_SIZES (default
- * 1000,10000,30000; `none` skips part 3), BENCH_GROWTH_CORPUS_MIB (default 64), BENCH_BARE_PASSES (default 2),
- * BENCH_BUILD_CACHE (`warm`, the default: the build finds the corpus the validation fetched; `cold`: the local
- * object cache is emptied between the validation and the approval), BENCH_SEED (rules, default 1), BENCH_BUILD=1.
- * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; see bench/README.md.
- */
+ *   BENCH_GROWTH_SIZES=none node -r ./bench/register.js bench/database-build.ts   # parts 1 and 2 (about 8 min)
+ *   node -r ./bench/register.js bench/database-build.ts                           # with part 3
+ *   BENCH_RULES=500 BENCH_CORPUS_MIB=32 BENCH_REGRESSION_FILES=500 BENCH_GROWTH_SIZES=none \
+ *     node -r ./bench/register.js bench/database-build.ts            # a quick try (under a minute)
+ *
+ * Environment: BENCH_RULES (default 10000), BENCH_CORPUS_MIB (default 1024), BENCH_REGRESSION_FILES (regression
+ * collection of part 1, default 10000; part 3 has none), BENCH_GROWTH_SIZES (default 1000,10000,30000; `none`
+ * skips part 3), BENCH_GROWTH_CORPUS_MIB (default 64), BENCH_BARE_PASSES (default 2), BENCH_BUILD_CACHE (`warm`,
+ * the default: the build finds the files the validation fetched; `cold`: the local object cache is emptied between
+ * the validation and the approval), BENCH_SEED (rules, default 1), BENCH_BUILD=1.
+ * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; see bench/README.md. */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { compile, type YaraX } from '@litko/yara-x';
 import { createHash, randomBytes } from 'node:crypto';
