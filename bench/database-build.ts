@@ -1,19 +1,27 @@
 /**
  * Database builds under a realistic signature database: how long an expedited build takes from the approval of a
- * change to a stored release with 10,000 rules and a 1 GiB clean corpus (goal: under 60 s), how fast its clean-corpus
- * stage scans compared with @litko/yara-x used directly on the same files and rules (goal: 80 % of it or more), and
- * how the build time grows from 1,000 to 10,000 to 30,000 rules.
+ * change to a stored release with 10,000 rules, a 1 GiB clean corpus and a regression collection of 10,000 files
+ * (goal: under 60 s), the time of each stage of the proof (ContentProver: compiling, case samples, clean corpus,
+ * regression), whether the build compiled its candidate again or reused the validation's compiled ruleset, how fast
+ * its clean-corpus stage scans compared with @litko/yara-x used directly on the same files and rules (goal: 80 % of
+ * it or more), and how the build time grows from 1,000 to 10,000 to 30,000 rules.
  *
- *   node -r ./bench/register.js bench/database-build.ts
- *   BENCH_RULES=500 BENCH_CORPUS_MIB=32 BENCH_GROWTH_SIZES=200,500 BENCH_GROWTH_CORPUS_MIB=8 \
- *     node -r ./bench/register.js bench/database-build.ts            # a quick try (about a minute)
+ * The rules are seeded as base rule revisions (`rule_revisions` with `base = true`), the content of a channel
+ * without a `signature_contents` row; the regression files go to S3 under `regression-corpus/<sha[0:2]>/<sha>` and
+ * into `regression_corpus_files`, a fifth of them carrying the strings of a generated rule so that the parent
+ * version detects them.
  *
- * Environment: BENCH_RULES (default 10000), BENCH_CORPUS_MIB (default 1024), BENCH_GROWTH_SIZES (default
- * 1000,10000,30000; `none` skips part 3), BENCH_GROWTH_CORPUS_MIB (default 64), BENCH_BARE_PASSES (default 2),
- * BENCH_BUILD_CACHE (`warm`, the default: the build finds the corpus the validation fetched; `cold`: the local
- * object cache is emptied between the validation and the approval), BENCH_SEED (rules, default 1), BENCH_BUILD=1.
- * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; see bench/README.md.
- */
+ *   BENCH_GROWTH_SIZES=none node -r ./bench/register.js bench/database-build.ts   # parts 1 and 2 (about 8 min)
+ *   node -r ./bench/register.js bench/database-build.ts                           # with part 3
+ *   BENCH_RULES=500 BENCH_CORPUS_MIB=32 BENCH_REGRESSION_FILES=500 BENCH_GROWTH_SIZES=none \
+ *     node -r ./bench/register.js bench/database-build.ts            # a quick try (under a minute)
+ *
+ * Environment: BENCH_RULES (default 10000), BENCH_CORPUS_MIB (default 1024), BENCH_REGRESSION_FILES (regression
+ * collection of part 1, default 10000; part 3 has none), BENCH_GROWTH_SIZES (default 1000,10000,30000; `none`
+ * skips part 3), BENCH_GROWTH_CORPUS_MIB (default 64), BENCH_BARE_PASSES (default 2), BENCH_BUILD_CACHE (`warm`,
+ * the default: the build finds the files the validation fetched; `cold`: the local object cache is emptied between
+ * the validation and the approval), BENCH_SEED (rules, default 1), BENCH_BUILD=1.
+ * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; see bench/README.md. */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { compile, type YaraX } from '@litko/yara-x';
 import { createHash, randomBytes } from 'node:crypto';
@@ -65,6 +73,8 @@ interface GeneratedRule {
   name: string;
   source: string;
   tags: string[];
+  /** for rules whose condition is `2 of them`: the bytes of $s1 and $s2, which together make a file match */
+  texts?: string[];
 }
 
 const FAMILIES = [
@@ -121,12 +131,20 @@ function generateRules(count: number, seed: number): GeneratedRule[] {
     const platform = pick(PLATFORMS);
     const name = `${kind}_${platform}_${family}_${String(i).padStart(6, '0')}_${digits(4)}`;
     const tags = [kind.toLowerCase(), platform.toLowerCase()];
+    const condition = CONDITIONS[i % CONDITIONS.length];
+    // the same draws in the same order as before, so that a seed still gives the same rules
+    const h1 = hexString();
+    const h2 = hexString();
+    const h3 = random() < 0.5 ? [`        $h3 = ${hexString()}`] : [];
+    const s1 = `${pick(WORDS)}_${digits(between(12, 16))}.dll`;
+    const s1Modifiers = `ascii${random() < 0.3 ? ' wide' : ''}`;
+    const s2 = `Global\\${digits(16)}`;
     const strings = [
-      `        $h1 = ${hexString()}`,
-      `        $h2 = ${hexString()}`,
-      ...(random() < 0.5 ? [`        $h3 = ${hexString()}`] : []),
-      `        $s1 = "${pick(WORDS)}_${digits(between(12, 16))}.dll" ascii${random() < 0.3 ? ' wide' : ''}`,
-      `        $s2 = "Global\\\\${digits(16)}"${random() < 0.2 ? ' nocase' : ''}`,
+      `        $h1 = ${h1}`,
+      `        $h2 = ${h2}`,
+      ...h3,
+      `        $s1 = "${s1}" ${s1Modifiers}`,
+      `        $s2 = "${s2.replace('\\', '\\\\')}"${random() < 0.2 ? ' nocase' : ''}`,
       ...(random() < 0.5 ? [`        $s3 = "/${pick(WORDS)}/${digits(12)}.php?id="`] : []),
     ];
     const source = [
@@ -141,33 +159,30 @@ function generateRules(count: number, seed: number): GeneratedRule[] {
       '    strings:',
       ...strings,
       '    condition:',
-      `        ${CONDITIONS[i % CONDITIONS.length]}`,
+      `        ${condition}`,
       '}',
     ].join('\n');
-    rules.push({ name, source, tags });
+    rules.push({ name, source, tags, texts: condition === '2 of them' ? [s1, s2] : undefined });
   }
   return rules;
 }
 
-/** Inserts the rules (and their version 1) straight into PostgreSQL, 1,000 per statement. */
+/**
+ * Inserts the rules straight into PostgreSQL as base rule revisions (`rule_revisions` with `base = true`, the content
+ * of a channel without a `signature_contents` row), 1,000 per statement; `sha256` is the hex SHA-256 of the source.
+ */
 async function insertRules(db: Client, rules: GeneratedRule[]): Promise<number> {
   const started = performance.now();
   for (let start = 0; start < rules.length; start += 1000) {
     const batch = rules.slice(start, start + 1000);
-    const names = batch.map((r) => r.name);
-    const sources = batch.map((r) => r.source);
     await db.query(
-      `INSERT INTO rules (name, source, tags)
-       SELECT name, source, string_to_array(tags, ' ') FROM unnest($1::text[], $2::text[], $3::text[]) AS t(name, source, tags)`,
-      [names, sources, batch.map((r) => r.tags.join(' '))],
-    );
-    await db.query(
-      `INSERT INTO rule_versions (rule_name, version, source, enabled)
-       SELECT name, 1, source, true FROM unnest($1::text[], $2::text[]) AS t(name, source)`,
-      [names, sources],
+      `INSERT INTO rule_revisions (sha256, name, source, base)
+       SELECT encode(sha256(convert_to(source, 'UTF8')), 'hex'), name, source, true
+       FROM unnest($1::text[], $2::text[]) AS t(name, source)`,
+      [batch.map((r) => r.name), batch.map((r) => r.source)],
     );
   }
-  await db.query('ANALYZE rules');
+  await db.query('ANALYZE rule_revisions');
   return performance.now() - started;
 }
 
@@ -305,6 +320,93 @@ async function uploadCorpus(sigdesk: Sigdesk, db: Client, files: CorpusFile[]): 
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// the regression collection
+
+const REGRESSION_MIN = 4 * KiB;
+const REGRESSION_MAX = 64 * KiB;
+/** The share of regression files that carry the strings of a generated rule, so that the parent detects them. */
+const REGRESSION_DETECTED = 0.2;
+
+interface RegressionUpload {
+  files: number;
+  bytes: number;
+  /** files that carry the two text strings of a `2 of them` rule: the parent version detects them */
+  planted: number;
+  ms: number;
+}
+
+/**
+ * `count` files of 4–64 KiB of random bytes (sizes spread evenly on a log scale), a fifth of them carrying the
+ * `$s1` and `$s2` strings of a generated `2 of them` rule, PUT (8 at a time) under
+ * `regression-corpus/<sha[0:2]>/<sha>` and registered in `regression_corpus_files`, as the admin collection would
+ * be. The bytes are made as they are sent and not kept.
+ */
+async function uploadRegression(
+  sigdesk: Sigdesk,
+  db: Client,
+  rules: GeneratedRule[],
+  count: number,
+): Promise<RegressionUpload> {
+  const started = performance.now();
+  const random = prng(count * 7919 + 17);
+  const detectable = rules.filter((r) => r.texts);
+  const rows: Array<{ sha256: string; name: string; size: number }> = [];
+  let bytes = 0;
+  let planted = 0;
+  const s3 = createS3Client(sigdesk.s3);
+  try {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < count) {
+          const i = next++;
+          const size = Math.round(
+            Math.exp(Math.log(REGRESSION_MIN) + random() * (Math.log(REGRESSION_MAX) - Math.log(REGRESSION_MIN))),
+          );
+          const content = randomBytes(size);
+          let name = `bench-regression-${String(i).padStart(5, '0')}.bin`;
+          if (detectable.length && random() < REGRESSION_DETECTED) {
+            const rule = detectable[Math.floor(random() * detectable.length)];
+            const [first, second] = rule.texts!.map((x) => Buffer.from(x, 'latin1'));
+            // one string in each half of the file
+            content.set(first, Math.floor(random() * (size / 2 - first.length)));
+            content.set(second, Math.floor(size / 2 + random() * (size / 2 - second.length)));
+            name = `bench-regression-${String(i).padStart(5, '0')}-${rule.name}.bin`;
+            planted++;
+          }
+          const sha256 = createHash('sha256').update(content).digest('hex');
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: sigdesk.s3.bucket,
+              Key: `regression-corpus/${sha256.slice(0, 2)}/${sha256}`,
+              Body: content,
+              ContentLength: size,
+              ContentType: 'application/octet-stream',
+            }),
+            { abortSignal: AbortSignal.timeout(60_000) },
+          );
+          rows.push({ sha256, name, size });
+          bytes += size;
+        }
+      }),
+    );
+  } finally {
+    s3.destroy();
+  }
+  for (let start = 0; start < rows.length; start += 1000) {
+    const batch = rows.slice(start, start + 1000);
+    await db.query(
+      `INSERT INTO regression_corpus_files (sha256, name, size, storage_key)
+       SELECT sha256, name, size, 'regression-corpus/' || substr(sha256, 1, 2) || '/' || sha256
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(sha256, name, size)`,
+      [batch.map((f) => f.sha256), batch.map((f) => f.name), batch.map((f) => f.size)],
+    );
+  }
+  await db.query('ANALYZE regression_corpus_files');
+  return { files: rows.length, bytes, planted, ms: performance.now() - started };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // watching the server: threads' CPU, the JSON log
 
 interface ThreadSample {
@@ -427,6 +529,17 @@ interface Stage {
   detail?: string;
 }
 
+/** What `database_builds.report` and `signature_changes.report` hold (ProofReport of libs/signatures). */
+interface ProofReportView {
+  passed: boolean;
+  parentVersion: number | null;
+  checks: Array<{ check: string; passed: boolean; summary: string; figures?: Record<string, number> }>;
+  diff: Array<{ file: string; collection: string; intended: boolean }>;
+  diffCount: number;
+  rules: number;
+  millis: number;
+}
+
 interface ScenarioResult {
   label: string;
   generatedRules: number;
@@ -447,7 +560,9 @@ interface ScenarioResult {
     /** what the server wrote meanwhile (mostly the corpus into its object cache) */
     writtenMiB: number;
     summary: string[];
+    diffCount?: number;
   };
+  regression?: RegressionUpload;
   build: {
     version: number;
     kind: string;
@@ -468,10 +583,17 @@ interface ScenarioResult {
     corpusEnd?: number;
     progress: Array<{ at: number; scanned: number }>;
     threads: string[];
-    corpusCpu?: { cores: number; nextThread: number; parentThread: number; main: number };
+    /** cores of the server process, the two busiest threads other than the main one, the main thread */
+    corpusCpu?: { cores: number; scanThreads: number[]; main: number };
+    /** the proof as the build recorded it (`database_builds.report`) */
+    report?: ProofReportView;
+    /** 'ruleset compiled' log lines between the approval and the stored build: none when the build reused them */
+    compiledDuringBuild: string[];
+    /** the slowest 'ruleset compiled' of the run (a compile from scratch of the largest ruleset) */
+    freshCompileMs?: number;
     pollMaxMs: number;
     pollMaxAtStage: string;
-    /** CPU seconds of the new ruleset's scan thread in each stage */
+    /** CPU seconds of scan threads started by the build (a ruleset compiled again), per stage */
     newThreadCpu: Record<string, number>;
     before: ProcessFigures;
     after: ProcessFigures;
@@ -506,6 +628,7 @@ async function runScenario(
   rules: GeneratedRule[],
   corpus: CorpusFile[],
   buildCache: 'warm' | 'cold',
+  regressionCount: number,
 ): Promise<ScenarioResult> {
   // a TMPDIR of its own for the server: its local object cache (os.tmpdir()/sigdesk-object-cache) starts empty,
   // and nothing of other sigdesk processes on the machine is touched
@@ -538,6 +661,14 @@ async function runScenario(
     console.log(
       `[${label}] ${corpus.length} corpus files (${(uploadBytes / MiB).toFixed(0)} MiB) stored in ${s(uploadMs)}`,
     );
+    let regression: RegressionUpload | undefined;
+    if (regressionCount > 0) {
+      regression = await uploadRegression(sigdesk, db, rules, regressionCount);
+      console.log(
+        `[${label}] regression collection: ${int(regression.files)} files (${(regression.bytes / MiB).toFixed(0)} MiB, ` +
+          `${int(regression.planted)} carrying a generated rule's strings) stored in ${s(regression.ms)}`,
+      );
+    }
 
     // -- accounts: an MSA Start customer (expedited builds), two analysts
     const year = new Date().getUTCFullYear();
@@ -709,17 +840,15 @@ async function runScenario(
     const finishedAt = storedLine?.time ?? row.finished_at.getTime();
     if (stages.length) stages[stages.length - 1].end = finishedAt;
     const corpusProgress = progress
-      .filter((l) => l.stage === 'clean corpus')
+      .filter((l) => l.stage === 'clean corpus' && Number(l.scanned) > 0)
       .map((l) => ({ at: l.time, scanned: Number(l.scanned) }));
 
-    // -- the clean-corpus scan, located by the CPU of the scan threads
-    const samplesStage = stages.find((x) => x.stage === 'case samples');
-    const artifact = stages.find((x) => x.stage === 'artifact');
+    // -- the threads of the server: which ones worked, how many cores the clean-corpus stage used
+    const corpusStage = stages.find((x) => x.stage === 'clean corpus');
     const threads: string[] = [];
-    let corpusStart: number | undefined;
     let corpusCpu: ScenarioResult['build']['corpusCpu'];
     const newThreadCpu: Record<string, number> = {};
-    if (samplesStage && artifact && samples.length > 2) {
+    if (samples.length > 2) {
       const first = samples[0].at;
       const last = samples[samples.length - 1].at;
       const all = [...new Set(samples.flatMap((x) => [...x.ticks.keys()]))];
@@ -727,65 +856,65 @@ async function runScenario(
         .map((tid) => ({ tid, cpu: cpuBetween(samples, tid, first, last), existed: threadsBefore.has(tid) }))
         .sort((a, b) => b.cpu - a.cpu);
       const main = sigdesk.pid;
-      // the ruleset of the parent version scans each corpus file after the new ruleset: its thread existed before
-      // (built when the intake first scanned), and it does nothing else during the build
-      const parent = busy.find((t) => t.existed && t.tid !== main && t.cpu > 0.05);
-      const fresh = busy.find((t) => !t.existed && t.cpu > 0.05);
+      // a scan thread started by the build means a ruleset compiled again (the validation's was not reused)
+      const fresh = busy.filter((t) => !t.existed && t.cpu > 0.05);
       const ended = (tid: number) => !samples[samples.length - 1].ticks.has(tid);
       for (const t of busy.slice(0, 6)) {
         const role =
           t.tid === main
             ? 'main thread (event loop)'
-            : t === parent
-              ? 'scan thread of the parent ruleset (existed before)'
-              : t === fresh
-                ? 'scan thread of the new ruleset (started by the build)'
-                : t.existed
-                  ? 'other thread'
-                  : 'other thread started during the build';
+            : t.existed
+              ? 'thread that existed before the approval (a scan thread of a ruleset compiled earlier, or other)'
+              : 'thread started during the build';
         threads.push(
           `tid ${t.tid}: ${t.cpu.toFixed(2)} s CPU — ${role}${ended(t.tid) ? ' (ended before the build was seen stored)' : ''}`,
         );
       }
-      if (parent) {
-        const base = ticksAt(samples, parent.tid, samplesStage.start);
-        const rise = samples.findIndex((x) => x.at >= samplesStage.start && (x.ticks.get(parent.tid) ?? 0) > base + 1);
-        // the rise happened after the sample before it, and not before the case samples stage began
-        if (rise > 0) corpusStart = Math.max(samples[rise - 1].at, samplesStage.start + 1);
-      }
-      const from = corpusStart ?? samplesStage.start;
-      const to = artifact.start;
-      const wall = (to - from) / 1000;
-      const total = all.reduce((a, tid) => a + cpuBetween(samples, tid, from, to), 0);
-      if (fresh) {
+      for (const thread of fresh) {
         for (const stage of stages) {
-          newThreadCpu[stage.stage] = cpuBetween(samples, fresh.tid, stage.start, stage.end);
-        }
-        if (corpusStart !== undefined) {
-          newThreadCpu['case samples'] = cpuBetween(samples, fresh.tid, samplesStage.start, corpusStart);
-          newThreadCpu['clean corpus'] = cpuBetween(samples, fresh.tid, corpusStart, to);
+          newThreadCpu[stage.stage] =
+            (newThreadCpu[stage.stage] ?? 0) + cpuBetween(samples, thread.tid, stage.start, stage.end);
         }
       }
-      corpusCpu = {
-        cores: total / wall,
-        nextThread: fresh ? cpuBetween(samples, fresh.tid, from, to) / wall : NaN,
-        parentThread: parent ? cpuBetween(samples, parent.tid, from, to) / wall : NaN,
-        main: cpuBetween(samples, main, from, to) / wall,
-      };
+      if (corpusStage) {
+        const wall = (corpusStage.end - corpusStage.start) / 1000;
+        const total = all.reduce((a, tid) => a + cpuBetween(samples, tid, corpusStage.start, corpusStage.end), 0);
+        corpusCpu = {
+          cores: total / wall,
+          scanThreads: busy
+            .filter((t) => t.tid !== main)
+            .slice(0, 2)
+            .map((t) => cpuBetween(samples, t.tid, corpusStage.start, corpusStage.end) / wall),
+          main: cpuBetween(samples, main, corpusStage.start, corpusStage.end) / wall,
+        };
+      }
     }
     const worst = polls.reduce((a, b) => (b.ms > a.ms ? b : a), { at: 0, ms: 0 });
     const stageAt = (at: number) => stages.find((x) => x.start <= at && at <= x.end)?.stage ?? 'outside the build';
 
-    // -- the rules as the build compiled them, for the bare comparison
+    // -- the rules as the build compiled them (its stored content), in the build's order, for the bare comparison
     const { rows: ruleRows } = await db.query<{ source: string }>(
-      'SELECT source FROM rules WHERE enabled ORDER BY name',
+      `SELECT r.source FROM signature_contents sc CROSS JOIN unnest(sc.rules) AS u(sha256)
+         JOIN rule_revisions r ON r.sha256 = u.sha256
+        WHERE sc.channel = 'default' AND sc.version = $1
+        ORDER BY r.name COLLATE "C"`,
+      [stored.version],
     );
     const { rows: corpusRows } = await db.query<{ name: string; size: string }>(
       'SELECT name, size FROM clean_corpus_files ORDER BY name',
     );
-    const compiledLines = log
-      .filter((l) => l.msg === 'ruleset compiled')
+    const { rows: reportRows } = await db.query<{ report: ProofReportView | null }>(
+      `SELECT report FROM database_builds WHERE channel = 'default' AND version = $1`,
+      [stored.version],
+    );
+    const compiled = log.filter((l) => l.msg === 'ruleset compiled');
+    const compiledLines = compiled.map(
+      (l) => `${int(Number(l.rules))} rules, ${Number(l.millis).toFixed(0)} ms, ${new Date(l.time).toISOString()}`,
+    );
+    const compiledDuringBuild = compiled
+      .filter((l) => l.time >= t0 && l.time <= finishedAt)
       .map((l) => `${int(Number(l.rules))} rules, ${Number(l.millis).toFixed(0)} ms`);
+    const freshCompileMs = compiled.length ? Math.max(...compiled.map((l) => Number(l.millis))) : undefined;
 
     return {
       label,
@@ -805,7 +934,9 @@ async function runScenario(
         reportMillis: change.report?.millis,
         writtenMiB: afterValidation.writtenMiB - beforeValidation.writtenMiB,
         summary: checks.map((c) => `${c.check}: ${c.passed ? 'passed' : 'FAILED'} — ${c.summary}`),
+        diffCount: change.report?.diffCount,
       },
+      regression,
       build: {
         version: stored.version,
         kind: row.kind,
@@ -817,9 +948,12 @@ async function runScenario(
         waitMs: row.started_at.getTime() - row.approved_at.getTime(),
         buildMs: row.finished_at.getTime() - row.started_at.getTime(),
         stages,
-        corpusStart,
-        corpusEnd: artifact?.start,
+        corpusStart: corpusStage?.start,
+        corpusEnd: corpusStage?.end,
         progress: corpusProgress,
+        report: reportRows[0]?.report ?? undefined,
+        compiledDuringBuild,
+        freshCompileMs,
         threads,
         corpusCpu,
         newThreadCpu,
@@ -895,41 +1029,15 @@ function stageTable(stages: Stage[], origin: number): string[] {
   );
 }
 
-/** The build's stages, with 'case samples' split where the corpus scan began (per the scan threads' CPU). */
-function buildStages(
-  result: ScenarioResult,
-  bareCompileMs?: number,
-): { stages: Stage[]; corpusMs?: number; how: string } {
+/** The build's stages (from its progress lines) and the clean-corpus stage's time, both rulesets side by side. */
+function buildStages(result: ScenarioResult): { stages: Stage[]; corpusMs?: number; how: string } {
   const { build } = result;
-  const stages: Stage[] = [];
-  let corpusMs: number | undefined;
-  let how = '';
-  for (const stage of build.stages) {
-    if (stage.stage === 'case samples' && build.corpusEnd) {
-      let start = build.corpusStart;
-      how = 'from the first CPU of the parent ruleset’s scan thread to the artifact stage';
-      if (start === undefined && bareCompileMs !== undefined) {
-        start = stage.start + bareCompileMs;
-        how = 'estimated: case samples stage minus the bare compile time of the same rules';
-      }
-      if (start !== undefined && start > stage.start && start < build.corpusEnd) {
-        stages.push({ stage: 'case samples', start: stage.start, end: start });
-        stages.push({ stage: 'clean corpus (both rulesets)', start, end: build.corpusEnd });
-        corpusMs = build.corpusEnd - start;
-        continue;
-      }
-    }
-    if (stage.stage === 'clean corpus') continue; // its progress lines; the stage itself is above
-    stages.push(stage);
-  }
-  if (corpusMs === undefined) {
-    const samples = build.stages.find((x) => x.stage === 'case samples');
-    if (samples && build.corpusEnd) {
-      corpusMs = build.corpusEnd - samples.start;
-      how = 'upper bound: the whole case samples stage (the new rules’ compile included)';
-    }
-  }
-  return { stages, corpusMs, how };
+  const corpus = build.stages.find((x) => x.stage === 'clean corpus');
+  return {
+    stages: build.stages,
+    corpusMs: corpus ? corpus.end - corpus.start : undefined,
+    how: "from its first 'build progress' line (scanned 0) to the next stage's, both rulesets side by side",
+  };
 }
 
 function steadyThroughput(result: ScenarioResult): { bytes: number; ms: number; from: number } | undefined {
@@ -940,13 +1048,18 @@ function steadyThroughput(result: ScenarioResult): { bytes: number; ms: number; 
   return { bytes, ms: corpusEnd - first.at, from: first.scanned };
 }
 
-function printScenario(result: ScenarioResult, bareCompileMs?: number): string[] {
+function printScenario(result: ScenarioResult): string[] {
   const { build, validation } = result;
   const lines = [
     `  rules: ${int(result.generatedRules)} generated + base + the change = ${int(result.buildRules)} in the build; ` +
       `inserted in ${s(result.insertRulesMs)}`,
     `  clean corpus: ${result.corpus.length} files, ${int(result.corpusBytes)} bytes (${(result.corpusBytes / MiB).toFixed(0)} MiB); ` +
       `stored in S3 + PostgreSQL in ${s(result.uploadMs)} (${rate(result.uploadBytes, result.uploadMs)})`,
+    result.regression
+      ? `  regression collection: ${int(result.regression.files)} files, ${int(result.regression.bytes)} bytes, ` +
+        `${int(result.regression.planted)} of them carrying the strings of a generated rule (the parent detects ` +
+        `them); stored in S3 + PostgreSQL in ${s(result.regression.ms)}`
+      : '  regression collection: none (only the case samples)',
     `  intake of the case (first scan: compiles the ruleset): ${s(result.intakeMs)}; ` +
       `'ruleset compiled' log lines: ${result.rulesetCompiledLines.join('; ') || 'none'}`,
     `  server after intake: RSS ${result.afterIntake.rssMiB.toFixed(0)} MiB, ${result.afterIntake.threads} threads`,
@@ -978,6 +1091,8 @@ function printScenario(result: ScenarioResult, bareCompileMs?: number): string[]
     );
   }
   lines.push(...validation.summary.map((x) => `    ${x}`));
+  if (validation.diffCount !== undefined)
+    lines.push(`    diff between parent and candidate: ${validation.diffCount} file(s)`);
   lines.push(
     `    the server wrote ${validation.writtenMiB.toFixed(0)} MiB meanwhile (wchar; one copy of the corpus in its ` +
       `object cache is ${(result.corpusBytes / MiB).toFixed(0)} MiB)`,
@@ -986,7 +1101,7 @@ function printScenario(result: ScenarioResult, bareCompileMs?: number): string[]
     `  server after validation: RSS ${result.afterValidation.rssMiB.toFixed(0)} MiB, ${result.afterValidation.threads} threads`,
     '',
   );
-  const split = buildStages(result, bareCompileMs);
+  const split = buildStages(result);
   lines.push(
     `  build ${build.version} (${build.kind}) ${build.status}${build.failure ? `: ${JSON.stringify(build.failure)}` : ''}`,
     `    approval → stored (poll of GET /v1/database-builds): ${s(build.approvalToStoredMs)}   ` +
@@ -999,9 +1114,19 @@ function printScenario(result: ScenarioResult, bareCompileMs?: number): string[]
     ...stageTable(split.stages, split.stages[0]?.start ?? 0),
   );
   const newCpu = Object.entries(build.newThreadCpu).filter(([, cpu]) => cpu >= 0.01);
+  lines.push(
+    `    compile once: 'ruleset compiled' log lines during the build: ${build.compiledDuringBuild.length ? build.compiledDuringBuild.join('; ') : "none (the validation's compiled rulesets were reused)"}`,
+  );
+  const compiling = build.stages.find((x) => x.stage === 'compiling');
+  if (compiling && build.freshCompileMs !== undefined) {
+    lines.push(
+      `      stage 'compiling' ${s(compiling.end - compiling.start)} against a compile from scratch of the ruleset ` +
+        `in this process of ${s(build.freshCompileMs)} (the slowest 'ruleset compiled' line of the run)`,
+    );
+  }
   if (newCpu.length) {
     lines.push(
-      `    CPU of the new ruleset's scan thread (its compile, then its scans) by stage: ` +
+      `    CPU of scan threads started by the build (a ruleset compiled again) by stage: ` +
         newCpu.map(([stage, cpu]) => `${stage} ${cpu.toFixed(2)} s`).join(', '),
     );
   }
@@ -1009,9 +1134,23 @@ function printScenario(result: ScenarioResult, bareCompileMs?: number): string[]
   if (build.corpusCpu) {
     const c = build.corpusCpu;
     lines.push(
-      `    CPU during the corpus stage: ${c.cores.toFixed(2)} cores of the server process; new ruleset's scan thread ` +
-        `${(c.nextThread * 100).toFixed(0)} %, parent ruleset's ${(c.parentThread * 100).toFixed(0)} %, main thread ` +
-        `${(c.main * 100).toFixed(0)} %`,
+      `    CPU during the clean-corpus stage: ${c.cores.toFixed(2)} cores of the server process; two busiest threads ` +
+        `${c.scanThreads.map((x) => `${(x * 100).toFixed(0)} %`).join(' and ')}, main thread ${(c.main * 100).toFixed(0)} %`,
+    );
+  }
+  if (build.report) {
+    const r = build.report;
+    const byCollection = new Map<string, number>();
+    for (const d of r.diff) byCollection.set(d.collection, (byCollection.get(d.collection) ?? 0) + 1);
+    lines.push(
+      `    database_builds.report: ${r.passed ? 'passed' : 'FAILED'}, ${int(r.rules)} rules, proof ${s(r.millis)}, ` +
+        `diff ${r.diffCount} file(s)` +
+        (byCollection.size ? ` (${[...byCollection].map(([c, n]) => `${c} ${n}`).join(', ')})` : ''),
+      ...r.checks.map(
+        (c) =>
+          `      ${c.check}: ${c.passed ? 'passed' : 'FAILED'} — ${c.summary}` +
+          (c.figures ? ` ${JSON.stringify(c.figures)}` : ''),
+      ),
     );
   }
   lines.push(
@@ -1032,6 +1171,7 @@ function printScenario(result: ScenarioResult, bareCompileMs?: number): string[]
 async function main() {
   const ruleCount = Math.round(envNumber('BENCH_RULES', 10_000));
   const corpusMiB = envNumber('BENCH_CORPUS_MIB', 1024);
+  const regressionCount = Math.round(envNumber('BENCH_REGRESSION_FILES', 10_000));
   const growthCorpusMiB = envNumber('BENCH_GROWTH_CORPUS_MIB', 64);
   const barePasses = Math.round(envNumber('BENCH_BARE_PASSES', 2));
   const seed = Math.round(envNumber('BENCH_SEED', 1));
@@ -1067,7 +1207,7 @@ async function main() {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-    const full = await runScenario('main', rules.slice(0, ruleCount), corpus, buildCache);
+    const full = await runScenario('main', rules.slice(0, ruleCount), corpus, buildCache, regressionCount);
 
     // ------------------------------------------------------------------ 2. bare YARA-X on the same files and rules
     console.log(
@@ -1085,10 +1225,10 @@ async function main() {
       machine,
       '',
       '1. expedited build, approval → stored release',
-      ...printScenario(full, bare.compileMs),
+      ...printScenario(full),
     );
 
-    const split = buildStages(full, bare.compileMs);
+    const split = buildStages(full);
     const bestBare = Math.min(...bare.passesMs);
     const bareRate = mb(bare.bytes) / (bestBare / 1000);
     out.push('', '2. clean-corpus scan throughput: the build against @litko/yara-x used directly');
@@ -1138,13 +1278,13 @@ async function main() {
             .map((l) => l.toFixed(2))
             .join(' ')}`,
         );
-        growth.push(await runScenario(`growth-${size}`, rules.slice(0, size), growthCorpus, buildCache));
+        growth.push(await runScenario(`growth-${size}`, rules.slice(0, size), growthCorpus, buildCache, 0));
       }
       out.push(
         '',
         `3. build time against the number of rules (${growthCorpus.length} corpus files, ` +
           `${(growthCorpus.reduce((a, f) => a + f.size, 0) / MiB).toFixed(0)} MiB; a new sigdesk for each size)`,
-        '    rules    approval→stored   build (started→finished)   compile  case samples¹  clean corpus²  per scan  validation',
+        '    rules    approval→stored   build (started→finished) compiling  case samples¹  clean corpus²  per scan  validation',
       );
       for (const g of growth) {
         const split = buildStages(g);
@@ -1152,7 +1292,7 @@ async function main() {
         const dur = (x?: Stage) => (x ? s(x.end - x.start) : '—');
         out.push(
           `    ${int(g.buildRules).padStart(6)}   ${s(g.build.approvalToStoredMs).padStart(15)}   ` +
-            `${s(g.build.buildMs).padStart(24)}   ${dur(get('compile')).padStart(7)}   ${dur(get('case samples')).padStart(12)}` +
+            `${s(g.build.buildMs).padStart(24)}   ${dur(get('compiling')).padStart(7)}   ${dur(get('case samples')).padStart(12)}` +
             `   ${(split.corpusMs !== undefined ? s(split.corpusMs) : '—').padStart(12)}` +
             `  ${(split.corpusMs !== undefined ? rate(2 * g.corpusBytes, split.corpusMs) : '—').padStart(10)}` +
             `  ${s(g.validation.ms).padStart(10)}` +
@@ -1160,8 +1300,8 @@ async function main() {
         );
       }
       out.push(
-        '    ¹ the new ruleset’s scan thread builds its rules (YARA-X) in the stage where it is first used: in case ' +
-          'samples when the build scans the sample first, in compile when it awaits ready() beforehand',
+        '    ¹ the case sample, scanned with both rulesets; part 3 has no regression collection (only the case ' +
+          'sample), so its builds are comparable with earlier figures',
         '    ² both scans of every file (new and parent ruleset); per scan = 2 × corpus / stage time',
       );
       for (let i = 1; i < growth.length; i++) {
