@@ -44,11 +44,12 @@ export async function pingDatabase(db: Kysely<DB>): Promise<void> {
 
 /** Ids of PostgreSQL advisory locks. Persisted in running systems' behaviour: never renumber. */
 export enum AdvisoryLock {
-  BootstrapAdminKey = 7_100_001,
-  OrphanSweep = 7_100_002,
-  OutboxRelay = 7_100_003,
   /** With the channel's hashtext as second key: whatever gives a database channel a version. */
   DatabaseChannel = 7_100_004,
   /** With the sample's hashtext as second key: claims on a sample's object (see sample_object_claims). */
   SampleObject = 7_100_005,
+  /** Loading the base ruleset on first start, once whatever the number of processes starting. */
+  BaseRuleset = 7_100_010,
+  /** Approvals, so that approval numbers are handed out in commit order (the feed never skips one). */
+  ChangeApproval = 7_100_011,
 }

@@ -27,6 +27,11 @@ export interface ScanResult {
   matches: MatchedRule[];
   /** time spent in YARA-X */
   millis: number;
+  /**
+   * processor time the engine process spent on the scan (user and system): unlike `millis`, it does not grow when
+   * other work competes for the cores, so budgets compare it
+   */
+  cpuMillis: number;
 }
 
 export interface ScanOptions {

@@ -19,7 +19,7 @@ const matchedRule = (overrides: Partial<MatchedRule> = {}): MatchedRule => ({
   patterns: [{ identifier: '$a', offset: 0, length: 4 }],
   ...overrides,
 });
-const scanResult = (...matches: MatchedRule[]): ScanResult => ({ matches, millis: 1 });
+const scanResult = (...matches: MatchedRule[]): ScanResult => ({ matches, millis: 1, cpuMillis: 1 });
 
 describe(decideDetection.name, () => {
   it('detects a file that an enabled rule matches and that is not allow-listed', () => {

@@ -12,6 +12,8 @@ export interface EngineScan {
   matches: MatchedRule[];
   /** time spent in YARA-X, in the engine's process */
   millis: number;
+  /** processor time of the engine's process during the scan */
+  cpuMillis: number;
 }
 
 /** A YARA-X diagnostic as the engine reports it: its code and its full text. */
@@ -44,7 +46,7 @@ export type BuildOutcome =
 type EngineMessage =
   | { type: 'built'; millis: number; warnings: EngineReport[] }
   | { type: 'rejected'; millis: number; errors: EngineReport[]; warnings: EngineReport[]; failure: string }
-  | { type: 'result'; id: number; matches: MatchedRule[]; millis: number }
+  | { type: 'result'; id: number; matches: MatchedRule[]; millis: number; cpuMillis: number }
   | { type: 'error'; id: number; message: string };
 
 interface RunningScan {
@@ -208,7 +210,8 @@ export class EngineProcess {
         if (!scan || scan.id !== message.id) return;
         clearTimeout(scan.timer);
         this.running = undefined;
-        if (message.type === 'result') scan.resolve({ matches: message.matches, millis: message.millis });
+        if (message.type === 'result')
+          scan.resolve({ matches: message.matches, millis: message.millis, cpuMillis: message.cpuMillis });
         else scan.reject(new Error(message.message));
         break;
       }

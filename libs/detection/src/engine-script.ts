@@ -29,6 +29,7 @@ const report = ({ code, message }) => ({ code, message });
 
 function scan(id, run) {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   try {
     const matches = run().map((rule) => ({
       rule: rule.ruleIdentifier,
@@ -36,7 +37,9 @@ function scan(id, run) {
       meta: rule.meta,
       patterns: rule.matches.map((m) => ({ identifier: m.identifier, offset: m.offset, length: m.length })),
     }));
-    process.send({ type: 'result', id, matches, millis: performance.now() - started });
+    const used = process.cpuUsage(cpu);
+    const cpuMillis = (used.user + used.system) / 1000;
+    process.send({ type: 'result', id, matches, millis: performance.now() - started, cpuMillis });
   } catch (error) {
     process.send({ type: 'error', id, message: text(error) });
   }

@@ -252,12 +252,17 @@ describe(compileRuleset.name, () => {
     });
 
     it('answers engine_crashed, without throwing, when the engine dies again in the fresh process', async () => {
+      // five times the rules: each build takes seconds, so that the killer's poll reaches both engines mid-build
+      // even on a loaded machine
+      const rules = Array.from({ length: 5 }, (_, copy) =>
+        MANY_RULES.map((r, i) => ({ name: `${copy}-${r.name}`, source: r.source.replace(`R${i}`, `R${copy}_${i}`) })),
+      ).flat();
       const killer = killEnginesAsTheyStart('SIGSEGV', 2);
       try {
-        const outcome = await sut(MANY_RULES);
+        const outcome = await sut(rules);
 
         expect(killer.killed).toHaveLength(2);
-        expect(outcome).toMatchObject({ ok: false, ruleNames: MANY_RULES.map((_, i) => `R${i}`) });
+        expect(outcome).toMatchObject({ ok: false, ruleNames: rules.map((r) => /rule (\w+)/.exec(r.source)![1]) });
         expect(outcome.ruleset).toBeUndefined();
         expect(outcome.errors).toEqual([
           {

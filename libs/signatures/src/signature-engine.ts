@@ -3,7 +3,18 @@ import { CompileOutcome, CompiledRuleset, decideDetection, DetectionDecision } f
 import { ObjectCache } from '@sigdesk/storage';
 import { CompiledRulesets } from './content/compiled-rulesets';
 import { ContentRepository } from './content/content.repository';
-import { activeAllowlist, VersionedContent } from './content/signature-content';
+import { activeAllowlist, rulesHash, VersionedContent } from './content/signature-content';
+
+/** What a scan found, before any allow-list: the same for the same rules and the same bytes. */
+interface RawScan {
+  rules: string[];
+  offsets: Record<string, number[]>;
+  millis: number;
+  cpuMillis: number;
+}
+
+/** Scan results remembered per process (about 200 bytes each): a build re-proving validated content scans nothing. */
+const MAX_REMEMBERED_SCANS = 200_000;
 
 export interface ScanTarget {
   /** how reports name the file */
@@ -15,6 +26,7 @@ export interface ScanTarget {
 export interface FileVerdict extends DetectionDecision {
   target: ScanTarget;
   millis: number;
+  cpuMillis: number;
   /** offsets of the first matches of each rule, for evidence */
   offsets: Record<string, number[]>;
 }
@@ -25,6 +37,7 @@ export interface FileVerdict extends DetectionDecision {
  */
 @Injectable()
 export class SignatureEngine {
+  private readonly remembered = new Map<string, RawScan>();
   constructor(
     private readonly contents: ContentRepository,
     private readonly rulesets: CompiledRulesets,
@@ -51,7 +64,11 @@ export class SignatureEngine {
     return this.rulesets.use(versioned.content.rules, work);
   }
 
-  /** Scans each target with the content's ruleset, one after the other, and decides detection at `now`. */
+  /**
+   * Scans each target with the content's ruleset, one after the other, and decides detection at `now` (the
+   * allow-list in force then). A file already scanned with the same rules in this process is not scanned again:
+   * YARA-X answers the same for the same rules and bytes, and files are named by their SHA-256.
+   */
   async scanAll(
     versioned: VersionedContent,
     ruleset: CompiledRuleset,
@@ -59,23 +76,52 @@ export class SignatureEngine {
     options: { timeoutMs: number; now?: Date; onScanned?: (done: number) => Promise<void> },
   ): Promise<FileVerdict[]> {
     const allowlist = activeAllowlist(versioned.content, options.now ?? new Date());
+    const rules = rulesHash(versioned.content.rules);
     const verdicts: FileVerdict[] = [];
     for (const [index, target] of targets.entries()) {
-      const path = await this.localCopy(target.storageKey, target.sha256);
-      const scan = await ruleset.scanFile(path, { timeoutMs: options.timeoutMs });
+      const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs);
       verdicts.push({
-        ...decideDetection(target.sha256, scan, allowlist),
+        ...decideDetection(
+          target.sha256,
+          { matches: scan.rules.map((rule) => matchOf(rule)), millis: 0, cpuMillis: 0 },
+          allowlist,
+        ),
         target,
         millis: scan.millis,
-        offsets: Object.fromEntries(scan.matches.map((m) => [m.rule, m.patterns.map((p) => p.offset).slice(0, 10)])),
+        cpuMillis: scan.cpuMillis,
+        offsets: scan.offsets,
       });
       if (options.onScanned && (index + 1) % 50 === 0) await options.onScanned(index + 1);
     }
     return verdicts;
   }
 
+  private async scanOnce(rules: string, ruleset: CompiledRuleset, target: ScanTarget, timeoutMs: number) {
+    const key = `${rules}:${target.sha256}`;
+    const known = this.remembered.get(key);
+    if (known) return known;
+    const path = await this.localCopy(target.storageKey, target.sha256);
+    const scan = await ruleset.scanFile(path, { timeoutMs });
+    const raw: RawScan = {
+      rules: [...new Set(scan.matches.map((m) => m.rule))],
+      offsets: Object.fromEntries(scan.matches.map((m) => [m.rule, m.patterns.map((p) => p.offset).slice(0, 10)])),
+      millis: scan.millis,
+      cpuMillis: scan.cpuMillis,
+    };
+    if (this.remembered.size >= MAX_REMEMBERED_SCANS) {
+      // the oldest entries go first (a Map keeps insertion order)
+      for (const old of [...this.remembered.keys()].slice(0, MAX_REMEMBERED_SCANS / 10)) this.remembered.delete(old);
+    }
+    this.remembered.set(key, raw);
+    return raw;
+  }
+
   /** A local file with the object's bytes (verified against its SHA-256), from the bounded local cache. */
   localCopy(storageKey: string, sha256: string): Promise<string> {
     return this.objects.localCopy(storageKey, sha256);
   }
+}
+
+function matchOf(rule: string) {
+  return { rule, tags: [], meta: {}, patterns: [] };
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Insertable, Kysely, sql, Transaction } from 'kysely';
+import { AdvisoryLock } from '@sigdesk/db';
 import type { DB, SignatureChange, SignatureChangesTable, SignatureChangeStatus } from '@sigdesk/db';
 import { StorageKeys } from '@sigdesk/storage';
 import type { SignatureContent } from './content/signature-content';
@@ -59,7 +60,7 @@ export class SignaturesRepository {
    * read by release tooling never skips a change that commits after a later-numbered one.
    */
   async approve(trx: Transaction<DB>, id: string, approver: string, note: string | null, now: Date) {
-    await sql`SELECT pg_advisory_xact_lock(${7_100_011})`.execute(trx);
+    await sql`SELECT pg_advisory_xact_lock(${AdvisoryLock.ChangeApproval})`.execute(trx);
     return trx
       .updateTable('signature_changes')
       .set({

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
+import { AdvisoryLock } from '@sigdesk/db';
 import type { DB, RuleRevision } from '@sigdesk/db';
 import { byName, rulesHash, SignatureContent, VersionedContent } from './signature-content';
 
@@ -101,7 +102,7 @@ export class ContentRepository {
   /** Loads the base ruleset once (first start); a no-op when it exists. */
   async seedBase(rules: Array<{ name: string; source: string; sha256: string }>): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(${7_100_010})`.execute(trx);
+      await sql`SELECT pg_advisory_xact_lock(${AdvisoryLock.BaseRuleset})`.execute(trx);
       const existing = await trx.selectFrom('rule_revisions').select('sha256').limit(1).executeTakeFirst();
       if (existing || rules.length === 0) return 0;
       await trx

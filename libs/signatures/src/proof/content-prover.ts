@@ -230,19 +230,32 @@ export class ContentProver {
       evidence: hits.slice(0, 100).map(({ after }) => evidence(after)),
     });
 
-    const withMs = Math.round(sum(corpusScans.map((s) => s.after.millis)));
-    const withoutMs = Math.round(sum(corpusScans.map((s) => s.before.millis)));
+    // processor time, not wall time: the two rulesets scan side by side and compete with everything else running
+    const withMs = Math.round(sum(corpusScans.map((s) => s.after.cpuMillis)));
+    const withoutMs = Math.round(sum(corpusScans.map((s) => s.before.cpuMillis)));
     const budgetMs = Math.round(withoutMs * SCAN_TIME_BUDGET_RATIO + SCAN_TIME_SLACK_MS);
     if (withMs > budgetMs) blame(input.changes.filter((c) => c.rule_source).map((c) => c.id));
     checks.push({
       check: 'scan_time_budget',
       passed: withMs <= budgetMs,
-      summary: `clean corpus scanned in ${withMs} ms with the change(s), ${withoutMs} ms without (budget ${budgetMs} ms)`,
-      figures: { withMs, withoutMs, budgetMs },
+      summary:
+        `clean corpus scanned in ${withMs} ms of processor time with the change(s), ${withoutMs} ms without ` +
+        `(budget ${budgetMs} ms)`,
+      figures: {
+        withMs,
+        withoutMs,
+        budgetMs,
+        wallWithMs: Math.round(sum(corpusScans.map((s) => s.after.millis))),
+        wallWithoutMs: Math.round(sum(corpusScans.map((s) => s.before.millis))),
+      },
     });
 
     // the regression collection: what the parent detects stays detected, unless a change allow-lists it explicitly
-    const regression = await this.signatures.regressionCollection(input.parent.content);
+    // the changes' own samples were proven above, as the case's
+    const caseFiles = new Set(caseTargets.map((t) => t.target.sha256));
+    const regression = (await this.signatures.regressionCollection(input.parent.content)).filter(
+      (t) => !caseFiles.has(t.sha256),
+    );
     await input.progress('regression', { files: regression.length, scanned: 0 });
     const regressionScans = await both(regression, (done) =>
       input.progress('regression', { files: regression.length, scanned: done }),
