@@ -34,9 +34,11 @@ function engineProcesses(): number[] {
 /** Sends `signal` to the first `count` engine processes to appear, as soon as they run the engine script. */
 function killEnginesAsTheyStart(signal: NodeJS.Signals, count: number): { killed: number[]; stop(): void } {
   const killed: number[] = [];
+  // an engine of an earlier test may still be on its way out: it is not one of this test's
+  const earlier = new Set(engineProcesses());
   const timer = setInterval(() => {
     for (const pid of engineProcesses()) {
-      if (killed.length < count && !killed.includes(pid)) {
+      if (killed.length < count && !killed.includes(pid) && !earlier.has(pid)) {
         killed.push(pid);
         process.kill(pid, signal);
       }
