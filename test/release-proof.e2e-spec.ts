@@ -293,4 +293,37 @@ describe('release proof', () => {
       .execute();
     expect(await triage()).toBe('queued');
   });
+
+  it('proves a change with every check when its channel has no rules at all', async () => {
+    await admin.post('/v1/admin/database-releases', {
+      channel: 'empty',
+      version: 1,
+      releasedAt: new Date(Date.now() - 3_600_000).toISOString(),
+    });
+    const base = await env.db.selectFrom('rule_revisions').select('sha256').where('base', '=', true).execute();
+    await env.db.updateTable('rule_revisions').set({ base: false }).where('base', '=', true).execute();
+    try {
+      const change = await validatedChange(env, customer, author, 'Trojan_First_Rule', { channel: 'empty' });
+      const report = (await author.get(`/v1/signature-changes/${change.changeId}`)).body.report;
+      expect(report.checks.map((c: { check: string; passed: boolean }) => [c.check, c.passed])).toEqual([
+        ['compiles', true],
+        ['no_new_warnings', true],
+        ['fixes_case', true],
+        ['clean_corpus', true],
+        ['scan_time_budget', true],
+        ['regression', true],
+      ]);
+      expect(report.parentVersion).toBe(1);
+    } finally {
+      await env.db
+        .updateTable('rule_revisions')
+        .set({ base: true })
+        .where(
+          'sha256',
+          'in',
+          base.map((r) => r.sha256),
+        )
+        .execute();
+    }
+  });
 });
