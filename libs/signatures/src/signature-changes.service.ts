@@ -248,8 +248,8 @@ export class SignatureChangesService {
       );
     }
     const compiled = await compileRuleset([{ name: 'rule', source }]);
-    // only checked, never scanned with: no scan thread was started, but release what there is
-    void compiled.ruleset?.close();
+    // only checked, never scanned with: its engine process goes at once
+    await compiled.ruleset?.close();
     if (!compiled.ok) {
       throw AppError.unprocessable('rule_does_not_compile', 'The rule does not compile.', {
         diagnostics: compiled.errors,
