@@ -76,9 +76,11 @@ let warnedNoPrlimit = false;
  * kills the process: the scan rejects with ScanTimeoutError once the process is gone.
  *
  * Memory: RLIMIT_DATA (through prlimit, which execs node with the limit set) bounds what the process writes to:
- * the heap, anonymous mappings, and so native allocations too. RLIMIT_AS is not usable: node reserves about 1.2 GiB
- * of address space before it runs a line, and YARA-X's compiled rules another ~0.5 GiB per 10,000 rules in
- * reservations it never touches, so an address-space limit would have to track V8's and wasmtime's internals.
+ * the heap, anonymous mappings, and so native allocations too (YARA-X aborts on a failed allocation: a crash).
+ * RLIMIT_AS is not workable: node with YARA-X loaded holds 1.2 GiB of address space before building anything, and
+ * 30,000 built rules 3.1 GiB of address space for 1.3 GiB of data, the rest reservations of V8 and wasmtime that
+ * are never touched; a 1 GiB address-space limit already failed a 256 MiB buffer. Such a limit would track their
+ * internals, not the memory used.
  */
 export class EngineProcess {
   /** Resolves once the build ends, however it ends; never rejects. */
