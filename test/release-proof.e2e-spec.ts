@@ -3,6 +3,7 @@ import { DatabaseBuilder } from '@sigdesk/builds';
 import { ChangeValidator } from '@sigdesk/signatures';
 import {
   ApiClient,
+  confirmedCase,
   EICAR,
   eventually,
   seedCustomer,
@@ -39,38 +40,8 @@ describe('release proof', () => {
     await env?.close();
   });
 
-  async function confirmed(kind: 'false_negative' | 'false_positive', content: Buffer, channel?: string) {
-    const submitted = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm(
-        {
-          kind,
-          databaseVersion: '1',
-          databaseChannel: channel,
-          detectionName: kind === 'false_positive' ? 'EICAR-Test-File' : undefined,
-        },
-        [{ name: 'sample.bin', content }],
-      ),
-    );
-    expect(submitted.status).toBe(201);
-    const id: string = submitted.body.id;
-    await eventually(
-      () => author.get(`/v1/cases/${id}`),
-      (r) => r.body.timeline.some((e: { type: string }) => e.type === 'intake_completed'),
-    );
-    const analyst = await env.db
-      .selectFrom('api_keys')
-      .select('id')
-      .where('key_hash', '=', createHash('sha256').update(author.key!).digest('hex'))
-      .executeTakeFirstOrThrow();
-    await env.db
-      .updateTable('cases')
-      .set({ status: 'in_review', assigned_to: analyst.id })
-      .where('id', '=', id)
-      .execute();
-    expect((await author.post(`/v1/cases/${id}/verdict`, { verdict: 'confirmed', note: 'seen' })).status).toBe(200);
-    return { id, reference: submitted.body.reference as string };
-  }
+  const confirmed = (kind: 'false_negative' | 'false_positive', content: Buffer) =>
+    confirmedCase(env, customer, author, content, { kind });
 
   const settled = async (changeId: string) =>
     (

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ChangeValidator } from '@sigdesk/signatures';
 import {
   ApiClient,
+  confirmedCase as confirmCase,
   eventually,
   EICAR,
   seedCustomer,
@@ -33,38 +34,8 @@ describe('signature changes', () => {
   });
 
   /** A case from submission to `confirmed`, with the intake job done. */
-  async function confirmedCase(kind: 'false_negative' | 'false_positive', content: Buffer) {
-    const submitted = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm(
-        { kind, databaseVersion: '1', detectionName: kind === 'false_positive' ? 'HEUR:Trojan.Generic' : undefined },
-        [{ name: 'sample.bin', content }],
-      ),
-    );
-    expect(submitted.status).toBe(201);
-    const id = submitted.body.id;
-    await eventually(
-      () => author.get(`/v1/cases/${id}`),
-      (res) => res.body.timeline.some((e: any) => e.type === 'intake_completed'),
-    );
-    await env.db
-      .updateTable('cases')
-      .set({ status: 'in_review', assigned_to: await keyId(author) })
-      .where('id', '=', id)
-      .execute();
-    const verdict = await author.post(`/v1/cases/${id}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
-    expect(verdict.body.status).toBe('confirmed');
-    return { id: id as string, reference: submitted.body.reference as string };
-  }
-
-  async function keyId(client: ApiClient): Promise<string> {
-    const row = await env.db
-      .selectFrom('api_keys')
-      .select('id')
-      .where('key_hash', '=', createHash('sha256').update(client.key!).digest('hex'))
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
+  const confirmedCase = (kind: 'false_negative' | 'false_positive', content: Buffer) =>
+    confirmCase(env, customer, author, content, { kind });
 
   async function validated(changeId: string) {
     const res = await eventually(

@@ -10,28 +10,18 @@ import { SignatureEngine } from './signature-engine';
 import { SignaturesBootstrap } from './signatures-bootstrap';
 import { SignaturesRepository } from './signatures.repository';
 
-@Module({
-  imports: [CasesModule],
-  providers: [
-    SignaturesRepository,
-    ContentRepository,
-    CompiledRulesets,
-    SignatureEngine,
-    ContentProver,
-    SignatureChangesService,
-    ChangeValidator,
-    SignaturesBootstrap,
-  ],
-  exports: [
-    SignaturesRepository,
-    ContentRepository,
-    CompiledRulesets,
-    SignatureEngine,
-    ContentProver,
-    SignatureChangesService,
-    ChangeValidator,
-  ],
-})
+/** What other domains use: the changes, the content of versions, the engine and the proof. */
+const SHARED = [
+  SignaturesRepository,
+  ContentRepository,
+  CompiledRulesets,
+  SignatureEngine,
+  ContentProver,
+  SignatureChangesService,
+  ChangeValidator,
+];
+
+@Module({ imports: [CasesModule], providers: [...SHARED, SignaturesBootstrap], exports: SHARED })
 export class SignaturesModule {}
 
 @Module({ imports: [SignaturesModule], controllers: [SignatureChangesController] })

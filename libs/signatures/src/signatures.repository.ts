@@ -6,6 +6,9 @@ import { StorageKeys } from '@sigdesk/storage';
 import type { SignatureContent } from './content/signature-content';
 import type { ScanTarget } from './signature-engine';
 
+export type Corpus = 'clean' | 'regression';
+const CORPUS_TABLES = { clean: 'clean_corpus_files', regression: 'regression_corpus_files' } as const;
+
 export interface CorpusFile {
   sha256: string;
   name: string;
@@ -134,14 +137,16 @@ export class SignaturesRepository {
     return [...targets.values()];
   }
 
-  async corpusFiles(): Promise<CorpusFile[]> {
-    const rows = await this.db.selectFrom('clean_corpus_files').selectAll().orderBy('name').execute();
+  /** The files of a corpus: known-clean files (`clean`), or the admins' malware collection (`regression`). */
+  async corpusFiles(corpus: Corpus = 'clean'): Promise<CorpusFile[]> {
+    const rows = await this.db.selectFrom(CORPUS_TABLES[corpus]).selectAll().orderBy('name').execute();
     return rows.map((r) => ({ sha256: r.sha256, name: r.name, size: Number(r.size), storageKey: r.storage_key }));
   }
 
-  async addCorpusFile(file: CorpusFile, addedBy: string | null): Promise<boolean> {
+  /** Adds a file to a corpus; false when it was there already. */
+  async addCorpusFile(file: CorpusFile, addedBy: string | null, corpus: Corpus = 'clean'): Promise<boolean> {
     const inserted = await this.db
-      .insertInto('clean_corpus_files')
+      .insertInto(CORPUS_TABLES[corpus])
       .values({
         sha256: file.sha256,
         name: file.name,
@@ -162,27 +167,6 @@ export class SignaturesRepository {
       .set({ status: 'built', build_version: version, updated_at: now })
       .where('id', 'in', changeIds)
       .execute();
-  }
-
-  async regressionCorpusFiles(): Promise<CorpusFile[]> {
-    const rows = await this.db.selectFrom('regression_corpus_files').selectAll().orderBy('name').execute();
-    return rows.map((r) => ({ sha256: r.sha256, name: r.name, size: Number(r.size), storageKey: r.storage_key }));
-  }
-
-  async addRegressionFile(file: CorpusFile, addedBy: string | null): Promise<boolean> {
-    const inserted = await this.db
-      .insertInto('regression_corpus_files')
-      .values({
-        sha256: file.sha256,
-        name: file.name,
-        size: file.size,
-        storage_key: file.storageKey,
-        added_by: addedBy,
-      })
-      .onConflict((oc) => oc.column('sha256').doNothing())
-      .returning('sha256')
-      .executeTakeFirst();
-    return inserted !== undefined;
   }
 
   async returnToAuthor(trx: Transaction<DB>, changeId: string, note: string): Promise<void> {

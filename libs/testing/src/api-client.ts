@@ -178,27 +178,33 @@ export async function eventually<T>(
 }
 
 /**
- * A false negative whose sample carries a unique marker, confirmed by `analyst` (claimed directly in the database
- * to skip the queue), with an add_detection change for it that passed validation.
+ * A case submitted by `customer` with one sample, its intake done, claimed by `analyst` directly in the database
+ * (to skip the queue) and confirmed.
  */
-export async function validatedChange(
+export async function confirmedCase(
   env: TestEnvironment,
   customer: SeededCustomer,
   analyst: ApiClient,
-  ruleName: string,
-  options: { channel?: string; databaseVersion?: string } = {},
-): Promise<{ changeId: string; caseId: string; marker: string }> {
-  const marker = `MARKER-${randomBytes(8).toString('hex')}`;
+  content: Buffer,
+  options: { kind?: 'false_negative' | 'false_positive'; channel?: string; databaseVersion?: string } = {},
+): Promise<{ id: string; reference: string }> {
+  const kind = options.kind ?? 'false_negative';
   const submitted = await customer.client.upload(
     '/v1/submissions',
-    submissionForm({ databaseVersion: options.databaseVersion ?? '1', databaseChannel: options.channel }, [
-      { name: 's.bin', content: Buffer.concat([randomBytes(100), Buffer.from(marker)]) },
-    ]),
+    submissionForm(
+      {
+        kind,
+        databaseVersion: options.databaseVersion ?? '1',
+        databaseChannel: options.channel,
+        detectionName: kind === 'false_positive' ? 'HEUR:Trojan.Generic' : undefined,
+      },
+      [{ name: 'sample.bin', content }],
+    ),
   );
   if (submitted.status !== 201) throw new Error(`submission: ${submitted.status} ${JSON.stringify(submitted.body)}`);
-  const caseId: string = submitted.body.id;
+  const id: string = submitted.body.id;
   await eventually(
-    () => analyst.get(`/v1/cases/${caseId}`),
+    () => analyst.get(`/v1/cases/${id}`),
     (res) => res.body.timeline.some((e: { type: string }) => e.type === 'intake_completed'),
   );
   const analystKey = await env.db
@@ -209,16 +215,40 @@ export async function validatedChange(
   await env.db
     .updateTable('cases')
     .set({ status: 'in_review', assigned_to: analystKey.id })
-    .where('id', '=', caseId)
+    .where('id', '=', id)
     .execute();
-  await analyst.post(`/v1/cases/${caseId}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
-  const rule = `rule ${ruleName}\n{\n    meta:\n        case = "${submitted.body.reference}"\n    strings:\n        $m = "${marker}"\n    condition:\n        $m\n}`;
-  const proposed = await analyst.post(`/v1/cases/${caseId}/signature-changes`, { type: 'add_detection', rule });
+  const verdict = await analyst.post(`/v1/cases/${id}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
+  if (verdict.body.status !== 'confirmed')
+    throw new Error(`verdict: ${verdict.status} ${JSON.stringify(verdict.body)}`);
+  return { id, reference: submitted.body.reference };
+}
+
+/**
+ * A false negative whose sample carries a unique marker, confirmed by `analyst`, with an add_detection change for
+ * it that passed validation.
+ */
+export async function validatedChange(
+  env: TestEnvironment,
+  customer: SeededCustomer,
+  analyst: ApiClient,
+  ruleName: string,
+  options: { channel?: string; databaseVersion?: string } = {},
+): Promise<{ changeId: string; caseId: string; marker: string }> {
+  const marker = `MARKER-${randomBytes(8).toString('hex')}`;
+  const confirmed = await confirmedCase(
+    env,
+    customer,
+    analyst,
+    Buffer.concat([randomBytes(100), Buffer.from(marker)]),
+    options,
+  );
+  const rule = `rule ${ruleName}\n{\n    meta:\n        case = "${confirmed.reference}"\n    strings:\n        $m = "${marker}"\n    condition:\n        $m\n}`;
+  const proposed = await analyst.post(`/v1/cases/${confirmed.id}/signature-changes`, { type: 'add_detection', rule });
   if (proposed.status !== 202) throw new Error(`proposal: ${proposed.status} ${JSON.stringify(proposed.body)}`);
   const change = await eventually(
     () => analyst.get(`/v1/signature-changes/${proposed.body.id}`),
     (res) => res.body.status !== 'validating',
   );
   if (change.body.status !== 'validated') throw new Error(`validation: ${JSON.stringify(change.body.report)}`);
-  return { changeId: proposed.body.id, caseId, marker };
+  return { changeId: proposed.body.id, caseId: confirmed.id, marker };
 }

@@ -48,9 +48,10 @@ export class RegressionCorpusController {
       for (const file of files) {
         const storageKey = RegressionCorpusKeys.file(file.sha256);
         await this.store.putFile(storageKey, file.path, file.size);
-        const isNew = await this.signatures.addRegressionFile(
+        const isNew = await this.signatures.addCorpusFile(
           { sha256: file.sha256, name: file.archivePath ?? file.fileName, size: file.size, storageKey },
           principal.keyId,
+          'regression',
         );
         added.push({ sha256: file.sha256, name: file.archivePath ?? file.fileName, size: file.size, added: isNew });
       }
@@ -60,7 +61,7 @@ export class RegressionCorpusController {
 
   @Get()
   async list() {
-    const files = await this.signatures.regressionCorpusFiles();
+    const files = await this.signatures.corpusFiles('regression');
     return { files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
   }
 }
