@@ -22,7 +22,6 @@ export function buildView(build: DatabaseBuild) {
     stage: build.stage,
     progress: build.progress,
     attempts: build.attempts,
-    report: build.report,
     changes: build.change_ids,
     failure: build.failure,
     startedAt: build.started_at.toISOString(),
@@ -107,6 +106,8 @@ export class BuildsService {
     );
     return {
       ...buildView(build),
+      // the proof: its checks and the detection diff against the parent (lists leave it out: it can be large)
+      report: build.report,
       manifest: build.manifest,
       manifestSha256: build.manifest_sha256,
       signature: build.signature,
