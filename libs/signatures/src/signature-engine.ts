@@ -13,6 +13,30 @@ interface RawScan {
   cpuMillis: number;
 }
 
+/** Local copies fetched ahead of the scan that needs them, so that downloads and checks overlap the scans. */
+const FETCH_AHEAD = 8;
+
+/**
+ * The local copies of one pass over a set of files (a proof scanning with two rulesets side by side shares one):
+ * each file is fetched and checked once per pass, a few files ahead of the scans.
+ */
+export class LocalFiles {
+  private readonly copies = new Map<string, Promise<string>>();
+
+  constructor(private readonly fetch: (storageKey: string, sha256: string) => Promise<string>) {}
+
+  get(target: ScanTarget): Promise<string> {
+    let copy = this.copies.get(target.sha256);
+    if (!copy) {
+      copy = this.fetch(target.storageKey, target.sha256);
+      // a failed fetch is the scan's to report; fetched ahead, nobody may be waiting for it yet
+      copy.catch(() => undefined);
+      this.copies.set(target.sha256, copy);
+    }
+    return copy;
+  }
+}
+
 /** Scan results remembered per process (about 200 bytes each): a build re-proving validated content scans nothing. */
 const MAX_REMEMBERED_SCANS = 200_000;
 
@@ -73,13 +97,22 @@ export class SignatureEngine {
     versioned: VersionedContent,
     ruleset: CompiledRuleset,
     targets: readonly ScanTarget[],
-    options: { timeoutMs: number; now?: Date; onScanned?: (done: number) => Promise<void> },
+    options: {
+      timeoutMs: number;
+      now?: Date;
+      onScanned?: (done: number) => Promise<void>;
+      /** shared with another pass over the same files, so that each is fetched and checked once */
+      files?: LocalFiles;
+    },
   ): Promise<FileVerdict[]> {
     const allowlist = activeAllowlist(versioned.content, options.now ?? new Date());
     const rules = rulesHash(versioned.content.rules);
+    const files = options.files ?? this.localFiles();
+    const unknown = (target: ScanTarget) => !this.remembered.has(`${rules}:${target.sha256}`);
     const verdicts: FileVerdict[] = [];
     for (const [index, target] of targets.entries()) {
-      const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs);
+      for (const ahead of targets.slice(index + 1, index + 1 + FETCH_AHEAD)) if (unknown(ahead)) void files.get(ahead);
+      const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs, files);
       verdicts.push({
         ...decideDetection(
           target.sha256,
@@ -96,11 +129,22 @@ export class SignatureEngine {
     return verdicts;
   }
 
-  private async scanOnce(rules: string, ruleset: CompiledRuleset, target: ScanTarget, timeoutMs: number) {
+  /** A pass over files: see LocalFiles. */
+  localFiles(): LocalFiles {
+    return new LocalFiles((storageKey, sha256) => this.localCopy(storageKey, sha256));
+  }
+
+  private async scanOnce(
+    rules: string,
+    ruleset: CompiledRuleset,
+    target: ScanTarget,
+    timeoutMs: number,
+    files: LocalFiles,
+  ) {
     const key = `${rules}:${target.sha256}`;
     const known = this.remembered.get(key);
     if (known) return known;
-    const path = await this.localCopy(target.storageKey, target.sha256);
+    const path = await files.get(target);
     const scan = await ruleset.scanFile(path, { timeoutMs });
     const raw: RawScan = {
       rules: [...new Set(scan.matches.map((m) => m.rule))],

@@ -294,14 +294,12 @@ export class ContentProver {
     now: Date,
     onScanned?: (done: number) => Promise<void>,
   ): Promise<Array<{ before: FileVerdict; after: FileVerdict }>> {
+    const files = this.engine.localFiles();
+    const timeoutMs = this.config.builds.scanTimeoutMs;
     try {
       const [before, after] = await Promise.all([
-        this.engine.scanAll(parentContent, parent, targets, { timeoutMs: this.config.builds.scanTimeoutMs, now }),
-        this.engine.scanAll(candidateContent, candidate, targets, {
-          timeoutMs: this.config.builds.scanTimeoutMs,
-          now,
-          onScanned,
-        }),
+        this.engine.scanAll(parentContent, parent, targets, { timeoutMs, now, files }),
+        this.engine.scanAll(candidateContent, candidate, targets, { timeoutMs, now, onScanned, files }),
       ]);
       return before.map((b, i) => ({ before: b, after: after[i] }));
     } catch (error) {
