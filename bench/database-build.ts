@@ -6,6 +6,11 @@
  * its clean-corpus stage scans compared with @litko/yara-x used directly on the same files and rules (goal: 80 % of
  * it or more), and how the build time grows from 1,000 to 10,000 to 30,000 rules.
  *
+ * YARA-X runs in child processes of the server, one per compiled ruleset (process title `sigdesk-yara-engine`): the
+ * script samples each child's CPU (utime + stime of /proc/<pid>/stat) and RSS every 100 ms; an engine process that
+ * the build started means a ruleset compiled again. Scan results are remembered per (rules, file) in the server, so
+ * a build of exactly the validated candidate scans nothing again: part 2 then compares the validation's scans.
+ *
  * The rules are seeded as base rule revisions (`rule_revisions` with `base = true`), the content of a channel
  * without a `signature_contents` row; the regression files go to S3 under `regression-corpus/<sha[0:2]>/<sha>` and
  * into `regression_corpus_files`, a fifth of them carrying the strings of a generated rule so that the parent
