@@ -28,8 +28,9 @@ export interface ScanResult {
   /** time spent in YARA-X */
   millis: number;
   /**
-   * processor time the engine process spent on the scan (user and system): unlike `millis`, it does not grow when
-   * other work competes for the cores, so budgets compare it
+   * processor time the engine process spent on the scan (user and system): it does not count the time the engine
+   * waits for a core, as `millis` does, so budgets compare it (it still grows somewhat on a loaded machine: shared
+   * caches, clock speeds)
    */
   cpuMillis: number;
 }

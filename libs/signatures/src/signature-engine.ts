@@ -51,6 +51,8 @@ export interface FileVerdict extends DetectionDecision {
   target: ScanTarget;
   millis: number;
   cpuMillis: number;
+  /** the result of an earlier scan of the same file with the same rules, not scanned again */
+  remembered: boolean;
   /** offsets of the first matches of each rule, for evidence */
   offsets: Record<string, number[]>;
 }
@@ -112,6 +114,7 @@ export class SignatureEngine {
     const verdicts: FileVerdict[] = [];
     for (const [index, target] of targets.entries()) {
       for (const ahead of targets.slice(index + 1, index + 1 + FETCH_AHEAD)) if (unknown(ahead)) void files.get(ahead);
+      const remembered = !unknown(target);
       const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs, files);
       verdicts.push({
         ...decideDetection(
@@ -123,6 +126,7 @@ export class SignatureEngine {
         millis: scan.millis,
         cpuMillis: scan.cpuMillis,
         offsets: scan.offsets,
+        remembered,
       });
       if (options.onScanned && (index + 1) % 50 === 0) await options.onScanned(index + 1);
     }

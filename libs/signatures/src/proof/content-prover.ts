@@ -235,13 +235,18 @@ export class ContentProver {
     const withoutMs = Math.round(sum(corpusScans.map((s) => s.before.cpuMillis)));
     const budgetMs = Math.round(withoutMs * SCAN_TIME_BUDGET_RATIO + SCAN_TIME_SLACK_MS);
     if (withMs > budgetMs) blame(input.changes.filter((c) => c.rule_source).map((c) => c.id));
+    const remembered = corpusScans.filter((s) => s.after.remembered).length;
     checks.push({
       check: 'scan_time_budget',
       passed: withMs <= budgetMs,
       summary:
         `clean corpus scanned in ${withMs} ms of processor time with the change(s), ${withoutMs} ms without ` +
-        `(budget ${budgetMs} ms)`,
+        `(budget ${budgetMs} ms)` +
+        (remembered
+          ? `; ${remembered} of ${corpus.length} file(s) as measured by an earlier scan of the same rules`
+          : ''),
       figures: {
+        rememberedFiles: remembered,
         withMs,
         withoutMs,
         budgetMs,
