@@ -176,7 +176,11 @@ describe('release proof', () => {
       () => customer.client.get(`/v1/submissions/${submitted.body.id}`),
       (r) => r.body.status !== 'received' && r.body.status !== 'queued',
     );
-    expect(scheduled.body).toMatchObject({ status: 'fix_scheduled', fixedInDatabaseVersion: null });
+    expect(scheduled.body).toMatchObject({
+      status: 'fix_scheduled',
+      fixedInDatabaseVersion: null,
+      fixScheduledInDatabaseVersion: built.version,
+    });
 
     expect((await release.post(`/v1/database-builds/${built.version}/publish`)).status).toBe(200);
     for (const caseId of [submitted.body.id, change.caseId]) {

@@ -18,6 +18,8 @@ export function caseView(c: Case, samples?: CaseSampleRow[], events?: CaseEvent[
     description: c.description,
     responseDueAt: c.response_due_at?.toISOString() ?? null,
     fixedInDatabaseVersion: c.fixed_in_database_version,
+    /** while `fix_scheduled`: the database version that fixes it once published (null until a build has it) */
+    fixScheduledInDatabaseVersion: c.status === 'fix_scheduled' ? c.scheduled_fix_version : null,
     createdAt: c.created_at.toISOString(),
     updatedAt: c.updated_at.toISOString(),
     ...(samples
