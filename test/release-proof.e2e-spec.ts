@@ -302,3 +302,34 @@ describe('release proof', () => {
     }
   });
 });
+
+describe('stopping during a proof', () => {
+  it('stops the engines at once on shutdown, and leaves the change to be validated again rather than failed', async () => {
+    // a scan timeout far beyond the test's own: the shutdown must not wait for the slow scan to time out
+    const env = await startTestEnvironment({ env: { SIGDESK_SCAN_TIMEOUT_SECONDS: '900' } });
+    try {
+      await seedRelease(env, 1);
+      const customer = await seedCustomer(env, { tier: 'standard' });
+      const author = await seedKey(env, 'analyst');
+      const { id, reference } = await confirmedCase(env, customer, author, randomBytes(4096));
+      const spin = `rule Trojan_Spin_Shutdown\n{\n  meta:\n    case = "${reference}"\n  condition:\n    for any i in (0..filesize) : (for any j in (0..filesize) : (for any k in (0..filesize) : (uint8(i) == uint8(j) + uint8(k) + 1000)))\n}`;
+      const proposed = await author.post(`/v1/cases/${id}/signature-changes`, { type: 'add_detection', rule: spin });
+      expect(proposed.status).toBe(202);
+      // the candidate is scanning the case's sample, which never ends
+      await eventually(
+        () => author.get(`/v1/signature-changes/${proposed.body.id}`),
+        (r) => r.body.progress?.stage === 'case samples',
+        30_000,
+      );
+      await env.stop();
+      const change = await env.db
+        .selectFrom('signature_changes')
+        .select(['status', 'report'])
+        .where('id', '=', proposed.body.id)
+        .executeTakeFirstOrThrow();
+      expect(change).toEqual({ status: 'validating', report: null });
+    } finally {
+      await env.close();
+    }
+  }, 60_000);
+});

@@ -25,6 +25,8 @@ export interface TestEnvironment {
   db: Kysely<DB>;
   store: ObjectStore;
   sigdesk: StartedSigdesk;
+  /** Stops sigdesk as a signal would (once, however often it is called); `close()` then cleans up the rest. */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,9 @@ export async function startTestEnvironment(
   const db = createDatabase(databaseUrl.toString(), 4);
   const store = new ObjectStore(createS3Client({ ...config.s3, endpoint: config.s3.endpoint! }), config.s3.bucket);
 
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= sigdesk.close());
+
   return {
     url: sigdesk.url!,
     adminKey,
@@ -78,8 +83,9 @@ export async function startTestEnvironment(
     db,
     store,
     sigdesk,
+    stop,
     async close() {
-      await sigdesk.close();
+      await stop();
       await db.destroy();
       store.close();
       const cleanup = new Client({ connectionString: adminUrl });

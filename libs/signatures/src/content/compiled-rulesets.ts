@@ -1,5 +1,5 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { CompileOutcome, compileRuleset } from '@sigdesk/detection';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { CompileOutcome, compileRuleset, ScanEngineError } from '@sigdesk/detection';
 import { ContentRule, rulesHash } from './signature-content';
 
 interface Entry {
@@ -19,12 +19,14 @@ const MAX_IDLE = 3;
  * closed; idle ones beyond a few are, least recently used first.
  */
 @Injectable()
-export class CompiledRulesets implements OnApplicationShutdown {
+export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(CompiledRulesets.name);
   private readonly entries = new Map<string, Entry>();
+  private closing = false;
 
   /** Runs `work` with the compiled ruleset of `rules`, compiling it only if no compiled copy is at hand. */
   async use<T>(rules: readonly ContentRule[], work: (compiled: CompileOutcome) => Promise<T>): Promise<T> {
+    if (this.closing) throw new ScanEngineError('the process is shutting down');
     const key = rulesHash(rules);
     let entry = this.entries.get(key);
     if (!entry) {
@@ -52,6 +54,16 @@ export class CompiledRulesets implements OnApplicationShutdown {
   /** Whether the ruleset is compiled (or compiling) in this process: for reports and tests. */
   has(rules: readonly ContentRule[]): boolean {
     return this.entries.has(rulesHash(rules));
+  }
+
+  /**
+   * Before the queue workers close (they wait for their running jobs): the engines stop at once, so that a scan in
+   * progress (a slow rule may run up to the scan timeout) ends its job with a retryable error instead of holding the
+   * shutdown. The job runs again elsewhere or after the restart.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    await this.onApplicationShutdown();
   }
 
   async onApplicationShutdown(): Promise<void> {

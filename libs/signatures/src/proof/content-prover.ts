@@ -316,7 +316,9 @@ export class ContentProver {
           figures: { timeoutMs: error.timeoutMs },
         });
       }
-      if (error instanceof ScanEngineError) {
+      // an engine that died on its own may have met a hostile rule; one closed (the process is stopping) has not,
+      // and the job is retried
+      if (error instanceof ScanEngineError && error.crashed) {
         throw new ProofStopped({ check: 'engine', passed: false, summary: `engine crashed: ${error.message}` });
       }
       throw error;
