@@ -33,7 +33,9 @@
  * collection of part 1, default 10000; part 3 has none), BENCH_GROWTH_SIZES (default 1000,10000,30000; `none`
  * skips part 3), BENCH_GROWTH_CORPUS_MIB (default 64), BENCH_BARE_PASSES (default 2), BENCH_BUILD_CACHE (`warm`,
  * the default: the build finds the files the validation fetched; `cold`: the local object cache is emptied between
- * the validation and the approval), BENCH_SEED (rules, default 1), BENCH_BUILD=1.
+ * the validation and the approval), BENCH_SECOND_CHANGE=1 (a second case and change, validated with a warm cache and
+ * approved with the first: the build then proves content no validation proved, and compiles and scans afresh),
+ * BENCH_SEED (rules, default 1), BENCH_BUILD=1.
  * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; see bench/README.md. */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { compile, type YaraX } from '@litko/yara-x';
@@ -746,16 +748,17 @@ async function runScenario(
   corpus: CorpusFile[],
   buildCache: 'warm' | 'cold',
   regressionCount: number,
+  secondChange = false,
 ): Promise<ScenarioResult> {
-  // a TMPDIR of its own for the server: its local object cache (os.tmpdir()/sigdesk-object-cache) starts empty,
+  // a TMPDIR and DATA_DIR of its own for the server: its local object cache (DATA_DIR/object-cache) starts empty,
   // and nothing of other sigdesk processes on the machine is touched
   const serverTmp = await mkdtemp(join(tmpdir(), 'sigdesk-bench-dbuild-tmp-'));
   const removeTmp = () => rmSync(serverTmp, { recursive: true, force: true });
   process.once('exit', removeTmp);
-  const cacheDir = join(serverTmp, 'sigdesk-object-cache');
+  const cacheDir = join(serverTmp, 'object-cache');
   console.log(`[${label}] starting sigdesk (API + worker), TMPDIR ${serverTmp} ...`);
   const sigdesk = await startSigdesk(`database-build-${label}`, {
-    env: { LOG_LEVEL: 'info', SIGDESK_EXPEDITED_WINDOW_SECONDS: '1', TMPDIR: serverTmp },
+    env: { LOG_LEVEL: 'info', SIGDESK_EXPEDITED_WINDOW_SECONDS: '1', TMPDIR: serverTmp, DATA_DIR: serverTmp },
   });
   const db = new Client({ connectionString: sigdesk.databaseUrl, application_name: 'bench' });
   // the harness drops the database WITH (FORCE) on Ctrl-C: that must not crash the clean-up
@@ -897,6 +900,69 @@ async function runScenario(
       throw new Error(`validation failed: ${JSON.stringify(checks.filter((c) => !c.passed)).slice(0, 2000)}`);
     }
 
+    // -- optionally a second case and change, validated on its own (warm cache, parent's scans remembered): the build of
+    // both then proves content that no validation proved, so it compiles and scans its candidate afresh
+    let second: { changeId: string; validationMs: number; stages: Stage[] } | undefined;
+    if (secondChange) {
+      const marker2 = `SIGDESK-BENCH-MARKER-${randomBytes(12).toString('hex')}`;
+      const body2 = multipartFromBuffer(SUBMISSION_FIELDS, {
+        field: 'sample',
+        name: 'dropper-2.bin',
+        content: Buffer.concat([randomBytes(20_000), Buffer.from(marker2), randomBytes(20_000)]),
+      });
+      const submitted2 = await post(
+        `${sigdesk.url}/v1/submissions`,
+        { authorization: `Bearer ${customer.key}`, 'content-type': body2.contentType },
+        body2.buffer,
+        body2.length,
+      );
+      if (submitted2.status !== 201) throw new Error(`submission 2: HTTP ${submitted2.status} ${submitted2.body}`);
+      const case2 = JSON.parse(submitted2.body) as { id: string; reference: string };
+      await waitFor(
+        'intake of case 2',
+        () => author('GET', `/v1/cases/${case2.id}`),
+        (r) =>
+          r.status === 200 && (r.body.timeline as Array<{ type: string }>).some((e) => e.type === 'intake_completed'),
+        600_000,
+      );
+      const claimed2 = await expect2xx<{ id: string }>('claim 2', author('POST', '/v1/review-queue/claim'));
+      if (claimed2.id !== case2.id) throw new Error(`claimed ${claimed2.id}, not the second case ${case2.id}`);
+      await expect2xx(
+        'verdict 2',
+        author('POST', `/v1/cases/${case2.id}/verdict`, { verdict: 'confirmed', note: 'b' }),
+      );
+      const rule2 = ruleSource
+        .replace(ruleName, `${ruleName}_Second`)
+        .replace(theCase.reference, case2.reference)
+        .replace(marker, marker2);
+      const t2 = Date.now();
+      const proposed2 = await expect2xx<{ id: string }>(
+        'proposal 2',
+        author('POST', `/v1/cases/${case2.id}/signature-changes`, { type: 'add_detection', rule: rule2 }),
+      );
+      console.log(`[${label}] validating a second change (warm object cache) ...`);
+      const stages2: Stage[] = [];
+      let status2 = 'validating';
+      while (status2 === 'validating') {
+        const { rows } = await db.query<{ status: string; progress: { stage?: string } | null }>(
+          'SELECT status, progress FROM signature_changes WHERE id = $1',
+          [proposed2.id],
+        );
+        const now = Date.now();
+        status2 = rows[0].status;
+        const stage = rows[0].progress?.stage ?? 'queued';
+        const last = stages2[stages2.length - 1];
+        if (last) last.end = now;
+        if (status2 === 'validating' && last?.stage !== stage) stages2.push({ stage, start: now, end: now });
+        if (now - t2 > 1_800_000) throw new Error('validation 2: not done within 30 min');
+        if (status2 === 'validating') await sleep(50);
+      }
+      if (status2 !== 'validated') throw new Error(`validation of the second change: ${status2}`);
+      second = { changeId: proposed2.id, validationMs: Date.now() - t2, stages: stages2 };
+      console.log(`[${label}] second change validated in ${s(second.validationMs)}`);
+      for (const line of stageTable(stages2, stages2[0]?.start ?? t2)) console.log(line);
+    }
+
     // -- approval by the second analyst, then the expedited build
     if (buildCache === 'cold') rmSync(cacheDir, { recursive: true, force: true });
     await sleep(1000);
@@ -912,6 +978,13 @@ async function runScenario(
       'approval',
       jsonRequest(`${sigdesk.url}/v1/signature-changes/${proposed.id}/approve`, 'POST', reviewerKey.key, {}),
     );
+    if (second) {
+      // within the coalescing window: one build of both changes
+      await expect2xx(
+        'approval 2',
+        jsonRequest(`${sigdesk.url}/v1/signature-changes/${second.changeId}/approve`, 'POST', reviewerKey.key, {}),
+      );
+    }
     const approveRequestMs = Date.now() - t0;
     const polls: Array<{ at: number; ms: number }> = [];
     let stored: any;
@@ -1344,6 +1417,7 @@ async function main() {
   const growthSizes = growthRaw === 'none' ? [] : growthRaw.split(',').map((x) => Math.round(Number(x)));
   if (growthSizes.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`BENCH_GROWTH_SIZES: "${growthRaw}"`);
   const buildCache = process.env.BENCH_BUILD_CACHE === 'cold' ? 'cold' : 'warm';
+  const secondChange = process.env.BENCH_SECOND_CHANGE === '1';
 
   ensureBuild();
   const machine = describeRun();
@@ -1372,7 +1446,14 @@ async function main() {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-    const full = await runScenario('main', rules.slice(0, ruleCount), corpus, buildCache, regressionCount);
+    const full = await runScenario(
+      'main',
+      rules.slice(0, ruleCount),
+      corpus,
+      buildCache,
+      regressionCount,
+      secondChange,
+    );
 
     // ------------------------------------------------------------------ 2. bare YARA-X on the same files and rules
     console.log(
