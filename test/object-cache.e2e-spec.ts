@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SignatureEngine } from '@sigdesk/signatures';
 import { ObjectCache, ObjectStore } from '@sigdesk/storage';
@@ -32,6 +32,17 @@ describe('the local object cache', () => {
     const planted = await storedObject();
     await writeFile(join(folder, planted.sha256), 'a file that is not the sample');
     expect(await readFile(await engine.localCopy(planted.key, planted.sha256))).toEqual(planted.content);
+  });
+
+  it('makes its folder again when it is removed under the running process', async () => {
+    const engine = env.sigdesk.app.get(SignatureEngine);
+    const first = await storedObject();
+    const folder = dirname(await engine.localCopy(first.key, first.sha256));
+    await rm(folder, { recursive: true, force: true });
+    const next = await storedObject();
+    expect(await readFile(await engine.localCopy(next.key, next.sha256))).toEqual(next.content);
+    expect(await readFile(await engine.localCopy(first.key, first.sha256))).toEqual(first.content);
+    expect((await stat(folder)).mode & 0o777).toBe(0o700);
   });
 
   it('fetches the object again when its cached copy was altered', async () => {

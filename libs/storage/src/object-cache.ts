@@ -52,10 +52,34 @@ export class ObjectCache {
     if (!SHA256.test(sha256)) throw new Error(`not a SHA-256: ${JSON.stringify(sha256)}`);
     let copy = this.pending.get(sha256);
     if (!copy) {
-      copy = this.verifiedCopy(storageKey, sha256).finally(() => this.pending.delete(sha256));
+      copy = this.verifiedCopyInFolder(storageKey, sha256).finally(() => this.pending.delete(sha256));
       this.pending.set(sha256, copy);
     }
     return copy;
+  }
+
+  /**
+   * The folder may vanish under a running process (a temporary-file cleaner, an operator freeing space): then it is
+   * made again, empty, and the copy fetched once more, rather than every later copy failing until a restart.
+   */
+  private async verifiedCopyInFolder(storageKey: string, sha256: string): Promise<string> {
+    try {
+      return await this.verifiedCopy(storageKey, sha256);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || (await this.folderExists())) throw error;
+      this.logger.warn({ folder: this.folder }, 'the object cache folder is gone: making it again');
+      this.opened = undefined;
+      this.entries.clear();
+      this.totalBytes = 0;
+      return this.verifiedCopy(storageKey, sha256);
+    }
+  }
+
+  private async folderExists(): Promise<boolean> {
+    return lstat(this.folder).then(
+      () => true,
+      () => false,
+    );
   }
 
   private async verifiedCopy(storageKey: string, sha256: string): Promise<string> {
