@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CompileOutcome, CompiledRuleset, decideDetection, DetectionDecision } from '@sigdesk/detection';
+import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectCache } from '@sigdesk/storage';
 import { CompiledRulesets } from './content/compiled-rulesets';
 import { ContentRepository } from './content/content.repository';
@@ -66,6 +67,7 @@ export class SignatureEngine {
   private readonly remembered = new Map<string, RawScan>();
   constructor(
     private readonly contents: ContentRepository,
+    private readonly releases: ReleasesRepository,
     private readonly rulesets: CompiledRulesets,
     private readonly objects: ObjectCache,
   ) {}
@@ -76,8 +78,8 @@ export class SignatureEngine {
 
   /** The content of the newest published release of the channel, or null when none is published. */
   async published(channel: string): Promise<VersionedContent | null> {
-    const version = await this.contents.publishedVersion(channel);
-    return version === null ? null : this.contents.contentAt(channel, version);
+    const release = await this.releases.current(channel);
+    return release ? this.contents.contentAt(channel, release.version) : null;
   }
 
   /** The newest known content of the channel (a stored build may be ahead of the published release). */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CasesModule } from '@sigdesk/cases';
+import { ReleasesModule } from '@sigdesk/releases';
 import { ChangeValidator } from './change-validator';
 import { CompiledRulesets } from './content/compiled-rulesets';
 import { ContentRepository } from './content/content.repository';
@@ -21,7 +22,7 @@ const SHARED = [
   ChangeValidator,
 ];
 
-@Module({ imports: [CasesModule], providers: [...SHARED, SignaturesBootstrap], exports: SHARED })
+@Module({ imports: [CasesModule, ReleasesModule], providers: [...SHARED, SignaturesBootstrap], exports: SHARED })
 export class SignaturesModule {}
 
 @Module({ imports: [SignaturesModule], controllers: [SignatureChangesController] })

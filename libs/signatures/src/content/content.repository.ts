@@ -46,18 +46,6 @@ export class ContentRepository {
     return rows[0]?.version ?? null;
   }
 
-  async publishedVersion(channel: string): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('database_releases')
-      .select('version')
-      .where('channel', '=', channel)
-      .where('published', '=', true)
-      .orderBy('version', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row?.version ?? null;
-  }
-
   async baseContent(executor: Kysely<DB> = this.db): Promise<SignatureContent> {
     const revisions = await executor.selectFrom('rule_revisions').selectAll().where('base', '=', true).execute();
     return { rules: revisions.map(toRule).sort(byName), allowlist: [] };
