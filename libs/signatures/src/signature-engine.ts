@@ -72,10 +72,6 @@ export class SignatureEngine {
     private readonly objects: ObjectCache,
   ) {}
 
-  contentAt(channel: string, version: number | null): Promise<VersionedContent> {
-    return this.contents.contentAt(channel, version);
-  }
-
   /** The content of the newest published release of the channel, or null when none is published. */
   async published(channel: string): Promise<VersionedContent | null> {
     const release = await this.releases.current(channel);
@@ -112,7 +108,7 @@ export class SignatureEngine {
     const allowlist = activeAllowlist(versioned.content, options.now ?? new Date());
     const rules = rulesHash(versioned.content.rules);
     const files = options.files ?? this.localFiles();
-    const unknown = (target: ScanTarget) => !this.remembered.has(`${rules}:${target.sha256}`);
+    const unknown = (target: ScanTarget) => !this.remembered.has(rememberedKey(rules, target));
     const verdicts: FileVerdict[] = [];
     for (const [index, target] of targets.entries()) {
       for (const ahead of targets.slice(index + 1, index + 1 + FETCH_AHEAD)) if (unknown(ahead)) void files.get(ahead);
@@ -147,7 +143,7 @@ export class SignatureEngine {
     timeoutMs: number,
     files: LocalFiles,
   ) {
-    const key = `${rules}:${target.sha256}`;
+    const key = rememberedKey(rules, target);
     const known = this.remembered.get(key);
     if (known) return known;
     const path = await files.get(target);
@@ -170,6 +166,11 @@ export class SignatureEngine {
   localCopy(storageKey: string, sha256: string): Promise<string> {
     return this.objects.localCopy(storageKey, sha256);
   }
+}
+
+/** Scans are remembered under the rules' hash and the file's SHA-256: YARA-X answers the same for both the same. */
+function rememberedKey(rules: string, target: ScanTarget): string {
+  return `${rules}:${target.sha256}`;
 }
 
 function matchOf(rule: string) {

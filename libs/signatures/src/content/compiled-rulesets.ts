@@ -30,12 +30,16 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
     const key = rulesHash(rules);
     let entry = this.entries.get(key);
     if (!entry) {
-      const compiling = compileRuleset(rules.map((r) => ({ name: r.name, source: r.source })));
-      entry = { outcome: compiling, users: 0, lastUsed: Date.now() };
-      this.entries.set(key, entry);
-      entry.outcome.then(
+      const created: Entry = {
+        outcome: compileRuleset(rules.map((r) => ({ name: r.name, source: r.source }))),
+        users: 0,
+        lastUsed: Date.now(),
+      };
+      entry = created;
+      this.entries.set(key, created);
+      created.outcome.then(
         (outcome) => {
-          if (!outcome.ok) (this.entries.get(key) ?? ({} as Partial<Entry>)).failed = true;
+          created.failed = !outcome.ok;
           this.logger.log({ rules: rules.length, ok: outcome.ok, millis: outcome.millis }, 'ruleset compiled');
         },
         () => this.entries.delete(key),
@@ -49,11 +53,6 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
       entry.lastUsed = Date.now();
       await this.evict();
     }
-  }
-
-  /** Whether the ruleset is compiled (or compiling) in this process: for reports and tests. */
-  has(rules: readonly ContentRule[]): boolean {
-    return this.entries.has(rulesHash(rules));
   }
 
   /**

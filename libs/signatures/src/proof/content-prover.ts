@@ -143,7 +143,7 @@ export class ContentProver {
         } catch (error) {
           if (!(error instanceof ProofStopped)) throw error;
           checks.push(error.check);
-          guilty = input.changes.filter((c) => c.rule_source).map((c) => c.id);
+          guilty = withRules(input.changes);
         }
       }),
     );
@@ -168,7 +168,7 @@ export class ContentProver {
     const ruleChanges = new Map(input.changes.filter((c) => c.rule_name).map((c) => [c.rule_name!, c.id]));
     const blameRules = (rules: string[]) => {
       const named = rules.flatMap((r) => (ruleChanges.has(r) ? [ruleChanges.get(r)!] : []));
-      blame(named.length ? named : input.changes.filter((c) => c.rule_source).map((c) => c.id));
+      blame(named.length ? named : withRules(input.changes));
     };
 
     // each change's own case
@@ -234,7 +234,7 @@ export class ContentProver {
     const withMs = Math.round(sum(corpusScans.map((s) => s.after.cpuMillis)));
     const withoutMs = Math.round(sum(corpusScans.map((s) => s.before.cpuMillis)));
     const budgetMs = Math.round(withoutMs * SCAN_TIME_BUDGET_RATIO + SCAN_TIME_SLACK_MS);
-    if (withMs > budgetMs) blame(input.changes.filter((c) => c.rule_source).map((c) => c.id));
+    if (withMs > budgetMs) blame(withRules(input.changes));
     const remembered = corpusScans.filter((s) => s.after.remembered).length;
     checks.push({
       check: 'scan_time_budget',
@@ -276,7 +276,7 @@ export class ContentProver {
       diff.push(diffEntry('regression', before, after, excused || after.detected));
       if (before.detected && !after.detected && !excused) lost.push(before);
     }
-    if (lost.length) blame(input.changes.filter((c) => c.rule_source).map((c) => c.id));
+    if (lost.length) blame(withRules(input.changes));
     checks.push({
       check: 'regression',
       passed: lost.length === 0,
@@ -324,6 +324,11 @@ export class ContentProver {
       throw error;
     }
   }
+}
+
+/** The changes that bring rule text: the ones to blame when a failure names no rule of its own. */
+function withRules(changes: readonly ContentChange[]): string[] {
+  return changes.filter((c) => c.rule_source).map((c) => c.id);
 }
 
 function diffEntry(
