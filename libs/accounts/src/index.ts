@@ -6,3 +6,4 @@ export * from './auth/principal';
 export * from './contracts/contract-rules';
 export * from './repositories/api-keys.repository';
 export * from './repositories/organizations.repository';
+export * from './bootstrap-admin-key';

@@ -15,8 +15,10 @@ export class AppConfig {
   readonly http: { port: number; host: string };
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly dataDir: string;
+  /** Without a URL, sigdesk runs an embedded PostgreSQL server under the data directory. */
   readonly database: { url?: string; migrateOnStart: boolean };
-  readonly redis: { url: string; prefix: string };
+  /** Without a URL, the queues run on PostgreSQL. */
+  readonly redis: { url?: string; prefix: string };
   readonly s3: { endpoint?: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
   /** Local copies of S3 objects that scans read, under the data directory. */
   readonly objectCache: { maxBytes: number };
@@ -91,6 +93,13 @@ export class AppConfig {
       slaWarningFraction: environment.SIGDESK_SLA_WARNING_FRACTION,
     };
     this.responseTargets = parseResponseTargets(environment.SIGDESK_RESPONSE_TARGETS);
+  }
+
+  /** The same configuration with the PostgreSQL server that this process found or started. */
+  withDatabaseUrl(url: string): AppConfig {
+    return Object.assign(Object.create(AppConfig.prototype) as AppConfig, this, {
+      database: { ...this.database, url },
+    });
   }
 
   static fromEnvironment(env: Record<string, string | undefined> = process.env): AppConfig {

@@ -5,7 +5,7 @@ describe(parseEnvironment.name, () => {
   it('applies the documented defaults', () => {
     const config = new AppConfig(parseEnvironment({}));
     expect(config.http.port).toBe(3000);
-    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.redis.url).toBeUndefined();
     expect(config.intake.maxSampleBytes).toBe(256 * 1024 * 1024);
     expect(config.releases.graceMs).toBe(3 * 3_600_000);
     expect(config.database.url).toBeUndefined();

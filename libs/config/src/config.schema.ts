@@ -20,7 +20,7 @@ export const environmentSchema = z.object({
   DATA_DIR: z.string().default('./data'),
 
   DATABASE_URL: z.string().url().optional(),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.string().url().optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[\w:-]+$/)

@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { AppConfig } from '@sigdesk/config';
-import { createDatabase, DEFAULT_DATABASE_URL } from './database';
+import { createDatabase } from './database';
 import { DatabaseProbe } from './database-probe';
 import type { DB } from './schema';
 
@@ -20,7 +20,11 @@ class DatabaseLifecycle implements OnApplicationShutdown {
     {
       provide: Kysely,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => createDatabase(config.database.url ?? DEFAULT_DATABASE_URL),
+      useFactory: (config: AppConfig) => {
+        // the process resolves the URL (given, or its embedded server's) before any module starts
+        if (!config.database.url) throw new Error('no PostgreSQL URL: start sigdesk through startSigdesk');
+        return createDatabase(config.database.url);
+      },
     },
     DatabaseLifecycle,
     DatabaseProbe,

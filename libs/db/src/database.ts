@@ -1,11 +1,9 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { Client, Pool, types } from 'pg';
+import { Pool, types } from 'pg';
 import type { DB } from './schema';
 
 // bigint columns (sizes, ids) arrive as strings; dates stay strings so a calendar date never shifts by a time zone.
 types.setTypeParser(types.builtins.DATE, (value) => value);
-
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sigdesk';
 
 export function createDatabase(url: string, poolSize = 10): Kysely<DB> {
   const pool = new Pool({ connectionString: url, max: poolSize, application_name: 'sigdesk' });
@@ -14,28 +12,6 @@ export function createDatabase(url: string, poolSize = 10): Kysely<DB> {
     process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning');
   });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-}
-
-/** Creates the database named in `url` when the server does not have it yet (first start on a fresh machine). */
-export async function ensureDatabaseExists(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  if (!name) return;
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        // another process created it between our check and our CREATE
-        if (error.code !== '42P04' && error.code !== '23505') throw error;
-      });
-    }
-  } finally {
-    await client.end();
-  }
 }
 
 export async function pingDatabase(db: Kysely<DB>): Promise<void> {
@@ -52,4 +28,6 @@ export enum AdvisoryLock {
   BaseRuleset = 7_100_010,
   /** Approvals, so that approval numbers are handed out in commit order (the feed never skips one). */
   ChangeApproval = 7_100_011,
+  /** The first admin key of an installation, made once whatever the number of processes starting. */
+  FirstAdminKey = 7_100_012,
 }

@@ -44,14 +44,16 @@ export class OpsController {
 
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const [postgres, redis, s3] = await Promise.all([
+    const [postgres, queues, s3] = await Promise.all([
       check(() => this.database.ping()),
       check(() => this.jobs.ping()),
       check(() => this.store.ping()),
     ]);
-    const up = [postgres, redis, s3].every((c) => c.status === 'up');
+    const up = [postgres, queues, s3].every((c) => c.status === 'up');
     void reply.status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: up ? 'up' : 'down', checks: { postgres, redis, s3 } };
+    // each dependency by its name: Redis when the queues run there, else the queues' tables in PostgreSQL
+    const queueCheck = this.jobs.backendKind === 'redis' ? { redis: queues } : { queues };
+    return { status: up ? 'up' : 'down', checks: { postgres, ...queueCheck, s3 } };
   }
 
   @Get('metrics')

@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { JobName, JobOf, QueueName, QUEUE_OF_JOB } from './jobs';
 import { OutboxRepository } from './outbox.repository';
+import { QueueBackend } from './queue-backend';
 
 const DEFAULT_OPTIONS: JobsOptions = {
   attempts: 8,
@@ -26,6 +26,7 @@ export class JobQueueService {
     @InjectQueue(QueueName.Signatures) signatures: Queue,
     @InjectQueue(QueueName.Builds) builds: Queue,
     private readonly outbox: OutboxRepository,
+    private readonly backend: QueueBackend,
   ) {
     this.queues = {
       [QueueName.Intake]: intake,
@@ -45,7 +46,12 @@ export class JobQueueService {
     return Object.values(this.queues);
   }
 
-  /** How many jobs each queue holds, by state (read from Redis). */
+  /** Which store the queues run on. */
+  get backendKind() {
+    return this.backend.kind;
+  }
+
+  /** How many jobs each queue holds, by state. */
   async jobCounts(): Promise<Array<{ queue: string; counts: Record<string, number> }>> {
     return Promise.all(
       this.allQueues().map(async (queue) => ({
@@ -55,10 +61,9 @@ export class JobQueueService {
     );
   }
 
-  /** Whether Redis answers, through the connection of the queues. */
-  async ping(): Promise<void> {
-    // BullMQ types its client as the least common part of the clients it supports; it is an ioredis client here
-    await ((await this.queues[QueueName.Intake].client) as unknown as Redis).ping();
+  /** Whether the queues' store answers, through the queues' own connection. */
+  ping(): Promise<void> {
+    return this.backend.ping(this.queues[QueueName.Intake]);
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobOf<N>, jobId?: string, options: JobsOptions = {}) {

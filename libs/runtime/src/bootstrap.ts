@@ -3,11 +3,16 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { BootstrapAdminKey } from '@sigdesk/accounts';
 import { ApiModule, configureHttp } from '@sigdesk/api';
 import { AppConfig } from '@sigdesk/config';
-import { createDatabase, DEFAULT_DATABASE_URL, ensureDatabaseExists, migrateToLatest } from '@sigdesk/db';
+import { createDatabase, migrateToLatest } from '@sigdesk/db';
+import { QueueBackend } from '@sigdesk/queues';
+import { EMBEDDED_S3, EmbeddedS3 } from '@sigdesk/storage';
 import { WorkerModule } from '@sigdesk/worker';
 import { CoreModule } from './core.module';
+import { openProcessServices, startupLogger } from './services';
+import { StartupSummary } from './startup-summary';
 
 export interface SigdeskProcess {
   /** Serve the HTTP API. */
@@ -18,17 +23,20 @@ export interface SigdeskProcess {
 
 export interface StartedSigdesk {
   app: INestApplicationContext;
+  /** The configuration the process runs with (with the URL of its embedded PostgreSQL, when it runs one). */
+  config: AppConfig;
   /** Base URL of the HTTP API, when this process serves it. */
   url?: string;
+  /** Where everything is, for the person who started it. */
+  summary: StartupSummary;
+  /** Stops the application, then the queues' connection and the embedded PostgreSQL it started (once). */
   close(): Promise<void>;
 }
 
-/** Creates the database on a fresh machine and applies pending migrations (safe with concurrent starts). */
+/** Applies pending migrations (safe with concurrent starts). */
 export async function prepareDatabase(config: AppConfig): Promise<string[]> {
-  const url = config.database.url ?? DEFAULT_DATABASE_URL;
-  if (!config.database.url) await ensureDatabaseExists(url);
   if (!config.database.migrateOnStart) return [];
-  const db = createDatabase(url, 1);
+  const db = createDatabase(config.database.url!, 1);
   try {
     return await migrateToLatest(db);
   } finally {
@@ -36,27 +44,26 @@ export async function prepareDatabase(config: AppConfig): Promise<string[]> {
   }
 }
 
-function rootModule(config: AppConfig, roles: SigdeskProcess): DynamicModule {
+function rootModule(config: AppConfig, queues: QueueBackend, roles: SigdeskProcess): DynamicModule {
   @Module({})
   class SigdeskModule {}
-  const imports: Array<Type | DynamicModule> = [CoreModule.forRoot(config)];
+  const imports: Array<Type | DynamicModule> = [CoreModule.forRoot(config, queues)];
   if (roles.api) imports.push(ApiModule);
   if (roles.worker) imports.push(WorkerModule);
   return { module: SigdeskModule, imports };
 }
 
-export async function startSigdesk(config: AppConfig, roles: SigdeskProcess): Promise<StartedSigdesk> {
-  const applied = await prepareDatabase(config);
-  const module = rootModule(config, roles);
-
+async function createApplication(
+  config: AppConfig,
+  queues: QueueBackend,
+  roles: SigdeskProcess,
+): Promise<{ app: INestApplicationContext; url?: string }> {
+  const module = rootModule(config, queues, roles);
   if (!roles.api) {
     const app = await NestFactory.createApplicationContext(module, { bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
-    app.enableShutdownHooks();
-    if (applied.length) app.get(Logger).log(`migrations applied: ${applied.join(', ')}`);
-    return { app, close: () => app.close() };
+    return { app };
   }
-
   const adapter = new FastifyAdapter({
     bodyLimit: 1024 * 1024,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
@@ -69,13 +76,73 @@ export async function startSigdesk(config: AppConfig, roles: SigdeskProcess): Pr
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   await configureHttp(app, config);
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-  if (applied.length) app.get(Logger).log(`migrations applied: ${applied.join(', ')}`);
-  app.get(Logger).log(`sigdesk listening on http://${host}:${port} (api${roles.worker ? ' + worker' : ''})`);
-  return { app, url: `http://${host}:${port}`, close: () => app.close() };
+  return { app, url: `http://${host}:${port}` };
+}
+
+/**
+ * Starts one sigdesk process: its embedded PostgreSQL when no `DATABASE_URL` is given, the migrations, the queues'
+ * connection, then the application. `close()` stops them in the reverse order; signals are the caller's to handle
+ * (see `runProcess`), so that nothing the application still uses is stopped under it.
+ */
+export async function startSigdesk(given: AppConfig, roles: SigdeskProcess): Promise<StartedSigdesk> {
+  const log = startupLogger(given);
+  const services = await openProcessServices(given, log);
+  const config = services.config;
+  let app: INestApplicationContext | undefined;
+  try {
+    const applied = await prepareDatabase(config);
+    const created = await createApplication(config, services.queues, roles);
+    app = created.app;
+    const logger = app.get(Logger);
+    if (applied.length) logger.log(`migrations applied: ${applied.join(', ')}`);
+    logger.log(
+      `sigdesk ready${created.url ? ` on ${created.url}` : ''} (${roles.api ? 'api' : ''}${roles.api && roles.worker ? ' + ' : ''}${roles.worker ? 'worker' : ''})`,
+    );
+
+    const embeddedS3 = app.get<EmbeddedS3 | null>(EMBEDDED_S3, { strict: false });
+    const summary: StartupSummary = {
+      url: created.url,
+      roles,
+      dataDir: config.dataDir,
+      postgres: services.postgres
+        ? { embedded: true, url: services.postgres.url }
+        : { embedded: false, url: config.database.url! },
+      queues: services.queues.kind,
+      s3: embeddedS3
+        ? { embedded: true, endpoint: embeddedS3.endpoint }
+        : { embedded: false, endpoint: config.s3.endpoint! },
+      adminKey: roles.api
+        ? {
+            made: app.get(BootstrapAdminKey, { strict: false }).firstAdminKey,
+            configured: Boolean(config.bootstrapAdminKey),
+          }
+        : undefined,
+    };
+
+    let closing: Promise<void> | undefined;
+    const running = app;
+    return {
+      app,
+      config,
+      url: created.url,
+      summary,
+      close: () =>
+        (closing ??= (async () => {
+          try {
+            await running.close();
+          } finally {
+            await services.close();
+          }
+        })()),
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await services.close().catch(() => undefined);
+    throw error;
+  }
 }

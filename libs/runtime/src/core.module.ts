@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '@sigdesk/config';
 import { DatabaseModule } from '@sigdesk/db';
-import { QueuesModule } from '@sigdesk/queues';
+import { QueueBackend, QueuesModule } from '@sigdesk/queues';
 import { StorageModule } from '@sigdesk/storage';
 
 @Global()
@@ -18,7 +18,7 @@ class ConfigModule {
 /** What every sigdesk process has: configuration, logs, PostgreSQL, object storage and the queues. */
 @Module({})
 export class CoreModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, queues: QueueBackend): DynamicModule {
     return {
       module: CoreModule,
       imports: [
@@ -41,7 +41,7 @@ export class CoreModule {
         }),
         DatabaseModule,
         StorageModule,
-        QueuesModule,
+        QueuesModule.forRoot(queues),
       ],
     };
   }

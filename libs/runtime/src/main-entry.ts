@@ -1,8 +1,13 @@
 import 'reflect-metadata';
 import { AppConfig, ConfigError } from '@sigdesk/config';
-import { SigdeskProcess, startSigdesk } from './bootstrap';
+import { SigdeskProcess, StartedSigdesk, startSigdesk } from './bootstrap';
+import { formatStartupSummary } from './startup-summary';
 
-/** The body of every process's main.ts: a configuration error stops it with a message naming the variable. */
+/**
+ * The body of every process's main.ts: a configuration error stops it with a message naming the variable; once
+ * ready it prints where everything is; SIGTERM or SIGINT stop the application first, then what it ran on (the
+ * queues' connection, the embedded PostgreSQL), and end the process by that signal.
+ */
 export async function runProcess(roles: SigdeskProcess): Promise<void> {
   // .env is read when present; real environment variables win
   try {
@@ -20,10 +25,27 @@ export async function runProcess(roles: SigdeskProcess): Promise<void> {
     }
     throw error;
   }
+  let started: StartedSigdesk;
   try {
-    await startSigdesk(config, roles);
+    started = await startSigdesk(config, roles);
   } catch (error) {
     process.stderr.write(`sigdesk failed to start: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
+  }
+  process.stdout.write(`\n${formatStartupSummary(started.summary)}\n\n`);
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      const again = () => process.exit(130);
+      // a second signal while stopping ends the process at once
+      process.once('SIGTERM', again).once('SIGINT', again);
+      started
+        .close()
+        .catch((error: unknown) => process.stderr.write(`sigdesk did not stop cleanly: ${String(error)}\n`))
+        .finally(() => {
+          process.removeListener('SIGTERM', again).removeListener('SIGINT', again);
+          process.kill(process.pid, signal);
+        });
+    });
   }
 }

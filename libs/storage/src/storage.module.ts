@@ -7,7 +7,8 @@ import { ObjectStore } from './object-store';
 import { createS3Client } from './s3-client.factory';
 
 export const EMBEDDED_S3_PORT = 4568;
-const EMBEDDED_S3 = Symbol('EMBEDDED_S3');
+/** The embedded S3 server this process started or found, or null where `S3_ENDPOINT` is given. */
+export const EMBEDDED_S3 = Symbol('EMBEDDED_S3');
 
 @Injectable()
 class StorageLifecycle implements OnApplicationShutdown {
@@ -48,6 +49,6 @@ class StorageLifecycle implements OnApplicationShutdown {
     ObjectCache,
     StorageLifecycle,
   ],
-  exports: [ObjectStore, ObjectCache],
+  exports: [ObjectStore, ObjectCache, EMBEDDED_S3],
 })
 export class StorageModule {}

@@ -9,6 +9,7 @@ import { AppConfig, parseEnvironment } from '@sigdesk/config';
 import { createDatabase, DB } from '@sigdesk/db';
 import { createS3Client, ObjectStore } from '@sigdesk/storage';
 import { StartedSigdesk, startSigdesk } from '@sigdesk/runtime';
+import { testQueueBackend } from './test-services';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -32,7 +33,8 @@ export interface TestEnvironment {
 
 /**
  * A whole sigdesk (API, and the worker unless told otherwise) on its own database copied from the migrated
- * template, its own Redis key prefix and its own bucket, on the real services.
+ * template (which holds the queues' tables too, or its own Redis key prefix when the tests run on Redis) and its own
+ * bucket, on the real services.
  */
 export async function startTestEnvironment(
   options: { worker?: boolean; env?: Record<string, string> } = {},
@@ -59,8 +61,9 @@ export async function startTestEnvironment(
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: databaseUrl.toString(),
-      REDIS_URL: required('SIGDESK_TEST_REDIS_URL'),
-      REDIS_PREFIX: redisPrefix,
+      ...(testQueueBackend() === 'redis'
+        ? { REDIS_URL: required('SIGDESK_TEST_REDIS_URL'), REDIS_PREFIX: redisPrefix }
+        : {}),
       S3_ENDPOINT: required('SIGDESK_TEST_S3_ENDPOINT'),
       S3_BUCKET: `test-${id}`,
       S3_ACCESS_KEY_ID: 'S3RVER',
@@ -92,10 +95,13 @@ export async function startTestEnvironment(
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await cleanup.end();
-      const redis = new Redis(config.redis.url);
-      const keys = await redis.keys(`${redisPrefix}:*`);
-      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
-      await redis.quit();
+      // on PostgreSQL the queues' tables went with the database
+      if (config.redis.url) {
+        const redis = new Redis(config.redis.url);
+        const keys = await redis.keys(`${redisPrefix}:*`);
+        for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+        await redis.quit();
+      }
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,90 @@
+import { createPostgresBackend, createRedisBackend, Queue, runMigrations, setDefaultBackendFactory } from 'bullmq';
+import type { QueueOptions, RedisOptions } from 'bullmq';
+import { Pool } from 'pg';
+
+/** Where the queues keep their jobs: Redis when `REDIS_URL` is set, else the PostgreSQL that holds everything else. */
+export type QueueBackendKind = 'redis' | 'postgres';
+
+/** The PostgreSQL schema that BullMQ's tables live in, beside sigdesk's own. */
+export const QUEUE_SCHEMA = 'bullmq';
+
+/**
+ * Connections of one process to the queues' store. The process opens it before its modules start and closes it after
+ * they have stopped, so no worker outlives the connection it runs on.
+ */
+export abstract class QueueBackend {
+  abstract readonly kind: QueueBackendKind;
+  /** What BullMQ's queues and workers are built with. */
+  abstract readonly options: Pick<QueueOptions, 'connection' | 'prefix'>;
+  /** Whether the queues' store answers (a query on the queues' own connection). */
+  abstract ping(queue: Queue): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+/** Connection options from a redis:// or rediss:// URL; BullMQ opens (and closes) its own connections with them. */
+export function redisConnectionOptions(url: string): RedisOptions {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+    // BullMQ needs maxRetriesPerRequest null for its blocking connections
+    maxRetriesPerRequest: null,
+  };
+}
+
+/**
+ * The one switch between the two backends; nothing else in sigdesk knows which one runs. On PostgreSQL, every queue
+ * and worker of the process shares one pool (each worker holds one connection for `LISTEN`), and BullMQ's schema is
+ * migrated here, before any worker starts, under BullMQ's own advisory lock (safe with concurrent starts).
+ */
+export async function openQueueBackend(settings: {
+  redisUrl?: string;
+  redisPrefix: string;
+  databaseUrl: string;
+  /** connections to PostgreSQL for the queues of this process (workers' LISTEN included) */
+  poolSize?: number;
+}): Promise<QueueBackend> {
+  if (settings.redisUrl) {
+    setDefaultBackendFactory(createRedisBackend);
+    return {
+      kind: 'redis',
+      options: { connection: redisConnectionOptions(settings.redisUrl), prefix: settings.redisPrefix },
+      async ping(queue) {
+        await queue.count();
+      },
+      close: async () => undefined,
+    };
+  }
+
+  const pool = new Pool({
+    connectionString: settings.databaseUrl,
+    max: settings.poolSize ?? 16,
+    application_name: 'sigdesk-queues',
+    // BullMQ's SQL names its tables unqualified: a pool that BullMQ did not build must point them at its schema
+    options: `-c search_path=${QUEUE_SCHEMA}`,
+    connectionTimeoutMillis: 10_000,
+  });
+  // every queue and worker of the process listens for the pool's errors
+  pool.setMaxListeners(0);
+  // an idle connection dropped by the server is replaced on next use; BullMQ listens on the ones it holds
+  pool.on('error', () => undefined);
+  const client = await pool.connect();
+  try {
+    await runMigrations(client, QUEUE_SCHEMA);
+  } finally {
+    client.release();
+  }
+  setDefaultBackendFactory(createPostgresBackend);
+  return {
+    kind: 'postgres',
+    options: { connection: pool as never },
+    async ping(queue) {
+      await queue.count();
+    },
+    close: () => pool.end(),
+  };
+}
