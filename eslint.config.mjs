@@ -15,6 +15,20 @@ export default tseslint.config(
     },
   },
   {
+    // plain Node.js scripts: checked without types
+    files: ['scripts/**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        fetch: 'readonly',
+        FormData: 'readonly',
+        Blob: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
