@@ -225,12 +225,15 @@ describe(CompiledRuleset.name, () => {
     const sut = await build([LOOP_RULE]);
     const pid = sut.enginePid as number;
     const spinning = sut.scanBuffer(Buffer.alloc(64 * 1024));
-    setTimeout(() => process.kill(pid, 'SIGSEGV'), 300);
+    // SIGKILL, as the kernel's OOM killer would: a SIGSEGV sent from outside may be caught by the handlers of the
+    // native code the engine runs (V8's, Rust's), which makes its outcome depend on where the engine was
+    setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
 
     const error: unknown = await spinning.catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ScanEngineError);
-    expect(error).toMatchObject({ crashed: true, message: expect.stringMatching(/killed by SIGSEGV/) });
+    expect((error as ScanEngineError).message).toMatch(/killed by SIGKILL/);
+    expect(error).toMatchObject({ crashed: true });
     await expect(sut.scanBuffer(LOOP_MATCH)).resolves.toMatchObject({ matches: [{ rule: 'Loop' }] });
   });
 

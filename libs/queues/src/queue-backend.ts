@@ -1,6 +1,6 @@
 import { createPostgresBackend, createRedisBackend, Queue, runMigrations, setDefaultBackendFactory } from 'bullmq';
 import type { QueueOptions, RedisOptions } from 'bullmq';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 
 /** Where the queues keep their jobs: Redis when `REDIS_URL` is set, else the PostgreSQL that holds everything else. */
 export type QueueBackendKind = 'redis' | 'postgres';
@@ -19,6 +19,31 @@ export abstract class QueueBackend {
   /** Whether the queues' store answers (a query on the queues' own connection). */
   abstract ping(queue: Queue): Promise<void>;
   abstract close(): Promise<void>;
+}
+
+const POOL_END_GRACE_MS = 5_000;
+
+/**
+ * Ends the queues' pool once BullMQ has given back its connections. A connection still checked out after the grace
+ * period (a LISTEN connection taken while its worker was closing) would hold `end()` forever: it is destroyed.
+ */
+async function endPool(pool: Pool, warn: (message: string) => void): Promise<void> {
+  const ended = pool.end();
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), POOL_END_GRACE_MS)));
+  const done = await Promise.race([ended.then(() => true), graceOver]);
+  clearTimeout(timer);
+  if (done) return;
+  const held = (pool as unknown as { _clients: Array<PoolClient & { release(destroy?: boolean): void }> })._clients;
+  warn(`${held.length} queue connection(s) were not given back within ${POOL_END_GRACE_MS} ms; closing them`);
+  for (const client of [...held]) {
+    try {
+      client.release(true);
+    } catch {
+      // released meanwhile
+    }
+  }
+  await ended;
 }
 
 /** Connection options from a redis:// or rediss:// URL; BullMQ opens (and closes) its own connections with them. */
@@ -47,7 +72,9 @@ export async function openQueueBackend(settings: {
   databaseUrl: string;
   /** connections to PostgreSQL for the queues of this process (workers' LISTEN included) */
   poolSize?: number;
+  warn?: (message: string) => void;
 }): Promise<QueueBackend> {
+  const warn = settings.warn ?? ((message: string) => process.emitWarning(message));
   if (settings.redisUrl) {
     setDefaultBackendFactory(createRedisBackend);
     return {
@@ -85,6 +112,6 @@ export async function openQueueBackend(settings: {
     async ping(queue) {
       await queue.count();
     },
-    close: () => pool.end(),
+    close: () => endPool(pool, warn),
   };
 }

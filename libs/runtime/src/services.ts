@@ -39,6 +39,7 @@ export async function openProcessServices(given: AppConfig, log: PinoLogger): Pr
       redisUrl: config.redis.url,
       redisPrefix: config.redis.prefix,
       databaseUrl: config.database.url!,
+      warn: (message) => log.warn(message),
     });
     return {
       config,

@@ -17,6 +17,16 @@ function required(name: string): string {
   return value;
 }
 
+/** Names a step of the cleanup that takes unusually long, so that a hook's timeout says where it was. */
+async function slowStepWarning<T>(step: string, work: Promise<T>): Promise<T> {
+  const timer = setTimeout(() => console.warn(`test environment: ${step} has taken more than 10 s`), 10_000);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface TestEnvironment {
   /** Base URL of the API. */
   url: string;
@@ -88,12 +98,12 @@ export async function startTestEnvironment(
     sigdesk,
     stop,
     async close() {
-      await stop();
+      await slowStepWarning('stopping sigdesk', stop());
       await db.destroy();
       store.close();
       const cleanup = new Client({ connectionString: adminUrl });
       await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await slowStepWarning('dropping its database', cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
       await cleanup.end();
       // on PostgreSQL the queues' tables went with the database
       if (config.redis.url) {
