@@ -4,5 +4,6 @@ export * from './files/spool';
 export * from './intake.module';
 export * from './intake.processor';
 export * from './maintenance/orphan-sweeper';
+export * from './samples/sample-object-claims.repository';
 export * from './submissions/idempotency.repository';
 export * from './submissions/submissions.service';

@@ -9,6 +9,7 @@ import { RegressionCorpusController } from './corpus/regression-corpus.controlle
 import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
 import { SampleObjectClaimsRepository } from './samples/sample-object-claims.repository';
+import { SampleObjectRemover } from './samples/sample-object-remover';
 import { IntakeJobs } from './intake.processor';
 import { OrphanSampleSweeper } from './maintenance/orphan-sweeper';
 import { IdempotencyRepository } from './submissions/idempotency.repository';
@@ -21,6 +22,7 @@ import { SubmissionsService } from './submissions/submissions.service';
     SubmissionsService,
     SampleIntake,
     SampleObjectClaimsRepository,
+    SampleObjectRemover,
     IdempotencyRepository,
     IntakeJobs,
     OrphanSampleSweeper,
