@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { OrphanSampleSweeper, SampleObjectClaimsRepository } from '@sigdesk/intake';
-import { StorageKeys } from '@sigdesk/storage';
-import { seedCustomer, seedRelease, startTestEnvironment, submissionForm, TestEnvironment } from '@sigdesk/testing';
+import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import {
+  seedCustomer,
+  seedRelease,
+  SeededCustomer,
+  startTestEnvironment,
+  submissionForm,
+  TestEnvironment,
+} from '@sigdesk/testing';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -55,5 +62,79 @@ describe('intake under the faults of its dependencies', () => {
       expect(await env.store.head(StorageKeys.sample(sha256(kept)))).not.toBeNull();
       expect(await sweeper.sweep(later)).toEqual({ scanned: 0, deleted: 0 });
     }, 300_000);
+  });
+
+  describe('a refused request stores nothing', () => {
+    let msa: SeededCustomer;
+
+    beforeAll(async () => {
+      msa = await seedCustomer(env, { tier: 'msa_start', name: 'Premium Race Inc' });
+    });
+
+    async function setPremiumUsed(used: number) {
+      await env.db.updateTable('contracts').set({ premium_used: used }).where('id', '=', msa.contractId).execute();
+    }
+
+    async function samplesRecorded(content: Buffer) {
+      const row = await env.db.selectFrom('samples').select('sha256').where('sha256', '=', sha256(content)).execute();
+      return row.length;
+    }
+
+    it('refuses a premium submission with no premium incident left before storing its sample', async () => {
+      await setPremiumUsed(6);
+      const content = randomBytes(500);
+      const res = await msa.client.upload(
+        '/v1/submissions',
+        submissionForm({ premium: 'true' }, [{ name: 'p.bin', content }]),
+      );
+      expect({ status: res.status, error: res.body.error }).toEqual({
+        status: 422,
+        error: 'premium_incidents_exhausted',
+      });
+      expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
+      expect(await samplesRecorded(content)).toBe(0);
+    });
+
+    it('removes the sample of a premium submission whose last incident another submission spent meanwhile', async () => {
+      await setPremiumUsed(5);
+      const content = randomBytes(500);
+      const store = env.sigdesk.app.get(ObjectStore);
+      const putFile = store.putFile.bind(store);
+      // the last premium incident goes to another submission between the check and this one's transaction
+      const spy = jest.spyOn(store, 'putFile').mockImplementation(async (...args) => {
+        await setPremiumUsed(6);
+        return putFile(...args);
+      });
+      try {
+        const res = await msa.client.upload(
+          '/v1/submissions',
+          submissionForm({ premium: 'true' }, [{ name: 'race.bin', content }]),
+        );
+        expect({ status: res.status, error: res.body.error }).toEqual({
+          status: 422,
+          error: 'premium_incidents_exhausted',
+        });
+        expect(spy).toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
+      expect(await samplesRecorded(content)).toBe(0);
+    });
+
+    it('removes the sample of a reply refused in its transaction', async () => {
+      await setPremiumUsed(0);
+      const submitted = await msa.client.upload('/v1/submissions', submissionForm());
+      expect(submitted.status).toBe(201);
+      const content = randomBytes(500);
+      const form = new FormData();
+      form.append('message', 'one more sample');
+      form.append('sample', new Blob([content]), 'more.bin');
+      const res = await msa.client.upload(`/v1/submissions/${submitted.body.id}/replies`, form);
+      // the case is queued, not waiting for the customer: the reply is refused once its sample is stored
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 409, error: 'not_awaiting_customer' });
+      expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
+      expect(await samplesRecorded(content)).toBe(0);
+    });
   });
 });
