@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OrphanSampleSweeper, SampleObjectClaimsRepository } from '@sigdesk/intake';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 import {
@@ -24,13 +27,32 @@ async function eachLimited<T>(items: T[], concurrency: number, work: (item: T) =
 
 describe('intake under the faults of its dependencies', () => {
   let env: TestEnvironment;
+  let stale: string;
+  let fresh: string;
 
   beforeAll(async () => {
+    // what requests cut short by a crash leave in the spool (a day ago), and a request of another process now
+    stale = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
+    await writeFile(join(stale, 'partial-upload'), randomBytes(64));
+    const dayAgo = new Date(Date.now() - 24 * 3_600_000);
+    await utimes(join(stale, 'partial-upload'), dayAgo, dayAgo);
+    await utimes(stale, dayAgo, dayAgo);
+    fresh = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
+    await writeFile(join(fresh, 'upload-in-progress'), randomBytes(64));
+
     env = await startTestEnvironment({ worker: false, env: { SIGDESK_ORPHAN_GRACE_MINUTES: '10' } });
     await seedRelease(env, 100);
   });
   afterAll(async () => {
+    await rm(fresh, { recursive: true, force: true });
     await env?.close();
+  });
+
+  describe('spool folders', () => {
+    it('removes at start the folders that requests cut short left, not those of live requests', async () => {
+      await expect(stat(stale)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await stat(join(fresh, 'upload-in-progress'))).isFile()).toBe(true);
+    });
   });
 
   describe(OrphanSampleSweeper.name, () => {

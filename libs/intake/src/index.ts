@@ -1,6 +1,7 @@
 export * from './archive/archive-error';
 export * from './files/file-type';
 export * from './files/spool';
+export * from './files/spool-folders';
 export * from './intake.module';
 export * from './intake.processor';
 export * from './maintenance/orphan-sweeper';

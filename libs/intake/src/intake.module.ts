@@ -6,6 +6,7 @@ import { ReviewModule } from '@sigdesk/review';
 import { SignaturesModule } from '@sigdesk/signatures';
 import { CleanCorpusController } from './corpus/clean-corpus.controller';
 import { RegressionCorpusController } from './corpus/regression-corpus.controller';
+import { SpoolFolders } from './files/spool-folders';
 import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
 import { SampleObjectClaimsRepository } from './samples/sample-object-claims.repository';
@@ -23,6 +24,7 @@ import { SubmissionsService } from './submissions/submissions.service';
     SampleIntake,
     SampleObjectClaimsRepository,
     SampleObjectRemover,
+    SpoolFolders,
     IdempotencyRepository,
     IntakeJobs,
     OrphanSampleSweeper,

@@ -1,7 +1,4 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { CasesRepository } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
@@ -10,6 +7,7 @@ import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 import { ArchiveError } from '../archive/archive-error';
 import { isProtectedZip, unpackProtectedZip } from '../archive/protected-zip';
 import type { SpooledFile } from '../files/spool';
+import { SpoolFolders } from '../files/spool-folders';
 import { MultipartSubmission, readMultipart } from '../submissions/multipart-reader';
 import { SampleObjectClaimsRepository, UploadClaim } from './sample-object-claims.repository';
 import { SampleObjectRemover } from './sample-object-remover';
@@ -33,16 +31,12 @@ export class SampleIntake {
     private readonly objects: ObjectStore,
     private readonly claims: SampleObjectClaimsRepository,
     private readonly remover: SampleObjectRemover,
+    private readonly spool: SpoolFolders,
   ) {}
 
   /** Runs `work` with a private temporary folder that is removed afterwards, whatever happens. */
-  async withWorkDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
-    try {
-      return await work(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  withWorkDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+    return this.spool.withFolder(work);
   }
 
   async read(request: FastifyRequest, workDir: string, fileField = 'sample'): Promise<MultipartSubmission> {
