@@ -1,7 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { createDatabase, migrateToLatest, migrations } from '@sigdesk/db';
-import { OrphanSampleSweeper } from '@sigdesk/intake';
+import { OrphanSampleSweeper, SampleObjectClaimsRepository } from '@sigdesk/intake';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 import {
   ApiResponse,
@@ -23,6 +23,16 @@ describe(OrphanSampleSweeper.name, () => {
     await env?.close();
   });
 
+  /** What a submission leaves behind when its transaction fails after the upload and it cannot remove the object. */
+  async function leaveOrphan(content: Buffer): Promise<string> {
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const claims = env.sigdesk.app.get(SampleObjectClaimsRepository);
+    const claim = (await claims.claimUploads([sha256]))!;
+    await env.store.put(StorageKeys.sample(sha256), content);
+    await claims.releaseUploads(claim);
+    return StorageKeys.sample(sha256);
+  }
+
   it('removes sample objects no case references once they are older than the grace period, and only those', async () => {
     const customer = await seedCustomer(env);
     const kept = randomBytes(300);
@@ -32,15 +42,13 @@ describe(OrphanSampleSweeper.name, () => {
     );
     expect(res.status).toBe(201);
 
-    // what a submission leaves behind when its transaction fails after the upload
-    const orphan = randomBytes(300);
-    const orphanKey = StorageKeys.sample(createHash('sha256').update(orphan).digest('hex'));
-    await env.store.put(orphanKey, orphan);
+    const orphanKey = await leaveOrphan(randomBytes(300));
 
     const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
-    expect(await sweeper.sweep(new Date())).toEqual({ scanned: 2, deleted: 0 }); // both are young
+    expect(await sweeper.sweep(new Date())).toEqual({ scanned: 0, deleted: 0 }); // the orphan is young
     const later = new Date(Date.now() + 11 * 60_000);
-    expect(await sweeper.sweep(later)).toEqual({ scanned: 2, deleted: 1 });
+    // the recorded sample is no candidate: its upload was taken off the list when its case committed
+    expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 1 });
     expect(await env.store.head(orphanKey)).toBeNull();
     const keptKey = StorageKeys.sample(createHash('sha256').update(kept).digest('hex'));
     expect(await env.store.head(keptKey)).not.toBeNull();
@@ -48,9 +56,8 @@ describe(OrphanSampleSweeper.name, () => {
 
   it('keeps an object that a submission stores again while the sweeper is removing it', async () => {
     const content = randomBytes(300);
-    const key = StorageKeys.sample(createHash('sha256').update(content).digest('hex'));
     // left behind by a submission whose transaction failed, long enough ago to be swept
-    await env.store.put(key, content);
+    const key = await leaveOrphan(content);
     const customer = await seedCustomer(env, { name: 'Second Try Co' });
 
     const store = env.sigdesk.app.get(ObjectStore);

@@ -150,6 +150,13 @@ export interface SampleObjectClaimsTable {
   claimed_at: CreatedAt;
 }
 
+/** A sample object whose upload has begun and that no samples row records yet: the orphan sweeper's candidates. */
+export interface SampleObjectUploadsTable {
+  sha256: string;
+  /** When the latest upload of the object began. */
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface CaseSamplesTable {
   case_id: string;
   sha256: string;
@@ -314,6 +321,7 @@ export interface DB {
   cases: CasesTable;
   samples: SamplesTable;
   sample_object_claims: SampleObjectClaimsTable;
+  sample_object_uploads: SampleObjectUploadsTable;
   case_samples: CaseSamplesTable;
   case_events: CaseEventsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -6,9 +6,11 @@ import { ReviewModule } from '@sigdesk/review';
 import { SignaturesModule } from '@sigdesk/signatures';
 import { CleanCorpusController } from './corpus/clean-corpus.controller';
 import { RegressionCorpusController } from './corpus/regression-corpus.controller';
+import { SpoolFolders } from './files/spool-folders';
 import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
 import { SampleObjectClaimsRepository } from './samples/sample-object-claims.repository';
+import { SampleObjectRemover } from './samples/sample-object-remover';
 import { IntakeJobs } from './intake.processor';
 import { OrphanSampleSweeper } from './maintenance/orphan-sweeper';
 import { IdempotencyRepository } from './submissions/idempotency.repository';
@@ -21,6 +23,8 @@ import { SubmissionsService } from './submissions/submissions.service';
     SubmissionsService,
     SampleIntake,
     SampleObjectClaimsRepository,
+    SampleObjectRemover,
+    SpoolFolders,
     IdempotencyRepository,
     IntakeJobs,
     OrphanSampleSweeper,

@@ -1,19 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CasesRepository } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
-import { ObjectStore, StorageKeys, StoredObject } from '@sigdesk/storage';
 import { SampleObjectClaimsRepository } from '../samples/sample-object-claims.repository';
+import { SampleObjectRemover } from '../samples/sample-object-remover';
 
-/** An S3 delete that has not answered by then is abandoned, well before its claim expires. */
-const DELETE_TIMEOUT_MS = 60_000;
+/** Candidates read at a time. */
+const PAGE_SIZE = 500;
 
 /**
- * Removes sample objects that no case references: what a submission wrote to S3 before its transaction was
- * refused or crashed. Objects younger than the grace period are left alone. Checking that no samples row
- * records an object, then deleting it, would race a submission that stores the same file in between (its
- * upload lands before the delete, its case commits after the check, and the recorded sample is never uploaded
- * again); so each deletion is claimed first, under the lock submissions take to claim their samples, and only
- * when no samples row records the object and no submission claims it (see SampleObjectClaimsRepository).
+ * Removes sample objects that no case references: what a submission or a reply wrote to S3 before its
+ * transaction was refused or its process died, and that it could not remove itself. Its candidates are the
+ * uploads listed in PostgreSQL before they began (sample_object_uploads), not a listing of the bucket: listing
+ * pages through S3 with continuation tokens, which the embedded S3 server cannot make past 1,000 objects, and
+ * reads every object kept for good. Uploads that began less than the grace period ago are left alone; each
+ * removal is claimed under the samples' lock (see SampleObjectRemover), so an object a submission relies on is
+ * never removed under it.
  */
 @Injectable()
 export class OrphanSampleSweeper {
@@ -21,45 +21,43 @@ export class OrphanSampleSweeper {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly store: ObjectStore,
-    private readonly cases: CasesRepository,
     private readonly claims: SampleObjectClaimsRepository,
+    private readonly remover: SampleObjectRemover,
   ) {}
 
+  /** `scanned`: the candidates older than the grace period; `deleted`: the objects removed. */
   async sweep(now = new Date()): Promise<{ scanned: number; deleted: number }> {
-    const cutoff = now.getTime() - this.config.intake.orphanGraceMs;
+    const before = new Date(now.getTime() - this.config.intake.orphanGraceMs);
     let scanned = 0;
     let deleted = 0;
-    let batch: Array<StoredObject & { sha256: string }> = [];
-    const flush = async () => {
+    let failed = 0;
+    let lastError: unknown;
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.claims.uploadsStartedBefore(before, after, PAGE_SIZE);
+      if (page.length === 0) break;
+      scanned += page.length;
+      after = page[page.length - 1].sha256;
       // spares a claim (a transaction) per recorded object; the claim decides, under the lock
-      const known = await this.cases.knownSamples(batch.map((o) => o.sha256));
-      for (const object of batch) {
-        if (known.has(object.sha256)) continue;
-        if (await this.remove(object.key, object.sha256)) deleted++;
+      const recorded = new Set(await this.claims.forgetRecordedUploads(page.map((u) => u.sha256)));
+      for (const upload of page) {
+        if (recorded.has(upload.sha256)) continue;
+        try {
+          if (await this.remover.remove(upload.sha256)) deleted++;
+        } catch (error) {
+          // one object S3 will not remove does not keep the others: it stays a candidate for the next sweep
+          failed++;
+          lastError = error;
+          this.logger.warn({ err: error, sha256: upload.sha256 }, 'removing an orphan sample failed');
+        }
       }
-      batch = [];
-    };
-    for await (const object of this.store.list(StorageKeys.samplesPrefix)) {
-      scanned++;
-      const sha256 = StorageKeys.sha256OfSampleKey(object.key);
-      if (!sha256 || object.lastModified.getTime() > cutoff) continue;
-      batch.push({ ...object, sha256 });
-      if (batch.length >= 500) await flush();
     }
-    await flush();
     if (deleted) this.logger.log({ scanned, deleted }, 'orphan samples removed');
-    return { scanned, deleted };
-  }
-
-  private async remove(key: string, sha256: string): Promise<boolean> {
-    const claim = await this.claims.claimDeletion(sha256);
-    if (!claim) return false; // recorded or claimed since it was listed
-    try {
-      await this.store.delete(key, { signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) });
-      return true;
-    } finally {
-      await this.claims.releaseDeletion(claim);
+    if (failed) {
+      throw new Error(`${failed} orphan sample(s) could not be removed; the next sweep tries again`, {
+        cause: lastError,
+      });
     }
+    return { scanned, deleted };
   }
 }

@@ -1,7 +1,4 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { CasesRepository } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
@@ -10,8 +7,10 @@ import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 import { ArchiveError } from '../archive/archive-error';
 import { isProtectedZip, unpackProtectedZip } from '../archive/protected-zip';
 import type { SpooledFile } from '../files/spool';
+import { SpoolFolders } from '../files/spool-folders';
 import { MultipartSubmission, readMultipart } from '../submissions/multipart-reader';
 import { SampleObjectClaimsRepository, UploadClaim } from './sample-object-claims.repository';
+import { SampleObjectRemover } from './sample-object-remover';
 import { SUBMISSION_MAX_FIELD_BYTES, SUBMISSION_MAX_FIELDS } from '../submissions/submission.schema';
 
 /**
@@ -31,16 +30,13 @@ export class SampleIntake {
     private readonly cases: CasesRepository,
     private readonly objects: ObjectStore,
     private readonly claims: SampleObjectClaimsRepository,
+    private readonly remover: SampleObjectRemover,
+    private readonly spool: SpoolFolders,
   ) {}
 
   /** Runs `work` with a private temporary folder that is removed afterwards, whatever happens. */
-  async withWorkDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
-    try {
-      return await work(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  withWorkDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+    return this.spool.withFolder(work);
   }
 
   async read(request: FastifyRequest, workDir: string, fileField = 'sample'): Promise<MultipartSubmission> {
@@ -85,19 +81,40 @@ export class SampleIntake {
    * Writes each sample under its content address, then runs `record` (the transaction that records them).
    * From before the uploads until `record` is done, the samples' objects are claimed (see
    * {@link SampleObjectClaimsRepository}): the orphan sweeper cannot remove an object this relies on, whether
-   * it uploads it or finds it recorded already. An object uploaded here whose transaction then fails is an
-   * orphan once its claim ends, and the sweeper removes it.
+   * it uploads it or finds it recorded already. When `record` fails (refused by a rule checked in its
+   * transaction, or anything else), the objects uploaded here are removed before the error goes on, unless
+   * another request relies on them by then; what cannot be removed now (S3 failing, the process dying) stays
+   * listed for the orphan sweeper.
    */
   async storeAndRecord<T>(samples: SpooledFile[], record: () => Promise<T>): Promise<T> {
     const claim = await this.claimUploads(samples.map((s) => s.sha256));
+    const uploaded: string[] = [];
+    let recorded = false;
     try {
       for (const sample of samples) {
         if (claim.known.has(sample.sha256)) continue;
+        uploaded.push(sample.sha256); // before the upload: one that fails may have stored the object all the same
         await this.objects.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
       }
-      return await record();
+      const result = await record();
+      recorded = true;
+      return result;
     } finally {
       await this.endClaim(claim, samples);
+      if (!recorded) await this.removeUploaded(uploaded);
+    }
+  }
+
+  /** Removes the objects a failed request uploaded; the first failure leaves the rest to the orphan sweeper. */
+  private async removeUploaded(hashes: string[]): Promise<void> {
+    for (const sha256 of hashes) {
+      try {
+        await this.remover.remove(sha256);
+      } catch (error) {
+        // the request's answer is its own error: this must not change it
+        this.logger.warn({ err: error, samples: hashes }, 'removing the samples of a failed request failed');
+        return;
+      }
     }
   }
 

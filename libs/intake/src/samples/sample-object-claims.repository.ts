@@ -15,11 +15,25 @@ export interface UploadClaim {
   known: Set<string>;
 }
 
+/** A sample object whose upload has begun and that no samples row recorded when it was listed. */
+export interface UnrecordedUpload {
+  sha256: string;
+  startedAt: Date;
+}
+
+export interface DeletionClaim {
+  id: string;
+  sha256: string;
+  /** When the latest upload of the object began, as listed under the claim (null: not listed). */
+  uploadStartedAt: Date | null;
+}
+
 /**
  * Claims on samples' objects in S3, which submissions and the orphan sweeper take under the same per-sample
  * advisory lock (in sha256 order when there are several), so that each sees the other's claims:
  * - a submission (or a reply) claims its samples before it decides which to upload, and keeps the claims until
- *   its transaction has recorded them, or failed;
+ *   its transaction has recorded them, or failed; with the claims it lists the objects it is about to upload
+ *   (sample_object_uploads), which are the sweeper's candidates until the samples are recorded;
  * - the sweeper claims an object's deletion only when no samples row records it and nobody claims its upload,
  *   and a submission waits while a deletion is claimed, then uploads the sample again since it is not recorded.
  */
@@ -46,14 +60,24 @@ export class SampleObjectClaimsRepository {
         .values(unique.map((sha256) => ({ sha256, purpose: 'upload' as const })))
         .returning(['id', 'sha256'])
         .execute();
-      const known = await trx.selectFrom('samples').select('sha256').where('sha256', 'in', unique).execute();
-      return { claims, known: new Set(known.map((k) => k.sha256)) };
+      const rows = await trx.selectFrom('samples').select('sha256').where('sha256', 'in', unique).execute();
+      const known = new Set(rows.map((k) => k.sha256));
+      const uploading = unique.filter((sha256) => !known.has(sha256));
+      if (uploading.length > 0) {
+        // listed before the upload: if the transaction that would record it never commits, the sweeper finds it
+        await trx
+          .insertInto('sample_object_uploads')
+          .values(uploading.map((sha256) => ({ sha256 })))
+          .onConflict((oc) => oc.column('sha256').doUpdateSet({ started_at: sql<Date>`now()` }))
+          .execute();
+      }
+      return { claims, known };
     });
   }
 
   /**
-   * Ends upload claims. Returns the samples whose claim was no longer there: it had expired and a sweeper may
-   * have removed the object since.
+   * Ends upload claims, and takes the samples recorded since off the sweeper's candidates. Returns the samples
+   * whose claim was no longer there: it had expired and a sweeper may have removed the object since.
    */
   async releaseUploads(claim: UploadClaim): Promise<string[]> {
     if (claim.claims.length === 0) return [];
@@ -66,15 +90,58 @@ export class SampleObjectClaimsRepository {
       )
       .returning('id')
       .execute();
+    await this.forgetRecordedUploads(claim.claims.map((c) => c.sha256));
     const ended = new Set(released.map((r) => r.id));
     return claim.claims.filter((c) => !ended.has(c.id)).map((c) => c.sha256);
   }
 
   /**
-   * The sweeper's claim to delete a sample's object: granted (its id) only when no samples row records the
-   * sample and no upload or deletion of it is claimed. Expired claims of the sample are removed on the way.
+   * The sweeper's candidates whose latest upload began before `before`, a page at a time in sha256 order (after
+   * `after`). Some may be recorded by now: the sweeper checks, under the lock, before it removes anything.
    */
-  claimDeletion(sha256: string): Promise<string | null> {
+  async uploadsStartedBefore(before: Date, after: string | null, limit: number): Promise<UnrecordedUpload[]> {
+    let query = this.db
+      .selectFrom('sample_object_uploads')
+      .select(['sha256', 'started_at'])
+      .where('started_at', '<=', before)
+      .orderBy('sha256')
+      .limit(limit);
+    if (after !== null) query = query.where('sha256', '>', after);
+    const rows = await query.execute();
+    return rows.map((r) => ({ sha256: r.sha256, startedAt: r.started_at }));
+  }
+
+  /**
+   * Takes recorded samples off the sweeper's candidates, and returns those it took off. A recorded sample's object is kept for good (samples
+   * rows are never removed), so this needs no advisory lock; its rows are locked in sha256 order, as uploads list
+   * them, so that the two never wait for each other in a cycle.
+   */
+  async forgetRecordedUploads(hashes: string[]): Promise<string[]> {
+    if (hashes.length === 0) return [];
+    const forgotten = await this.db
+      .deleteFrom('sample_object_uploads')
+      .where('sha256', 'in', (eb) =>
+        eb
+          .selectFrom('sample_object_uploads as u')
+          .select('u.sha256')
+          .where('u.sha256', 'in', [...new Set(hashes)])
+          .where((e) =>
+            e.exists(e.selectFrom('samples').select('samples.sha256').whereRef('samples.sha256', '=', 'u.sha256')),
+          )
+          .orderBy('u.sha256')
+          .forUpdate(),
+      )
+      .returning('sha256')
+      .execute();
+    return forgotten.map((r) => r.sha256);
+  }
+
+  /**
+   * The claim to delete a sample's object: granted only when no samples row records the sample and no upload or
+   * deletion of it is claimed. Expired claims of the sample are removed on the way, and so is the sample from the
+   * sweeper's candidates when a samples row records it.
+   */
+  claimDeletion(sha256: string): Promise<DeletionClaim | null> {
     return this.db.transaction().execute(async (trx) => {
       await this.lock(trx, [sha256]);
       await trx
@@ -88,7 +155,10 @@ export class SampleObjectClaimsRepository {
         )
         .execute();
       const recorded = await trx.selectFrom('samples').select('sha256').where('sha256', '=', sha256).executeTakeFirst();
-      if (recorded) return null;
+      if (recorded) {
+        await trx.deleteFrom('sample_object_uploads').where('sha256', '=', sha256).execute();
+        return null;
+      }
       const claimed = await trx
         .selectFrom('sample_object_claims')
         .select('id')
@@ -100,12 +170,30 @@ export class SampleObjectClaimsRepository {
         .values({ sha256, purpose: 'delete' })
         .returning('id')
         .executeTakeFirstOrThrow();
-      return claim.id;
+      const upload = await trx
+        .selectFrom('sample_object_uploads')
+        .select('started_at')
+        .where('sha256', '=', sha256)
+        .executeTakeFirst();
+      return { id: claim.id, sha256, uploadStartedAt: upload?.started_at ?? null };
     });
   }
 
-  async releaseDeletion(id: string): Promise<void> {
-    await this.db.deleteFrom('sample_object_claims').where('id', '=', id).execute();
+  /**
+   * Ends a deletion claim. Once the object is removed, the sample leaves the sweeper's candidates, unless an
+   * upload of it has begun since (possible only once the claim had expired): that upload lists it anew.
+   */
+  async releaseDeletion(claim: DeletionClaim, removed: boolean): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (removed && claim.uploadStartedAt) {
+        await trx
+          .deleteFrom('sample_object_uploads')
+          .where('sha256', '=', claim.sha256)
+          .where('started_at', '=', claim.uploadStartedAt)
+          .execute();
+      }
+      await trx.deleteFrom('sample_object_claims').where('id', '=', claim.id).execute();
+    });
   }
 
   /** Per-sample locks, always taken in sha256 order: two holders of several never wait for each other in a cycle. */

@@ -1,6 +1,10 @@
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '@sigdesk/http';
 import { SpooledFile, spoolToFile } from '../files/spool';
+
+/** How often a file part is checked for a body cut short inside it. */
+const STALL_CHECK_MS = 250;
 
 export interface MultipartLimits {
   maxFileBytes: number;
@@ -82,12 +86,15 @@ export async function readMultipart(
 /**
  * The multipart parser reports a body cut short inside a file ("part terminated early") as an 'error' event on
  * the file stream, which may fire before anyone listens and then leaves the stream neither ended nor destroyed.
- * So once the whole request has arrived, a file stream with nothing left to give that still has not ended is
- * treated as malformed instead of waited on forever.
+ * So once the whole request has arrived, a file stream that its consumer is pulling from (flowing: spoolToFile
+ * pipes it), with nothing left to give, that still has not ended is treated as malformed instead of waited on
+ * forever. A file stream its consumer holds back (paused: the hashing or the disk is behind) is waiting on the
+ * consumer, not on the request: its buffer may be empty with its end already read by the parser but not yet
+ * delivered, which is not a truncated body.
  */
 async function untilStalled<T>(
   request: FastifyRequest,
-  file: NodeJS.ReadableStream & { readableLength?: number; readableEnded?: boolean },
+  file: Pick<Readable, 'readableLength' | 'readableEnded' | 'readableFlowing'>,
   work: Promise<T>,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -95,10 +102,10 @@ async function untilStalled<T>(
     timer = setInterval(() => {
       const raw = request.raw;
       const received = raw.complete || raw.readableEnded || raw.destroyed;
-      if (received && !file.readableEnded && (file.readableLength ?? 0) === 0) {
+      if (received && file.readableFlowing === true && !file.readableEnded && file.readableLength === 0) {
         reject(new Error('Part terminated early due to unexpected end of multipart data'));
       }
-    }, 250);
+    }, STALL_CHECK_MS);
   });
   try {
     return await Promise.race([work, stalled]);
@@ -132,6 +139,9 @@ function translateMultipartError(error: unknown, limits: MultipartLimits): unkno
       return AppError.badRequest('invalid_field_name', 'A field name is not allowed.');
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return new AppError(415, 'not_multipart', 'Send the submission as multipart/form-data.');
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      // the parser destroys the file part it is in when the body ends inside it
+      return AppError.badRequest('malformed_multipart', 'The multipart body ended inside a file part.');
   }
   if (error instanceof Error && /multipart|boundary|unexpected end|malformed|part terminated/i.test(error.message)) {
     return AppError.badRequest('malformed_multipart', `The multipart body could not be read: ${error.message}.`);

@@ -1,7 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { localDate, OrganizationsRepository, Principal, selectActiveContract } from '@sigdesk/accounts';
 import { CaseTransitions, caseView, CasesRepository, CaseView, ResponseClock } from '@sigdesk/cases';
@@ -12,6 +9,7 @@ import { ReleasesService } from '@sigdesk/releases';
 import { idempotencyConflict, submissionFingerprint } from './idempotency';
 import { IdempotencyRepository, isUniqueViolation } from './idempotency.repository';
 import { StorageKeys } from '@sigdesk/storage';
+import { SpoolFolders } from '../files/spool-folders';
 import { SampleIntake } from '../samples/sample-intake';
 import { submissionFieldsSchema } from './submission.schema';
 
@@ -39,6 +37,7 @@ export class SubmissionsService {
     private readonly cases: CasesRepository,
     private readonly idempotency: IdempotencyRepository,
     private readonly samples: SampleIntake,
+    private readonly spool: SpoolFolders,
     private readonly outbox: OutboxRepository,
     private readonly unitOfWork: UnitOfWork,
     private readonly clock: ResponseClock,
@@ -47,7 +46,7 @@ export class SubmissionsService {
 
   async submit(principal: Principal, request: FastifyRequest, idempotencyKey?: string): Promise<SubmissionResult> {
     const organizationId = principal.organizationId!;
-    const workDir = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
+    const workDir = await this.spool.create();
     try {
       const upload = await this.samples.read(request, workDir);
       const fields = parseInput(submissionFieldsSchema, upload.fields, 'submission');
@@ -187,7 +186,7 @@ export class SubmissionsService {
         }
       });
     } finally {
-      await rm(workDir, { recursive: true, force: true });
+      await this.spool.remove(workDir);
     }
   }
 
