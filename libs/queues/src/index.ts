@@ -1,3 +1,4 @@
+export * from './bounded-wait';
 export * from './job-handlers';
 export * from './job-queue.service';
 export * from './jobs';

@@ -1,8 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
+import { answerWithin } from './bounded-wait';
 import { JobName, JobOf, QueueName, QUEUE_OF_JOB } from './jobs';
-import { OutboxRepository } from './outbox.repository';
+import { OutboxRepository, PendingJob } from './outbox.repository';
 import { QueueBackend } from './queue-backend';
 
 const DEFAULT_OPTIONS: JobsOptions = {
@@ -12,11 +13,26 @@ const DEFAULT_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/**
+ * How long one call to the queues' store may take before the caller gives up on it. On Redis a command waits for
+ * a lost connection to come back (BullMQ needs ioredis's `maxRetriesPerRequest: null`): without a bound, a Redis
+ * outage would stop every caller.
+ */
+export const QUEUE_ANSWER_MS = 5_000;
+
+const RELAY_BATCH = 200;
+/** Longer than a batch takes while the queues answer; a relay that died is taken over once it has run out. */
+const RELAY_CLAIM_MS = 60_000;
+
 /** The producer side of the queues: typed enqueueing and the outbox relay. */
 @Injectable()
 export class JobQueueService {
   private readonly logger = new Logger(JobQueueService.name);
   private readonly queues: Record<QueueName, Queue>;
+  /** The relay running in this process, and the one run that follows it for everyone who asked meanwhile. */
+  private relaying?: Promise<number>;
+  private relayAgain?: Promise<number>;
+  private readonly watchedRelays = new WeakSet<Promise<number>>();
 
   constructor(
     @InjectQueue(QueueName.Intake) intake: Queue,
@@ -51,14 +67,19 @@ export class JobQueueService {
     return this.backend.kind;
   }
 
-  /** How many jobs each queue holds, by state. */
+  /** How many jobs each queue holds, by state; a queue that does not answer in time is left out. */
   async jobCounts(): Promise<Array<{ queue: string; counts: Record<string, number> }>> {
-    return Promise.all(
+    const counted = await Promise.allSettled(
       this.allQueues().map(async (queue) => ({
         queue: queue.name,
-        counts: await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+        counts: await answerWithin(
+          queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+          QUEUE_ANSWER_MS,
+          `counting the jobs of ${queue.name}`,
+        ),
       })),
     );
+    return counted.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   }
 
   /** Whether the queues' store answers, through the queues' own connection. */
@@ -66,33 +87,80 @@ export class JobQueueService {
     return this.backend.ping(this.queues[QueueName.Intake]);
   }
 
+  /** Adds a job; a store that does not answer in time makes it throw (the add may still happen later). */
   async enqueue<N extends JobName>(name: N, payload: JobOf<N>, jobId?: string, options: JobsOptions = {}) {
-    await this.queues[QUEUE_OF_JOB[name]].add(name, payload, { ...DEFAULT_OPTIONS, ...options, jobId });
+    await answerWithin(
+      this.queues[QUEUE_OF_JOB[name]].add(name, payload, { ...DEFAULT_OPTIONS, ...options, jobId }),
+      QUEUE_ANSWER_MS,
+      `adding ${name}`,
+    );
   }
 
-  /** Moves every pending outbox row to its queue. Safe to run anywhere, any number of times. */
-  async relayOutbox(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const relayed = await this.outbox.relayBatch(200, async (jobs) => {
-        for (const job of jobs) {
-          await this.queues[job.queue as QueueName].add(job.job_name, job.payload, {
-            ...DEFAULT_OPTIONS,
-            ...job.options,
-            jobId: job.job_id,
-            ...(job.run_at ? { delay: Math.max(0, job.run_at.getTime() - Date.now()) } : {}),
-          });
-        }
-      });
-      total += relayed;
-      if (relayed < 200) return total;
+  /**
+   * Moves every pending outbox row to its queue. Safe to run anywhere, any number of times: at most one relay runs
+   * in a process, and a call while one runs is answered by the single run that follows it.
+   */
+  relayOutbox(): Promise<number> {
+    if (!this.relaying) {
+      this.relaying = this.relayPending().finally(() => (this.relaying = undefined));
+      return this.relaying;
     }
+    this.relayAgain ??= this.relaying
+      .catch(() => 0)
+      .then(() => {
+        this.relayAgain = undefined;
+        return this.relayOutbox();
+      });
+    return this.relayAgain;
   }
 
   /** After a commit: relay now, and leave anything that fails to the periodic relay. */
   relaySoon(): void {
-    this.relayOutbox().catch((error: unknown) =>
+    const run = this.relayOutbox();
+    // commits that arrive during a relay share the one that follows it: its failure is logged once
+    if (this.watchedRelays.has(run)) return;
+    this.watchedRelays.add(run);
+    run.catch((error: unknown) =>
       this.logger.warn({ err: error }, 'outbox relay failed; the periodic relay will retry'),
+    );
+  }
+
+  /**
+   * Rows are claimed in a short transaction of their own, added to their queues with no transaction open (each add
+   * bounded in time: BullMQ's jobId makes an add that completes late, or twice, harmless), then marked dispatched.
+   * The first add that fails ends the relay; the rows not added are given back at once.
+   */
+  private async relayPending(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await this.outbox.claimBatch(RELAY_BATCH, RELAY_CLAIM_MS);
+      const added: string[] = [];
+      try {
+        for (const row of rows) {
+          await this.addPending(row);
+          added.push(row.id);
+        }
+      } catch (error) {
+        await this.outbox.markDispatched(added);
+        await this.outbox.releaseClaims(rows.slice(added.length).map((row) => row.id));
+        throw error;
+      }
+      await this.outbox.markDispatched(added);
+      total += added.length;
+      if (rows.length < RELAY_BATCH) return total;
+    }
+  }
+
+  private async addPending(row: PendingJob): Promise<void> {
+    await answerWithin(
+      this.queues[row.queue as QueueName].add(row.job_name, row.payload, {
+        ...DEFAULT_OPTIONS,
+        ...row.options,
+        jobId: row.job_id,
+        ...(row.run_at ? { delay: Math.max(0, row.run_at.getTime() - Date.now()) } : {}),
+      }),
+      QUEUE_ANSWER_MS,
+      `relaying ${row.job_name} ${row.job_id}`,
     );
   }
 }

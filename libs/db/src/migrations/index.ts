@@ -6,6 +6,7 @@ import * as databaseBuilds from './2026_11_25_0004_database_builds';
 import * as slaSweepIndexes from './2026_11_30_0001_sla_sweep_indexes';
 import * as sampleObjectClaims from './2026_11_30_0002_sample_object_claims';
 import * as versionedContent from './2026_11_30_0005_versioned_content';
+import * as outboxClaims from './2026_12_01_0001_outbox_claims_and_reconciliation';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0001_sla_sweep_indexes': slaSweepIndexes,
   '2026_11_30_0002_sample_object_claims': sampleObjectClaims,
   '2026_11_30_0005_versioned_content': versionedContent,
+  '2026_12_01_0001_outbox_claims_and_reconciliation': outboxClaims,
 };
