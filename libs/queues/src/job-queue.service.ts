@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { answerWithin } from './bounded-wait';
+import { logQueueErrors } from './connection-errors';
 import { JobName, JobOf, QueueName, QUEUE_OF_JOB } from './jobs';
 import { OutboxRepository, PendingJob } from './outbox.repository';
 import { QueueBackend } from './queue-backend';
@@ -52,6 +53,7 @@ export class JobQueueService {
       [QueueName.Signatures]: signatures,
       [QueueName.Builds]: builds,
     };
+    for (const queue of this.allQueues()) logQueueErrors(queue, this.logger, `queue ${queue.name}`);
   }
 
   queue(name: QueueName): Queue {

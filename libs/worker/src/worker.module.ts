@@ -6,7 +6,7 @@ import { SignaturesModule } from '@sigdesk/signatures';
 import { BuildsModule } from '@sigdesk/builds';
 import { AppConfig } from '@sigdesk/config';
 import { OpsModule } from '@sigdesk/ops';
-import { assertEveryJobHandled, JobName, JobQueueService, QUEUE_OF_JOB } from '@sigdesk/queues';
+import { assertEveryJobHandled, JobName, JobQueueService, logQueueErrors, QUEUE_OF_JOB } from '@sigdesk/queues';
 import {
   BuildsQueueProcessor,
   IntakeQueueProcessor,
@@ -53,11 +53,10 @@ export class WorkerModule implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    assertEveryJobHandled(
-      [this.intake, this.maintenance, this.sla, this.notifications, this.signatures, this.builds].flatMap((p) =>
-        Object.keys(p.handlers()),
-      ) as JobName[],
-    );
+    const processors = [this.intake, this.maintenance, this.sla, this.notifications, this.signatures, this.builds];
+    assertEveryJobHandled(processors.flatMap((p) => Object.keys(p.handlers())) as JobName[]);
+    for (const processor of processors)
+      logQueueErrors(processor.worker, this.logger, `worker ${processor.worker.name}`);
     // the scheduled build once ran for the default channel only; it now asks for a build of every channel
     await this.jobs.queue(QUEUE_OF_JOB[JobName.BuildDatabase]).removeJobScheduler('scheduled-build-default');
     await this.jobs
