@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { JobsOptions, Queue } from 'bullmq';
+import { Job, JobsOptions, Queue } from 'bullmq';
 import { answerWithin } from './bounded-wait';
 import { logQueueErrors } from './connection-errors';
 import { JobName, JobOf, QueueName, QUEUE_OF_JOB } from './jobs';
@@ -24,6 +24,14 @@ export const QUEUE_ANSWER_MS = 5_000;
 const RELAY_BATCH = 200;
 /** Longer than a batch takes while the queues answer; a relay that died is taken over once it has run out. */
 const RELAY_CLAIM_MS = 60_000;
+
+/** What `restore` found and did. */
+export type RestoredJob = 'present' | 'added' | 'rerun' | 'failed_for_good';
+
+/** A job that failed only because its attempts ran out, or because its worker died too often (not a permanent error). */
+function failedForRetry(job: Job): boolean {
+  return job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than allowable limit/.test(job.failedReason);
+}
 
 /** The producer side of the queues: typed enqueueing and the outbox relay. */
 @Injectable()
@@ -163,6 +171,61 @@ export class JobQueueService {
       }),
       QUEUE_ANSWER_MS,
       `relaying ${row.job_name} ${row.job_id}`,
+    );
+  }
+
+  /**
+   * Makes a job carry work that PostgreSQL says is due (as read at `dueAsOf`), under its deterministic id: added
+   * when the queues lost it; run again when it finished before `dueAsOf` without doing the work (it completed, ran
+   * out of attempts or stalled too often); left alone while it waits or runs, and when it failed for good (an
+   * UnrecoverableError would fail the same way again: the failed job shows why).
+   */
+  async restore<N extends JobName>(name: N, payload: JobOf<N>, jobId: string, dueAsOf: Date): Promise<RestoredJob> {
+    const queue = this.queues[QUEUE_OF_JOB[name]];
+    const job = await answerWithin(queue.getJob(jobId), QUEUE_ANSWER_MS, `looking up ${jobId}`);
+    if (!job) {
+      await this.enqueue(name, payload, jobId);
+      return 'added';
+    }
+    const state = await answerWithin(job.getState(), QUEUE_ANSWER_MS, `reading the state of ${jobId}`);
+    if (state !== 'completed' && state !== 'failed') return 'present';
+    if (!job.finishedOn || job.finishedOn >= dueAsOf.getTime()) return 'present';
+    if (state === 'failed' && !failedForRetry(job)) return 'failed_for_good';
+    await answerWithin(
+      job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true }),
+      QUEUE_ANSWER_MS,
+      `running ${jobId} again`,
+    );
+    return 'rerun';
+  }
+
+  /**
+   * Makes sure a periodic job is scheduled: its scheduler exists with this interval and its next job exists and has
+   * not run. True when it had to be (re)created (a new scheduler runs its first job at once).
+   */
+  async ensureScheduler(id: string, name: JobName, everyMs: number): Promise<boolean> {
+    const queue = this.queues[QUEUE_OF_JOB[name]];
+    const scheduler = await answerWithin(queue.getJobScheduler(id), QUEUE_ANSWER_MS, `looking up scheduler ${id}`);
+    if (scheduler?.every === everyMs && scheduler.next !== undefined) {
+      // BullMQ names each iteration of a scheduler `repeat:<scheduler id>:<its time>`
+      const next = await answerWithin(queue.getJob(`repeat:${id}:${scheduler.next}`), QUEUE_ANSWER_MS, `next ${id}`);
+      const state = next && (await answerWithin(next.getState(), QUEUE_ANSWER_MS, `state of next ${id}`));
+      if (state && state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+    }
+    await answerWithin(
+      queue.upsertJobScheduler(id, { every: everyMs }, { name, data: {} }),
+      QUEUE_ANSWER_MS,
+      `scheduling ${id}`,
+    );
+    return true;
+  }
+
+  /** Removes a scheduler no longer used. */
+  async removeScheduler(id: string, name: JobName): Promise<void> {
+    await answerWithin(
+      this.queues[QUEUE_OF_JOB[name]].removeJobScheduler(id),
+      QUEUE_ANSWER_MS,
+      `removing scheduler ${id}`,
     );
   }
 }
