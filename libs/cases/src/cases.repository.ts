@@ -124,6 +124,17 @@ export class CasesRepository {
     await trx.updateTable('cases').set({ intake_completed_at: now }).where('id', '=', id).execute();
   }
 
+  /**
+   * Cases whose intake (samples verified, triage) has not completed, by id after `afterId`: each must have an
+   * intake job. Served by cases_intake_pending_idx.
+   */
+  async awaitingIntake(afterId: string | undefined, limit: number): Promise<string[]> {
+    let query = this.db.selectFrom('cases').select('id').where('intake_completed_at', 'is', null);
+    if (afterId) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
   /** Cases waiting for a fix that the publication of `version` of their channel delivers, locked. */
   fixedByPublication(trx: Transaction<DB>, channel: string, version: number): Promise<Case[]> {
     return trx

@@ -199,6 +199,8 @@ export interface OutboxTable {
   run_at: Timestamp | null;
   /** BullMQ options of the relayed job: deduplication, priority */
   options: Json<Record<string, unknown>> | null;
+  /** a relay is adding the row to its queue until then; once past, another relay may take it over */
+  claimed_until: Timestamp | null;
 }
 
 export interface RuleRevisionsTable {

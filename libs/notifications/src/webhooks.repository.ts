@@ -194,6 +194,14 @@ export class WebhooksRepository {
       .execute();
   }
 
+  /** Deliveries still to be sent, by id after `afterId`. Served by webhook_deliveries_pending_idx. */
+  async pendingDeliveries(afterId: string | undefined, limit: number): Promise<string[]> {
+    let query = this.db.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending');
+    if (afterId) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
   /** A webhook's deliveries, newest first, after a position from {@link DeliveryPageRow.position}. */
   listDeliveries(webhookId: string, after: PagePosition | undefined, limit: number): Promise<DeliveryPageRow[]> {
     let query = this.db

@@ -1,3 +1,5 @@
+export * from './bounded-wait';
+export * from './connection-errors';
 export * from './job-handlers';
 export * from './job-queue.service';
 export * from './jobs';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, Transaction } from 'kysely';
+import { Kysely, sql, Transaction } from 'kysely';
 import type { DB } from '@sigdesk/db';
 import { JobName, JobOf, QUEUE_OF_JOB } from './jobs';
 
@@ -22,7 +22,7 @@ export interface PendingJob {
 
 /**
  * Jobs that must follow a commit are written here in the same transaction as the change that causes them,
- * then relayed to Redis: a crash between the two loses nothing, and nothing is sent for a rolled-back change.
+ * then relayed to the queues: a crash between the two loses nothing, and nothing is sent for a rolled-back change.
  */
 @Injectable()
 export class OutboxRepository {
@@ -50,31 +50,44 @@ export class OutboxRepository {
       .execute();
   }
 
-  /** Hands pending rows to `relay` one batch at a time; rows locked by another relay are skipped. */
-  async relayBatch(limit: number, relay: (jobs: PendingJob[]) => Promise<void>): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('outbox')
-        .select(['id', 'queue', 'job_name', 'job_id', 'payload', 'run_at', 'options'])
-        .where('dispatched_at', 'is', null)
-        .orderBy('id')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (rows.length === 0) return 0;
-      await relay(rows);
-      await trx
-        .updateTable('outbox')
-        .set({ dispatched_at: new Date() })
-        .where(
-          'id',
-          'in',
-          rows.map((r) => r.id),
-        )
-        .execute();
-      return rows.length;
-    });
+  /**
+   * Claims up to `limit` pending rows, oldest first, for `claimMs`: one statement, committed at once, so that the
+   * caller adds them to their queues with no transaction open. Rows claimed by a live relay are skipped; a claim
+   * that ran out (its relay died or gave up) is taken over.
+   */
+  async claimBatch(limit: number, claimMs: number): Promise<PendingJob[]> {
+    const { rows } = await sql<PendingJob>`
+      UPDATE outbox SET claimed_until = now() + ${`${claimMs} milliseconds`}::interval
+      WHERE id IN (
+        SELECT id FROM outbox
+        WHERE dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+        ORDER BY id
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id, queue, job_name, job_id, payload, run_at, options`.execute(this.db);
+    // ids are bigints, as strings: order by length first
+    return rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The rows are in their queues. */
+  async markDispatched(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('outbox')
+      .set({ dispatched_at: new Date(), claimed_until: null })
+      .where('id', 'in', ids)
+      .execute();
+  }
+
+  /** Gives claimed rows back at once, for the next relay (a failed relay need not wait for its claims to run out). */
+  async releaseClaims(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('outbox')
+      .set({ claimed_until: null })
+      .where('id', 'in', ids)
+      .where('dispatched_at', 'is', null)
+      .execute();
   }
 
   async pendingCount(): Promise<number> {

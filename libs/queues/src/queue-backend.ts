@@ -16,7 +16,7 @@ export abstract class QueueBackend {
   abstract readonly kind: QueueBackendKind;
   /** What BullMQ's queues and workers are built with. */
   abstract readonly options: Pick<QueueOptions, 'connection' | 'prefix'>;
-  /** Whether the queues' store answers (a query on the queues' own connection). */
+  /** Whether the queues' store answers (a query on the queues' own connection); fails at once when it is known down. */
   abstract ping(queue: Queue): Promise<void>;
   abstract close(): Promise<void>;
 }
@@ -81,6 +81,9 @@ export async function openQueueBackend(settings: {
       kind: 'redis',
       options: { connection: redisConnectionOptions(settings.redisUrl), prefix: settings.redisPrefix },
       async ping(queue) {
+        // while the connection is down a command would wait for its return: say so instead
+        const client = await queue.getBackend().client;
+        if (client.status !== 'ready') throw new Error(`the connection to Redis is ${client.status}`);
         await queue.count();
       },
       close: async () => undefined,

@@ -7,7 +7,8 @@ import { SignaturesRepository } from './signatures.repository';
 
 /**
  * Proves a signature change before anyone approves it: the newest content of its channel with the change applied
- * goes through the same proof as a build (see ContentProver). The report is recorded once.
+ * goes through the same proof as a build (see ContentProver). The report is recorded once: a validation run again
+ * (a job resumed after its worker died, or restored from PostgreSQL by the reconciler) does no harm.
  */
 @Injectable()
 export class ChangeValidator {
@@ -26,6 +27,10 @@ export class ChangeValidator {
     const change = await this.signatures.findChange(changeId);
     if (!change) throw new UnrecoverableError(`signature change ${changeId} does not exist`);
     if (change.status !== 'validating') return { status: change.status };
+    // a run cut short (its worker died, or the queues lost the job) starts again from the beginning: nothing but
+    // the progress is written before the report, and the report is written once
+    if (change.progress)
+      this.logger.log({ changeId, progress: change.progress }, 'signature change validation resumed');
 
     const parent = await this.engine.head(change.channel);
     const report = await this.prover.prove({
@@ -42,6 +47,11 @@ export class ChangeValidator {
     const recorded = { ...report, guilty: undefined, validatedRules: report.rules };
     const written = await this.signatures.finishValidation(changeId, report.passed, recorded, new Date());
     this.logger.log({ changeId, passed: report.passed, written, millis: report.millis }, 'signature change validated');
+    if (!written) {
+      // another run of the same validation recorded its report first: that one stands
+      const stored = await this.signatures.findChange(changeId);
+      return { status: stored?.status ?? 'validating' };
+    }
     return { status: report.passed ? 'validated' : 'validation_failed' };
   }
 }

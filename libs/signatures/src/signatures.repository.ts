@@ -58,6 +58,14 @@ export class SignaturesRepository {
     return result.numUpdatedRows === 1n;
   }
 
+  /** Changes whose validation has not finished, by id after `afterId`. Served by signature_changes_validating_idx. */
+  async validatingChanges(afterId: string | undefined, limit: number): Promise<string[]> {
+    let query = this.db.selectFrom('signature_changes').select('id').where('status', '=', 'validating');
+    if (afterId) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
   /**
    * Approves under a transaction-level lock, so that approval numbers are handed out in commit order: the feed
    * read by release tooling never skips a change that commits after a later-numbered one.

@@ -47,7 +47,12 @@ export interface TestEnvironment {
  * bucket, on the real services.
  */
 export async function startTestEnvironment(
-  options: { worker?: boolean; env?: Record<string, string> } = {},
+  options: {
+    worker?: boolean;
+    env?: Record<string, string>;
+    /** The queues' backend, whatever SIGDESK_TEST_QUEUES says: PostgreSQL, or a Redis of the test's own. */
+    queues?: 'postgres' | { redisUrl: string };
+  } = {},
 ): Promise<TestEnvironment> {
   const id = randomBytes(5).toString('hex');
   const database = `sigdesk_test_${id}`;
@@ -63,6 +68,9 @@ export async function startTestEnvironment(
   // its own object cache and signing key, never the checkout's ./data
   const dataDir = await mkdtemp(join(tmpdir(), 'sigdesk-test-data-'));
   const redisPrefix = `sigdesk-test-${id}`;
+  const queues =
+    options.queues ??
+    (testQueueBackend() === 'redis' ? { redisUrl: required('SIGDESK_TEST_REDIS_URL') } : ('postgres' as const));
   const config = new AppConfig(
     parseEnvironment({
       NODE_ENV: 'test',
@@ -71,9 +79,7 @@ export async function startTestEnvironment(
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: databaseUrl.toString(),
-      ...(testQueueBackend() === 'redis'
-        ? { REDIS_URL: required('SIGDESK_TEST_REDIS_URL'), REDIS_PREFIX: redisPrefix }
-        : {}),
+      ...(queues === 'postgres' ? {} : { REDIS_URL: queues.redisUrl, REDIS_PREFIX: redisPrefix }),
       S3_ENDPOINT: required('SIGDESK_TEST_S3_ENDPOINT'),
       S3_BUCKET: `test-${id}`,
       S3_ACCESS_KEY_ID: 'S3RVER',

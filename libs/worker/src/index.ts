@@ -1,2 +1,3 @@
+export * from './queue-reconciler';
 export * from './queue.processors';
 export * from './worker.module';

@@ -109,7 +109,11 @@ export class NotificationsQueueProcessor extends DispatchingProcessor<QueueName.
   }
 }
 
-@Processor(QueueName.Signatures, { concurrency: 1, lockDuration: 120_000 })
+/**
+ * A validation whose worker died is taken up again once its lock has run out and a stalled-job check has seen it:
+ * within about 40 s (the lock is renewed every 10 s while the validation runs; its scans run off the event loop).
+ */
+@Processor(QueueName.Signatures, { concurrency: 1, lockDuration: 20_000, stalledInterval: 10_000 })
 export class SignaturesQueueProcessor extends DispatchingProcessor<QueueName.Signatures> {
   protected readonly logger = new Logger(SignaturesQueueProcessor.name);
 

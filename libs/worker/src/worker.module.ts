@@ -1,12 +1,12 @@
 import { Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { CasesModule } from '@sigdesk/cases';
 import { IntakeModule } from '@sigdesk/intake';
 import { NotificationsModule } from '@sigdesk/notifications';
 import { ReviewModule } from '@sigdesk/review';
 import { SignaturesModule } from '@sigdesk/signatures';
 import { BuildsModule } from '@sigdesk/builds';
-import { AppConfig } from '@sigdesk/config';
 import { OpsModule } from '@sigdesk/ops';
-import { assertEveryJobHandled, JobName, JobQueueService, QUEUE_OF_JOB } from '@sigdesk/queues';
+import { assertEveryJobHandled, JobName, JobQueueService, logQueueErrors } from '@sigdesk/queues';
 import {
   BuildsQueueProcessor,
   IntakeQueueProcessor,
@@ -15,21 +15,13 @@ import {
   SignaturesQueueProcessor,
   SlaQueueProcessor,
 } from './queue.processors';
-
-/** Periodic work; each scheduler id is persisted in Redis: never rename one. */
-const SCHEDULES: Array<{ id: string; job: JobName; everyMs: number }> = [
-  { id: 'relay-outbox', job: JobName.RelayOutbox, everyMs: 15_000 },
-  { id: 'sweep-orphan-samples', job: JobName.SweepOrphanSamples, everyMs: 30 * 60_000 },
-  { id: 'prune-idempotency-keys', job: JobName.PruneIdempotencyKeys, everyMs: 60 * 60_000 },
-  { id: 'release-stale-claims', job: JobName.ReleaseStaleClaims, everyMs: 60_000 },
-  { id: 'sweep-response-clocks', job: JobName.SweepResponseClocks, everyMs: 60_000 },
-  { id: 'sweep-unbuilt-changes', job: JobName.SweepUnbuiltChanges, everyMs: 60_000 },
-];
+import { QueueReconciler } from './queue-reconciler';
 
 /** The queue consumers. Only processes started as workers import this module. */
 @Module({
-  imports: [IntakeModule, ReviewModule, NotificationsModule, SignaturesModule, BuildsModule, OpsModule],
+  imports: [CasesModule, IntakeModule, ReviewModule, NotificationsModule, SignaturesModule, BuildsModule, OpsModule],
   providers: [
+    QueueReconciler,
     IntakeQueueProcessor,
     MaintenanceQueueProcessor,
     SlaQueueProcessor,
@@ -48,32 +40,25 @@ export class WorkerModule implements OnApplicationBootstrap {
     private readonly notifications: NotificationsQueueProcessor,
     private readonly signatures: SignaturesQueueProcessor,
     private readonly builds: BuildsQueueProcessor,
-    private readonly config: AppConfig,
     private readonly jobs: JobQueueService,
+    private readonly reconciler: QueueReconciler,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    assertEveryJobHandled(
-      [this.intake, this.maintenance, this.sla, this.notifications, this.signatures, this.builds].flatMap((p) =>
-        Object.keys(p.handlers()),
-      ) as JobName[],
-    );
-    // the scheduled build once ran for the default channel only; it now asks for a build of every channel
-    await this.jobs.queue(QUEUE_OF_JOB[JobName.BuildDatabase]).removeJobScheduler('scheduled-build-default');
-    await this.jobs
-      .queue(QUEUE_OF_JOB[JobName.RequestScheduledBuilds])
-      .upsertJobScheduler(
-        'scheduled-builds',
-        { every: this.config.builds.scheduledEveryMs },
-        { name: JobName.RequestScheduledBuilds, data: {} },
-      );
-    for (const schedule of SCHEDULES) {
-      await this.jobs
-        .queue(QUEUE_OF_JOB[schedule.job])
-        .upsertJobScheduler(schedule.id, { every: schedule.everyMs }, { name: schedule.job, data: {} });
+    const processors = [this.intake, this.maintenance, this.sla, this.notifications, this.signatures, this.builds];
+    assertEveryJobHandled(processors.flatMap((p) => Object.keys(p.handlers())) as JobName[]);
+    for (const processor of processors)
+      logQueueErrors(processor.worker, this.logger, `worker ${processor.worker.name}`);
+    try {
+      // the scheduled build once ran for the default channel only; it now asks for a build of every channel
+      await this.jobs.removeScheduler('scheduled-build-default', JobName.BuildDatabase);
+      // the periodic jobs, and whatever was committed or lost while no worker ran
+      await this.reconciler.reconcile();
+    } catch (error) {
+      // the queues are not answering: the worker starts all the same, and reconciles once they do
+      this.logger.warn({ err: error }, 'the queues did not answer at start; reconciling when they do');
     }
-    // whatever was committed while no worker ran
-    await this.jobs.relayOutbox();
+    this.reconciler.start();
     this.logger.log('worker started');
   }
 }

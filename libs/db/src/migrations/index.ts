@@ -7,6 +7,7 @@ import * as slaSweepIndexes from './2026_11_30_0001_sla_sweep_indexes';
 import * as sampleObjectClaims from './2026_11_30_0002_sample_object_claims';
 import * as versionedContent from './2026_11_30_0005_versioned_content';
 import * as sampleObjectUploads from './2026_11_30_0011_sample_object_uploads';
+import * as outboxClaims from './2026_11_30_0012_outbox_claims_and_reconciliation';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0002_sample_object_claims': sampleObjectClaims,
   '2026_11_30_0005_versioned_content': versionedContent,
   '2026_11_30_0011_sample_object_uploads': sampleObjectUploads,
+  '2026_11_30_0012_outbox_claims_and_reconciliation': outboxClaims,
 };
