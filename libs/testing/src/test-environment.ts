@@ -53,6 +53,7 @@ export async function startTestEnvironment(
   const database = `sigdesk_test_${id}`;
   const adminUrl = required('SIGDESK_TEST_ADMIN_URL');
   const admin = new Client({ connectionString: adminUrl });
+  admin.on('error', () => undefined);
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database} TEMPLATE ${required('SIGDESK_TEST_TEMPLATE')}`);
   await admin.end();
@@ -102,6 +103,7 @@ export async function startTestEnvironment(
       await db.destroy();
       store.close();
       const cleanup = new Client({ connectionString: adminUrl });
+      cleanup.on('error', () => undefined);
       await cleanup.connect();
       await slowStepWarning('dropping its database', cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
       await cleanup.end();
