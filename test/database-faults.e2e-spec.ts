@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { EmbeddedPostgres, startEmbeddedPostgres } from '@sigdesk/db';
+import { StartedSigdesk, startSigdesk } from '@sigdesk/runtime';
 import {
   ApiClient,
   ApiResponse,
@@ -17,6 +22,12 @@ import {
  * most, and this leaves room for a slow machine.
  */
 const HANG_MS = 15_000;
+
+const DATABASE_UNAVAILABLE = {
+  error: 'unavailable',
+  message: 'The database is unavailable; try again shortly.',
+  dependency: 'database',
+};
 
 /** A request that never answers is reported as status 0 rather than waiting for the test's own timeout. */
 async function within<T>(send: () => Promise<ApiResponse<T>>): Promise<ApiResponse<T | string>> {
@@ -111,5 +122,88 @@ describe('PostgreSQL connections ended under load', () => {
       (await within(() => customer.client.get(`/v1/submissions/${(after.body as { id: string }).id}`))).status,
     ).toBe(200);
     expect((await within(() => customer.client.get('/health/ready'))).status).toBe(200);
+  });
+});
+
+describe('PostgreSQL stopped and started again', () => {
+  let dataDir: string;
+  let postgres: EmbeddedPostgres | undefined;
+  let port: number;
+  let env: TestEnvironment;
+  let customer: SeededCustomer;
+
+  /** The same server on the same port and data, as after a restart or a failover. */
+  async function startPostgres(): Promise<void> {
+    postgres = await startEmbeddedPostgres({ dataDir, port });
+  }
+  async function stopPostgres(): Promise<void> {
+    await postgres?.stop();
+    postgres = undefined;
+  }
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sigdesk-test-stopped-postgres-'));
+    postgres = await startEmbeddedPostgres({ dataDir });
+    port = Number(new URL(postgres.url).port);
+    env = await startTestEnvironment({ databaseUrl: postgres.url });
+    await seedRelease(env, 100);
+    customer = await seedCustomer(env);
+  });
+  afterAll(async () => {
+    // sigdesk stops cleanly only with its database there
+    if (!postgres) await startPostgres();
+    await env?.close();
+    await stopPostgres();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 naming the database while PostgreSQL is down, and serves again once it is back', async () => {
+    const before = await submit(customer.client);
+    expect(before.status).toBe(201);
+    await stopPostgres();
+
+    for (const res of [
+      await within(() => customer.client.get('/v1/submissions')),
+      await within(() => customer.client.get(`/v1/submissions/${(before.body as { id: string }).id}`)),
+      await submit(customer.client),
+    ]) {
+      expect({ status: res.status, body: res.body }).toEqual({ status: 503, body: DATABASE_UNAVAILABLE });
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    const ready = await within(() => customer.client.get('/health/ready'));
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'down', checks: { postgres: { status: 'down' } } });
+
+    await startPostgres();
+    const after = await submit(customer.client);
+    expect(after.status).toBe(201);
+    expect((await within(() => customer.client.get('/v1/submissions'))).status).toBe(200);
+    expect((await within(() => customer.client.get('/health/ready'))).status).toBe(200);
+  });
+
+  it('waits for PostgreSQL when it starts first, and is ready once PostgreSQL answers', async () => {
+    await stopPostgres();
+    let started: StartedSigdesk | undefined;
+    let failed: unknown;
+    const starting = startSigdesk(env.config, { api: true, worker: false }).then(
+      (process) => (started = process),
+      (error: unknown) => (failed = error),
+    );
+    try {
+      // long enough for a start that does not wait to have given up (it used to, at once)
+      await sleep(2_000);
+      expect({ started: Boolean(started), failed }).toEqual({ started: false, failed: undefined });
+
+      await startPostgres();
+      await starting;
+      expect(failed).toBeUndefined();
+      const client = new ApiClient(started!.url!, customer.key);
+      expect((await within(() => client.get('/health/ready'))).status).toBe(200);
+      expect((await within(() => client.get('/v1/submissions'))).status).toBe(200);
+    } finally {
+      if (!postgres) await startPostgres();
+      await starting;
+      await started?.close();
+    }
   });
 });
