@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { AppConfig } from '@sigdesk/config';
 import { createDatabase } from './database';
@@ -23,7 +23,10 @@ class DatabaseLifecycle implements OnApplicationShutdown {
       useFactory: (config: AppConfig) => {
         // the process resolves the URL (given, or its embedded server's) before any module starts
         if (!config.database.url) throw new Error('no PostgreSQL URL: start sigdesk through startSigdesk');
-        return createDatabase(config.database.url);
+        const logger = new Logger('Database');
+        return createDatabase(config.database.url, undefined, (error) =>
+          logger.warn(`PostgreSQL connection lost (${error.message}); the pool opens a new one when needed`),
+        );
       },
     },
     DatabaseLifecycle,

@@ -5,12 +5,32 @@ import type { DB } from './schema';
 // bigint columns (sizes, ids) arrive as strings; dates stay strings so a calendar date never shifts by a time zone.
 types.setTypeParser(types.builtins.DATE, (value) => value);
 
-export function createDatabase(url: string, poolSize = 10): Kysely<DB> {
-  const pool = new Pool({ connectionString: url, max: poolSize, application_name: 'sigdesk' });
-  // an idle connection dropped by the server (restart, failover) is replaced on next use: not a reason to crash
-  pool.on('error', (error) => {
-    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning');
+/** How long a query waits for a connection of the pool (a new one, or one given back) before it fails. */
+export const CONNECTION_TIMEOUT_MS = 5_000;
+
+/**
+ * A pool whose connections may be lost at any time (a restart, a failover, `pg_terminate_backend`) without the
+ * process going with them. A pg client emits 'error' when its connection is lost, and pg-pool listens for it only
+ * while the client is idle: a client lost while checked out (inside every transaction) would throw an unhandled
+ * 'error' event. So every client gets a listener of its own as it joins the pool; the query it was running fails
+ * on its own, and the pool drops the client when it is given back and opens a new one on next use.
+ */
+export function createDatabase(
+  url: string,
+  poolSize = 10,
+  onConnectionLost: (error: Error) => void = (error) =>
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning'),
+): Kysely<DB> {
+  const pool = new Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: 'sigdesk',
+    // nothing waits forever for a connection: a database that is away fails the request (503), it does not hang it
+    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
   });
+  pool.on('connect', (client) => client.on('error', onConnectionLost));
+  // the pool re-emits the errors of its idle clients: their own listener has told of them already
+  pool.on('error', () => undefined);
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Dependency, unavailableDependency } from './unavailable-dependency';
 
 interface ErrorBody {
   error: string;
@@ -22,7 +23,19 @@ const CODES_BY_STATUS: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** Shapes every error as `{ error, message, ...details }`; the unexpected becomes a 500 with a correlation id. */
+/** How long a client is asked to wait before it tries again when a dependency is away. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+const UNAVAILABLE_MESSAGES: Record<Dependency, string> = {
+  database: 'The database is unavailable; try again shortly.',
+  storage: 'The sample storage is unavailable; try again shortly.',
+  queues: 'The job queues are unavailable; try again shortly.',
+};
+
+/**
+ * Shapes every error as `{ error, message, ...details }`. A dependency that is away (PostgreSQL, S3, Redis) is a 503
+ * with `Retry-After` that names it; the unexpected becomes a 500 with a correlation id.
+ */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
@@ -31,14 +44,29 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, body } = this.toResponse(exception, String(request.id));
-    if (status >= 500) {
+    const { status, body, unavailable } = this.toResponse(exception, String(request.id));
+    if (unavailable) {
+      // an outage, not a bug: one line per request, without a stack
+      this.logger.warn(
+        {
+          dependency: unavailable,
+          reason: String((exception as Error).message),
+          requestId: request.id,
+          url: request.url,
+        },
+        'dependency unavailable',
+      );
+      void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+    } else if (status >= 500) {
       this.logger.error({ err: exception, requestId: request.id, url: request.url }, 'request failed');
     }
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 
-  private toResponse(exception: unknown, requestId: string): { status: number; body: ErrorBody } {
+  private toResponse(
+    exception: unknown,
+    requestId: string,
+  ): { status: number; body: ErrorBody; unavailable?: Dependency } {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -66,6 +94,14 @@ export class HttpErrorFilter implements ExceptionFilter {
           error: CODES_BY_STATUS[fastifyError.statusCode] ?? 'bad_request',
           message: fastifyError.message ?? 'The request could not be read.',
         },
+      };
+    }
+    const dependency = unavailableDependency(exception);
+    if (dependency) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: { error: 'unavailable', message: UNAVAILABLE_MESSAGES[dependency], dependency },
+        unavailable: dependency,
       };
     }
     return {

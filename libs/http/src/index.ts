@@ -2,3 +2,4 @@ export * from './app-error';
 export * from './cursor';
 export * from './http-error.filter';
 export * from './validation';
+export * from './unavailable-dependency';

@@ -100,8 +100,10 @@ export async function openQueueBackend(settings: {
   });
   // every queue and worker of the process listens for the pool's errors
   pool.setMaxListeners(0);
-  // an idle connection dropped by the server is replaced on next use; BullMQ listens on the ones it holds
+  // an idle connection dropped by the server is replaced on next use; a checked-out one (BullMQ's LISTEN, a query
+  // in flight) fails what runs on it: the pool stops listening to a client while it is out, so each has its own
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const client = await pool.connect();
   try {
     await runMigrations(client, QUEUE_SCHEMA);

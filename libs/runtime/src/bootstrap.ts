@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { BootstrapAdminKey } from '@sigdesk/accounts';
 import { ApiModule, configureHttp } from '@sigdesk/api';
 import { AppConfig } from '@sigdesk/config';
-import { createDatabase, migrateToLatest } from '@sigdesk/db';
+import { createDatabase, migrateToLatest, pingDatabase } from '@sigdesk/db';
 import { QueueBackend } from '@sigdesk/queues';
 import { EMBEDDED_S3, EmbeddedS3 } from '@sigdesk/storage';
 import { WorkerModule } from '@sigdesk/worker';
 import { CoreModule } from './core.module';
+import { retryWhileDatabaseUnavailable } from './database-wait';
 import { openProcessServices, startupLogger } from './services';
-import { StartupSummary } from './startup-summary';
+import { StartupSummary, urlAddress } from './startup-summary';
 
 export interface SigdeskProcess {
   /** Serve the HTTP API. */
@@ -33,15 +34,24 @@ export interface StartedSigdesk {
   close(): Promise<void>;
 }
 
-/** Applies pending migrations (safe with concurrent starts). */
-export async function prepareDatabase(config: AppConfig): Promise<string[]> {
-  if (!config.database.migrateOnStart) return [];
-  const db = createDatabase(config.database.url!, 1);
-  try {
-    return await migrateToLatest(db);
-  } finally {
-    await db.destroy();
-  }
+/**
+ * Waits until PostgreSQL answers (a process may start before its database, or during a failover), then applies
+ * pending migrations (safe with concurrent starts).
+ */
+export async function prepareDatabase(config: AppConfig, log: (message: string) => void): Promise<string[]> {
+  const url = config.database.url!;
+  return retryWhileDatabaseUnavailable(
+    async () => {
+      const db = createDatabase(url, 1, () => undefined);
+      try {
+        await pingDatabase(db);
+        return config.database.migrateOnStart ? await migrateToLatest(db) : [];
+      } finally {
+        await db.destroy();
+      }
+    },
+    { what: `PostgreSQL at ${urlAddress(url)}`, log },
+  );
 }
 
 function rootModule(config: AppConfig, queues: QueueBackend, roles: SigdeskProcess): DynamicModule {
@@ -95,7 +105,7 @@ export async function startSigdesk(given: AppConfig, roles: SigdeskProcess): Pro
   const config = services.config;
   let app: INestApplicationContext | undefined;
   try {
-    const applied = await prepareDatabase(config);
+    const applied = await prepareDatabase(config, (message) => log.warn(message));
     const created = await createApplication(config, services.queues, roles);
     app = created.app;
     const logger = app.get(Logger);

@@ -2,6 +2,8 @@ import pino, { Logger as PinoLogger } from 'pino';
 import { AppConfig } from '@sigdesk/config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '@sigdesk/db';
 import { openQueueBackend, QueueBackend } from '@sigdesk/queues';
+import { retryWhileDatabaseUnavailable } from './database-wait';
+import { urlAddress } from './startup-summary';
 
 /**
  * What a process opens before its modules start and closes after they have stopped: the embedded PostgreSQL server
@@ -35,12 +37,18 @@ export async function openProcessServices(given: AppConfig, log: PinoLogger): Pr
     config = config.withDatabaseUrl(postgres.url);
   }
   try {
-    const queues = await openQueueBackend({
-      redisUrl: config.redis.url,
-      redisPrefix: config.redis.prefix,
-      databaseUrl: config.database.url!,
-      warn: (message) => log.warn(message),
-    });
+    const databaseUrl = config.database.url!;
+    // on PostgreSQL the queues' schema is migrated here: the first thing of the process to need the database
+    const queues = await retryWhileDatabaseUnavailable(
+      () =>
+        openQueueBackend({
+          redisUrl: config.redis.url,
+          redisPrefix: config.redis.prefix,
+          databaseUrl,
+          warn: (message) => log.warn(message),
+        }),
+      { what: `PostgreSQL at ${urlAddress(databaseUrl)} (the queues' tables)`, log: (message) => log.warn(message) },
+    );
     return {
       config,
       postgres,

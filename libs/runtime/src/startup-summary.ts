@@ -13,7 +13,7 @@ export interface StartupSummary {
 }
 
 /** host:port of a URL, never its credentials. */
-function address(url: string): string {
+export function urlAddress(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || '(default port)'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
 }
@@ -26,8 +26,8 @@ export function formatStartupSummary(summary: StartupSummary): string {
   rows.push([
     'PostgreSQL',
     summary.postgres.embedded
-      ? `embedded, ${address(summary.postgres.url)}, data in ${summary.dataDir}/postgres (log: postgres.log)`
-      : `${address(summary.postgres.url)} (DATABASE_URL)`,
+      ? `embedded, ${urlAddress(summary.postgres.url)}, data in ${summary.dataDir}/postgres (log: postgres.log)`
+      : `${urlAddress(summary.postgres.url)} (DATABASE_URL)`,
   ]);
   rows.push(['queues', summary.queues === 'redis' ? 'on Redis (REDIS_URL)' : 'on PostgreSQL (no REDIS_URL)']);
   rows.push([

@@ -12,7 +12,7 @@ export interface S3Settings {
  * CRC32 trailers corrupt streamed uploads on some S3-compatible servers (s3rver among them).
  */
 export function createS3Client(settings: S3Settings): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint: settings.endpoint,
     region: settings.region,
     forcePathStyle: true,
@@ -20,4 +20,21 @@ export function createS3Client(settings: S3Settings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  // Every error of this client carries the SDK's `$metadata`, as the SDK's retry step gives it to the errors it
+  // retried: a streamed upload is never retried, and its network errors would come out bare, alike the database's.
+  // The HTTP error filter tells a storage outage (503, dependency "storage") by it.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (typeof error === 'object' && error !== null && !('$metadata' in error) && Object.isExtensible(error)) {
+          Object.assign(error, { $metadata: {} });
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'errorMetadata' },
+  );
+  return client;
 }

@@ -47,6 +47,7 @@ export default async function globalSetup(): Promise<void> {
 
   const template = `sigdesk_template_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
+  admin.on('error', () => undefined);
   await admin.connect();
   await admin.query(`CREATE DATABASE ${template}`);
   await admin.end();

@@ -7,6 +7,7 @@ export default async function globalTeardown(): Promise<void> {
   const template = process.env.SIGDESK_TEST_TEMPLATE;
   if (template) {
     const admin = new Client({ connectionString: process.env.SIGDESK_TEST_ADMIN_URL });
+    admin.on('error', () => undefined);
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     await admin.end();

@@ -52,17 +52,22 @@ export async function startTestEnvironment(
     env?: Record<string, string>;
     /** The queues' backend, whatever SIGDESK_TEST_QUEUES says: PostgreSQL, or a Redis of the test's own. */
     queues?: 'postgres' | { redisUrl: string };
+    /** A database of the test's own (on a server it stops and starts), that sigdesk migrates as it starts. */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestEnvironment> {
   const id = randomBytes(5).toString('hex');
   const database = `sigdesk_test_${id}`;
   const adminUrl = required('SIGDESK_TEST_ADMIN_URL');
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database} TEMPLATE ${required('SIGDESK_TEST_TEMPLATE')}`);
-  await admin.end();
-  const databaseUrl = new URL(adminUrl);
-  databaseUrl.pathname = `/${database}`;
+  const databaseUrl = new URL(options.databaseUrl ?? adminUrl);
+  if (!options.databaseUrl) {
+    const admin = new Client({ connectionString: adminUrl });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database} TEMPLATE ${required('SIGDESK_TEST_TEMPLATE')}`);
+    await admin.end();
+    databaseUrl.pathname = `/${database}`;
+  }
 
   const adminKey = `sdk_adm_test_${randomBytes(24).toString('base64url')}`;
   // its own object cache and signing key, never the checkout's ./data
@@ -107,10 +112,16 @@ export async function startTestEnvironment(
       await slowStepWarning('stopping sigdesk', stop());
       await db.destroy();
       store.close();
-      const cleanup = new Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await slowStepWarning('dropping its database', cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-      await cleanup.end();
+      if (!options.databaseUrl) {
+        const cleanup = new Client({ connectionString: adminUrl });
+        cleanup.on('error', () => undefined);
+        await cleanup.connect();
+        await slowStepWarning(
+          'dropping its database',
+          cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+        );
+        await cleanup.end();
+      }
       // on PostgreSQL the queues' tables went with the database
       if (config.redis.url) {
         const redis = new Redis(config.redis.url);

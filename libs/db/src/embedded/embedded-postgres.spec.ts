@@ -69,4 +69,12 @@ describe(startEmbeddedPostgres.name, () => {
     await adopter.stop();
     await expect(query(orphan.url, 'SELECT 1')).rejects.toThrow();
   });
+
+  it('listens on the port it is given, so that a stopped server comes back where its clients expect it', async () => {
+    const port = Number(new URL(started[0].url).port);
+    const server = await startEmbeddedPostgres({ dataDir, port });
+    started.push(server);
+    expect(server.url).toBe(started[0].url);
+    expect(await query(server.url, 'SELECT id FROM kept')).toEqual([{ id: 42 }]);
+  });
 });
