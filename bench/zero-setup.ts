@@ -16,8 +16,9 @@
  *
  * Environment: BENCH_SECONDS (each load, default 20), BENCH_CLIENTS (default 32), BENCH_KIB (default 10),
  * BENCH_WARMUP_SECONDS (default 3; 0 for none), BENCH_STARTS (starts after the first, default 3),
- * BENCH_IDLE_SECONDS (wait before reading idle memory, default 3), BENCH_EMBEDDED_LOAD=0 (no load on the embedded
- * sigdesk: no memory figures after a load), BENCH_BUILD=1.
+ * BENCH_IDLE_SECONDS (wait before reading idle memory, default 3), BENCH_ROUNDS (default 1: Redis then PostgreSQL;
+ * 2: then PostgreSQL then Redis, and so on), BENCH_EMBEDDED_LOAD=0 (no load on the embedded sigdesk: no memory
+ * figures after a load), BENCH_BUILD=1.
  * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 for part 1, and port 4568 free; see bench/README.md.
  */
 import { existsSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CpuAccount,
   Customer,
   describeRun,
   ensureBuild,
@@ -56,6 +58,8 @@ interface StartFigures {
   postgresReadyMs: number | null;
   initialisingMs: number | null;
   stopMs: number | undefined;
+  /** processor time of other work on the machine during the start (cores) */
+  otherCores: number;
   idle: Memory;
   /** whether the postmaster was gone once sigdesk had stopped */
   postgresStopped: boolean;
@@ -100,29 +104,82 @@ async function queueRun(kind: QueueBackendKind, settings: IntakeLoadSettings): P
   }
 }
 
-function comparisonLines(
-  redis: IntakeLoadResult,
-  postgres: IntakeLoadResult,
-  embedded: IntakeLoadResult | null,
-): string[] {
-  const endToEnd = (r: IntakeLoadResult) => (r.endToEndS ? r.created / r.endToEndS : NaN);
-  const processed = (r: IntakeLoadResult) => r.measuredCompletedDuringLoad / r.elapsedS;
-  const columns = (values: (r: IntakeLoadResult) => string) =>
-    padLeft(values(redis), 14) + padLeft(values(postgres), 14) + (embedded ? padLeft(values(embedded), 16) : '');
-  const row = (label: string, values: (r: IntakeLoadResult) => string, after = '') =>
-    pad(label, 46) + columns(values) + after;
-  const ratio = (of: (r: IntakeLoadResult) => number) => of(postgres) / of(redis);
-  const acceptedRatio = ratio((r) => r.createdPerS);
-  const endToEndRatio = ratio(endToEnd);
-  const processedRatio = ratio(processed);
+interface Run {
+  kind: QueueBackendKind;
+  round: number;
+  result: IntakeLoadResult;
+}
+
+const endToEnd = (r: IntakeLoadResult) => (r.endToEndS ? r.created / r.endToEndS : NaN);
+const processed = (r: IntakeLoadResult) => r.measuredCompletedDuringLoad / r.elapsedS;
+
+/** Per second over several runs: the sums of the counts over the sums of the times. */
+function pooled(
+  results: IntakeLoadResult[],
+  count: (r: IntakeLoadResult) => number,
+  time: (r: IntakeLoadResult) => number,
+) {
+  return results.reduce((a, r) => a + count(r), 0) / results.reduce((a, r) => a + time(r), 0);
+}
+
+function comparisonLines(runs: Run[], embedded: IntakeLoadResult | null): string[] {
+  const rounds = Math.max(...runs.map((r) => r.round));
+  const columns: Array<{ title: string; result: IntakeLoadResult }> = runs.map((run) => ({
+    title: `${run.kind === 'redis' ? 'Redis' : 'PostgreSQL'}${rounds > 1 ? ` #${run.round}` : ''}`,
+    result: run.result,
+  }));
+  if (embedded) columns.push({ title: 'zero setup ¹', result: embedded });
+  const row = (label: string, value: (r: IntakeLoadResult) => string) =>
+    pad(label, 48) + columns.map((c) => padLeft(value(c.result), 15)).join('');
+  const percent = (value: number) => `${(value * 100).toFixed(0)} %`;
+  const of = (kind: QueueBackendKind) => runs.filter((r) => r.kind === kind).map((r) => r.result);
+  const redis = of('redis');
+  const postgres = of('postgres');
+  const acceptedRatio =
+    pooled(
+      postgres,
+      (r) => r.created,
+      (r) => r.elapsedS,
+    ) /
+    pooled(
+      redis,
+      (r) => r.created,
+      (r) => r.elapsedS,
+    );
+  const endToEndRatio =
+    pooled(
+      postgres,
+      (r) => r.created,
+      (r) => r.endToEndS ?? NaN,
+    ) /
+    pooled(
+      redis,
+      (r) => r.created,
+      (r) => r.endToEndS ?? NaN,
+    );
+  const processedRatio =
+    pooled(
+      postgres,
+      (r) => r.measuredCompletedDuringLoad,
+      (r) => r.elapsedS,
+    ) /
+    pooled(
+      redis,
+      (r) => r.measuredCompletedDuringLoad,
+      (r) => r.elapsedS,
+    );
+  const perRound = (ratio: (p: IntakeLoadResult, r: IntakeLoadResult) => number) =>
+    rounds > 1
+      ? ` (rounds: ${Array.from({ length: rounds }, (_, n) => percent(ratio(postgres[n], redis[n]))).join(', ')})`
+      : '';
   return [
-    pad('', 46) + padLeft('Redis', 14) + padLeft('PostgreSQL', 14) + (embedded ? padLeft('zero setup ¹', 16) : ''),
+    pad('', 48) + columns.map((c) => padLeft(c.title, 15)).join(''),
     row('accepted (201) per s', (r) => r.createdPerS.toFixed(1)),
     row('latency p50, ms', (r) => r.latencyMs.p50.toFixed(1)),
     row('latency p99, ms', (r) => r.latencyMs.p99.toFixed(1)),
     row('latency max, ms', (r) => r.latencyMs.max.toFixed(1)),
     row('errors', (r) => String(r.answered - r.created)),
-    row('cases = 201s', (r) => (r.casesCreated === r.created ? 'yes' : `NO (${r.casesCreated})`)),
+    row('a case for every 201', (r) => (r.casesCreated === r.created ? 'yes' : `NO (${r.casesCreated})`)),
     row('through intake during the load, per s', (r) => processed(r).toFixed(1)),
     row('left for the worker at the end', (r) => String(r.pendingAtEnd)),
     row('all through intake, s after the end', (r) =>
@@ -130,12 +187,19 @@ function comparisonLines(
     ),
     row('end to end: 201s / (start → last intake), per s', (r) => endToEnd(r).toFixed(1)),
     row('API RSS peak, MiB', (r) => mib(r.rssPeakKiB)),
+    row('cores busy during the load: this benchmark', (r) => r.cpu.ours.toFixed(2)),
+    row('  PostgreSQL/Redis server processes', (r) => r.cpu.servers.toFixed(2)),
+    row('  other work on the machine', (r) => r.cpu.other.toFixed(2)),
     '',
-    `PostgreSQL / Redis, accepted per s:            ${(acceptedRatio * 100).toFixed(0)} %  ` +
-      `${verdict(acceptedRatio >= GOAL_RATIO)} (goal ≥ ${GOAL_RATIO * 100} %)`,
-    `PostgreSQL / Redis, end to end per s:          ${(endToEndRatio * 100).toFixed(0)} %  ` +
-      `(${verdict(endToEndRatio >= GOAL_RATIO)} against the same bar)`,
-    `PostgreSQL / Redis, through intake during load: ${(processedRatio * 100).toFixed(0)} %`,
+    `PostgreSQL / Redis, accepted per s:              ${percent(acceptedRatio)}  ` +
+      `${verdict(acceptedRatio >= GOAL_RATIO)} (goal ≥ ${percent(GOAL_RATIO)})` +
+      perRound((p, r) => p.createdPerS / r.createdPerS),
+    `PostgreSQL / Redis, end to end per s:            ${percent(endToEndRatio)}  ` +
+      `(${verdict(endToEndRatio >= GOAL_RATIO)} against the same bar)` +
+      perRound((p, r) => endToEnd(p) / endToEnd(r)),
+    `PostgreSQL / Redis, through intake during load:  ${percent(processedRatio)}` +
+      perRound((p, r) => processed(p) / processed(r)),
+    ...(rounds > 1 ? ['(over several rounds: the sums of the counts over the sums of the times)'] : []),
     ...(embedded
       ? [
           '¹ zero setup: embedded PostgreSQL (queues on it too) and embedded S3 in the sigdesk process, on the last ' +
@@ -155,12 +219,14 @@ async function embeddedStart(
   seed: boolean,
 ): Promise<{ sigdesk: Sigdesk; figures: Omit<StartFigures, 'stopMs' | 'postgresStopped'> }> {
   console.log(`\n-- ${label}: starting sigdesk fully embedded on ${dataDir} ... (load average ${load1()})`);
+  const cpu = new CpuAccount().start();
   // LOG_LEVEL=info for the start's own lines (the embedded PostgreSQL's), which split the time
   const sigdesk = await startSigdesk(`zero-setup-${label.replace(/\W+/g, '-')}`, {
     embedded: { dataDir },
     seed,
     env: { LOG_LEVEL: 'info' },
   });
+  const otherCores = cpu.stop().other;
   const event = (pattern: RegExp) => sigdesk.startup.events.find((e) => pattern.test(e.msg))?.ms ?? null;
   const figures = {
     label,
@@ -168,6 +234,7 @@ async function embeddedStart(
     healthReadyMs: sigdesk.startup.healthReadyMs,
     initialisingMs: event(/^initialising the embedded PostgreSQL/),
     postgresReadyMs: event(/^embedded PostgreSQL ready/),
+    otherCores,
     idle: { sigdeskKiB: NaN, postgres: null } as Memory,
   };
   console.log(
@@ -196,6 +263,7 @@ async function main() {
   const starts = process.env.BENCH_STARTS === '0' ? 0 : envNumber('BENCH_STARTS', 3);
   const idleSeconds = envNumber('BENCH_IDLE_SECONDS', 3);
   const embeddedLoad = process.env.BENCH_EMBEDDED_LOAD !== '0';
+  const rounds = envNumber('BENCH_ROUNDS', 1);
   const settings: IntakeLoadSettings = {
     clients,
     seconds,
@@ -209,9 +277,14 @@ async function main() {
   console.log(machine);
   const began = performance.now();
 
-  // 1. the queues: Redis, then PostgreSQL
-  const redis = await queueRun('redis', settings);
-  const postgres = await queueRun('postgres', settings);
+  // 1. the queues: Redis, then PostgreSQL; in further rounds the other way round, then again
+  const runs: Run[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order: QueueBackendKind[] = round % 2 ? ['redis', 'postgres'] : ['postgres', 'redis'];
+    for (const kind of order) runs.push({ kind, round, result: await queueRun(kind, settings) });
+  }
+  // in the order of the columns: Redis, PostgreSQL of each round
+  runs.sort((a, b) => a.round - b.round || (a.kind === 'redis' ? -1 : 1));
 
   // 2. and 3. fully embedded
   const dataDir = await mkdtemp(join(tmpdir(), 'sigdesk-bench-zero-setup-'));
@@ -262,14 +335,15 @@ async function main() {
   const out: string[] = [
     '',
     `== zero-setup: ${clients} clients, ${sampleKiB} KiB random samples, ${seconds} s per load ` +
-      `(after ${warmup} s of warm-up whose intake finished first); ${starts + 1} embedded starts`,
+      `(after ${warmup} s of warm-up whose intake finished first), ${rounds} round(s) per queue backend; ` +
+      `${starts + 1} embedded starts`,
     machine,
     `load average now ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}, whole run ${((performance.now() - began) / 1000).toFixed(0)} s`,
     '',
     '-- 1. intake with the queues on Redis and on PostgreSQL (DATABASE_URL: 127.0.0.1:5432, s3rver of the harness)',
-    ...comparisonLines(redis, postgres, embedded),
+    ...comparisonLines(runs, embedded),
     '',
     '-- 2. starts, fully embedded (no DATABASE_URL, REDIS_URL, S3_ENDPOINT; DATA_DIR a new temporary folder)',
     pad('', 34) +
@@ -277,7 +351,8 @@ async function main() {
       padLeft('/health 200', 14) +
       padLeft('PG initdb at', 14) +
       padLeft('PG ready at', 14) +
-      padLeft('stop (SIGTERM)', 16),
+      padLeft('stop (SIGTERM)', 16) +
+      padLeft('other work ²', 14),
     ...startFigures.map(
       (f) =>
         pad(f.label, 34) +
@@ -286,10 +361,12 @@ async function main() {
         padLeft(s(f.initialisingMs), 14) +
         padLeft(s(f.postgresReadyMs), 14) +
         padLeft(s(f.stopMs), 16) +
+        padLeft(f.otherCores.toFixed(2), 14) +
         (f.postgresStopped ? '' : '  !! PostgreSQL still running after sigdesk stopped'),
     ),
     '(times from the spawn of `node dist/apps/api/src/main.js --with-worker`; "PG initdb at" is when the start ' +
       'logged "initialising the embedded PostgreSQL", "PG ready at" when it accepted connections)',
+    '² cores busy with other work on the machine during the start (not this benchmark, PostgreSQL or Redis)',
     '',
     `-- 3. memory, fully embedded, MiB (PostgreSQL: the postmaster and every process under it)`,
     pad('', 52) +

@@ -724,6 +724,151 @@ export class RssSampler {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// processor time of the machine: this benchmark's against other work
+
+export interface CpuUse {
+  seconds: number;
+  /** Processor time per second of wall time (1 = one core busy), from /proc/stat. */
+  busy: number;
+  /** This process and its descendants (sigdesk, its embedded PostgreSQL), and the PostgreSQL backends of its database. */
+  ours: number;
+  /** Redis, and the PostgreSQL server's processes of no database (WAL writer, checkpointer, ...). */
+  servers: number;
+  /** Everything else (other work on the machine): busy − ours − servers. */
+  other: number;
+  /** The busiest other processes that lived through the measurement (short-lived ones count only in `other`). */
+  busiestOther: Array<{ command: string; cores: number }>;
+}
+
+type CpuClass = 'ours' | 'servers' | 'other';
+
+/** Processor time of one process so far, in clock ticks (utime + stime), and its parent. */
+function processTicks(pid: number): { parent: number; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { busy: total - cpu[3] - cpu[4], total }; // idle, iowait
+}
+
+/**
+ * What the machine's processors did during a measurement, split into this benchmark, the PostgreSQL and Redis
+ * servers, and other work (a test run elsewhere distorts the figures: this says by how much). Samples /proc every
+ * second; clock ticks of 10 ms (USER_HZ 100).
+ */
+export class CpuAccount {
+  private readonly seen = new Map<number, { first: number; last: number; cls: CpuClass; command: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private startMachine = machineTicks();
+  private started = 0;
+
+  constructor(private readonly database?: string) {}
+
+  start(): this {
+    this.started = performance.now();
+    this.startMachine = machineTicks();
+    this.sample(true);
+    this.timer = setInterval(() => this.sample(false), 1000);
+    return this;
+  }
+
+  stop(): CpuUse {
+    clearInterval(this.timer);
+    this.sample(false);
+    const end = machineTicks();
+    const seconds = (performance.now() - this.started) / 1000;
+    const perSecond = (ticks: number) => ticks / 100 / seconds;
+    const sums: Record<CpuClass, number> = { ours: 0, servers: 0, other: 0 };
+    const others: Array<{ command: string; cores: number }> = [];
+    for (const entry of this.seen.values()) {
+      sums[entry.cls] += entry.last - entry.first;
+      if (entry.cls === 'other' && entry.last > entry.first) {
+        others.push({ command: entry.command, cores: perSecond(entry.last - entry.first) });
+      }
+    }
+    // /proc/stat counts in USER_HZ of all processors together
+    const busy = ((end.busy - this.startMachine.busy) / (end.total - this.startMachine.total)) * cpus().length;
+    const ours = perSecond(sums.ours);
+    const servers = perSecond(sums.servers);
+    return {
+      seconds,
+      busy,
+      ours,
+      servers,
+      other: Math.max(0, busy - ours - servers),
+      busiestOther: others.sort((a, b) => b.cores - a.cores).slice(0, 3),
+    };
+  }
+
+  private classify(pid: number, parents: Map<number, number>, command: string): CpuClass {
+    for (let at = pid, hops = 0; at > 1 && hops < 64; at = parents.get(at) ?? 0, hops++) {
+      if (at === process.pid) return 'ours';
+    }
+    // a PostgreSQL backend: "postgres: [cluster: ]user database host(port) state"
+    const backend = /^postgres: (?:.*?: )?\S+ (\S+) (?:\d+\.\d+\.\d+\.\d+|\[local\]|::1)/.exec(command);
+    if (backend) return backend[1] === this.database ? 'ours' : 'other';
+    if (command.startsWith('postgres') || command.includes('/bin/postgres') || command.startsWith('redis-server')) {
+      return 'servers';
+    }
+    return 'other';
+  }
+
+  private sample(first: boolean): void {
+    const ticks = new Map<number, number>();
+    const parents = new Map<number, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      const found = processTicks(pid);
+      if (!found) continue;
+      ticks.set(pid, found.ticks);
+      parents.set(pid, found.parent);
+    }
+    for (const [pid, now] of ticks) {
+      const known = this.seen.get(pid);
+      if (known) {
+        known.last = now;
+        continue;
+      }
+      let command = '';
+      try {
+        command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      } catch {
+        continue;
+      }
+      // a process that appeared during the measurement spent all its time in it
+      this.seen.set(pid, {
+        first: first ? now : 0,
+        last: now,
+        cls: this.classify(pid, parents, command),
+        command: command.slice(0, 80),
+      });
+    }
+  }
+}
+
+/** One line about a CpuUse. */
+export function cpuLine(use: CpuUse): string {
+  const cores = (value: number) => value.toFixed(2);
+  const busiest = use.busiestOther
+    .filter((p) => p.cores >= 0.05)
+    .map((p) => `${p.command.split(' ').slice(0, 3).join(' ')} ${cores(p.cores)}`)
+    .join('; ');
+  return (
+    `cores busy ${cores(use.busy)} of ${cpus().length}: this benchmark ${cores(use.ours)}, PostgreSQL/Redis ` +
+    `server processes ${cores(use.servers)}, other work ${cores(use.other)}${busiest ? ` (${busiest})` : ''}`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // multipart bodies
 
 export const SUBMISSION_FIELDS: Record<string, string> = {

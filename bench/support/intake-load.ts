@@ -7,6 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import {
+  CpuAccount,
+  cpuLine,
+  CpuUse,
   multipartFromBuffer,
   post,
   ProcStatus,
@@ -58,6 +61,8 @@ export interface IntakeLoadResult {
   rssSamples: number;
   /** VmRSS at every tenth of the measurement. */
   rssTimeline: string;
+  /** The machine's processors during the measurement: this benchmark's share and other work's. */
+  cpu: CpuUse;
   /** When the warm-up was settled: how long its intake took to finish after it ended (s). */
   warmupSettleS?: number;
   /** Cases the database gained during the measurement (against `created`, the 201s counted). */
@@ -201,11 +206,15 @@ export async function runIntakeLoad(
     const tally: Tally = { latenciesMs: [], errors: new Map(), firstError: new Map(), created: 0 };
     const rssBefore = readProcStatus(sigdesk.pid);
     const sampler = new RssSampler(sigdesk.pid, 50).start();
+    // the PostgreSQL backends of the benchmark's database are its own (an embedded server's are its descendants)
+    const cpuAccount = new CpuAccount(sigdesk.dataDir ? undefined : new URL(sigdesk.databaseUrl).pathname.slice(1));
+    cpuAccount.start();
     const startedAt = new Date();
     const started = performance.now();
     await run(seconds, tally);
     const elapsedS = (performance.now() - started) / 1000;
     const endedAt = new Date();
+    const cpu = cpuAccount.stop();
     const rss = sampler.stop();
     const rssAfter = readProcStatus(sigdesk.pid);
 
@@ -249,6 +258,7 @@ export async function runIntakeLoad(
       rssPeakKiB: rss.peakKiB,
       rssSamples: rss.samples,
       rssTimeline: rssTimeline(rss.timeline, seconds),
+      cpu,
       warmupSettleS,
       casesCreated: Number(casesAfter.n) - Number(casesBefore.n),
       pendingAtEnd: drain.first,
@@ -285,6 +295,7 @@ export function intakeLoadLines(result: IntakeLoadResult): string[] {
     `API RSS                     before ${mib(result.rssBefore.rssKiB)}, peak ${mib(result.rssPeakKiB)}, ` +
       `after ${mib(result.rssAfter.rssKiB)}, VmHWM ${mib(result.rssAfter.hwmKiB)} (${result.rssSamples} samples)`,
     `API RSS over time            ${result.rssTimeline}`,
+    `processors                  ${cpuLine(result.cpu)}`,
     `cases created in PostgreSQL ${result.casesCreated} during the measurement (201s counted: ${result.created})`,
     `intake jobs                 ${result.pendingAtEnd} case(s) not yet intake-completed when the measurement ended ` +
       `(${result.outboxPendingAtEnd} outbox row(s) not yet relayed to the queues); ` +
