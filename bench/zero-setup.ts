@@ -112,6 +112,8 @@ interface Run {
 
 const endToEnd = (r: IntakeLoadResult) => (r.endToEndS ? r.created / r.endToEndS : NaN);
 const processed = (r: IntakeLoadResult) => r.measuredCompletedDuringLoad / r.elapsedS;
+/** What a submission costs the machine, whatever other work took: 201s per processor-second of the benchmark. */
+const perCore = (r: IntakeLoadResult) => r.createdPerS / r.cpu.ours;
 
 /** Per second over several runs: the sums of the counts over the sums of the times. */
 function pooled(
@@ -168,6 +170,17 @@ function comparisonLines(runs: Run[], embedded: IntakeLoadResult | null): string
       (r) => r.measuredCompletedDuringLoad,
       (r) => r.elapsedS,
     );
+  const perCoreRatio =
+    pooled(
+      postgres,
+      (r) => r.created,
+      (r) => r.elapsedS * r.cpu.ours,
+    ) /
+    pooled(
+      redis,
+      (r) => r.created,
+      (r) => r.elapsedS * r.cpu.ours,
+    );
   const perRound = (ratio: (p: IntakeLoadResult, r: IntakeLoadResult) => number) =>
     rounds > 1
       ? ` (rounds: ${Array.from({ length: rounds }, (_, n) => percent(ratio(postgres[n], redis[n]))).join(', ')})`
@@ -188,6 +201,7 @@ function comparisonLines(runs: Run[], embedded: IntakeLoadResult | null): string
     row('end to end: 201s / (start → last intake), per s', (r) => endToEnd(r).toFixed(1)),
     row('API RSS peak, MiB', (r) => mib(r.rssPeakKiB)),
     row('cores busy during the load: this benchmark', (r) => r.cpu.ours.toFixed(2)),
+    row('  accepted per core-second of this benchmark', (r) => perCore(r).toFixed(1)),
     row('  PostgreSQL/Redis server processes', (r) => r.cpu.servers.toFixed(2)),
     row('  other work on the machine', (r) => r.cpu.other.toFixed(2)),
     '',
@@ -199,6 +213,8 @@ function comparisonLines(runs: Run[], embedded: IntakeLoadResult | null): string
       perRound((p, r) => endToEnd(p) / endToEnd(r)),
     `PostgreSQL / Redis, through intake during load:  ${percent(processedRatio)}` +
       perRound((p, r) => processed(p) / processed(r)),
+    `PostgreSQL / Redis, accepted per core-second:    ${percent(perCoreRatio)}` +
+      perRound((p, r) => perCore(p) / perCore(r)),
     ...(rounds > 1 ? ['(over several rounds: the sums of the counts over the sums of the times)'] : []),
     ...(embedded
       ? [
