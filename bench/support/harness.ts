@@ -1,7 +1,8 @@
 /**
- * What both benchmarks share: a whole sigdesk (API + worker, the compiled build) in a child process on its own
- * database, Redis key prefix and S3 server, seeded through the HTTP API; a streaming multipart body; an RSS
- * sampler for the child; and the clean-up of everything afterwards.
+ * What the benchmarks share: a whole sigdesk (API + worker, the compiled build) in a child process on its own
+ * database, queues (a Redis key prefix of its own, or BullMQ's tables in that database) and S3 server, or fully
+ * embedded in a data folder of its own; seeded through the HTTP API; a streaming multipart body; RSS sampling of
+ * the child and of a process tree; and the clean-up of everything afterwards.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   statSync,
   writeFileSync,
@@ -56,6 +58,17 @@ export interface Customer {
   key: string;
 }
 
+/** Where the child's BullMQ queues keep their jobs. */
+export type QueueBackendKind = 'redis' | 'postgres';
+
+/** `BENCH_QUEUES` (`redis` or `postgres`), else `redis`: what the benchmarks measured before the PostgreSQL backend. */
+export function benchQueues(): QueueBackendKind {
+  const raw = process.env.BENCH_QUEUES;
+  if (raw === undefined || raw === '') return 'redis';
+  if (raw !== 'redis' && raw !== 'postgres') throw new Error(`BENCH_QUEUES must be redis or postgres, not "${raw}"`);
+  return raw;
+}
+
 export interface Sigdesk {
   url: string;
   port: number;
@@ -63,7 +76,23 @@ export interface Sigdesk {
   adminKey: string;
   customer: Customer;
   s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string; region: string };
+  /** Of the benchmark's database, or of the `sigdesk` database of the embedded server (its superuser). */
   databaseUrl: string;
+  queues: QueueBackendKind;
+  /** Set when sigdesk runs embedded (no DATABASE_URL, no S3_ENDPOINT): its DATA_DIR. */
+  dataDir?: string;
+  /** Pid of the embedded PostgreSQL's postmaster (first line of DATA_DIR/postgres/postmaster.pid). */
+  postgresPid?: number;
+  /** What the child printed under "sigdesk is ready", by label ("queues", "PostgreSQL", "S3", ...). */
+  summary: Record<string, string>;
+  /**
+   * How long the start took, in ms from the spawn: to the "sigdesk is ready" line on stdout, to the first 200 of
+   * `GET /health/ready` (polled every 25 ms), and to the lines the start logs before the application exists (with
+   * `LOG_LEVEL=info`: "initialising the embedded PostgreSQL ...", "embedded PostgreSQL ready ...").
+   */
+  startup: { readyLineMs: number; healthReadyMs: number; events: Array<{ ms: number; msg: string }> };
+  /** ms from SIGTERM to the child's exit, once `close()` stopped it. */
+  stopMs?: number;
   logFile: string;
   /** Lines the server logged at warn or above (LOG_LEVEL=warn), and anything it wrote that is not a JSON log line. */
   problems: LogProblem[];
@@ -132,14 +161,43 @@ async function postgresAdmin<T>(action: (client: Client) => Promise<T>): Promise
 }
 
 /** Runs one query against the benchmark's database (for checks after a run, never during the measurement). */
-export async function queryDatabase<T extends object>(databaseUrl: string, sql: string): Promise<T[]> {
+export async function queryDatabase<T extends object>(
+  databaseUrl: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    return (await client.query(sql)).rows as T[];
+    return (await client.query(sql, params)).rows as T[];
   } finally {
     await client.end();
   }
+}
+
+/** Postmaster of a cluster folder: the pid and port of `postmaster.pid`, while that process lives. */
+export function readPostmaster(cluster: string): { pid: number; port: number } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(cluster, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !existsSync(`/proc/${pid}`)) return undefined;
+  return { pid, port };
+}
+
+/** The embedded S3 of sigdesk listens on a fixed port; whatever holds it would be used instead, silently. */
+const EMBEDDED_S3_PORT = 4568;
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
+  });
 }
 
 async function deleteRedisKeys(prefix: string): Promise<number> {
@@ -239,6 +297,21 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export interface StartOptions {
   /** Set in the child's environment after the harness's own (so `LOG_LEVEL` or `TMPDIR` can be overridden). */
   env?: Record<string, string>;
+  /**
+   * Where the queues run. `redis`: `REDIS_URL` (`BENCH_REDIS_URL`, default redis://127.0.0.1:6379) and a
+   * `REDIS_PREFIX` of the run's own, whose keys are deleted afterwards. `postgres`: no `REDIS_URL`, so BullMQ keeps
+   * its jobs in sigdesk's PostgreSQL (schema `bullmq`, dropped with the database). Default: `benchQueues()`.
+   */
+  queues?: QueueBackendKind;
+  /**
+   * Zero setup: no `DATABASE_URL` and no `S3_ENDPOINT`, so sigdesk starts its embedded PostgreSQL (in
+   * `DATA_DIR/postgres`) and S3 (in `DATA_DIR/s3`, port 4568) itself, and the harness starts neither s3rver nor a
+   * database. `dataDir`: the DATA_DIR to use (kept afterwards, for a second start on it); without it a temporary
+   * folder, removed afterwards.
+   */
+  embedded?: boolean | { dataDir: string };
+  /** Seed release 100, an organisation and a customer key once ready (default true; false leaves `customer` empty). */
+  seed?: boolean;
 }
 
 /**
@@ -248,6 +321,8 @@ export interface StartOptions {
  */
 export async function startSigdesk(name: string, options: StartOptions = {}): Promise<Sigdesk> {
   ensureBuild();
+  const queues = options.queues ?? benchQueues();
+  const embedded = Boolean(options.embedded);
   const id = randomBytes(4).toString('hex');
   const database = `sigdesk_bench_${id}`;
   const redisPrefix = `sigdesk-bench-${id}`;
@@ -281,39 +356,95 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
   });
 
   try {
-    const s3Dir = await mkdtemp(join(tmpdir(), 'sigdesk-bench-s3-'));
-    cleanups.push({ what: `remove ${s3Dir}`, run: () => rm(s3Dir, { recursive: true, force: true }) });
-    const s3rver = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      directory: s3Dir,
-      silent: true,
-      allowMismatchedSignatures: true,
-    });
-    const { port: s3Port } = (await s3rver.run()) as { port: number };
-    cleanups.push({ what: 'close s3rver', run: () => s3rver.close() });
-    const s3 = {
-      endpoint: `http://127.0.0.1:${s3Port}`,
-      bucket: 'bench',
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
-      region: 'us-east-1',
-    };
+    // what the child runs on: an empty value counts as unset for sigdesk, and keeps a .env file from setting it
+    const runsOn: Record<string, string> = {};
+    let s3: Sigdesk['s3'];
+    let databaseUrl = '';
+    let dataDir: string | undefined;
+    if (embedded) {
+      if (!(await portIsFree(EMBEDDED_S3_PORT))) {
+        throw new Error(
+          `port ${EMBEDDED_S3_PORT} is taken (another sigdesk's embedded S3?): sigdesk would use that server`,
+        );
+      }
+      if (typeof options.embedded === 'object') {
+        dataDir = options.embedded.dataDir;
+      } else {
+        const made = await mkdtemp(join(tmpdir(), 'sigdesk-bench-data-'));
+        dataDir = made;
+        cleanups.push({ what: `remove ${made}`, run: () => rm(made, { recursive: true, force: true }) });
+      }
+      const cluster = join(dataDir, 'postgres');
+      // sigdesk stops the server it started; one left behind (sigdesk killed) is stopped here
+      cleanups.push({
+        what: `stop the embedded PostgreSQL of ${dataDir}`,
+        run: async () => {
+          const left = readPostmaster(cluster);
+          if (!left) return;
+          console.error(`the embedded PostgreSQL (pid ${left.pid}) outlived sigdesk: stopping it`);
+          process.kill(left.pid, 'SIGINT');
+          for (let waited = 0; existsSync(`/proc/${left.pid}`) && waited < 30_000; waited += 100) await sleep(100);
+        },
+      });
+      Object.assign(runsOn, { DATA_DIR: dataDir, DATABASE_URL: '', S3_ENDPOINT: '' });
+      s3 = {
+        endpoint: `http://127.0.0.1:${EMBEDDED_S3_PORT}`,
+        bucket: 'sigdesk',
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'S3RVER',
+        region: 'us-east-1',
+      };
+    } else {
+      const s3Dir = await mkdtemp(join(tmpdir(), 'sigdesk-bench-s3-'));
+      cleanups.push({ what: `remove ${s3Dir}`, run: () => rm(s3Dir, { recursive: true, force: true }) });
+      const s3rver = new S3rver({
+        address: '127.0.0.1',
+        port: 0,
+        directory: s3Dir,
+        silent: true,
+        allowMismatchedSignatures: true,
+      });
+      const { port: s3Port } = (await s3rver.run()) as { port: number };
+      cleanups.push({ what: 'close s3rver', run: () => s3rver.close() });
+      s3 = {
+        endpoint: `http://127.0.0.1:${s3Port}`,
+        bucket: 'bench',
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'S3RVER',
+        region: 'us-east-1',
+      };
 
-    await postgresAdmin((client) => client.query(`CREATE DATABASE ${database}`));
-    cleanups.push({
-      what: `drop database ${database}`,
-      run: () => postgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)),
-    });
-    cleanups.push({ what: `delete Redis keys ${redisPrefix}:*`, run: () => deleteRedisKeys(redisPrefix) });
-    const databaseUrl = new URL(POSTGRES_ADMIN_URL);
-    databaseUrl.pathname = `/${database}`;
+      await postgresAdmin((client) => client.query(`CREATE DATABASE ${database}`));
+      cleanups.push({
+        what: `drop database ${database}`,
+        run: () => postgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)),
+      });
+      const url = new URL(POSTGRES_ADMIN_URL);
+      url.pathname = `/${database}`;
+      databaseUrl = url.toString();
+      Object.assign(runsOn, {
+        DATABASE_URL: databaseUrl,
+        S3_ENDPOINT: s3.endpoint,
+        S3_REGION: s3.region,
+        S3_BUCKET: s3.bucket,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      });
+    }
+    if (queues === 'redis') {
+      cleanups.push({ what: `delete Redis keys ${redisPrefix}:*`, run: () => deleteRedisKeys(redisPrefix) });
+      Object.assign(runsOn, { REDIS_URL, REDIS_PREFIX: redisPrefix });
+    } else {
+      runsOn.REDIS_URL = '';
+    }
 
     const port = await freePort();
     const outDir = join(ROOT, 'bench', 'out');
     mkdirSync(outDir, { recursive: true });
     const logFile = join(outDir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
     const log = createWriteStream(logFile);
+    const spawnedAt = performance.now();
+    const spawnedAtEpoch = Date.now();
     const child = spawn(process.execPath, [MAIN, '--with-worker'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -323,20 +454,17 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
         HOST: '127.0.0.1',
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
-        DATABASE_URL: databaseUrl.toString(),
-        REDIS_URL,
-        REDIS_PREFIX: redisPrefix,
-        S3_ENDPOINT: s3.endpoint,
-        S3_REGION: s3.region,
-        S3_BUCKET: s3.bucket,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ...runsOn,
         SIGDESK_BOOTSTRAP_ADMIN_KEY: adminKey,
         ...options.env,
       },
     });
     const problems: LogProblem[] = [];
-    const collect = (stream: Readable) => {
+    const summary: Record<string, string> = {};
+    const startup: Sigdesk['startup'] = { readyLineMs: NaN, healthReadyMs: NaN, events: [] };
+    // the summary the process prints on stdout once ready: "sigdesk is ready", then indented rows, then a blank line
+    let inSummary = false;
+    const collect = (stream: Readable, stdout: boolean) => {
       let pending = '';
       stream.on('data', (chunk: Buffer) => {
         log.write(chunk);
@@ -344,10 +472,26 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
         const lines = pending.split('\n');
         pending = lines.pop() ?? '';
         for (const line of lines) {
+          if (stdout && line === 'sigdesk is ready') {
+            inSummary = true;
+            if (Number.isNaN(startup.readyLineMs)) startup.readyLineMs = performance.now() - spawnedAt;
+            continue;
+          }
+          if (stdout && inSummary) {
+            const row = /^ {2}(\S.*?) {2,}(.*)$/.exec(line);
+            if (row) summary[row[1]] = row[2];
+            if (line.startsWith('  ')) continue;
+            inSummary = false;
+          }
           if (!line.trim()) continue;
           let level = 100; // not a pino line: worth a look
           try {
-            level = (JSON.parse(line) as { level?: number }).level ?? 100;
+            const parsed = JSON.parse(line) as { level?: number; time?: number; context?: string; msg?: string };
+            level = parsed.level ?? 100;
+            // the start's own logger, before the application's exists
+            if (parsed.context === 'sigdesk' && parsed.time && parsed.msg && startup.events.length < 100) {
+              startup.events.push({ ms: parsed.time - spawnedAtEpoch, msg: parsed.msg });
+            }
           } catch {
             // plain text (a crash, a warning from Node)
           }
@@ -355,8 +499,8 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
         }
       });
     };
-    collect(child.stdout!);
-    collect(child.stderr!);
+    collect(child.stdout!, true);
+    collect(child.stderr!, false);
 
     const handle: Sigdesk = {
       url: `http://127.0.0.1:${port}`,
@@ -365,7 +509,11 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
       adminKey,
       customer: { organizationId: '', key: '' },
       s3,
-      databaseUrl: databaseUrl.toString(),
+      databaseUrl,
+      queues,
+      dataDir,
+      summary,
+      startup,
       logFile,
       problems,
       exited: null,
@@ -379,30 +527,64 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
       what: 'stop sigdesk',
       run: async () => {
         if (handle.exited) return;
+        const stopping = performance.now();
         child.kill('SIGTERM');
         if (!(await waitForExit(child, 15_000))) {
           console.error('sigdesk did not stop within 15 s of SIGTERM: killing it');
           child.kill('SIGKILL');
           await waitForExit(child, 5_000);
+          return;
         }
+        handle.stopMs = performance.now() - stopping;
       },
     });
 
-    const started = Date.now();
+    // ready: /health/ready answers 200 and the summary is out (it follows within milliseconds)
     for (;;) {
       if (handle.exited) {
         throw new Error(
           `sigdesk exited while starting (${JSON.stringify(handle.exited)}):\n${problems.map((p) => p.line).join('\n')}`,
         );
       }
-      if (Date.now() - started > 60_000) throw new Error('sigdesk was not ready within 60 s (GET /health/ready)');
-      const ready = await fetch(`${handle.url}/health/ready`)
-        .then((response) => response.status)
-        .catch(() => 0);
-      if (ready === 200) break;
-      await sleep(200);
+      if (performance.now() - spawnedAt > 60_000) {
+        throw new Error('sigdesk was not ready within 60 s (GET /health/ready and "sigdesk is ready" on stdout)');
+      }
+      if (Number.isNaN(startup.healthReadyMs)) {
+        const ready = await fetch(`${handle.url}/health/ready`)
+          .then((response) => response.status)
+          .catch(() => 0);
+        if (ready === 200) startup.healthReadyMs = performance.now() - spawnedAt;
+      }
+      if (!Number.isNaN(startup.healthReadyMs) && !Number.isNaN(startup.readyLineMs) && !inSummary) break;
+      await sleep(25);
     }
-    handle.customer = await seed(handle.url, adminKey);
+
+    // that it runs on what was asked for (a .env file, or a change of sigdesk, could make it otherwise)
+    const expected = {
+      queues: queues === 'redis' ? 'on Redis' : 'on PostgreSQL',
+      embedded: embedded ? 'embedded' : '',
+    };
+    const mismatch = [
+      !summary.queues?.startsWith(expected.queues) && `queues "${summary.queues}" (wanted ${expected.queues})`,
+      embedded !== Boolean(summary.PostgreSQL?.startsWith('embedded')) && `PostgreSQL "${summary.PostgreSQL}"`,
+      embedded !== Boolean(summary.S3?.startsWith('embedded')) && `S3 "${summary.S3}"`,
+    ].filter(Boolean);
+    if (mismatch.length) throw new Error(`sigdesk does not run on what the benchmark set: ${mismatch.join(', ')}`);
+
+    if (dataDir) {
+      const postmaster = readPostmaster(join(dataDir, 'postgres'));
+      if (!postmaster) throw new Error(`no running postmaster in ${dataDir}/postgres`);
+      const credentials = JSON.parse(readFileSync(join(dataDir, 'postgres.json'), 'utf8')) as {
+        user: string;
+        password: string;
+      };
+      const url = new URL(`postgres://127.0.0.1:${postmaster.port}/sigdesk`);
+      url.username = credentials.user;
+      url.password = credentials.password;
+      handle.databaseUrl = url.toString();
+      handle.postgresPid = postmaster.pid;
+    }
+    if (options.seed ?? true) handle.customer = await seed(handle.url, adminKey);
     return handle;
   } catch (error) {
     await close();
@@ -426,6 +608,52 @@ export function readProcStatus(pid: number): ProcStatus {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+}
+
+export interface TreeMemory {
+  processes: number;
+  /** Sum of VmRSS: pages shared between the processes (PostgreSQL's shared buffers) count once per process. */
+  rssKiB: number;
+  /** Sum of Pss (/proc/<pid>/smaps_rollup): each shared page split between the processes that map it. */
+  pssKiB: number;
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}
+
+/** Memory of a process and all its descendants (found through /proc); processes that end meanwhile are skipped. */
+export function processTreeMemory(root: number): TreeMemory {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const parent = parentOf(pid);
+    if (parent > 0) children.set(parent, [...(children.get(parent) ?? []), pid]);
+  }
+  const total: TreeMemory = { processes: 0, rssKiB: 0, pssKiB: 0 };
+  const pending = [root];
+  while (pending.length) {
+    const pid = pending.pop()!;
+    try {
+      const rss = readProcStatus(pid).rssKiB;
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const pss = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? NaN);
+      total.processes++;
+      total.rssKiB += rss;
+      total.pssKiB += pss;
+    } catch {
+      continue; // gone
+    }
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }
 
 /** Resets VmHWM to the current RSS (Linux ≥ 4.0, same user); false when the kernel refuses. */
@@ -493,6 +721,151 @@ export class RssSampler {
       // the process is gone: the caller notices by other means
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// processor time of the machine: this benchmark's against other work
+
+export interface CpuUse {
+  seconds: number;
+  /** Processor time per second of wall time (1 = one core busy), from /proc/stat. */
+  busy: number;
+  /** This process and its descendants (sigdesk, its embedded PostgreSQL), and the PostgreSQL backends of its database. */
+  ours: number;
+  /** Redis, and the PostgreSQL server's processes of no database (WAL writer, checkpointer, ...). */
+  servers: number;
+  /** Everything else (other work on the machine): busy − ours − servers. */
+  other: number;
+  /** The busiest other processes that lived through the measurement (short-lived ones count only in `other`). */
+  busiestOther: Array<{ command: string; cores: number }>;
+}
+
+type CpuClass = 'ours' | 'servers' | 'other';
+
+/** Processor time of one process so far, in clock ticks (utime + stime), and its parent. */
+function processTicks(pid: number): { parent: number; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { busy: total - cpu[3] - cpu[4], total }; // idle, iowait
+}
+
+/**
+ * What the machine's processors did during a measurement, split into this benchmark, the PostgreSQL and Redis
+ * servers, and other work (a test run elsewhere distorts the figures: this says by how much). Samples /proc every
+ * second; clock ticks of 10 ms (USER_HZ 100).
+ */
+export class CpuAccount {
+  private readonly seen = new Map<number, { first: number; last: number; cls: CpuClass; command: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private startMachine = machineTicks();
+  private started = 0;
+
+  constructor(private readonly database?: string) {}
+
+  start(): this {
+    this.started = performance.now();
+    this.startMachine = machineTicks();
+    this.sample(true);
+    this.timer = setInterval(() => this.sample(false), 1000);
+    return this;
+  }
+
+  stop(): CpuUse {
+    clearInterval(this.timer);
+    this.sample(false);
+    const end = machineTicks();
+    const seconds = (performance.now() - this.started) / 1000;
+    const perSecond = (ticks: number) => ticks / 100 / seconds;
+    const sums: Record<CpuClass, number> = { ours: 0, servers: 0, other: 0 };
+    const others: Array<{ command: string; cores: number }> = [];
+    for (const entry of this.seen.values()) {
+      sums[entry.cls] += entry.last - entry.first;
+      if (entry.cls === 'other' && entry.last > entry.first) {
+        others.push({ command: entry.command, cores: perSecond(entry.last - entry.first) });
+      }
+    }
+    // /proc/stat counts in USER_HZ of all processors together
+    const busy = ((end.busy - this.startMachine.busy) / (end.total - this.startMachine.total)) * cpus().length;
+    const ours = perSecond(sums.ours);
+    const servers = perSecond(sums.servers);
+    return {
+      seconds,
+      busy,
+      ours,
+      servers,
+      other: Math.max(0, busy - ours - servers),
+      busiestOther: others.sort((a, b) => b.cores - a.cores).slice(0, 3),
+    };
+  }
+
+  private classify(pid: number, parents: Map<number, number>, command: string): CpuClass {
+    for (let at = pid, hops = 0; at > 1 && hops < 64; at = parents.get(at) ?? 0, hops++) {
+      if (at === process.pid) return 'ours';
+    }
+    // a PostgreSQL backend: "postgres: [cluster: ]user database host(port) state"
+    const backend = /^postgres: (?:.*?: )?\S+ (\S+) (?:\d+\.\d+\.\d+\.\d+|\[local\]|::1)/.exec(command);
+    if (backend) return backend[1] === this.database ? 'ours' : 'other';
+    if (command.startsWith('postgres') || command.includes('/bin/postgres') || command.startsWith('redis-server')) {
+      return 'servers';
+    }
+    return 'other';
+  }
+
+  private sample(first: boolean): void {
+    const ticks = new Map<number, number>();
+    const parents = new Map<number, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      const found = processTicks(pid);
+      if (!found) continue;
+      ticks.set(pid, found.ticks);
+      parents.set(pid, found.parent);
+    }
+    for (const [pid, now] of ticks) {
+      const known = this.seen.get(pid);
+      if (known) {
+        known.last = now;
+        continue;
+      }
+      let command = '';
+      try {
+        command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      } catch {
+        continue;
+      }
+      // a process that appeared during the measurement spent all its time in it
+      this.seen.set(pid, {
+        first: first ? now : 0,
+        last: now,
+        cls: this.classify(pid, parents, command),
+        command: command.slice(0, 80),
+      });
+    }
+  }
+}
+
+/** One line about a CpuUse. */
+export function cpuLine(use: CpuUse): string {
+  const cores = (value: number) => value.toFixed(2);
+  const busiest = use.busiestOther
+    .filter((p) => p.cores >= 0.05)
+    .map((p) => `${p.command.split(' ').slice(0, 3).join(' ')} ${cores(p.cores)}`)
+    .join('; ');
+  return (
+    `cores busy ${cores(use.busy)} of ${cpus().length}: this benchmark ${cores(use.ours)}, PostgreSQL/Redis ` +
+    `server processes ${cores(use.servers)}, other work ${cores(use.other)}${busiest ? ` (${busiest})` : ''}`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
