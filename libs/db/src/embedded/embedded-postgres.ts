@@ -48,6 +48,8 @@ export interface EmbeddedPostgresOptions {
   log?: (message: string) => void;
   /** How long the server may take to accept connections. */
   startTimeoutMs?: number;
+  /** The loopback port to listen on, instead of a free one (to start a stopped server again where it was). */
+  port?: number;
 }
 
 const SUPERUSER = 'postgres';
@@ -299,7 +301,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       }
     }
 
-    const port = await freeLoopbackPort();
+    const port = options.port ?? (await freeLoopbackPort());
     const { postgres } = embeddedPostgresBinaries();
     const out = openSync(logFile, 'a');
     if (user) chownSync(logFile, user.uid, user.gid);
