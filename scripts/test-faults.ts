@@ -7,8 +7,9 @@
  * everything accepted against PostgreSQL and S3. Prints one row per fault; exits 1 when any row fails.
  *
  * Run by `node -r ./bench/register.js scripts/test-faults.ts` (after `npm run build`: it runs dist/). Environment:
- * FAULTS_CLIENTS (default 8), FAULTS_THINK_MS (pause after each request of a client, default 40),
- * FAULTS_KEEP=1 keeps the temporary folder. Logs of every process go to scripts/out/faults-<time>/.
+ * FAULTS_CLIENTS (default 8), FAULTS_THINK_MS (pause after each request of a client, default 40), FAULTS_ONLY=3,4
+ * (those faults only), FAULTS_KEEP=1 (keep the temporary folder). Logs of every process, and every request with its
+ * outcome (run.json), go to scripts/out/faults-<time>/.
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { describeRun, envNumber, ensureBuild, freePort, ROOT, sleep } from '../bench/support/harness';
-import { FAULTS, runFault } from './faults/faults';
+import { FAULTS, runFault, settleIntake } from './faults/faults';
 import { Customer, Load } from './faults/load';
 import { reconcile } from './faults/reconcile';
 import { seedCustomer, seedKey, seedRelease, validatedChange } from './faults/seed';
@@ -26,6 +27,8 @@ import { printTable, Row, rowPassed, Suite } from './faults/suite';
 
 const CLIENTS = envNumber('FAULTS_CLIENTS', 8);
 const THINK_MS = envNumber('FAULTS_THINK_MS', 40);
+/** FAULTS_ONLY=3,4 runs those faults only (the baseline and the reconciliation always run). */
+const ONLY = process.env.FAULTS_ONLY ? new Set(process.env.FAULTS_ONLY.split(',').map(Number)) : undefined;
 const BASELINE_MS = 4_000;
 const STANDARD_CUSTOMERS = 4;
 /** Six premium incidents each: enough for the premium submissions of a run. */
@@ -172,9 +175,12 @@ async function main(): Promise<number> {
   const baseline: Row = { index: 0, name: 'no fault (baseline)', from: now(), to: 0, problems: [], notes: [] };
   load.start();
   await sleep(BASELINE_MS);
+  await settleIntake(suite, baseline);
   baseline.to = now();
   const rows: Row[] = [baseline];
-  for (const [i, fault] of FAULTS.entries()) rows.push(await runFault(suite, i + 1, fault));
+  for (const [i, fault] of FAULTS.entries()) {
+    if (!ONLY || ONLY.has(i + 1)) rows.push(await runFault(suite, i + 1, fault));
+  }
   await load.stop();
 
   const reconciliation = await reconcile(suite, rows);

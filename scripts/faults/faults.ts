@@ -19,6 +19,8 @@ const AFTER_MS = 2_000;
 const DOWN_MS = 5_000;
 /** After a fault is put right: the API ready, a submission accepted, its intake done, each within this. */
 const RECOVERY_MS = 30_000;
+/** At the end of a row, at most this long for the intake of the cases it accepted. */
+const SETTLE_MS = 15_000;
 /** After the worker killed mid-build is back: the build stored, with its version. */
 const BUILD_RESUME_MS = 150_000;
 const MiB = 1024 * 1024;
@@ -142,23 +144,30 @@ export async function runFault(suite: Suite, index: number, fault: Fault): Promi
   say(`fault over after ${seconds(restored - started)}`);
   await awaitRecovery(suite, row, restored, 'the fault was over');
   await sleep(AFTER_MS);
+  await settleIntake(suite, row);
   await reviveUnexpected(suite, row);
   row.to = now();
-  await noteIntakeBacklog(suite, row);
   return row;
 }
 
-/** How many of the row's accepted cases still wait for intake as it ends: where the reconciliation's findings began. */
-async function noteIntakeBacklog(suite: Suite, row: Row): Promise<void> {
+/**
+ * Waits (a little) for the intake of the cases the row accepted, so that the next fault does not land on this one's
+ * backlog (a Redis emptied under jobs still waiting would lose them to the wrong row). What is still waiting is noted;
+ * the reconciliation decides.
+ */
+export async function settleIntake(suite: Suite, row: Row): Promise<void> {
   const accepted = suite.load.records.filter((r) => r.phase === row.index && r.caseId).map((r) => r.caseId);
-  const { rows } = await suite.db
-    .query<{ waiting: string }>(
+  let waiting = '?';
+  await waitFor(now() + SETTLE_MS, async () => {
+    const { rows } = await suite.db.query<{ waiting: string }>(
       'SELECT count(*) AS waiting FROM cases WHERE id = ANY($1::uuid[]) AND intake_completed_at IS NULL',
       [accepted],
-    )
-    .catch(() => ({ rows: [{ waiting: '?' }] }));
-  if (rows[0].waiting !== '0') {
-    row.notes.push(`${rows[0].waiting} of its ${accepted.length} accepted cases were waiting for intake when it ended`);
+    );
+    waiting = rows[0].waiting;
+    return waiting === '0' ? true : undefined;
+  });
+  if (waiting !== '0') {
+    row.notes.push(`${waiting} of its ${accepted.length} accepted cases were still waiting for intake when it ended`);
   }
 }
 
@@ -186,8 +195,12 @@ function largestFile(dir: string): number {
   }
 }
 
-/** Polls the intake queue until a job is active (the worker is mid-work); how many were, or undefined. */
-async function activeIntakeJobs(suite: Suite, timeoutMs: number): Promise<number | undefined> {
+/** Polls the intake queue until `enough` says yes; the last counts of waiting and active jobs, or undefined. */
+async function intakeJobs(
+  suite: Suite,
+  timeoutMs: number,
+  enough: (counts: { waiting: number; active: number }) => boolean,
+): Promise<{ waiting: number; active: number } | undefined> {
   const backend = await openQueueBackend({
     redisUrl: suite.redis.url,
     redisPrefix: suite.redisPrefix,
@@ -197,8 +210,8 @@ async function activeIntakeJobs(suite: Suite, timeoutMs: number): Promise<number
   queue.on('error', () => undefined);
   try {
     return await waitFor(now() + timeoutMs, async () => {
-      const count = await queue.getActiveCount();
-      return count > 0 ? count : undefined;
+      const counts = { waiting: await queue.getWaitingCount(), active: await queue.getActiveCount() };
+      return enough(counts) ? counts : undefined;
     });
   } finally {
     await queue.close();
@@ -239,12 +252,23 @@ export const FAULTS: Fault[] = [
     },
   },
   {
-    name: 'Redis restarted empty',
-    async run(suite) {
-      await suite.redis.kill();
-      suite.redis.wipe();
-      await suite.redis.start();
-      say(`Redis killed (kill -9) and started again on port ${suite.redis.port} with no data`);
+    name: 'Redis restarted empty (jobs waiting)',
+    async run(suite, row) {
+      // the worker held still for a moment, so that intake jobs are waiting in Redis when it loses them
+      suite.worker.signal('SIGSTOP');
+      try {
+        const counts = await intakeJobs(suite, 5_000, (c) => c.waiting >= 10);
+        if (!counts) row.notes.push('fewer than 10 intake jobs were waiting in Redis when it was emptied');
+        await suite.redis.kill();
+        suite.redis.wipe();
+        await suite.redis.start();
+        say(
+          `Redis killed (kill -9) with ${counts?.waiting ?? 'few'} intake jobs waiting, started again on port ` +
+            `${suite.redis.port} with no data`,
+        );
+      } finally {
+        suite.worker.signal('SIGCONT');
+      }
     },
   },
   {
@@ -260,10 +284,10 @@ export const FAULTS: Fault[] = [
   {
     name: 'worker kill -9 mid-work',
     async run(suite, row) {
-      const active = await activeIntakeJobs(suite, 5_000);
-      if (!active) row.notes.push('no intake job was active when the worker was killed');
+      const counts = await intakeJobs(suite, 5_000, (c) => c.active > 0);
+      if (!counts) row.notes.push('no intake job was active when the worker was killed');
       await suite.worker.kill9();
-      say(`worker killed (kill -9) with ${active ?? 0} intake job(s) active`);
+      say(`worker killed (kill -9) with ${counts?.active ?? 0} intake job(s) active`);
       await sleep(1_000);
       await restart(suite, suite.worker);
       say('worker started again');

@@ -182,6 +182,8 @@ export async function reconcile(suite: Suite, rows: Row[]): Promise<Row> {
   const rowOf = (record: RequestRecord | undefined) => rows.find((r) => r.index === record?.phase) ?? row;
   const tallies = new Map<Row, Tally>();
   const tally = (target: Row) => tallies.get(target) ?? tallies.set(target, new Tally()).get(target)!;
+  const notes = new Map<Row, Tally>();
+  const noted = (target: Row) => notes.get(target) ?? notes.set(target, new Tally()).get(target)!;
   /** One check; one that cannot run is a failure of the reconciliation, and the others still run. */
   const check = async (what: string, work: () => Promise<void>) => {
     try {
@@ -239,9 +241,7 @@ export async function reconcile(suite: Suite, rows: Row[]): Promise<Row> {
         else if (found.id !== record.caseId) tally(rowOf(record)).add('201 naming another case', found.reference);
       } else if (found && record.status === 0) {
         storedWithoutAnswer++;
-        rowOf(record).notes.push(
-          `case ${found.reference} was stored though its request got no answer (${record.error})`,
-        );
+        noted(rowOf(record)).add(`cases stored though their request got no answer (${record.error})`, found.reference);
       } else if (found) {
         tally(rowOf(record)).add(`answered ${record.status} but stored`, found.reference);
       }
@@ -396,6 +396,7 @@ export async function reconcile(suite: Suite, rows: Row[]): Promise<Row> {
   });
 
   for (const [target, found] of tallies) found.into(target.problems);
+  for (const [target, found] of notes) found.into(target.notes);
   row.to = now();
   return row;
 }

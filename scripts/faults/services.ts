@@ -300,6 +300,11 @@ export class SigdeskProcess {
 
   private expecting = false;
 
+  /** Sends a signal that does not end it (SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive) this.child!.kill(signal);
+  }
+
   /** kill -9: what a crash or an OOM kill does. */
   async kill9(): Promise<void> {
     if (!this.alive) return;
