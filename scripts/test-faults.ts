@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { describeRun, envNumber, ensureBuild, freePort, ROOT, sleep } from '../bench/support/harness';
 import { FAULTS, runFault, settleIntake } from './faults/faults';
@@ -87,6 +87,8 @@ async function main(): Promise<number> {
   const apiPort = await freePort();
   const adminKey = `sdk_adm_faults_${randomBytes(24).toString('base64url')}`;
   const redisPrefix = 'sigdesk';
+  // one signing key for both processes, as a deployment gives it (each would otherwise make one in DATA_DIR)
+  const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const common = (): Record<string, string> => ({
     ...(process.env as Record<string, string>),
     NODE_ENV: 'production',
@@ -101,6 +103,7 @@ async function main(): Promise<number> {
     S3_ACCESS_KEY_ID: s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
     SIGDESK_BOOTSTRAP_ADMIN_KEY: adminKey,
+    SIGDESK_SIGNING_KEY: signingKey,
     SIGDESK_EXPEDITED_WINDOW_SECONDS: '1',
     SIGDESK_BUILD_LEASE_SECONDS: '10',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
