@@ -131,13 +131,14 @@ async function main(): Promise<number> {
   cleanups.push({ what: "end the suite's database pool", run: () => db.end() });
 
   await seedRelease(apiUrl, adminKey, 100);
-  const customers: Customer[] = [];
-  for (let i = 0; i < STANDARD_CUSTOMERS; i++) {
-    customers.push(await seedCustomer(apiUrl, adminKey, `Standard ${i + 1}`, 'standard'));
-  }
-  for (let i = 0; i < MSA_CUSTOMERS; i++) {
-    customers.push(await seedCustomer(apiUrl, adminKey, `MSA Start ${i + 1}`, 'msa_start'));
-  }
+  const customers: Customer[] = await Promise.all([
+    ...Array.from({ length: STANDARD_CUSTOMERS }, (_, i) =>
+      seedCustomer(apiUrl, adminKey, `Standard ${i + 1}`, 'standard'),
+    ),
+    ...Array.from({ length: MSA_CUSTOMERS }, (_, i) =>
+      seedCustomer(apiUrl, adminKey, `MSA Start ${i + 1}`, 'msa_start'),
+    ),
+  ]);
   const buildCustomer = await seedCustomer(apiUrl, adminKey, 'Build customer', 'msa_start');
   const authorKey = await seedKey(apiUrl, adminKey, 'analyst', 'author');
   const reviewerKey = await seedKey(apiUrl, adminKey, 'analyst', 'reviewer');
