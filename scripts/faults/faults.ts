@@ -158,11 +158,15 @@ export async function runFault(suite: Suite, index: number, fault: Fault): Promi
  * to SETTLE_MS. What is still waiting is noted; the reconciliation decides.
  */
 export async function settleIntake(suite: Suite, row: Row): Promise<void> {
-  const accepted = suite.load.records.filter((r) => r.phase === row.index && r.caseId).map((r) => r.caseId);
-  const deadline = now() + SETTLE_MS;
+  const since = now();
+  const deadline = since + SETTLE_MS;
   let waiting = Infinity;
+  let accepted: string[] = [];
   let progressAt = now();
   while (now() < deadline && now() - progressAt < STALL_MS) {
+    // the row's requests answered so far, once those sent before the wait have their answers
+    const answering = suite.load.waitingForAnswers(row.index, since);
+    accepted = suite.load.records.filter((r) => r.phase === row.index && r.caseId).map((r) => r.caseId!);
     const { rows } = await suite.db
       .query<{ waiting: string }>(
         'SELECT count(*) AS waiting FROM cases WHERE id = ANY($1::uuid[]) AND intake_completed_at IS NULL',
@@ -170,12 +174,14 @@ export async function settleIntake(suite: Suite, row: Row): Promise<void> {
       )
       .catch(() => ({ rows: [{ waiting: String(waiting) }] }));
     const count = Number(rows[0].waiting);
-    if (count === 0) return;
-    if (count < waiting) progressAt = now();
+    if (count === 0 && !answering) return;
+    if (count < waiting || answering) progressAt = now();
     waiting = count;
     await sleep(250);
   }
-  row.notes.push(`${waiting} of its ${accepted.length} accepted cases were still waiting for intake when it ended`);
+  if (waiting > 0) {
+    row.notes.push(`${waiting} of its ${accepted.length} accepted cases were still waiting for intake when it ended`);
+  }
 }
 
 async function terminateSessions(suite: Suite): Promise<number> {
