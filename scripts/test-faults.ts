@@ -209,9 +209,11 @@ async function main(): Promise<number> {
   console.log('');
   printTable(suite, rows);
   for (const proc of [api, worker]) {
-    if (proc.errors.length) {
-      console.log(`\n${proc.role}: ${proc.errors.length} lines at error level in ${proc.role}.log; the first:`);
-      for (const { line } of proc.errors.slice(0, 3)) console.log(`  ${line.slice(0, 300)}`);
+    if (proc.errors.size) {
+      const errors = [...proc.errors].sort((a, b) => b[1] - a[1]);
+      const total = errors.reduce((sum, [, count]) => sum + count, 0);
+      console.log(`\n${proc.role}: ${total} errors in ${proc.role}.log; the most frequent:`);
+      for (const [message, count] of errors.slice(0, 3)) console.log(`  ${count} × ${message}`);
     }
   }
   const failed = rows.filter((row) => !rowPassed(suite, row));

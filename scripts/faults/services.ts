@@ -231,10 +231,8 @@ export class SigdeskProcess {
   private log: WriteStream | undefined;
   /** Every end of this process, the ones the suite caused and the others. */
   readonly exits: Exit[] = [];
-  /** Lines at error level (50) or above, and anything that is not a JSON log line, with the time seen. */
-  readonly errors: Array<{ at: number; line: string }> = [];
-  pid = 0;
-  starts = 0;
+  /** Errors it logged (level 50 and above) or printed (a crash), by message, with how often. */
+  readonly errors = new Map<string, number>();
 
   constructor(
     readonly role: 'api' | 'worker',
@@ -257,26 +255,28 @@ export class SigdeskProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.pid = child.pid ?? 0;
-    this.starts++;
     let ready = false;
     let output = '';
+    let pending = '';
     const collect = (chunk: Buffer) => {
       this.log!.write(chunk);
       if (!ready) {
         output += chunk.toString('utf8');
         ready = output.includes('sigdesk is ready');
       }
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line.trim() || this.errors.length >= 500) continue;
-        let level = 100;
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        let message: string | undefined;
         try {
-          level = (JSON.parse(line) as { level?: number }).level ?? 100;
+          const logged = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+          if ((logged.level ?? 0) >= 50) message = `${logged.msg ?? ''}: ${logged.err?.message ?? ''}`;
         } catch {
-          // not a log line: a crash is, the start-up summary and Node's warnings (with their hint) are not
-          if (/^\s{2}\S|^sigdesk is ready|^\(node:\d+\)|^\(Use `node --trace/.test(line)) continue;
+          // not a log line: the first line of an error printed by a crash
+          if (/^(\w*Error\b|error:)/.test(line)) message = line;
         }
-        if (level >= 50) this.errors.push({ at: now(), line });
+        if (message) this.errors.set(message.slice(0, 200), (this.errors.get(message.slice(0, 200)) ?? 0) + 1);
       }
     };
     child.stdout!.on('data', collect);
