@@ -77,7 +77,7 @@ async function main(): Promise<number> {
 
   const pg = new Postgres(join(root, 'pg'));
   const redis = new RedisServer(join(root, 'redis'), await freePort(), join(logDir, 'redis.log'));
-  const s3 = new S3Server(join(root, 's3'), await freePort());
+  const s3 = new S3Server(join(root, 's3'), await freePort(), join(logDir, 's3.log'));
   cleanups.push({ what: 'stop PostgreSQL', run: () => pg.stop() });
   cleanups.push({ what: 'stop Redis', run: () => redis.close() });
   cleanups.push({ what: 'stop the S3 server', run: () => s3.kill() });

@@ -161,6 +161,7 @@ export class S3Server {
   constructor(
     private readonly dir: string,
     readonly port: number,
+    private readonly logFile: string,
   ) {}
 
   get endpoint(): string {
@@ -190,6 +191,22 @@ export class S3Server {
           await fs.rm(staging.rootDirectory, { recursive: true, force: true });
         }
       };
+      // what fails inside the store is logged: s3rver only answers it as an InternalError
+      for (const name of Object.getOwnPropertyNames(Store.prototype)) {
+        const method = Store.prototype[name];
+        if (name === 'constructor' || typeof method !== 'function') continue;
+        Store.prototype[name] = function (...args) {
+          const result = method.apply(this, args);
+          if (result && typeof result.catch === 'function') {
+            result.catch((error) => {
+              if (error.code === 'ENOENT' && name !== 'putObject') return; // a missing object: a 404, not a failure
+              const what = args.slice(0, 2).map((a) => (a && a.key) || String(a)).join(' ');
+              console.error(new Date().toISOString(), name, what, error);
+            });
+          }
+          return result;
+        };
+      }
       new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, allowMismatchedSignatures: true })
         .run()
         .then(() => process.stdout.write('ready\\n'), (error) => { console.error(error); process.exit(1); });
@@ -198,9 +215,11 @@ export class S3Server {
     // listing of more than 1000 keys fails (an InternalError)
     const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', script, this.dir, String(this.port)], {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    child.stderr!.pipe(log);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('s3rver did not start within 10 s')), 10_000);
       child.stdout!.on('data', (chunk: Buffer) => {
