@@ -7,7 +7,7 @@
  * everything accepted against PostgreSQL and S3. Prints one row per fault; exits 1 when any row fails.
  *
  * Run by `node -r ./bench/register.js scripts/test-faults.ts` (after `npm run build`: it runs dist/). Environment:
- * FAULTS_CLIENTS (default 8), FAULTS_THINK_MS (pause after each request of a client, default 40), FAULTS_ONLY=3,4
+ * FAULTS_CLIENTS (default 8), FAULTS_THINK_MS (pause after each request of a client, default 250), FAULTS_ONLY=3,4
  * (those faults only), FAULTS_KEEP=1 (keep the temporary folder). Logs of every process, and every request with its
  * outcome (run.json), go to scripts/out/faults-<time>/.
  */
@@ -26,7 +26,7 @@ import { now, Postgres, RedisServer, S3Server, SigdeskProcess } from './faults/s
 import { printTable, Row, rowPassed, Suite } from './faults/suite';
 
 const CLIENTS = envNumber('FAULTS_CLIENTS', 8);
-const THINK_MS = envNumber('FAULTS_THINK_MS', 40);
+const THINK_MS = envNumber('FAULTS_THINK_MS', 250);
 /** FAULTS_ONLY=3,4 runs those faults only (the baseline and the reconciliation always run). */
 const ONLY = process.env.FAULTS_ONLY ? new Set(process.env.FAULTS_ONLY.split(',').map(Number)) : undefined;
 const BASELINE_MS = 4_000;

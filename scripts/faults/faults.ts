@@ -164,9 +164,11 @@ export async function settleIntake(suite: Suite, row: Row): Promise<void> {
   let accepted: string[] = [];
   let progressAt = now();
   while (now() < deadline && now() - progressAt < STALL_MS) {
-    // the row's requests answered so far, once those sent before the wait have their answers
+    // the row's submissions sent before the wait began, once they have their answers
     const answering = suite.load.waitingForAnswers(row.index, since);
-    accepted = suite.load.records.filter((r) => r.phase === row.index && r.caseId).map((r) => r.caseId!);
+    accepted = suite.load.records
+      .filter((r) => r.phase === row.index && r.caseId && r.startedAt < since)
+      .map((r) => r.caseId!);
     const { rows } = await suite.db
       .query<{ waiting: string }>(
         'SELECT count(*) AS waiting FROM cases WHERE id = ANY($1::uuid[]) AND intake_completed_at IS NULL',
