@@ -7,7 +7,7 @@
  * everything accepted against PostgreSQL and S3. Prints one row per fault; exits 1 when any row fails.
  *
  * Run by `node -r ./bench/register.js scripts/test-faults.ts` (after `npm run build`: it runs dist/). Environment:
- * FAULTS_CLIENTS (default 8), FAULTS_THINK_MS (pause after each request of a client, default 40), FAULTS_ONLY=3,4
+ * FAULTS_CLIENTS (default 8), FAULTS_THINK_MS (pause after each request of a client, default 250), FAULTS_ONLY=3,4
  * (those faults only), FAULTS_KEEP=1 (keep the temporary folder). Logs of every process, and every request with its
  * outcome (run.json), go to scripts/out/faults-<time>/.
  */
@@ -26,7 +26,7 @@ import { now, Postgres, RedisServer, S3Server, SigdeskProcess } from './faults/s
 import { printTable, Row, rowPassed, Suite } from './faults/suite';
 
 const CLIENTS = envNumber('FAULTS_CLIENTS', 8);
-const THINK_MS = envNumber('FAULTS_THINK_MS', 40);
+const THINK_MS = envNumber('FAULTS_THINK_MS', 250);
 /** FAULTS_ONLY=3,4 runs those faults only (the baseline and the reconciliation always run). */
 const ONLY = process.env.FAULTS_ONLY ? new Set(process.env.FAULTS_ONLY.split(',').map(Number)) : undefined;
 const BASELINE_MS = 4_000;
@@ -77,7 +77,7 @@ async function main(): Promise<number> {
 
   const pg = new Postgres(join(root, 'pg'));
   const redis = new RedisServer(join(root, 'redis'), await freePort(), join(logDir, 'redis.log'));
-  const s3 = new S3Server(join(root, 's3'), await freePort());
+  const s3 = new S3Server(join(root, 's3'), await freePort(), join(logDir, 's3.log'));
   cleanups.push({ what: 'stop PostgreSQL', run: () => pg.stop() });
   cleanups.push({ what: 'stop Redis', run: () => redis.close() });
   cleanups.push({ what: 'stop the S3 server', run: () => s3.kill() });
@@ -131,13 +131,14 @@ async function main(): Promise<number> {
   cleanups.push({ what: "end the suite's database pool", run: () => db.end() });
 
   await seedRelease(apiUrl, adminKey, 100);
-  const customers: Customer[] = [];
-  for (let i = 0; i < STANDARD_CUSTOMERS; i++) {
-    customers.push(await seedCustomer(apiUrl, adminKey, `Standard ${i + 1}`, 'standard'));
-  }
-  for (let i = 0; i < MSA_CUSTOMERS; i++) {
-    customers.push(await seedCustomer(apiUrl, adminKey, `MSA Start ${i + 1}`, 'msa_start'));
-  }
+  const customers: Customer[] = await Promise.all([
+    ...Array.from({ length: STANDARD_CUSTOMERS }, (_, i) =>
+      seedCustomer(apiUrl, adminKey, `Standard ${i + 1}`, 'standard'),
+    ),
+    ...Array.from({ length: MSA_CUSTOMERS }, (_, i) =>
+      seedCustomer(apiUrl, adminKey, `MSA Start ${i + 1}`, 'msa_start'),
+    ),
+  ]);
   const buildCustomer = await seedCustomer(apiUrl, adminKey, 'Build customer', 'msa_start');
   const authorKey = await seedKey(apiUrl, adminKey, 'analyst', 'author');
   const reviewerKey = await seedKey(apiUrl, adminKey, 'analyst', 'reviewer');
@@ -208,9 +209,11 @@ async function main(): Promise<number> {
   console.log('');
   printTable(suite, rows);
   for (const proc of [api, worker]) {
-    if (proc.errors.length) {
-      console.log(`\n${proc.role}: ${proc.errors.length} lines at error level in ${proc.role}.log; the first:`);
-      for (const { line } of proc.errors.slice(0, 3)) console.log(`  ${line.slice(0, 300)}`);
+    if (proc.errors.size) {
+      const errors = [...proc.errors].sort((a, b) => b[1] - a[1]);
+      const total = errors.reduce((sum, [, count]) => sum + count, 0);
+      console.log(`\n${proc.role}: ${total} errors in ${proc.role}.log; the most frequent:`);
+      for (const [message, count] of errors.slice(0, 3)) console.log(`  ${count} × ${message}`);
     }
   }
   const failed = rows.filter((row) => !rowPassed(suite, row));

@@ -21,6 +21,8 @@ const DOWN_MS = 5_000;
 const RECOVERY_MS = 30_000;
 /** At the end of a row, at most this long for the intake of the cases it accepted. */
 const SETTLE_MS = 15_000;
+/** ... but no longer than this without one more intake done. */
+const STALL_MS = 3_000;
 /** After the worker killed mid-build is back: the build stored, with its version. */
 const BUILD_RESUME_MS = 150_000;
 const MiB = 1024 * 1024;
@@ -152,21 +154,34 @@ export async function runFault(suite: Suite, index: number, fault: Fault): Promi
 
 /**
  * Waits (a little) for the intake of the cases the row accepted, so that the next fault does not land on this one's
- * backlog (a Redis emptied under jobs still waiting would lose them to the wrong row). What is still waiting is noted;
- * the reconciliation decides.
+ * backlog (a Redis emptied under jobs still waiting would lose them to the wrong row): while the backlog shrinks, up
+ * to SETTLE_MS. What is still waiting is noted; the reconciliation decides.
  */
 export async function settleIntake(suite: Suite, row: Row): Promise<void> {
-  const accepted = suite.load.records.filter((r) => r.phase === row.index && r.caseId).map((r) => r.caseId);
-  let waiting = '?';
-  await waitFor(now() + SETTLE_MS, async () => {
-    const { rows } = await suite.db.query<{ waiting: string }>(
-      'SELECT count(*) AS waiting FROM cases WHERE id = ANY($1::uuid[]) AND intake_completed_at IS NULL',
-      [accepted],
-    );
-    waiting = rows[0].waiting;
-    return waiting === '0' ? true : undefined;
-  });
-  if (waiting !== '0') {
+  const since = now();
+  const deadline = since + SETTLE_MS;
+  let waiting = Infinity;
+  let accepted: string[] = [];
+  let progressAt = now();
+  while (now() < deadline && now() - progressAt < STALL_MS) {
+    // the row's submissions sent before the wait began, once they have their answers
+    const answering = suite.load.waitingForAnswers(row.index, since);
+    accepted = suite.load.records
+      .filter((r) => r.phase === row.index && r.caseId && r.startedAt < since)
+      .map((r) => r.caseId!);
+    const { rows } = await suite.db
+      .query<{ waiting: string }>(
+        'SELECT count(*) AS waiting FROM cases WHERE id = ANY($1::uuid[]) AND intake_completed_at IS NULL',
+        [accepted],
+      )
+      .catch(() => ({ rows: [{ waiting: String(waiting) }] }));
+    const count = Number(rows[0].waiting);
+    if (count === 0 && !answering) return;
+    if (count < waiting || answering) progressAt = now();
+    waiting = count;
+    await sleep(250);
+  }
+  if (waiting > 0) {
     row.notes.push(`${waiting} of its ${accepted.length} accepted cases were still waiting for intake when it ended`);
   }
 }
@@ -296,7 +311,7 @@ export const FAULTS: Fault[] = [
   {
     name: 'API kill -9 mid-upload',
     async run(suite, row) {
-      const upload = slowUpload(suite.apiUrl, suite.buildCustomer, row.index, 64 * MiB, 4 * MiB);
+      const upload = slowUpload(suite.apiUrl, suite.buildCustomer, row.index, 64 * MiB, 8 * MiB);
       suite.load.add(upload.record);
       // the large upload's folder: the one holding a file of several MiB once 8 MiB are sent
       const spooling = await waitFor(now() + 15_000, () => {
@@ -307,7 +322,7 @@ export const FAULTS: Fault[] = [
       suite.spoolAtApiKill = spooling ?? [];
       suite.apiDown.push({ from: now(), to: Infinity, how: 'kill' });
       await suite.api.kill9();
-      say(`API killed (kill -9) with ${(upload.sent() / MiB).toFixed(0)} MiB of a 64 MiB upload received`);
+      say(`API killed (kill -9) with ${(upload.sent() / MiB).toFixed(0)} MiB of a 64 MiB upload sent`);
       await sleep(1_000);
       await restart(suite, suite.api);
       say('API started again');

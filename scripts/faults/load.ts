@@ -123,6 +123,8 @@ export interface LoadOptions {
 /** The clients; `phase` is what every new request is recorded under. */
 export class Load {
   readonly records: RequestRecord[] = [];
+  /** Requests of the clients sent and not answered yet. */
+  private readonly inFlight = new Set<RequestRecord>();
   phase = 0;
   private running = false;
   private loops: Array<Promise<void>> = [];
@@ -171,6 +173,7 @@ export class Load {
 
   private async read(customer: Customer, kind: RequestKind, path: string): Promise<RequestRecord> {
     const record: RequestRecord = { phase: this.phase, kind, startedAt: now(), endedAt: 0, status: 0, customer };
+    this.inFlight.add(record);
     const sent = await send(`${this.options.url()}${path}`, 'GET', { authorization: `Bearer ${customer.key}` });
     this.settle(record, sent);
     return record;
@@ -202,6 +205,7 @@ export class Load {
       sha256: createHash('sha256').update(content).digest('hex'),
       size: content.length,
     };
+    this.inFlight.add(record);
     const sent = await send(
       `${this.options.url()}/v1/submissions`,
       'POST',
@@ -233,7 +237,14 @@ export class Load {
     this.records.push(record);
   }
 
+  /** Whether a request of `phase` sent before `before` is still waiting for its answer. */
+  waitingForAnswers(phase: number, before: number): boolean {
+    for (const record of this.inFlight) if (record.phase === phase && record.startedAt < before) return true;
+    return false;
+  }
+
   private settle(record: RequestRecord, sent: Sent): void {
+    this.inFlight.delete(record);
     record.endedAt = now();
     record.status = sent.status;
     record.error = sent.error;

@@ -160,9 +160,8 @@ async function intakeJobWhereabouts(suite: Suite, caseIds: string[]): Promise<Ma
 
 function findSpoolFolders(suite: Suite): string[] {
   const found: string[] = [];
-  for (const dir of [suite.apiTmp, suite.workerTmp]) {
-    for (const name of readdirSync(dir)) if (name.startsWith('sigdesk-intake-')) found.push(join(dir, name));
-  }
+  // the processes' TMPDIRs are the suite's own: whatever is left there (uploads spool to sigdesk-intake-*) leaked
+  for (const dir of [suite.apiTmp, suite.workerTmp]) for (const name of readdirSync(dir)) found.push(join(dir, name));
   // a spool kept under the data folder instead: any non-empty folder named for spooling or intake
   const walk = (dir: string, depth: number) => {
     if (depth > 3 || !existsSync(dir)) return;

@@ -161,6 +161,7 @@ export class S3Server {
   constructor(
     private readonly dir: string,
     readonly port: number,
+    private readonly logFile: string,
   ) {}
 
   get endpoint(): string {
@@ -190,6 +191,22 @@ export class S3Server {
           await fs.rm(staging.rootDirectory, { recursive: true, force: true });
         }
       };
+      // what fails inside the store is logged: s3rver only answers it as an InternalError
+      for (const name of Object.getOwnPropertyNames(Store.prototype)) {
+        const method = Store.prototype[name];
+        if (name === 'constructor' || typeof method !== 'function') continue;
+        Store.prototype[name] = function (...args) {
+          const result = method.apply(this, args);
+          if (result && typeof result.catch === 'function') {
+            result.catch((error) => {
+              if (error.code === 'ENOENT' && name !== 'putObject') return; // a missing object: a 404, not a failure
+              const what = args.slice(0, 2).map((a) => (a && a.key) || String(a)).join(' ');
+              console.error(new Date().toISOString(), name, what, error);
+            });
+          }
+          return result;
+        };
+      }
       new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, allowMismatchedSignatures: true })
         .run()
         .then(() => process.stdout.write('ready\\n'), (error) => { console.error(error); process.exit(1); });
@@ -198,9 +215,11 @@ export class S3Server {
     // listing of more than 1000 keys fails (an InternalError)
     const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', script, this.dir, String(this.port)], {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    child.stderr!.pipe(log);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('s3rver did not start within 10 s')), 10_000);
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -231,10 +250,8 @@ export class SigdeskProcess {
   private log: WriteStream | undefined;
   /** Every end of this process, the ones the suite caused and the others. */
   readonly exits: Exit[] = [];
-  /** Lines at error level (50) or above, and anything that is not a JSON log line, with the time seen. */
-  readonly errors: Array<{ at: number; line: string }> = [];
-  pid = 0;
-  starts = 0;
+  /** Errors it logged (level 50 and above) or printed (a crash), by message, with how often. */
+  readonly errors = new Map<string, number>();
 
   constructor(
     readonly role: 'api' | 'worker',
@@ -257,26 +274,28 @@ export class SigdeskProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.pid = child.pid ?? 0;
-    this.starts++;
     let ready = false;
     let output = '';
+    let pending = '';
     const collect = (chunk: Buffer) => {
       this.log!.write(chunk);
       if (!ready) {
         output += chunk.toString('utf8');
         ready = output.includes('sigdesk is ready');
       }
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line.trim() || this.errors.length >= 500) continue;
-        let level = 100;
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        let message: string | undefined;
         try {
-          level = (JSON.parse(line) as { level?: number }).level ?? 100;
+          const logged = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+          if ((logged.level ?? 0) >= 50) message = `${logged.msg ?? ''}: ${logged.err?.message ?? ''}`;
         } catch {
-          // not a log line: a crash is, the start-up summary and Node's warnings (with their hint) are not
-          if (/^\s{2}\S|^sigdesk is ready|^\(node:\d+\)|^\(Use `node --trace/.test(line)) continue;
+          // not a log line: the first line of an error printed by a crash
+          if (/^(\w*Error\b|error:)/.test(line)) message = line;
         }
-        if (level >= 50) this.errors.push({ at: now(), line });
+        if (message) this.errors.set(message.slice(0, 200), (this.errors.get(message.slice(0, 200)) ?? 0) + 1);
       }
     };
     child.stdout!.on('data', collect);

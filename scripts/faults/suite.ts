@@ -49,10 +49,11 @@ export type Outcome = 'ok' | 'unavailable' | 'expected' | 'other';
 const RESET = new Set(['ECONNRESET', 'EPIPE']);
 
 /**
- * 2xx and 503 are what clients may see. A refused connection while the suite had the API down, and a connection cut
- * while the suite had it down by kill -9 (a request in flight when it died), are what any client of a dead process
- * sees: counted under "other" but not held against the row. Everything else (a 500, a timeout, a connection cut
- * otherwise, by a SIGTERM too) fails the row.
+ * 2xx and 503 are what clients may see. A refused connection while the suite had the API down, a connection cut
+ * while the suite had it down by kill -9 (a request in flight when it died), and one cut after a SIGTERM that came
+ * before the request (a connection still in the listen queue as the server closed) are what any client of a stopped
+ * process sees: counted under "other" but not held against the row. Everything else (a 500, a timeout, a request in
+ * flight at a SIGTERM cut) fails the row.
  */
 export function classify(suite: Suite, record: RequestRecord): Outcome {
   if (record.status >= 200 && record.status < 300) return 'ok';
@@ -61,8 +62,12 @@ export function classify(suite: Suite, record: RequestRecord): Outcome {
     if (suite.apiDown.some((w) => record.endedAt >= w.from && record.endedAt <= w.to + 1_000)) return 'expected';
   }
   if (record.status === 0 && record.error && RESET.has(record.error)) {
-    const killed = suite.apiDown.some((w) => w.how === 'kill' && record.endedAt >= w.from && record.endedAt <= w.to);
-    if (killed) return 'expected';
+    const cut = suite.apiDown.some((w) =>
+      w.how === 'kill'
+        ? record.endedAt >= w.from && record.endedAt <= w.to
+        : record.startedAt >= w.from && record.endedAt <= w.to,
+    );
+    if (cut) return 'expected';
   }
   return 'other';
 }
