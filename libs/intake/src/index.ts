@@ -5,6 +5,8 @@ export * from './files/spool-folders';
 export * from './intake.module';
 export * from './intake.processor';
 export * from './maintenance/orphan-sweeper';
+export * from './samples/sample-intake';
 export * from './samples/sample-object-claims.repository';
+export * from './samples/unended-upload-claims';
 export * from './submissions/idempotency.repository';
 export * from './submissions/submissions.service';

@@ -3,10 +3,14 @@ import { Kysely, sql, Transaction } from 'kysely';
 import { AdvisoryLock, type DB } from '@sigdesk/db';
 
 /**
- * How long a claim protects what it claims when its holder does not end it (the process died). An upload claim
- * covers a submission from before its uploads to after its commit; a delete claim, one object's deletion.
+ * How long a claim protects what it claims when its holder does not end it (the process died, or PostgreSQL was
+ * away when it tried). An upload claim covers a submission from before its uploads to after its commit, however
+ * long its uploads take: its holder renews it every UPLOAD_CLAIM_RENEW_MS meanwhile. A delete claim covers one
+ * object's deletion.
  */
-const UPLOAD_CLAIM_TTL = sql`interval '6 hours'`;
+export const UPLOAD_CLAIM_TTL_MS = 10 * 60_000;
+export const UPLOAD_CLAIM_RENEW_MS = 60_000;
+const UPLOAD_CLAIM_TTL = sql`make_interval(secs => ${UPLOAD_CLAIM_TTL_MS / 1000})`;
 const DELETE_CLAIM_TTL = sql`interval '10 minutes'`;
 
 export interface UploadClaim {
@@ -73,6 +77,21 @@ export class SampleObjectClaimsRepository {
       }
       return { claims, known };
     });
+  }
+
+  /** Renews upload claims for another lifetime; claims that expired meanwhile stay ended. */
+  async renewUploads(claim: UploadClaim): Promise<void> {
+    if (claim.claims.length === 0) return;
+    await this.db
+      .updateTable('sample_object_claims')
+      .set({ claimed_at: sql<Date>`now()` })
+      .where(
+        'id',
+        'in',
+        claim.claims.map((c) => c.id),
+      )
+      .where('claimed_at', '>', sql<Date>`now() - ${UPLOAD_CLAIM_TTL}`)
+      .execute();
   }
 
   /**
