@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createSpoolFolder,
+  formatProcessIdentity,
   OrphanSampleSweeper,
   SampleObjectClaimsRepository,
   THIS_PROCESS,
@@ -125,6 +126,30 @@ describe('intake under the faults of its dependencies', () => {
       await claims.renewUploads(claim); // too late: an expired claim stays ended
       expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 1 });
       expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
+    });
+
+    it('of a process of this machine that is gone end at the sweep, so its upload is removed at once', async () => {
+      const claims = env.sigdesk.app.get(SampleObjectClaimsRepository);
+      const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
+      const content = randomBytes(64);
+      await claims.claimUploads([sha256(content)]);
+      await env.store.put(StorageKeys.sample(sha256(content)), content);
+      // as if an API killed with -9 had taken it: its pid runs no more
+      const exited = spawnSync(process.execPath, ['-e', '']);
+      const killed = formatProcessIdentity({ ...THIS_PROCESS, pid: exited.pid, run: '0badc0de' });
+      await env.db
+        .updateTable('sample_object_claims')
+        .set({ holder: killed })
+        .where('sha256', '=', sha256(content))
+        .execute();
+      const other = randomBytes(64);
+      await claims.claimUploads([sha256(other)]); // this process's own claim: kept
+      await env.store.put(StorageKeys.sample(sha256(other)), other);
+
+      const later = new Date(Date.now() + 11 * 60_000);
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 2, deleted: 1 });
+      expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
+      expect(await env.store.head(StorageKeys.sample(sha256(other)))).not.toBeNull();
     });
   });
 

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createSpoolFolder, SpoolOwner, sweepSpoolFolders, THIS_PROCESS } from './spool';
+import { ProcessIdentity, THIS_PROCESS } from '../process-identity';
+import { createSpoolFolder, sweepSpoolFolders } from './spool';
 
 const HOUR = 60 * 60_000;
 
@@ -12,7 +13,7 @@ describe(sweepSpoolFolders.name, () => {
   const hoursAgo = (hours: number) => new Date(now.getTime() - hours * HOUR);
 
   /** A spool folder holding one file, every part of it last changed at `changedAt`. */
-  async function spoolFolder(changedAt: Date, owner: SpoolOwner = THIS_PROCESS): Promise<string> {
+  async function spoolFolder(changedAt: Date, owner: ProcessIdentity = THIS_PROCESS): Promise<string> {
     const dir = await createSpoolFolder(root, owner);
     const file = join(dir, 'sample');
     await writeFile(file, 'bytes');

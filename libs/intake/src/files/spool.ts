@@ -1,12 +1,19 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { detectFileType, SampleType } from './file-type';
 import { HashingStream } from './hashing-stream';
+import {
+  formatProcessIdentity,
+  isKnownGone,
+  isRunning,
+  parseProcessIdentity,
+  ProcessIdentity,
+  THIS_PROCESS,
+} from '../process-identity';
 
 /** A file received or unpacked during one submission, kept in a private temporary folder until stored. */
 export interface SpooledFile {
@@ -51,35 +58,11 @@ export async function spoolToFile(
  * one that had the same pid (a container restarted runs its process as pid 1 again).
  */
 const SPOOL_FOLDER_PREFIX = 'sigdesk-intake-';
-const SPOOL_FOLDER_NAME = /^sigdesk-intake-(?:([0-9a-f]{8})-(\d{1,10})-([0-9a-f]{8})-)?[A-Za-z0-9]{6}$/;
-
-/** Who makes spool folders: this process, unless a test says otherwise. */
-export interface SpoolOwner {
-  host: string;
-  pid: number;
-  run: string;
-}
-
-/** This process as the owner of its spool folders. */
-export const THIS_PROCESS: SpoolOwner = {
-  host: createHash('sha256').update(hostname()).digest('hex').slice(0, 8),
-  pid: process.pid,
-  run: randomBytes(4).toString('hex'),
-};
+const SPOOL_FOLDER_NAME = /^sigdesk-intake-(?:([0-9a-f]{8}-\d{1,10}-[0-9a-f]{8})-)?[A-Za-z0-9]{6}$/;
 
 /** A new private folder (mode 0700) for one request's files, under `root`. */
-export function createSpoolFolder(root: string, owner: SpoolOwner = THIS_PROCESS): Promise<string> {
-  return mkdtemp(join(root, `${SPOOL_FOLDER_PREFIX}${owner.host}-${owner.pid}-${owner.run}-`));
-}
-
-/** Whether a process with this pid runs on this machine (one of another user counts: it cannot be signalled). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+export function createSpoolFolder(root: string, owner: ProcessIdentity = THIS_PROCESS): Promise<string> {
+  return mkdtemp(join(root, `${SPOOL_FOLDER_PREFIX}${formatProcessIdentity(owner)}-`));
 }
 
 /**
@@ -99,7 +82,7 @@ export async function sweepSpoolFolders(
     idleMs: number;
     now?: Date;
     live?: ReadonlySet<string>;
-    owner?: SpoolOwner;
+    owner?: ProcessIdentity;
     running?: (pid: number) => boolean;
   },
 ): Promise<string[]> {
@@ -119,10 +102,9 @@ export async function sweepSpoolFolders(
     if (!entry.isDirectory() || !name) continue;
     const dir = join(root, entry.name);
     if (options.live?.has(dir)) continue;
-    const [, host, pid, run] = name;
-    const own = host === owner.host && Number(pid) === owner.pid && run === owner.run;
-    // this process's folders outside `live` are those whose request has not yet said so: left to the idle rule
-    const makerGone = host === owner.host && !own && (Number(pid) === owner.pid || !running(Number(pid)));
+    // named before folders carried their maker: left to the idle rule
+    const maker = name[1] ? parseProcessIdentity(name[1]) : null;
+    const makerGone = maker !== null && isKnownGone(maker, owner, running);
     try {
       if (!makerGone && now - (await lastChange(dir)) < options.idleMs) continue;
       await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
 import { AdvisoryLock, type DB } from '@sigdesk/db';
+import {
+  formatProcessIdentity,
+  isKnownGone,
+  parseProcessIdentity,
+  ProcessIdentity,
+  THIS_PROCESS,
+} from '../process-identity';
 
 /**
  * How long a claim protects what it claims when its holder does not end it (the process died, or PostgreSQL was
@@ -43,7 +50,37 @@ export interface DeletionClaim {
  */
 @Injectable()
 export class SampleObjectClaimsRepository {
+  private readonly holder = formatProcessIdentity(THIS_PROCESS);
+
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
+
+  /**
+   * Ends the upload claims of processes known to be gone (see {@link isKnownGone}: killed on this machine), so
+   * that what they uploaded without recording it is the sweeper's now rather than once their claims expire.
+   * Returns how many claims it ended.
+   */
+  async endClaimsOfGoneHolders(self: ProcessIdentity = THIS_PROCESS): Promise<number> {
+    const holders = await this.db
+      .selectFrom('sample_object_claims')
+      .select('holder')
+      .distinct()
+      .where('purpose', '=', 'upload')
+      .where('holder', 'like', `${self.host}-%`)
+      .execute();
+    const gone = holders
+      .map((h) => h.holder!)
+      .filter((holder) => {
+        const identity = parseProcessIdentity(holder);
+        return identity !== null && isKnownGone(identity, self);
+      });
+    if (gone.length === 0) return 0;
+    const ended = await this.db
+      .deleteFrom('sample_object_claims')
+      .where('purpose', '=', 'upload')
+      .where('holder', 'in', gone)
+      .executeTakeFirst();
+    return Number(ended.numDeletedRows);
+  }
 
   /** Upload claims on these samples; null while the deletion of one of their objects is claimed. */
   claimUploads(hashes: string[]): Promise<UploadClaim | null> {
@@ -61,7 +98,7 @@ export class SampleObjectClaimsRepository {
       if (deleting) return null;
       const claims = await trx
         .insertInto('sample_object_claims')
-        .values(unique.map((sha256) => ({ sha256, purpose: 'upload' as const })))
+        .values(unique.map((sha256) => ({ sha256, purpose: 'upload' as const, holder: this.holder })))
         .returning(['id', 'sha256'])
         .execute();
       const rows = await trx.selectFrom('samples').select('sha256').where('sha256', 'in', unique).execute();
