@@ -5,8 +5,9 @@ import { createSpoolFolder, sweepSpoolFolders } from './spool';
 
 /**
  * How long a spool folder may go unchanged before a starting process takes it for the remains of a request cut
- * short by a crash. A request writes its files as they arrive, then uploads them and commits: it keeps its
- * folder well within this after its last write (the samples' upload claims make the same assumption).
+ * short by a crash, when it cannot tell that the folder's maker is gone (another machine's, or a running pid's).
+ * A request writes its files as they arrive, then uploads them and commits: it keeps its folder well within this
+ * after its last write.
  */
 export const SPOOL_FOLDER_IDLE_MS = 6 * 60 * 60_000;
 
