@@ -4,7 +4,7 @@ import { OrganizationsRepository, Principal } from '@sigdesk/accounts';
 import { CaseTransitions, caseView, CasesRepository, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { Case, DB, Verdict } from '@sigdesk/db';
-import { AppError, invalidCursor } from '@sigdesk/http';
+import { AppError, invalidCursor, isTimestamp, isUuid, isWholeNumber } from '@sigdesk/http';
 import { UnitOfWork } from '@sigdesk/queues';
 import { QueueKey, QueueRow, ReviewRepository } from './review.repository';
 
@@ -32,10 +32,10 @@ export function decodeQueueCursor(cursor: string): QueueKey {
     if (
       typeof key.standard === 'boolean' &&
       typeof key.notPremium === 'boolean' &&
-      Number.isInteger(key.severity) &&
-      !Number.isNaN(Date.parse(key.responseDueAt)) &&
-      !Number.isNaN(Date.parse(key.createdAt)) &&
-      /^[0-9a-f-]{36}$/.test(key.id)
+      isWholeNumber(key.severity, 1, 4) &&
+      isTimestamp(key.responseDueAt) &&
+      isTimestamp(key.createdAt) &&
+      isUuid(key.id)
     ) {
       return key;
     }
