@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { OrganizationsRepository, Principal } from '@sigdesk/accounts';
-import { CaseTransitions, caseView, CasesRepository, ResponseClock } from '@sigdesk/cases';
+import { analystCaseDetail, CaseTransitions, CasesRepository, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { Case, DB, Verdict } from '@sigdesk/db';
 import { AppError, invalidCursor, isTimestamp, isUuid, isWholeNumber } from '@sigdesk/http';
@@ -124,38 +124,7 @@ export class ReviewService {
     const contract = (await this.organizations.listContracts(found.organization_id)).find(
       (c) => c.id === found.contract_id,
     );
-    return {
-      ...caseView(found, samples, events),
-      customer: organization && {
-        id: organization.id,
-        name: organization.name,
-        timezone: organization.timezone,
-        country: organization.country,
-      },
-      contract: contract && {
-        id: contract.id,
-        tier: contract.tier,
-        startsOn: contract.starts_on,
-        endsOn: contract.ends_on,
-      },
-      assignedTo: found.assigned_to,
-      firstResponseAt: found.first_response_at?.toISOString() ?? null,
-      sla: {
-        responseDueAt: found.response_due_at?.toISOString() ?? null,
-        paused: found.sla_paused_at !== null,
-        warnedAt: found.sla_warned_at?.toISOString() ?? null,
-        breachedAt: found.sla_breached_at?.toISOString() ?? null,
-      },
-      verdict: found.verdict && {
-        verdict: found.verdict,
-        note: found.verdict_note,
-        at: found.verdict_at?.toISOString(),
-      },
-      group: {
-        id: found.group_id ?? found.id,
-        cases: group.map((c) => ({ id: c.id, reference: c.reference, status: c.status })),
-      },
-    };
+    return analystCaseDetail({ case: found, samples, events, organization, contract, group });
   }
 
   async release(principal: Principal, id: string, now = new Date()) {
