@@ -109,6 +109,44 @@ describe('hostile input answers 400 and stores nothing', () => {
       expect(await spoolFolders(tmp.dir)).toEqual([]);
     });
 
+    it('refuses bytes that are not UTF-8 in the description before storing the sample', async () => {
+      const content = randomBytes(700);
+      const before = await rowCounts(env.db);
+      const boundary = `----sigdesk-${randomBytes(8).toString('hex')}`;
+      const field = (name: string, value: Buffer | string) =>
+        Buffer.concat([
+          Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n`),
+          Buffer.from(value),
+          Buffer.from('\r\n'),
+        ]);
+      const body = Buffer.concat([
+        field('kind', 'false_negative'),
+        field('severity', '2'),
+        field('product', 'Endpoint Security'),
+        field('productVersion', '12.4'),
+        field('databaseVersion', '100'),
+        field('description', Buffer.from([0x6d, 0x69, 0x73, 0x73, 0x65, 0x64, 0x20, 0xff, 0xfe, 0xc3])),
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="sample"; filename="s.bin"\r\n` +
+            'content-type: application/octet-stream\r\n\r\n',
+        ),
+        content,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const raw = await fetch(`${env.url}/v1/submissions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${customer.key}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+        body,
+      });
+      expectValidationError({ status: raw.status, body: await raw.json(), headers: raw.headers });
+      expect(await rowCounts(env.db)).toEqual(before);
+      expect(await sampleStored(env, content)).toBe(false);
+      expect(await spoolFolders(tmp.dir)).toEqual([]);
+    });
+
     it('refuses a NUL byte in the description with an Idempotency-Key, and remembers nothing', async () => {
       const content = randomBytes(700);
       const key = randomUUID();
@@ -251,6 +289,21 @@ describe('hostile input answers 400 and stores nothing', () => {
         country: 'ES',
       });
       expectValidationError(res);
+      expect(await rowCounts(env.db)).toEqual(before);
+    });
+
+    it('refuses bytes that are not UTF-8 in an organisation name and creates none', async () => {
+      const before = await rowCounts(env.db);
+      const raw = await fetch(`${env.url}/v1/admin/organizations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.adminKey}`, 'content-type': 'application/json' },
+        body: Buffer.concat([
+          Buffer.from('{"name":"Bad '),
+          Buffer.from([0xff, 0xfe, 0xc3]),
+          Buffer.from('","timezone":"Europe/Madrid","country":"ES"}'),
+        ]),
+      });
+      expectValidationError({ status: raw.status, body: await raw.json(), headers: raw.headers });
       expect(await rowCounts(env.db)).toEqual(before);
     });
 

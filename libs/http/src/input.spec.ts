@@ -19,6 +19,7 @@ describe('text', () => {
     ['a tab', 'a\tb'],
     ['a line break', 'a\nb'],
     ['half of a surrogate pair', 'a\ud800b'],
+    ['the replacement of bytes that were not UTF-8', 'Bad \ufffd\ufffd'],
     ['the other half alone', 'a\udc00'],
     ['a right-to-left override', 'invoice\u202etxt.exe'],
     ['a first-strong isolate', 'a\u2068b'],
@@ -34,6 +35,7 @@ describe('text', () => {
     ['a vertical tab', 'a\u000bb'],
     ['a C1 control', 'a\u0085b'],
     ['half of a surrogate pair', 'a\ud83d'],
+    ['the replacement of bytes that were not UTF-8', 'caf\ufffd'],
   ])('refuses %s in free text', (_, value) => {
     expect(free.safeParse(value).success).toBe(false);
   });

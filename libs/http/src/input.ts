@@ -20,6 +20,11 @@ const CONTROL_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\
 const BIDI_OVERRIDES = /[\u202a-\u202e\u2066-\u2069]/;
 /** A surrogate not part of a pair (JSON's `"\ud800"`): with the `u` flag, a pair is one code point and no match. */
 const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * U+FFFD, what the body parsers put in place of bytes that are not UTF-8: the text that came was not what it is
+ * now, and storing the replacement would keep a silently changed text.
+ */
+const REPLACEMENT_CHARACTER = /\ufffd/;
 
 export interface TextOptions {
   max: number;
@@ -34,7 +39,7 @@ export interface TextOptions {
 }
 
 /**
- * Text from outside: valid Unicode, no control characters (but tab and line breaks in multi-line text), and,
+ * Text from outside: valid UTF-8 and Unicode, no control characters (but tab and line breaks in multi-line text), and,
  * on one line (a name), no bidirectional overrides that make it read differently from what it is.
  */
 export function text(options: TextOptions) {
@@ -44,6 +49,10 @@ export function text(options: TextOptions) {
     .min(min, min === 1 ? (options.empty ?? 'must not be empty') : `must be at least ${min} characters`)
     .max(options.max)
     .refine((value) => !LONE_SURROGATE.test(value), 'must be valid Unicode text (it holds half of a surrogate pair)')
+    .refine(
+      (value) => !REPLACEMENT_CHARACTER.test(value),
+      'must be valid UTF-8 (bytes that are not UTF-8 were replaced with U+FFFD)',
+    )
     .refine(
       (value) => !(options.multiline ? CONTROL_BUT_LINE_BREAKS : CONTROL).test(value),
       options.multiline
