@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '@sigdesk/accounts';
-import { parseInput } from '@sigdesk/http';
+import { parseInput, wholeNumberText } from '@sigdesk/http';
 import { BuildsService } from './builds.service';
 
 const channel = z
@@ -12,9 +12,9 @@ const channel = z
 const listSchema = z.strictObject({
   channel,
   cursor: z.string().max(20).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: wholeNumberText({ max: 200 }).default(50),
 });
-const versionSchema = z.coerce.number().int().positive().max(2_000_000_000);
+const versionSchema = wholeNumberText();
 
 @ApiTags('database builds')
 @ApiBearerAuth()

@@ -16,8 +16,6 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   );
 }
 
-export const uuidParam = z.string().uuid('must be an id this API returned');
-
 /** The OpenAPI schema of a zod schema, so that /docs is generated from the same code that validates. */
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<

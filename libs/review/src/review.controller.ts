@@ -3,23 +3,23 @@ import { ApiBearerAuth, ApiBody, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
-import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
+import { openApiSchema, parseInput, text, uuidParam, wholeNumberText } from '@sigdesk/http';
 import { ReviewService } from './review.service';
 import { SampleDownloads } from './sample-download';
 
 const queueQuerySchema = z.strictObject({
   cursor: z.string().max(400).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: wholeNumberText({ max: 200 }).default(50),
 });
 
 const responseSchema = z.strictObject({
-  message: z.string().trim().min(1).max(20_000),
+  message: text({ max: 20_000, multiline: true }),
   awaitCustomer: z.boolean().default(false),
 });
 
 const verdictSchema = z.strictObject({
   verdict: z.enum(['confirmed', 'not_reproduced', 'declined']),
-  note: z.string().trim().min(1, 'must explain the verdict').max(20_000),
+  note: text({ max: 20_000, multiline: true, empty: 'must explain the verdict' }),
   applyToGroup: z.boolean().default(false),
 });
 

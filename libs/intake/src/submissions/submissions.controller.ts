@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
 import { CasesService } from '@sigdesk/cases';
-import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
+import { openApiSchema, parseInput, uuidParam, wholeNumberText } from '@sigdesk/http';
 import { parseIdempotencyKey } from './idempotency';
 import { submissionFieldsSchema } from './submission.schema';
 import { SubmissionsService } from './submissions.service';
@@ -27,7 +27,7 @@ const listQuerySchema = z.strictObject({
     .optional(),
   kind: z.enum(['false_positive', 'false_negative']).optional(),
   cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  limit: wholeNumberText({ max: 100 }).default(25),
 });
 
 const uploadBody = {
