@@ -19,7 +19,7 @@
  * BENCH_IDLE_SECONDS (wait before reading idle memory, default 3), BENCH_ROUNDS (default 1: Redis then PostgreSQL;
  * 2: then PostgreSQL then Redis, and so on), BENCH_EMBEDDED_LOAD=0 (no load on the embedded sigdesk: no memory
  * figures after a load), BENCH_BUILD=1.
- * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 for part 1, and port 4568 free; see bench/README.md.
+ * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 for part 1; see bench/README.md.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import S3rver from 's3rver';
 import { BuildsService, DatabaseBuilder } from '@sigdesk/builds';
+import type { S3Server } from '@sigdesk/storage';
 import {
   ApiClient,
   seedCustomer,
@@ -10,26 +10,21 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
+  startTestS3Server,
   TestEnvironment,
   validatedChange,
 } from '@sigdesk/testing';
 
 /** An S3 server of this file's own, that the tests stop and start again. */
 class FlakyS3 {
-  private server?: S3rver;
+  private server?: S3Server;
   private readonly directory = mkdtempSync(join(tmpdir(), 'sigdesk-flaky-s3-'));
   port = 0;
 
   async start(): Promise<string> {
-    this.server = new S3rver({
-      address: '127.0.0.1',
-      port: this.port,
-      directory: this.directory,
-      silent: true,
-      allowMismatchedSignatures: true,
-    });
-    this.port = ((await this.server.run()) as { port: number }).port;
-    return `http://127.0.0.1:${this.port}`;
+    this.server = await startTestS3Server(this.directory, this.port);
+    this.port = this.server.port;
+    return this.server.endpoint;
   }
 
   async stop(): Promise<void> {

@@ -2,33 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import S3rver from 's3rver';
+import type { S3Server } from '@sigdesk/storage';
 import {
   seedCustomer,
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
+  startTestS3Server,
   submissionForm,
   TestEnvironment,
 } from '@sigdesk/testing';
 
 /** An S3 server of this file's own (the run's is shared), stopped and started again on the same port and data. */
 class StoppableS3 {
-  private server?: S3rver;
+  private server?: S3Server;
   port = 0;
 
   constructor(private readonly directory: string) {}
 
   async start(): Promise<string> {
-    this.server = new S3rver({
-      address: '127.0.0.1',
-      port: this.port,
-      directory: this.directory,
-      silent: true,
-      allowMismatchedSignatures: true,
-    });
-    this.port = ((await this.server.run()) as { port: number }).port;
-    return `http://127.0.0.1:${this.port}`;
+    this.server = await startTestS3Server(this.directory, this.port);
+    this.port = this.server.port;
+    return this.server.endpoint;
   }
 
   async stop(): Promise<void> {

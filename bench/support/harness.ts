@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import S3rver from 's3rver';
+import { startS3Server } from '@sigdesk/storage';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const MiB = 1024 * 1024;
@@ -189,17 +189,6 @@ export function readPostmaster(cluster: string): { pid: number; port: number } |
   return { pid, port };
 }
 
-/** The embedded S3 of sigdesk listens on a fixed port; whatever holds it would be used instead, silently. */
-const EMBEDDED_S3_PORT = 4568;
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.once('error', () => resolvePort(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
-  });
-}
-
 async function deleteRedisKeys(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   let deleted = 0;
@@ -305,7 +294,7 @@ export interface StartOptions {
   queues?: QueueBackendKind;
   /**
    * Zero setup: no `DATABASE_URL` and no `S3_ENDPOINT`, so sigdesk starts its embedded PostgreSQL (in
-   * `DATA_DIR/postgres`) and S3 (in `DATA_DIR/s3`, port 4568) itself, and the harness starts neither s3rver nor a
+   * `DATA_DIR/postgres`) and S3 (in `DATA_DIR/s3`, port and keys in `DATA_DIR/s3.json`) itself, and the harness starts neither an S3 server nor a
    * database. `dataDir`: the DATA_DIR to use (kept afterwards, for a second start on it); without it a temporary
    * folder, removed afterwards.
    */
@@ -362,11 +351,6 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
     let databaseUrl = '';
     let dataDir: string | undefined;
     if (embedded) {
-      if (!(await portIsFree(EMBEDDED_S3_PORT))) {
-        throw new Error(
-          `port ${EMBEDDED_S3_PORT} is taken (another sigdesk's embedded S3?): sigdesk would use that server`,
-        );
-      }
       if (typeof options.embedded === 'object') {
         dataDir = options.embedded.dataDir;
       } else {
@@ -386,33 +370,22 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
           for (let waited = 0; existsSync(`/proc/${left.pid}`) && waited < 30_000; waited += 100) await sleep(100);
         },
       });
-      Object.assign(runsOn, { DATA_DIR: dataDir, DATABASE_URL: '', S3_ENDPOINT: '' });
-      s3 = {
-        endpoint: `http://127.0.0.1:${EMBEDDED_S3_PORT}`,
-        bucket: 'sigdesk',
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        region: 'us-east-1',
-      };
+      Object.assign(runsOn, {
+        DATA_DIR: dataDir,
+        DATABASE_URL: '',
+        S3_ENDPOINT: '',
+        S3_ACCESS_KEY_ID: '',
+        S3_SECRET_ACCESS_KEY: '',
+      });
+      // its port and keys are in DATA_DIR/s3.json once it has started (read below)
+      s3 = { endpoint: '', bucket: 'sigdesk', accessKeyId: '', secretAccessKey: '', region: 'us-east-1' };
     } else {
       const s3Dir = await mkdtemp(join(tmpdir(), 'sigdesk-bench-s3-'));
       cleanups.push({ what: `remove ${s3Dir}`, run: () => rm(s3Dir, { recursive: true, force: true }) });
-      const s3rver = new S3rver({
-        address: '127.0.0.1',
-        port: 0,
-        directory: s3Dir,
-        silent: true,
-        allowMismatchedSignatures: true,
-      });
-      const { port: s3Port } = (await s3rver.run()) as { port: number };
-      cleanups.push({ what: 'close s3rver', run: () => s3rver.close() });
-      s3 = {
-        endpoint: `http://127.0.0.1:${s3Port}`,
-        bucket: 'bench',
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        region: 'us-east-1',
-      };
+      const keys = { accessKeyId: `bench-${id}`, secretAccessKey: randomBytes(32).toString('base64url') };
+      const s3Server = await startS3Server({ directory: s3Dir, port: 0, region: 'us-east-1', credentials: keys });
+      cleanups.push({ what: 'close the S3 server', run: () => s3Server.close() });
+      s3 = { endpoint: s3Server.endpoint, bucket: 'bench', ...keys, region: 'us-east-1' };
 
       await postgresAdmin((client) => client.query(`CREATE DATABASE ${database}`));
       cleanups.push({
@@ -583,6 +556,16 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
       url.password = credentials.password;
       handle.databaseUrl = url.toString();
       handle.postgresPid = postmaster.pid;
+      const embeddedS3 = JSON.parse(readFileSync(join(dataDir, 's3.json'), 'utf8')) as {
+        port: number;
+        accessKeyId: string;
+        secretAccessKey: string;
+      };
+      Object.assign(handle.s3, {
+        endpoint: `http://127.0.0.1:${embeddedS3.port}`,
+        accessKeyId: embeddedS3.accessKeyId,
+        secretAccessKey: embeddedS3.secretAccessKey,
+      });
     }
     if (options.seed ?? true) handle.customer = await seed(handle.url, adminKey);
     return handle;

@@ -19,7 +19,16 @@ export class AppConfig {
   readonly database: { url?: string; migrateOnStart: boolean };
   /** Without a URL, the queues run on PostgreSQL. */
   readonly redis: { url?: string; prefix: string };
-  readonly s3: { endpoint?: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  /**
+   * Without an endpoint, sigdesk runs an embedded S3 server under the data directory, with these keys when given (else
+   * keys it makes at the first start and keeps there). With an endpoint, the keys are required.
+   */
+  readonly s3: {
+    endpoint?: string;
+    region: string;
+    bucket: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  };
   /** Local copies of S3 objects that scans read, under the data directory. */
   readonly objectCache: { maxBytes: number };
   readonly bootstrapAdminKey?: string;
@@ -58,8 +67,10 @@ export class AppConfig {
       endpoint: environment.S3_ENDPOINT,
       region: environment.S3_REGION,
       bucket: environment.S3_BUCKET,
-      accessKeyId: environment.S3_ACCESS_KEY_ID,
-      secretAccessKey: environment.S3_SECRET_ACCESS_KEY,
+      credentials:
+        environment.S3_ACCESS_KEY_ID && environment.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: environment.S3_ACCESS_KEY_ID, secretAccessKey: environment.S3_SECRET_ACCESS_KEY }
+          : undefined,
     };
     this.objectCache = { maxBytes: environment.SIGDESK_OBJECT_CACHE_MAX_BYTES };
     this.bootstrapAdminKey = environment.SIGDESK_BOOTSTRAP_ADMIN_KEY;

@@ -38,6 +38,32 @@ describe(parseEnvironment.name, () => {
     expect(() => parseEnvironment({ SIGDESK_BOOTSTRAP_ADMIN_KEY: 'short' })).toThrow(/SIGDESK_BOOTSTRAP_ADMIN_KEY/);
   });
 
+  it('has no default S3 keys: an S3 server given by S3_ENDPOINT needs both, and neither goes alone', () => {
+    const embedded = new AppConfig(parseEnvironment({}));
+    expect(embedded.s3.credentials).toBeUndefined();
+    expect(() => parseEnvironment({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(
+      /S3_ACCESS_KEY_ID: required with S3_ENDPOINT\n\s+S3_SECRET_ACCESS_KEY: required with S3_ENDPOINT/,
+    );
+    expect(() => parseEnvironment({ S3_ACCESS_KEY_ID: 'sigdesk' })).toThrow(
+      /S3_SECRET_ACCESS_KEY: required with S3_ACCESS_KEY_ID/,
+    );
+    expect(() => parseEnvironment({ S3_ENDPOINT: 'http://minio:9000', S3_SECRET_ACCESS_KEY: 'secret' })).toThrow(
+      /S3_ACCESS_KEY_ID: required with S3_SECRET_ACCESS_KEY/,
+    );
+    const given = new AppConfig(
+      parseEnvironment({
+        S3_ENDPOINT: 'http://minio:9000',
+        S3_ACCESS_KEY_ID: 'sigdesk',
+        S3_SECRET_ACCESS_KEY: 'secret',
+      }),
+    );
+    expect(given.s3.credentials).toEqual({ accessKeyId: 'sigdesk', secretAccessKey: 'secret' });
+    // the embedded S3 server takes the operator's keys too
+    expect(
+      new AppConfig(parseEnvironment({ S3_ACCESS_KEY_ID: 'sigdesk', S3_SECRET_ACCESS_KEY: 'secret' })).s3.credentials,
+    ).toEqual({ accessKeyId: 'sigdesk', secretAccessKey: 'secret' });
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseEnvironment({ S3_ENDPOINT: '' }).S3_ENDPOINT).toBeUndefined();
   });

@@ -124,7 +124,13 @@ export async function startSigdesk(given: AppConfig, roles: SigdeskProcess): Pro
         : { embedded: false, url: config.database.url! },
       queues: services.queues.kind,
       s3: embeddedS3
-        ? { embedded: true, endpoint: embeddedS3.endpoint }
+        ? {
+            embedded: true,
+            endpoint: embeddedS3.endpoint,
+            keysFrom: embeddedS3.keysFrom,
+            serving: embeddedS3.serving,
+            notice: embeddedS3.notice,
+          }
         : { embedded: false, endpoint: config.s3.endpoint! },
       adminKey: roles.api
         ? {

@@ -7,7 +7,8 @@ export interface StartupSummary {
   dataDir: string;
   postgres: { embedded: boolean; url: string };
   queues: QueueBackendKind;
-  s3: { embedded: boolean; endpoint: string };
+  /** Embedded: where its keys are, whether this process serves it, and what moved at this start. */
+  s3: { embedded: boolean; endpoint: string; keysFrom?: string; serving?: boolean; notice?: string };
   /** API processes: the admin key made by this start (shown once), or whether one is configured. */
   adminKey?: { made?: string; configured: boolean };
 }
@@ -33,9 +34,11 @@ export function formatStartupSummary(summary: StartupSummary): string {
   rows.push([
     'S3',
     summary.s3.embedded
-      ? `embedded, ${summary.s3.endpoint}, data in ${summary.dataDir}/s3`
+      ? `embedded, ${summary.s3.endpoint}${summary.s3.serving === false ? ' (served by another sigdesk process)' : ''}, ` +
+        `data in ${summary.dataDir}/s3, keys in ${summary.s3.keysFrom}`
       : `${summary.s3.endpoint} (S3_ENDPOINT)`,
   ]);
+  if (summary.s3.notice) rows.push(['', summary.s3.notice]);
   if (summary.adminKey?.made) {
     rows.push(['admin key', summary.adminKey.made]);
     rows.push(['', 'made now and shown only this once: keep it (only its hash is stored)']);

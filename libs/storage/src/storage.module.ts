@@ -1,12 +1,10 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { join } from 'node:path';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@sigdesk/config';
-import { EMBEDDED_S3_CREDENTIALS, EmbeddedS3, startEmbeddedS3 } from './embedded-s3';
+import { EmbeddedS3, startEmbeddedS3 } from './embedded-s3';
 import { ObjectCache } from './object-cache';
 import { ObjectStore } from './object-store';
 import { createS3Client } from './s3-client.factory';
 
-export const EMBEDDED_S3_PORT = 4568;
 /** The embedded S3 server this process started or found, or null where `S3_ENDPOINT` is given. */
 export const EMBEDDED_S3 = Symbol('EMBEDDED_S3');
 
@@ -29,8 +27,16 @@ class StorageLifecycle implements OnApplicationShutdown {
     {
       provide: EMBEDDED_S3,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        config.s3.endpoint ? null : startEmbeddedS3(join(config.dataDir, 's3'), EMBEDDED_S3_PORT),
+      useFactory: (config: AppConfig) => {
+        if (config.s3.endpoint) return null;
+        const logger = new Logger('EmbeddedS3');
+        return startEmbeddedS3({
+          dataDir: config.dataDir,
+          region: config.s3.region,
+          credentials: config.s3.credentials,
+          log: (level, message) => (level === 'warn' ? logger.warn(message) : logger.log(message)),
+        });
+      },
     },
     {
       provide: ObjectStore,
@@ -38,8 +44,8 @@ class StorageLifecycle implements OnApplicationShutdown {
       useFactory: async (config: AppConfig, embedded: EmbeddedS3 | null) => {
         const client = createS3Client(
           embedded
-            ? { endpoint: embedded.endpoint, region: config.s3.region, ...EMBEDDED_S3_CREDENTIALS }
-            : { ...config.s3, endpoint: config.s3.endpoint! },
+            ? { endpoint: embedded.endpoint, region: config.s3.region, ...embedded.credentials }
+            : { endpoint: config.s3.endpoint!, region: config.s3.region, ...config.s3.credentials! },
         );
         const store = new ObjectStore(client, config.s3.bucket);
         await store.ensureBucket();

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import S3rver from 's3rver';
 import { createDatabase } from '../../db/src/database';
 import { startEmbeddedPostgres } from '../../db/src/embedded/embedded-postgres';
 import { migrateToLatest } from '../../db/src/migrator';
 import { openQueueBackend } from '../../queues/src/queue-backend';
+import { startS3Server } from '../../storage/src/s3-server';
 import { testQueueBackend, TestGlobals } from './test-services';
 
 async function answers(url: string): Promise<boolean> {
@@ -28,7 +28,8 @@ async function answers(url: string): Promise<boolean> {
  * Once per test run: a PostgreSQL server (the one at TEST_POSTGRES_URL or on 127.0.0.1:5432, else an embedded one
  * started here, so the tests need nothing but Node.js), a migrated template database that each test file copies
  * (fast), the queues' backend (PostgreSQL unless SIGDESK_TEST_QUEUES=redis, then Redis must answer: tests never
- * skip), and one S3 server on loopback that each test file uses with a bucket of its own.
+ * skip), and one S3 server on loopback that each test file uses with a bucket of its own: sigdesk's own S3 server,
+ * which answers only requests signed with the run's keys (made here, never a constant).
  */
 export default async function globalSetup(): Promise<void> {
   const globals = globalThis as TestGlobals;
@@ -73,18 +74,22 @@ export default async function globalSetup(): Promise<void> {
     await backend.close();
   }
 
-  const s3 = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
+  const s3Keys = {
+    accessKeyId: `sigdesk-test-${randomBytes(6).toString('hex')}`,
+    secretAccessKey: randomBytes(32).toString('base64url'),
+  };
+  const s3 = await startS3Server({
     directory: mkdtempSync(join(tmpdir(), 'sigdesk-test-s3-')),
-    silent: true,
-    allowMismatchedSignatures: true,
+    port: 0,
+    region: 'us-east-1',
+    credentials: s3Keys,
   });
-  const { port } = (await s3.run()) as { port: number };
 
   globals.__SIGDESK_S3__ = s3;
   process.env.SIGDESK_TEST_ADMIN_URL = adminUrl;
   process.env.SIGDESK_TEST_TEMPLATE = template;
   if (redisUrl) process.env.SIGDESK_TEST_REDIS_URL = redisUrl;
-  process.env.SIGDESK_TEST_S3_ENDPOINT = `http://127.0.0.1:${port}`;
+  process.env.SIGDESK_TEST_S3_ENDPOINT = s3.endpoint;
+  process.env.SIGDESK_TEST_S3_ACCESS_KEY_ID = s3Keys.accessKeyId;
+  process.env.SIGDESK_TEST_S3_SECRET_ACCESS_KEY = s3Keys.secretAccessKey;
 }

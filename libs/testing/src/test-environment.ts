@@ -7,7 +7,7 @@ import { Kysely } from 'kysely';
 import { Client } from 'pg';
 import { AppConfig, parseEnvironment } from '@sigdesk/config';
 import { createDatabase, DB } from '@sigdesk/db';
-import { createS3Client, ObjectStore } from '@sigdesk/storage';
+import { createS3Client, EMBEDDED_S3, EmbeddedS3, ObjectStore, S3Server, startS3Server } from '@sigdesk/storage';
 import { StartedSigdesk, startSigdesk } from '@sigdesk/runtime';
 import { testQueueBackend } from './test-services';
 
@@ -25,6 +25,19 @@ async function slowStepWarning<T>(step: string, work: Promise<T>): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The keys of the run's S3 server (made by the global setup): every test environment signs with them. */
+export function testS3Credentials(): { accessKeyId: string; secretAccessKey: string } {
+  return {
+    accessKeyId: required('SIGDESK_TEST_S3_ACCESS_KEY_ID'),
+    secretAccessKey: required('SIGDESK_TEST_S3_SECRET_ACCESS_KEY'),
+  };
+}
+
+/** An S3 server of a test's own (to stop and start it), that accepts the keys every test environment signs with. */
+export function startTestS3Server(directory: string, port = 0): Promise<S3Server> {
+  return startS3Server({ directory, port, region: 'us-east-1', credentials: testS3Credentials() });
 }
 
 export interface TestEnvironment {
@@ -54,6 +67,10 @@ export async function startTestEnvironment(
     queues?: 'postgres' | { redisUrl: string };
     /** A database of the test's own (on a server it stops and starts), that sigdesk migrates as it starts. */
     databaseUrl?: string;
+    /** No S3_ENDPOINT: sigdesk runs its embedded S3 server, in the environment's data directory. */
+    embeddedS3?: boolean;
+    /** The data directory (kept by `close()`); a temporary one of its own, removed by `close()`, else. */
+    dataDir?: string;
   } = {},
 ): Promise<TestEnvironment> {
   const id = randomBytes(5).toString('hex');
@@ -71,7 +88,7 @@ export async function startTestEnvironment(
 
   const adminKey = `sdk_adm_test_${randomBytes(24).toString('base64url')}`;
   // its own object cache and signing key, never the checkout's ./data
-  const dataDir = await mkdtemp(join(tmpdir(), 'sigdesk-test-data-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'sigdesk-test-data-')));
   const redisPrefix = `sigdesk-test-${id}`;
   const queues =
     options.queues ??
@@ -85,17 +102,29 @@ export async function startTestEnvironment(
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: databaseUrl.toString(),
       ...(queues === 'postgres' ? {} : { REDIS_URL: queues.redisUrl, REDIS_PREFIX: redisPrefix }),
-      S3_ENDPOINT: required('SIGDESK_TEST_S3_ENDPOINT'),
+      ...(options.embeddedS3
+        ? {}
+        : {
+            S3_ENDPOINT: required('SIGDESK_TEST_S3_ENDPOINT'),
+            S3_ACCESS_KEY_ID: testS3Credentials().accessKeyId,
+            S3_SECRET_ACCESS_KEY: testS3Credentials().secretAccessKey,
+          }),
       S3_BUCKET: `test-${id}`,
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
       SIGDESK_BOOTSTRAP_ADMIN_KEY: adminKey,
       ...options.env,
     }),
   );
   const sigdesk = await startSigdesk(config, { api: true, worker: options.worker ?? true });
   const db = createDatabase(databaseUrl.toString(), 4);
-  const store = new ObjectStore(createS3Client({ ...config.s3, endpoint: config.s3.endpoint! }), config.s3.bucket);
+  const embedded = sigdesk.app.get<EmbeddedS3 | null>(EMBEDDED_S3, { strict: false });
+  const store = new ObjectStore(
+    createS3Client(
+      embedded
+        ? { endpoint: embedded.endpoint, region: config.s3.region, ...embedded.credentials }
+        : { endpoint: config.s3.endpoint!, region: config.s3.region, ...config.s3.credentials! },
+    ),
+    config.s3.bucket,
+  );
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= sigdesk.close());
@@ -129,7 +158,7 @@ export async function startTestEnvironment(
         for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
         await redis.quit();
       }
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,10 +1,10 @@
-import type S3rver from 's3rver';
 import type { EmbeddedPostgres } from '../../db/src/embedded/embedded-postgres';
 import type { QueueBackendKind } from '../../queues/src/queue-backend';
+import type { S3Server } from '../../storage/src/s3-server';
 
 /** What the global setup starts for the whole run, for the global teardown to stop. */
 export type TestGlobals = typeof globalThis & {
-  __SIGDESK_S3__?: S3rver;
+  __SIGDESK_S3__?: S3Server;
   __SIGDESK_POSTGRES__?: EmbeddedPostgres;
 };
 
