@@ -8,7 +8,7 @@ import { MetricsService } from '@sigdesk/ops';
 export async function configureHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   // per-route limits are set where the parts are read; these are the outer bounds
   await app.register(fastifyMultipart, {
-    limits: { fileSize: config.intake.maxSampleBytes, files: config.intake.maxFilesPerSubmission },
+    limits: { fileSize: config.limits.multipart.fileBytes, files: config.limits.multipart.files },
   });
 
   const metrics = app.get(MetricsService);

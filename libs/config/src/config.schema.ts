@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseResponseTargets } from '@sigdesk/calendar';
+import { checkLimits, limitsEnvironmentSchema } from './limits';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -18,6 +19,7 @@ export const environmentSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./data'),
+  SIGDESK_SPOOL_DIR: z.string().optional(),
 
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
@@ -36,13 +38,7 @@ export const environmentSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().default('S3RVER'),
 
   SIGDESK_BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
-  SIGDESK_MAX_SAMPLE_BYTES: positiveInt.default(256 * MiB),
   SIGDESK_OBJECT_CACHE_MAX_BYTES: positiveInt.default(8 * GiB),
-  SIGDESK_MAX_FILES_PER_SUBMISSION: positiveInt.default(20),
-  SIGDESK_ARCHIVE_MAX_ENTRIES: positiveInt.default(200),
-  SIGDESK_ARCHIVE_MAX_UNPACKED_BYTES: positiveInt.default(1024 * MiB),
-  SIGDESK_ARCHIVE_MAX_RATIO: positiveInt.default(200),
-  SIGDESK_ARCHIVE_MAX_NESTING: z.coerce.number().int().min(0).max(5).default(2),
   SIGDESK_CURRENCY_GRACE_MINUTES: z.coerce.number().int().min(0).default(180),
   SIGDESK_DEFAULT_CHANNEL: z
     .string()
@@ -75,14 +71,17 @@ export const environmentSchema = z.object({
   SIGDESK_DOCS: booleanFlag.default(true),
 });
 
-export type Environment = z.infer<typeof environmentSchema>;
+/** With the bounds of what clients control, which have a section of their own (limits.ts). */
+const fullEnvironmentSchema = environmentSchema.extend(limitsEnvironmentSchema.shape).superRefine(checkLimits);
+
+export type Environment = z.infer<typeof fullEnvironmentSchema>;
 
 export class ConfigError extends Error {}
 
 /** Parses the environment; a wrong value throws a {@link ConfigError} naming each variable. */
 export function parseEnvironment(env: Record<string, string | undefined>): Environment {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = environmentSchema.safeParse(present);
+  const result = fullEnvironmentSchema.safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
