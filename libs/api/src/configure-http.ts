@@ -3,9 +3,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@sigdesk/config';
 import { MetricsService } from '@sigdesk/ops';
+import { enforceHttpLimits } from './http-limits';
 
 /** Fastify plugins, request metrics and the OpenAPI document, shared by every process that serves HTTP. */
 export async function configureHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  enforceHttpLimits(app.getHttpAdapter().getInstance(), config.limits);
   // per-route limits are set where the parts are read; these are the outer bounds
   await app.register(fastifyMultipart, {
     limits: { fileSize: config.limits.multipart.fileBytes, files: config.limits.multipart.files },

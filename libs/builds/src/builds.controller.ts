@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '@sigdesk/accounts';
-import { parseInput } from '@sigdesk/http';
+import { AppConfig } from '@sigdesk/config';
+import { pageLimit, parseInput, withinPageSize } from '@sigdesk/http';
 import { BuildsService } from './builds.service';
 
 const channel = z
@@ -12,7 +13,7 @@ const channel = z
 const listSchema = z.strictObject({
   channel,
   cursor: z.string().max(20).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: pageLimit(50),
 });
 const versionSchema = z.coerce.number().int().positive().max(2_000_000_000);
 
@@ -21,11 +22,18 @@ const versionSchema = z.coerce.number().int().positive().max(2_000_000_000);
 @Roles('release', 'admin')
 @Controller('v1/database-builds')
 export class BuildsController {
-  constructor(private readonly builds: BuildsService) {}
+  constructor(
+    private readonly builds: BuildsService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get()
   list(@Query() query: unknown) {
-    const { channel: name, cursor, limit } = parseInput(listSchema, query, 'query');
+    const {
+      channel: name,
+      cursor,
+      limit,
+    } = withinPageSize(parseInput(listSchema, query, 'query'), this.config.limits.pageSize);
     return this.builds.list(name, cursor, limit);
   }
 

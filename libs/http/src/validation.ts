@@ -25,3 +25,19 @@ export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
     unknown
   >;
 }
+
+/** The `limit` of a list page: a whole number from 1, `fallback` when absent; see {@link withinPageSize}. */
+export const pageLimit = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/**
+ * The query of a list, refused when it asks for a page larger than the configured page size (`limits.pageSize`):
+ * the bound is configuration, so it is not in the static schema.
+ */
+export function withinPageSize<T extends { limit: number }>(query: T, maxPageSize: number): T {
+  if (query.limit <= maxPageSize) return query;
+  const problem = `must be at most ${maxPageSize}`;
+  throw AppError.badRequest('invalid_input', `The query is not valid: limit: ${problem}.`, {
+    fields: [{ field: 'limit', problem }],
+    maxPageSize,
+  });
+}
