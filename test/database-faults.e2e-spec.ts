@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '@sigdesk/db';
+import { OrphanSampleSweeper, SampleIntake, spoolToFile, UnendedUploadClaims } from '@sigdesk/intake';
+import { StorageKeys } from '@sigdesk/storage';
 import { StartedSigdesk, startSigdesk } from '@sigdesk/runtime';
 import {
   ApiClient,
@@ -205,6 +208,42 @@ describe('PostgreSQL stopped and started again', () => {
       if (!postgres) await startPostgres();
       await starting;
       await started?.close();
+    }
+  });
+
+  it('ends the sample claims of a request that PostgreSQL failed once it is back, so the sweeper removes its upload', async () => {
+    const intake = env.sigdesk.app.get(SampleIntake);
+    const unended = env.sigdesk.app.get(UnendedUploadClaims);
+    const workDir = await mkdtemp(join(tmpdir(), 'sigdesk-test-claims-'));
+    try {
+      const sample = await spoolToFile(Readable.from([randomBytes(4096)]), workDir, 'sample.bin');
+      // the request's transaction, when PostgreSQL goes away after the upload: it fails, and so does ending
+      // the claims that kept the upload from the sweeper
+      const failing = intake.storeAndRecord([sample], async () => {
+        await stopPostgres();
+        throw new Error('connection terminated');
+      });
+      await expect(failing).rejects.toThrow('connection terminated');
+      expect(await env.store.head(StorageKeys.sample(sample.sha256))).not.toBeNull();
+      expect(unended.size).toBe(1);
+
+      await startPostgres();
+      await unended.retry();
+      expect(unended.size).toBe(0);
+      const claims = await env.db
+        .selectFrom('sample_object_claims')
+        .select('id')
+        .where('sha256', '=', sample.sha256)
+        .execute();
+      expect(claims).toEqual([]);
+
+      const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
+      const later = new Date(Date.now() + env.config.intake.orphanGraceMs + 60_000);
+      expect(await sweeper.sweep(later)).toMatchObject({ deleted: 1 });
+      expect(await env.store.head(StorageKeys.sample(sample.sha256))).toBeNull();
+    } finally {
+      if (!postgres) await startPostgres();
+      await rm(workDir, { recursive: true, force: true });
     }
   });
 });

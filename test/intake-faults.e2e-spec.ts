@@ -1,8 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OrphanSampleSweeper, SampleObjectClaimsRepository } from '@sigdesk/intake';
+import {
+  createSpoolFolder,
+  formatProcessIdentity,
+  OrphanSampleSweeper,
+  SampleObjectClaimsRepository,
+  THIS_PROCESS,
+  UPLOAD_CLAIM_TTL_MS,
+} from '@sigdesk/intake';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 import {
   seedCustomer,
@@ -29,6 +37,7 @@ describe('intake under the faults of its dependencies', () => {
   let env: TestEnvironment;
   let stale: string;
   let fresh: string;
+  let killed: string;
 
   beforeAll(async () => {
     // what requests cut short by a crash leave in the spool (a day ago), and a request of another process now
@@ -39,6 +48,10 @@ describe('intake under the faults of its dependencies', () => {
     await utimes(stale, dayAgo, dayAgo);
     fresh = await mkdtemp(join(tmpdir(), 'sigdesk-intake-'));
     await writeFile(join(fresh, 'upload-in-progress'), randomBytes(64));
+    // a request of a process of this machine killed a moment ago (kill -9): its pid runs no more
+    const exited = spawnSync(process.execPath, ['-e', '']);
+    killed = await createSpoolFolder(tmpdir(), { ...THIS_PROCESS, pid: exited.pid, run: '0badc0de' });
+    await writeFile(join(killed, 'partial-upload'), randomBytes(64));
 
     env = await startTestEnvironment({ worker: false, env: { SIGDESK_ORPHAN_GRACE_MINUTES: '10' } });
     await seedRelease(env, 100);
@@ -51,6 +64,7 @@ describe('intake under the faults of its dependencies', () => {
   describe('spool folders', () => {
     it('removes at start the folders that requests cut short left, not those of live requests', async () => {
       await expect(stat(stale)).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(stat(killed)).rejects.toMatchObject({ code: 'ENOENT' });
       expect((await stat(join(fresh, 'upload-in-progress'))).isFile()).toBe(true);
     });
   });
@@ -84,6 +98,59 @@ describe('intake under the faults of its dependencies', () => {
       expect(await env.store.head(StorageKeys.sample(sha256(kept)))).not.toBeNull();
       expect(await sweeper.sweep(later)).toEqual({ scanned: 0, deleted: 0 });
     }, 300_000);
+  });
+
+  describe('upload claims', () => {
+    it('keep an object from the sweeper while renewed, and let it go once they expire unrenewed', async () => {
+      const claims = env.sigdesk.app.get(SampleObjectClaimsRepository);
+      const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
+      const content = randomBytes(64);
+      const claim = (await claims.claimUploads([sha256(content)]))!;
+      await env.store.put(StorageKeys.sample(sha256(content)), content);
+      const claimedAgo = (minutes: number) =>
+        env.db
+          .updateTable('sample_object_claims')
+          .set({ claimed_at: new Date(Date.now() - minutes * 60_000) })
+          .where('sha256', '=', sha256(content))
+          .execute();
+      const later = new Date(Date.now() + 11 * 60_000);
+
+      // its holder still at work: renewed within the lifetime, the claim holds
+      await claimedAgo(UPLOAD_CLAIM_TTL_MS / 60_000 - 1);
+      await claims.renewUploads(claim);
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 0 });
+      expect(await env.store.head(StorageKeys.sample(sha256(content)))).not.toBeNull();
+
+      // its holder gone (killed): once the lifetime has passed, the object is the sweeper's
+      await claimedAgo(UPLOAD_CLAIM_TTL_MS / 60_000 + 1);
+      await claims.renewUploads(claim); // too late: an expired claim stays ended
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 1 });
+      expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
+    });
+
+    it('of a process of this machine that is gone end at the sweep, so its upload is removed at once', async () => {
+      const claims = env.sigdesk.app.get(SampleObjectClaimsRepository);
+      const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
+      const content = randomBytes(64);
+      await claims.claimUploads([sha256(content)]);
+      await env.store.put(StorageKeys.sample(sha256(content)), content);
+      // as if an API killed with -9 had taken it: its pid runs no more
+      const exited = spawnSync(process.execPath, ['-e', '']);
+      const killed = formatProcessIdentity({ ...THIS_PROCESS, pid: exited.pid, run: '0badc0de' });
+      await env.db
+        .updateTable('sample_object_claims')
+        .set({ holder: killed })
+        .where('sha256', '=', sha256(content))
+        .execute();
+      const other = randomBytes(64);
+      await claims.claimUploads([sha256(other)]); // this process's own claim: kept
+      await env.store.put(StorageKeys.sample(sha256(other)), other);
+
+      const later = new Date(Date.now() + 11 * 60_000);
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 2, deleted: 1 });
+      expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
+      expect(await env.store.head(StorageKeys.sample(sha256(other)))).not.toBeNull();
+    });
   });
 
   describe('a refused request stores nothing', () => {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
-import { pageLimit, parseInput, withinPageSize } from '@sigdesk/http';
+import { pageLimit, parseInput, wholeNumberText, withinPageSize } from '@sigdesk/http';
 import { BuildsService } from './builds.service';
 
 const channel = z
@@ -15,7 +15,7 @@ const listSchema = z.strictObject({
   cursor: z.string().max(20).optional(),
   limit: pageLimit(50),
 });
-const versionSchema = z.coerce.number().int().positive().max(2_000_000_000);
+const versionSchema = wholeNumberText();
 
 @ApiTags('database builds')
 @ApiBearerAuth()

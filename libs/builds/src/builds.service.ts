@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CasesRepository, CaseTransitions } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { DatabaseBuild } from '@sigdesk/db';
-import { AppError, invalidCursor } from '@sigdesk/http';
+import { AppError, INT4_MAX, invalidCursor } from '@sigdesk/http';
 import { expeditedBuildJob, JobQueueService, scheduledBuildJob, UnitOfWork } from '@sigdesk/queues';
 import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectStore } from '@sigdesk/storage';
@@ -74,7 +74,8 @@ export class BuildsService {
   }
 
   async list(channel = this.config.releases.defaultChannel, cursor: string | undefined, limit: number) {
-    if (cursor !== undefined && !/^\d{1,10}$/.test(cursor)) {
+    // a version: an `integer` column
+    if (cursor !== undefined && !(/^\d{1,10}$/.test(cursor) && Number(cursor) <= INT4_MAX)) {
       throw invalidCursor();
     }
     const rows = await this.builds.list(channel, cursor === undefined ? undefined : Number(cursor), limit + 1);

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '@sigdesk/config';
 
@@ -39,8 +39,12 @@ export class SigningKeys implements OnApplicationBootstrap {
     }
     mkdirSync(this.config.dataDir, { recursive: true });
     const { privateKey } = generateKeyPairSync('ed25519');
+    // written whole under a name of its own, then linked into place: a process starting at the same time reads
+    // either no key or the whole key, never a file still being written
+    const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, privateKey.export({ type: 'pkcs8', format: 'pem' }), { flag: 'wx', mode: 0o600 });
     try {
-      writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { flag: 'wx', mode: 0o600 });
+      linkSync(draft, path);
       this.logger.warn(`generated a signing key at ${path}; set SIGDESK_SIGNING_KEY in production`);
       return privateKey;
     } catch (error) {
@@ -48,6 +52,8 @@ export class SigningKeys implements OnApplicationBootstrap {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
         return this.ed25519(createPrivateKey(readFileSync(path, 'utf8')));
       throw error;
+    } finally {
+      rmSync(draft, { force: true });
     }
   }
 

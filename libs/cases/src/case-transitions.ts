@@ -5,6 +5,7 @@ import { AppError } from '@sigdesk/http';
 import { CaseNotifier } from '@sigdesk/notifications';
 import { canTransition } from './case-status';
 import { CasesRepository } from './cases.repository';
+import { customerStatusFacts } from './views/customer-case.view';
 
 export interface Actor {
   keyId: string | null;
@@ -54,7 +55,8 @@ export class CaseTransitions {
       fromStatus: current.status,
       toStatus: to,
       at: now,
-      data: options.data,
+      // the customer's facts, never the data recorded for analysts
+      data: customerStatusFacts(current.status, to, options.data),
     });
     return updated;
   }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '@sigdesk/accounts';
 import type { Case, CaseKind, CaseStatus } from '@sigdesk/db';
 import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
-import { caseView } from './case.view';
+import { analystCaseView } from './views/analyst-case.view';
+import { customerCaseView } from './views/customer-case.view';
 import { CasesRepository } from './cases.repository';
 
 @Injectable()
@@ -21,7 +22,9 @@ export class CasesService {
   async detail(principal: Principal, id: string) {
     const found = await this.visibleCase(principal, id);
     const [samples, events] = await Promise.all([this.cases.samplesOf(id), this.cases.eventsOf(id)]);
-    return caseView(found, samples, events);
+    return principal.role === 'customer'
+      ? customerCaseView(found, samples, events)
+      : analystCaseView(found, samples, events);
   }
 
   async list(principal: Principal, query: { status?: CaseStatus; kind?: CaseKind; cursor?: string; limit: number }) {
@@ -35,7 +38,7 @@ export class CasesService {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map((c) => caseView(c)),
+      items: page.map((c) => (principal.role === 'customer' ? customerCaseView(c) : analystCaseView(c))),
       nextCursor:
         rows.length > query.limit && last
           ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id })

@@ -1,5 +1,6 @@
 export * from './case-status';
-export * from './case.view';
+export * from './views/analyst-case.view';
+export * from './views/customer-case.view';
 export * from './cases.module';
 export * from './cases.repository';
 export * from './cases.service';

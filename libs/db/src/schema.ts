@@ -147,7 +147,10 @@ export interface SampleObjectClaimsTable {
   id: Generated<string>;
   sha256: string;
   purpose: 'upload' | 'delete';
-  claimed_at: CreatedAt;
+  /** Renewed by an upload claim's holder while it works. */
+  claimed_at: Timestamp;
+  /** The process holding an upload claim, `<host>-<pid>-<run>`; null for deletions and older claims. */
+  holder: string | null;
 }
 
 /** A sample object whose upload has begun and that no samples row records yet: the orphan sweeper's candidates. */

@@ -1,4 +1,5 @@
 import { AppError } from './app-error';
+import { isTimestamp, isUuid } from './input';
 
 /** Keyset position in a list sorted newest first: opaque to clients, validated when it comes back. */
 export interface PagePosition {
@@ -13,14 +14,7 @@ export function encodeCursor(position: PagePosition): string {
 export function decodeCursor(cursor: string): PagePosition {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      !Number.isNaN(Date.parse(value[0])) &&
-      typeof value[1] === 'string' &&
-      /^[0-9a-f-]{36}$/.test(value[1])
-    ) {
+    if (Array.isArray(value) && value.length === 2 && isTimestamp(value[0]) && isUuid(value[1])) {
       return { createdAt: value[0], id: value[1] };
     }
   } catch {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from './app-error';
+import { wholeNumberText } from './input';
 
 /** Parses untrusted input with a schema; a failure is a 400 listing each field and what is wrong with it. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.output<S> {
@@ -16,8 +17,6 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   );
 }
 
-export const uuidParam = z.string().uuid('must be an id this API returned');
-
 /** The OpenAPI schema of a zod schema, so that /docs is generated from the same code that validates. */
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<
@@ -27,7 +26,7 @@ export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
 }
 
 /** The `limit` of a list page: a whole number from 1, `fallback` when absent; see {@link withinPageSize}. */
-export const pageLimit = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+export const pageLimit = (fallback: number) => wholeNumberText().default(fallback);
 
 /**
  * The query of a list, refused when it asks for a page larger than the configured page size (`limits.pageSize`):

@@ -11,6 +11,7 @@ import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
 import { SampleObjectClaimsRepository } from './samples/sample-object-claims.repository';
 import { SampleObjectRemover } from './samples/sample-object-remover';
+import { UnendedUploadClaims } from './samples/unended-upload-claims';
 import { IntakeJobs } from './intake.processor';
 import { OrphanSampleSweeper } from './maintenance/orphan-sweeper';
 import { IdempotencyRepository } from './submissions/idempotency.repository';
@@ -24,6 +25,7 @@ import { SubmissionsService } from './submissions/submissions.service';
     SampleIntake,
     SampleObjectClaimsRepository,
     SampleObjectRemover,
+    UnendedUploadClaims,
     SpoolFolders,
     IdempotencyRepository,
     IntakeJobs,

@@ -1,9 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type { CaseStatus, DB } from '@sigdesk/db';
+import type { CaseStatus, DB, Verdict } from '@sigdesk/db';
 import { JobName, jobIdFor, OutboxRepository } from '@sigdesk/queues';
 import { WebhooksRepository } from './webhooks.repository';
+
+/**
+ * What a customer is told of a status change besides the status itself, each fact by name: a receiver gets these
+ * and nothing else (they are chosen for the customer by the customer view of a case, `customerStatusFacts`).
+ */
+export interface CaseStatusFacts {
+  verdict?: Verdict;
+  message?: string;
+  /** a new submission's: the database version it was checked against, and how many samples it holds */
+  databaseVersion?: number;
+  samples?: number;
+  scheduledDatabaseVersion?: number;
+  fixedInDatabaseVersion?: number;
+}
 
 /** A customer-visible change of a case, as written to webhook deliveries. */
 export interface CaseStatusChange {
@@ -13,8 +27,7 @@ export interface CaseStatusChange {
   fromStatus: CaseStatus | null;
   toStatus: CaseStatus;
   at: Date;
-  /** Extra customer-visible facts (verdict, fixedInDatabaseVersion, message). */
-  data?: Record<string, unknown>;
+  data?: CaseStatusFacts;
 }
 
 export const CASE_STATUS_CHANGED = 'case.status_changed';
@@ -25,15 +38,28 @@ export function caseStatusChangedPayload(deliveryId: string, change: CaseStatusC
     id: deliveryId,
     type: CASE_STATUS_CHANGED,
     occurredAt: change.at.toISOString(),
-    // the facts of the change come last, so that extra data cannot overwrite them
     case: {
-      ...change.data,
       id: change.caseId,
       reference: change.reference,
       status: change.toStatus,
       previousStatus: change.fromStatus,
+      ...factsOf(change.data ?? {}),
     },
   };
+}
+
+/** The facts by name, those given only: a caller's object may carry more than its type says. */
+function factsOf(facts: CaseStatusFacts): CaseStatusFacts {
+  const { verdict, message, databaseVersion, samples, scheduledDatabaseVersion, fixedInDatabaseVersion } = facts;
+  const named: CaseStatusFacts = {
+    verdict,
+    message,
+    databaseVersion,
+    samples,
+    scheduledDatabaseVersion,
+    fixedInDatabaseVersion,
+  };
+  return Object.fromEntries(Object.entries(named).filter(([, value]) => value !== undefined));
 }
 
 /**

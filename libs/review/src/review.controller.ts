@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
-import { openApiSchema, pageLimit, parseInput, uuidParam, withinPageSize } from '@sigdesk/http';
+import { openApiSchema, pageLimit, parseInput, text, uuidParam, withinPageSize } from '@sigdesk/http';
 import { ReviewService } from './review.service';
 import { SampleDownloads } from './sample-download';
 
@@ -14,13 +14,13 @@ const queueQuerySchema = z.strictObject({
 });
 
 const responseSchema = z.strictObject({
-  message: z.string().trim().min(1).max(20_000),
+  message: text({ max: 20_000, multiline: true }),
   awaitCustomer: z.boolean().default(false),
 });
 
 const verdictSchema = z.strictObject({
   verdict: z.enum(['confirmed', 'not_reproduced', 'declined']),
-  note: z.string().trim().min(1, 'must explain the verdict').max(20_000),
+  note: text({ max: 20_000, multiline: true, empty: 'must explain the verdict' }),
   applyToGroup: z.boolean().default(false),
 });
 

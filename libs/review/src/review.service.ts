@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { OrganizationsRepository, Principal } from '@sigdesk/accounts';
-import { CaseTransitions, caseView, CasesRepository, ResponseClock } from '@sigdesk/cases';
+import { analystCaseDetail, CaseTransitions, CasesRepository, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { Case, DB, Verdict } from '@sigdesk/db';
-import { AppError, invalidCursor } from '@sigdesk/http';
+import { AppError, invalidCursor, isTimestamp, isUuid, isWholeNumber } from '@sigdesk/http';
 import { UnitOfWork } from '@sigdesk/queues';
 import { QueueKey, QueueRow, ReviewRepository } from './review.repository';
 
@@ -32,10 +32,10 @@ export function decodeQueueCursor(cursor: string): QueueKey {
     if (
       typeof key.standard === 'boolean' &&
       typeof key.notPremium === 'boolean' &&
-      Number.isInteger(key.severity) &&
-      !Number.isNaN(Date.parse(key.responseDueAt)) &&
-      !Number.isNaN(Date.parse(key.createdAt)) &&
-      /^[0-9a-f-]{36}$/.test(key.id)
+      isWholeNumber(key.severity, 1, 4) &&
+      isTimestamp(key.responseDueAt) &&
+      isTimestamp(key.createdAt) &&
+      isUuid(key.id)
     ) {
       return key;
     }
@@ -124,38 +124,7 @@ export class ReviewService {
     const contract = (await this.organizations.listContracts(found.organization_id)).find(
       (c) => c.id === found.contract_id,
     );
-    return {
-      ...caseView(found, samples, events),
-      customer: organization && {
-        id: organization.id,
-        name: organization.name,
-        timezone: organization.timezone,
-        country: organization.country,
-      },
-      contract: contract && {
-        id: contract.id,
-        tier: contract.tier,
-        startsOn: contract.starts_on,
-        endsOn: contract.ends_on,
-      },
-      assignedTo: found.assigned_to,
-      firstResponseAt: found.first_response_at?.toISOString() ?? null,
-      sla: {
-        responseDueAt: found.response_due_at?.toISOString() ?? null,
-        paused: found.sla_paused_at !== null,
-        warnedAt: found.sla_warned_at?.toISOString() ?? null,
-        breachedAt: found.sla_breached_at?.toISOString() ?? null,
-      },
-      verdict: found.verdict && {
-        verdict: found.verdict,
-        note: found.verdict_note,
-        at: found.verdict_at?.toISOString(),
-      },
-      group: {
-        id: found.group_id ?? found.id,
-        cases: group.map((c) => ({ id: c.id, reference: c.reference, status: c.status })),
-      },
-    };
+    return analystCaseDetail({ case: found, samples, events, organization, contract, group });
   }
 
   async release(principal: Principal, id: string, now = new Date()) {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
-import { openApiSchema, pageLimit, parseInput, uuidParam, withinPageSize } from '@sigdesk/http';
+import { openApiSchema, pageLimit, parseInput, text, uuidParam, withinPageSize } from '@sigdesk/http';
 import { SignatureChangesService } from './signature-changes.service';
 
 const sha256 = z
@@ -13,21 +13,21 @@ const sha256 = z
 
 const proposeSchema = z.strictObject({
   type: z.enum(['add_detection', 'suppress_detection']),
-  rule: z.string().min(1).max(200_000).optional(),
+  rule: text({ max: 200_000, multiline: true, trim: false }).optional(),
   sha256: sha256.optional(),
   targetRule: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a rule identifier')
     .optional(),
-  reason: z.string().trim().max(2_000).optional(),
+  reason: text({ max: 2_000, min: 0, multiline: true }).optional(),
   expiresAt: z.iso
     .datetime({ offset: true })
     .transform((v) => new Date(v))
     .optional(),
 });
 
-const decisionSchema = z.strictObject({ note: z.string().trim().max(20_000).optional() });
-const rejectionSchema = z.strictObject({ note: z.string().trim().min(1, 'must say why').max(20_000) });
+const decisionSchema = z.strictObject({ note: text({ max: 20_000, min: 0, multiline: true }).optional() });
+const rejectionSchema = z.strictObject({ note: text({ max: 20_000, multiline: true, empty: 'must say why' }) });
 
 const feedSchema = z.strictObject({
   status: z.enum(['validating', 'validation_failed', 'validated', 'approved', 'rejected', 'built']).default('approved'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isKnownCountry } from '@sigdesk/calendar';
+import { text, uuidParam, wholeNumber } from '@sigdesk/http';
 import { isValidTimeZone } from '../contracts/contract-rules';
 
 const isoDate = z
@@ -9,7 +10,7 @@ const isoDate = z
 
 export const createOrganizationSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: text({ max: 200 }),
     timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Madrid'),
     country: z
       .string()
@@ -17,7 +18,11 @@ export const createOrganizationSchema = z
       .transform((value) => value.toUpperCase())
       .refine(isKnownCountry, 'must be a country whose public holidays are known (ISO 3166-1 alpha-2)'),
     /** The business calendar of the response clock; Monday to Friday, 09:00 to 18:00 unless said otherwise. */
-    workingDays: z.array(z.number().int().min(1).max(7)).min(1).max(7).optional(),
+    workingDays: z
+      .array(wholeNumber({ min: 1, max: 7 }))
+      .min(1)
+      .max(7)
+      .optional(),
     workStart: z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM')
@@ -43,8 +48,8 @@ export const createContractSchema = z
 export const createApiKeySchema = z
   .strictObject({
     role: z.enum(['customer', 'analyst', 'release', 'admin']),
-    organizationId: z.string().uuid().optional(),
-    name: z.string().trim().min(1).max(200),
+    organizationId: uuidParam.optional(),
+    name: text({ max: 200 }),
   })
   .refine((k) => (k.role === 'customer') === (k.organizationId !== undefined), {
     message: 'is required for customer keys and not allowed for other roles',

@@ -14,6 +14,7 @@ import {
   ZipReader,
 } from '@zip.js/zip.js';
 import type { Entry, FileEntry, ZipReaderConstructorOptions } from '@zip.js/zip.js';
+import { archiveEntryFileName, archiveEntryPath, printableName } from '../files/sample-names';
 import { spoolToFile, SpooledFile } from '../files/spool';
 import { ArchiveError } from './archive-error';
 
@@ -139,7 +140,7 @@ async function unpackLevel(
               'archive_nested_too_deep',
               `The archive ${quote(label)} contains password-protected archives nested more than ${limits.maxNesting} ` +
                 `level(s) deep (at ${quote(entry.filename)}). Put the samples in fewer nested archives.`,
-              { archive: label, entry: entry.filename, maxNesting: limits.maxNesting },
+              { archive: label, entry: shown(entry.filename), maxNesting: limits.maxNesting },
             );
           }
           const inner = await unpackLevel(file, workDir, limits, password, depth + 1, budget);
@@ -213,7 +214,7 @@ function checkEntryName(entry: Entry, label: string): void {
       'archive_unsafe_path',
       `The archive ${quote(label)} contains an entry with an unsafe name ${quote(name)} ` +
         '(absolute path, drive letter, ".." segment or NUL character). Such archives are refused.',
-      { archive: label, entry: name },
+      { archive: label, entry: shown(name) },
     );
   }
 }
@@ -259,7 +260,7 @@ async function extractEntry(
   // spoolToFile does not tell the name of a file it failed to finish: a private folder lets us drop a partial bomb at once.
   const staging = await mkdtemp(join(workDir, '.unpacking-'));
   try {
-    const spooling = spoolToFile(counter.readable, staging, baseName(entry.filename));
+    const spooling = spoolToFile(counter.readable, staging, archiveEntryFileName(entry.filename));
     const reading = entry.getData(counter.writable, { password }).catch((error: unknown) => {
       // zip.js may fail before it ever touches the writable; erroring the stream guarantees spoolToFile ends.
       control?.error(error);
@@ -274,7 +275,7 @@ async function extractEntry(
     if (read.status === 'rejected') throw read.reason;
     const path = join(workDir, basename(spooled.value.path));
     await rename(spooled.value.path, path);
-    return { ...spooled.value, path, archivePath: `${label}!${entry.filename}` };
+    return { ...spooled.value, path, archivePath: archiveEntryPath(label, entry.filename) };
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -292,7 +293,7 @@ function ratioExceeded(
       'archive_ratio_exceeded',
       `The entry ${quote(entry.filename)} in the archive ${quote(label)} unpacks to more than ${limits.maxRatio} times ` +
         `its compressed size (${compressed} bytes), which is how zip bombs work. Such archives are refused.`,
-      { archive: label, entry: entry.filename, compressedSize: entry.compressedSize, maxRatio: limits.maxRatio },
+      { archive: label, entry: shown(entry.filename), compressedSize: entry.compressedSize, maxRatio: limits.maxRatio },
     );
   }
   return undefined;
@@ -303,7 +304,7 @@ function tooLarge(label: string, entryName: string, limits: ArchiveLimits): Arch
     'archive_too_large',
     `The archive ${quote(label)} unpacks to more than ${limits.maxUnpackedBytes} bytes (counting nested archives), ` +
       `the limit was passed at ${quote(entryName)}. Split the samples into several uploads.`,
-    { archive: label, entry: entryName, maxUnpackedBytes: limits.maxUnpackedBytes },
+    { archive: label, entry: shown(entryName), maxUnpackedBytes: limits.maxUnpackedBytes },
   );
 }
 
@@ -313,7 +314,7 @@ function toArchiveError(error: unknown, label: string, entryName: string | undef
   // Disk full, permissions...: our problem, not the customer's archive.
   if (isSystemError(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  const details = { archive: label, ...(entryName === undefined ? {} : { entry: entryName }), reason };
+  const details = { archive: label, ...(entryName === undefined ? {} : { entry: shown(entryName) }), reason };
   const at = entryName === undefined ? '' : ` (at ${quote(entryName)})`;
   switch (reason) {
     case ERR_INVALID_PASSWORD:
@@ -328,7 +329,7 @@ function toArchiveError(error: unknown, label: string, entryName: string | undef
       return new ArchiveError(
         'archive_unsafe_path',
         `The archive ${quote(label)} contains an entry with an unsafe name${name === undefined ? '' : ` ${quote(name)}`}.`,
-        { ...details, entry: name },
+        { ...details, entry: name === undefined ? undefined : shown(name) },
       );
     }
     case ERR_UNSUPPORTED_COMPRESSION:
@@ -364,14 +365,13 @@ function isSystemError(error: unknown): boolean {
   return error instanceof Error && 'syscall' in error;
 }
 
-function baseName(entryPath: string): string {
-  const parts = entryPath.split(/[\\/]/).filter((part) => part.length > 0);
-  return parts[parts.length - 1] ?? entryPath;
+/** An entry name as messages and details show it: hidden characters written out, and short. */
+function shown(name: string): string {
+  return printableName(name, MAX_NAME_IN_MESSAGE);
 }
 
 function quote(name: string): string {
-  const short = name.length > MAX_NAME_IN_MESSAGE ? `${name.slice(0, MAX_NAME_IN_MESSAGE)}…` : name;
-  return JSON.stringify(short);
+  return JSON.stringify(shown(name));
 }
 
 async function removeFile(path: string): Promise<void> {

@@ -5,14 +5,16 @@ import { createSpoolFolder, sweepSpoolFolders } from './spool';
 
 /**
  * How long a spool folder may go unchanged before a starting process takes it for the remains of a request cut
- * short by a crash. A request writes its files as they arrive, then uploads them and commits: it keeps its
- * folder well within this after its last write (the samples' upload claims make the same assumption).
+ * short by a crash, when it cannot tell that the folder's maker is gone (another machine's, or a running pid's).
+ * A request writes its files as they arrive, then uploads them and commits: it keeps its folder well within this
+ * after its last write.
  */
 export const SPOOL_FOLDER_IDLE_MS = 6 * 60 * 60_000;
 
 /**
- * The private folders where requests spool their files (under `SIGDESK_SPOOL_DIR`, else the system's temporary folder), removed when the
- * request ends whatever happens; those of requests a crash cut short are removed when a process starts.
+ * The private folders where requests spool their files (under `SIGDESK_SPOOL_DIR`, else the system's temporary
+ * folder), removed when the request ends whatever happens; those of requests a crash cut short are removed when a
+ * process starts.
  */
 @Injectable()
 export class SpoolFolders implements OnApplicationBootstrap {

@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ProcessIdentity, THIS_PROCESS } from '../process-identity';
 import { createSpoolFolder, sweepSpoolFolders } from './spool';
 
 const HOUR = 60 * 60_000;
@@ -11,8 +13,8 @@ describe(sweepSpoolFolders.name, () => {
   const hoursAgo = (hours: number) => new Date(now.getTime() - hours * HOUR);
 
   /** A spool folder holding one file, every part of it last changed at `changedAt`. */
-  async function spoolFolder(changedAt: Date): Promise<string> {
-    const dir = await createSpoolFolder(root);
+  async function spoolFolder(changedAt: Date, owner: ProcessIdentity = THIS_PROCESS): Promise<string> {
+    const dir = await createSpoolFolder(root, owner);
     const file = join(dir, 'sample');
     await writeFile(file, 'bytes');
     await utimes(file, changedAt, changedAt);
@@ -51,6 +53,31 @@ describe(sweepSpoolFolders.name, () => {
     const live = await spoolFolder(hoursAgo(30));
     expect(await sweepSpoolFolders(root, { idleMs: 6 * HOUR, now, live: new Set([live]) })).toEqual([]);
     expect(await readdir(root)).toEqual([basename(live)]);
+  });
+
+  it('removes at once the folders of a process of this machine that is no longer running', async () => {
+    const exited = spawnSync(process.execPath, ['-e', '']);
+    expect(exited.status).toBe(0);
+    const dead = await spoolFolder(hoursAgo(0), { ...THIS_PROCESS, pid: exited.pid, run: '0badc0de' });
+    const parent = await spoolFolder(hoursAgo(0), { ...THIS_PROCESS, pid: process.ppid, run: '0badc0de' });
+    expect(await sweepSpoolFolders(root, { idleMs: 6 * HOUR, now })).toEqual([dead]);
+    expect(await readdir(root)).toEqual([basename(parent)]);
+  });
+
+  it("removes at once an earlier run's folders made under this process's pid, and keeps this run's", async () => {
+    const earlier = await spoolFolder(hoursAgo(0), { ...THIS_PROCESS, run: '0badc0de' });
+    const mine = await spoolFolder(hoursAgo(0));
+    expect(await sweepSpoolFolders(root, { idleMs: 6 * HOUR, now })).toEqual([earlier]);
+    expect(await readdir(root)).toEqual([basename(mine)]);
+  });
+
+  it("leaves another machine's folders to the idle rule, whatever its pids", async () => {
+    const exited = spawnSync(process.execPath, ['-e', '']);
+    const elsewhere = { host: 'feedface', pid: exited.pid, run: '0badc0de' };
+    const stale = await spoolFolder(hoursAgo(7), elsewhere);
+    const recent = await spoolFolder(hoursAgo(1), elsewhere);
+    expect(await sweepSpoolFolders(root, { idleMs: 6 * HOUR, now })).toEqual([stale]);
+    expect(await readdir(root)).toEqual([basename(recent)]);
   });
 
   it('touches nothing but spool folders', async () => {

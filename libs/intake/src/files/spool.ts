@@ -6,6 +6,14 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { detectFileType, SampleType } from './file-type';
 import { HashingStream } from './hashing-stream';
+import {
+  formatProcessIdentity,
+  isKnownGone,
+  isRunning,
+  parseProcessIdentity,
+  ProcessIdentity,
+  THIS_PROCESS,
+} from '../process-identity';
 
 /** A file received or unpacked during one submission, kept in a private temporary folder until stored. */
 export interface SpooledFile {
@@ -46,27 +54,44 @@ export async function spoolToFile(
   };
 }
 
-/** Each request's private folder is `sigdesk-intake-` and six random characters (mkdtemp), under the spool root. */
+/**
+ * Each request's private folder is named for the process that made it: `sigdesk-intake-<host>-<pid>-<run>-` and six
+ * random characters (mkdtemp), under the spool root. `<host>` tells machines (or containers) sharing a root apart,
+ * `<pid>` lets a starting process tell a dead one's folders at once, and `<run>` tells this process from an earlier
+ * one that had the same pid (a container restarted runs its process as pid 1 again).
+ */
 const SPOOL_FOLDER_PREFIX = 'sigdesk-intake-';
-const SPOOL_FOLDER_NAME = /^sigdesk-intake-[A-Za-z0-9]{6}$/;
+const SPOOL_FOLDER_NAME = /^sigdesk-intake-(?:([0-9a-f]{8}-\d{1,10}-[0-9a-f]{8})-)?[A-Za-z0-9]{6}$/;
 
 /** A new private folder (mode 0700) for one request's files, under `root`. */
-export function createSpoolFolder(root: string): Promise<string> {
-  return mkdtemp(join(root, SPOOL_FOLDER_PREFIX));
+export function createSpoolFolder(root: string, owner: ProcessIdentity = THIS_PROCESS): Promise<string> {
+  return mkdtemp(join(root, `${SPOOL_FOLDER_PREFIX}${formatProcessIdentity(owner)}-`));
 }
 
 /**
- * Removes the spool folders that requests cut short by a crash left under `root`: those whose last change (of
- * the folder or of anything in it) is at least `idleMs` old, except the folders of this process's live requests.
- * Other processes may spool under the same root, and their live requests are not known here: a request writes
- * its files as they arrive, and keeps its folder no longer than `idleMs` after its last write. A folder that
- * cannot be read or removed (another user's, or one removed meanwhile) is left alone. Returns those removed.
+ * Removes the spool folders that requests cut short by a crash left under `root`, except the folders of this
+ * process's live requests (`live`):
+ * - at once, a folder made on this machine by a process that is no longer running, or by an earlier run of this
+ *   process's pid;
+ * - otherwise (another machine's folder, a running process's, or one named before folders carried their maker),
+ *   once its last change (of the folder or of anything in it) is at least `idleMs` old: a request writes its files
+ *   as they arrive, and keeps its folder no longer than `idleMs` after its last write.
+ * A folder that cannot be read or removed (another user's, or one removed meanwhile) is left alone. Returns those
+ * removed.
  */
 export async function sweepSpoolFolders(
   root: string,
-  options: { idleMs: number; now?: Date; live?: ReadonlySet<string> },
+  options: {
+    idleMs: number;
+    now?: Date;
+    live?: ReadonlySet<string>;
+    owner?: ProcessIdentity;
+    running?: (pid: number) => boolean;
+  },
 ): Promise<string[]> {
   const now = (options.now ?? new Date()).getTime();
+  const owner = options.owner ?? THIS_PROCESS;
+  const running = options.running ?? isRunning;
   const removed: string[] = [];
   let entries;
   try {
@@ -76,11 +101,15 @@ export async function sweepSpoolFolders(
     throw error;
   }
   for (const entry of entries) {
-    if (!entry.isDirectory() || !SPOOL_FOLDER_NAME.test(entry.name)) continue;
+    const name = SPOOL_FOLDER_NAME.exec(entry.name);
+    if (!entry.isDirectory() || !name) continue;
     const dir = join(root, entry.name);
     if (options.live?.has(dir)) continue;
+    // named before folders carried their maker: left to the idle rule
+    const maker = name[1] ? parseProcessIdentity(name[1]) : null;
+    const makerGone = maker !== null && isKnownGone(maker, owner, running);
     try {
-      if (now - (await lastChange(dir)) < options.idleMs) continue;
+      if (!makerGone && now - (await lastChange(dir)) < options.idleMs) continue;
       await rm(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch {

@@ -13,7 +13,8 @@ const PAGE_SIZE = 500;
  * pages through S3 with continuation tokens, which the embedded S3 server cannot make past 1,000 objects, and
  * reads every object kept for good. Uploads that began less than the grace period ago are left alone; each
  * removal is claimed under the samples' lock (see SampleObjectRemover), so an object a submission relies on is
- * never removed under it.
+ * never removed under it. Upload claims of processes of this machine that are gone are ended first: an API killed
+ * mid-request keeps its uploads from the sweeper no longer than it lived.
  */
 @Injectable()
 export class OrphanSampleSweeper {
@@ -28,6 +29,8 @@ export class OrphanSampleSweeper {
   /** `scanned`: the candidates older than the grace period; `deleted`: the objects removed. */
   async sweep(now = new Date()): Promise<{ scanned: number; deleted: number }> {
     const before = new Date(now.getTime() - this.config.intake.orphanGraceMs);
+    const ended = await this.claims.endClaimsOfGoneHolders();
+    if (ended) this.logger.log({ ended }, 'upload claims of processes that are gone ended');
     let scanned = 0;
     let deleted = 0;
     let failed = 0;

@@ -3,12 +3,12 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
-import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
+import { openApiSchema, parseInput, text, uuidParam } from '@sigdesk/http';
 import { ReviewService } from '@sigdesk/review';
 import { StorageKeys } from '@sigdesk/storage';
 import { SampleIntake } from '../samples/sample-intake';
 
-const replySchema = z.strictObject({ message: z.string().trim().min(1).max(20_000) });
+const replySchema = z.strictObject({ message: text({ max: 20_000, multiline: true }) });
 
 @ApiTags('submissions')
 @ApiBearerAuth()

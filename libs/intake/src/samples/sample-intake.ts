@@ -9,8 +9,9 @@ import { isProtectedZip, unpackProtectedZip } from '../archive/protected-zip';
 import type { SpooledFile } from '../files/spool';
 import { SpoolFolders } from '../files/spool-folders';
 import { MultipartSubmission, readMultipart } from '../submissions/multipart-reader';
-import { SampleObjectClaimsRepository, UploadClaim } from './sample-object-claims.repository';
+import { SampleObjectClaimsRepository, UPLOAD_CLAIM_RENEW_MS, UploadClaim } from './sample-object-claims.repository';
 import { SampleObjectRemover } from './sample-object-remover';
+import { UnendedUploadClaims } from './unended-upload-claims';
 
 /**
  * How samples come in, for a new submission and for a reply alike: read from multipart while hashed, refused
@@ -31,6 +32,7 @@ export class SampleIntake {
     private readonly claims: SampleObjectClaimsRepository,
     private readonly remover: SampleObjectRemover,
     private readonly spool: SpoolFolders,
+    private readonly unended: UnendedUploadClaims,
   ) {}
 
   /**
@@ -99,6 +101,7 @@ export class SampleIntake {
    */
   async storeAndRecord<T>(samples: SpooledFile[], record: () => Promise<T>): Promise<T> {
     const claim = await this.claimUploads(samples.map((s) => s.sha256));
+    const renewal = this.keepRenewing(claim);
     const uploaded: string[] = [];
     let recorded = false;
     try {
@@ -111,9 +114,29 @@ export class SampleIntake {
       recorded = true;
       return result;
     } finally {
-      await this.endClaim(claim, samples);
+      const renewedAt = renewal.stop();
+      await this.endClaim(claim, samples, renewedAt);
       if (!recorded) await this.removeUploaded(uploaded);
     }
+  }
+
+  /** Renews the claim while the request works; `stop` says when it was last taken or renewed. */
+  private keepRenewing(claim: UploadClaim): { stop(): number } {
+    let renewedAt = Date.now();
+    const timer = setInterval(() => {
+      const attempt = Date.now();
+      this.claims.renewUploads(claim).then(
+        () => (renewedAt = attempt),
+        (error: unknown) => this.logger.warn({ err: error }, 'renewing sample claims failed; retrying'),
+      );
+    }, UPLOAD_CLAIM_RENEW_MS);
+    timer.unref();
+    return {
+      stop: () => {
+        clearInterval(timer);
+        return renewedAt;
+      },
+    };
   }
 
   /** Removes the objects a failed request uploaded; the first failure leaves the rest to the orphan sweeper. */
@@ -150,9 +173,17 @@ export class SampleIntake {
    * Ends the claims. A claim that had expired (this took longer than its lifetime) may have let a sweeper remove
    * the object meanwhile; if the sample is recorded now, its object is stored again, under a new claim.
    */
-  private async endClaim(claim: UploadClaim, samples: SpooledFile[]): Promise<void> {
+  private async endClaim(claim: UploadClaim, samples: SpooledFile[], renewedAt: number): Promise<void> {
+    let lost: string[];
     try {
-      const lost = await this.claims.releaseUploads(claim);
+      lost = await this.claims.releaseUploads(claim);
+    } catch (error) {
+      // PostgreSQL is away: ended once it answers again, so that what this uploaded is not kept until expiry
+      this.logger.warn({ err: error, samples: claim.claims.map((c) => c.sha256) }, 'ending sample claims failed');
+      this.unended.add(claim, renewedAt);
+      return;
+    }
+    try {
       if (lost.length === 0) return;
       const recorded = await this.cases.knownSamples(lost);
       const again = samples.filter((s) => recorded.has(s.sha256));

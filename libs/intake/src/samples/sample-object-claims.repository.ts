@@ -1,12 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
 import { AdvisoryLock, type DB } from '@sigdesk/db';
+import {
+  formatProcessIdentity,
+  isKnownGone,
+  parseProcessIdentity,
+  ProcessIdentity,
+  THIS_PROCESS,
+} from '../process-identity';
 
 /**
- * How long a claim protects what it claims when its holder does not end it (the process died). An upload claim
- * covers a submission from before its uploads to after its commit; a delete claim, one object's deletion.
+ * How long a claim protects what it claims when its holder does not end it (the process died, or PostgreSQL was
+ * away when it tried). An upload claim covers a submission from before its uploads to after its commit, however
+ * long its uploads take: its holder renews it every UPLOAD_CLAIM_RENEW_MS meanwhile. A delete claim covers one
+ * object's deletion.
  */
-const UPLOAD_CLAIM_TTL = sql`interval '6 hours'`;
+export const UPLOAD_CLAIM_TTL_MS = 10 * 60_000;
+export const UPLOAD_CLAIM_RENEW_MS = 60_000;
+const UPLOAD_CLAIM_TTL = sql`make_interval(secs => ${UPLOAD_CLAIM_TTL_MS / 1000})`;
 const DELETE_CLAIM_TTL = sql`interval '10 minutes'`;
 
 export interface UploadClaim {
@@ -39,7 +50,37 @@ export interface DeletionClaim {
  */
 @Injectable()
 export class SampleObjectClaimsRepository {
+  private readonly holder = formatProcessIdentity(THIS_PROCESS);
+
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
+
+  /**
+   * Ends the upload claims of processes known to be gone (see {@link isKnownGone}: killed on this machine), so
+   * that what they uploaded without recording it is the sweeper's now rather than once their claims expire.
+   * Returns how many claims it ended.
+   */
+  async endClaimsOfGoneHolders(self: ProcessIdentity = THIS_PROCESS): Promise<number> {
+    const holders = await this.db
+      .selectFrom('sample_object_claims')
+      .select('holder')
+      .distinct()
+      .where('purpose', '=', 'upload')
+      .where('holder', 'like', `${self.host}-%`)
+      .execute();
+    const gone = holders
+      .map((h) => h.holder!)
+      .filter((holder) => {
+        const identity = parseProcessIdentity(holder);
+        return identity !== null && isKnownGone(identity, self);
+      });
+    if (gone.length === 0) return 0;
+    const ended = await this.db
+      .deleteFrom('sample_object_claims')
+      .where('purpose', '=', 'upload')
+      .where('holder', 'in', gone)
+      .executeTakeFirst();
+    return Number(ended.numDeletedRows);
+  }
 
   /** Upload claims on these samples; null while the deletion of one of their objects is claimed. */
   claimUploads(hashes: string[]): Promise<UploadClaim | null> {
@@ -57,7 +98,7 @@ export class SampleObjectClaimsRepository {
       if (deleting) return null;
       const claims = await trx
         .insertInto('sample_object_claims')
-        .values(unique.map((sha256) => ({ sha256, purpose: 'upload' as const })))
+        .values(unique.map((sha256) => ({ sha256, purpose: 'upload' as const, holder: this.holder })))
         .returning(['id', 'sha256'])
         .execute();
       const rows = await trx.selectFrom('samples').select('sha256').where('sha256', 'in', unique).execute();
@@ -73,6 +114,21 @@ export class SampleObjectClaimsRepository {
       }
       return { claims, known };
     });
+  }
+
+  /** Renews upload claims for another lifetime; claims that expired meanwhile stay ended. */
+  async renewUploads(claim: UploadClaim): Promise<void> {
+    if (claim.claims.length === 0) return;
+    await this.db
+      .updateTable('sample_object_claims')
+      .set({ claimed_at: sql<Date>`now()` })
+      .where(
+        'id',
+        'in',
+        claim.claims.map((c) => c.id),
+      )
+      .where('claimed_at', '>', sql<Date>`now() - ${UPLOAD_CLAIM_TTL}`)
+      .execute();
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Transform, TransformCallback, type Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '@sigdesk/http';
+import { sampleFileName } from '../files/sample-names';
 import { SpooledFile, spoolToFile } from '../files/spool';
 
 /** How often a file part is checked for a body cut short inside it. */
@@ -100,7 +101,7 @@ export async function readMultipart(
         const spooled = await untilStalled(
           request,
           part.file,
-          spoolToFile(part.file, dir, sanitiseFileName(part.filename), meter(budget, limits.maxUploadBytes)),
+          spoolToFile(part.file, dir, sampleFileName(part.filename), meter(budget, limits.maxUploadBytes)),
         );
         if (part.file.truncated) throw fileTooLarge(limits.maxFileBytes);
         files.push(spooled);
@@ -216,13 +217,6 @@ function translateMultipartError(error: unknown, limits: MultipartLimits): unkno
     return AppError.badRequest('malformed_multipart', `The multipart body could not be read: ${error.message}.`);
   }
   return error;
-}
-
-/** File names are shown to analysts, never used as paths: keep them printable and short. */
-export function sanitiseFileName(name: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  return (cleaned || 'sample').slice(0, 255);
 }
 
 export function formatBytes(bytes: number): string {

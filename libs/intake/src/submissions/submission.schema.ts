@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+import { text, wholeNumberText } from '@sigdesk/http';
 
 /** The fields of `POST /v1/submissions`, as multipart sends them: all strings. */
 export const submissionFieldsSchema = z
@@ -11,23 +10,19 @@ export const submissionFieldsSchema = z
       .enum(['true', 'false'], 'must be true or false')
       .optional()
       .transform((value) => value === 'true'),
-    product: text(200),
-    productVersion: text(100),
+    product: text({ max: 200 }),
+    productVersion: text({ max: 100 }),
     databaseChannel: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
       .optional(),
-    databaseVersion: z
-      .string()
-      .regex(/^\d{1,10}$/, 'must be a whole number')
-      .transform(Number)
-      .optional(),
+    databaseVersion: wholeNumberText().optional(),
     databaseReleasedAt: z.iso
       .datetime({ offset: true, message: 'must be an ISO 8601 date and time, e.g. 2026-11-25T10:00:00Z' })
       .transform((value) => new Date(value))
       .optional(),
-    detectionName: text(500).optional(),
-    description: text(20_000),
+    detectionName: text({ max: 500 }).optional(),
+    description: text({ max: 20_000, multiline: true }),
   })
   .refine((f) => (f.databaseVersion === undefined) !== (f.databaseReleasedAt === undefined), {
     message: 'give exactly one of databaseVersion or databaseReleasedAt',

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { localDate, OrganizationsRepository, Principal, selectActiveContract } from '@sigdesk/accounts';
-import { CaseTransitions, caseView, CasesRepository, CaseView, ResponseClock } from '@sigdesk/cases';
+import { CaseTransitions, CasesRepository, customerCaseView, CustomerCaseView, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { Contract, Organization } from '@sigdesk/db';
 import { AppError, parseInput } from '@sigdesk/http';
@@ -15,7 +15,7 @@ import { SubmissionFields, submissionFieldsSchema } from './submission.schema';
 
 export interface SubmissionResult {
   status: number;
-  body: CaseView;
+  body: CustomerCaseView;
   replayed: boolean;
 }
 
@@ -158,7 +158,7 @@ export class SubmissionsService {
               this.cases.samplesOf(created.id, trx),
               this.cases.eventsOf(created.id, trx),
             ]);
-            const view = caseView(queued, linked, events);
+            const view = customerCaseView(queued, linked, events);
             if (idempotencyKey) {
               await this.idempotency.insert(trx, {
                 organizationId,
@@ -239,6 +239,6 @@ export class SubmissionsService {
     const stored = await this.idempotency.find(organizationId, key);
     if (!stored) return null;
     if (stored.fingerprint !== fingerprint) throw idempotencyConflict(key);
-    return { status: stored.status, body: stored.body as CaseView, replayed: true };
+    return { status: stored.status, body: stored.body as CustomerCaseView, replayed: true };
   }
 }
