@@ -71,7 +71,14 @@ export class SubmissionsService {
             issue.path.length > 0 && !(String(issue.path[0]) in sent);
           if (!early.success && early.error.issues.every(stillToCome)) return;
           const fields = parseInput(submissionFieldsSchema, sent, 'submission');
-          if (submitter) checked = await this.check(fields, submitter, new Date());
+          if (!submitter) return;
+          try {
+            checked = await this.check(fields, submitter, new Date());
+          } catch (error) {
+            // the first attempt of this retry may have been answered meanwhile (and spent the last incident)
+            if (idempotencyKey && (await this.idempotency.find(organizationId, idempotencyKey))) return;
+            throw error;
+          }
         },
       });
       const fields = parseInput(submissionFieldsSchema, upload.fields, 'submission');
