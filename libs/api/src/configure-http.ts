@@ -3,12 +3,16 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@sigdesk/config';
 import { MetricsService } from '@sigdesk/ops';
+import { enforceHttpLimits } from './http-limits';
+import { DOCS_PATH, registerSecurityHeaders } from './security-headers';
 
 /** Fastify plugins, request metrics and the OpenAPI document, shared by every process that serves HTTP. */
 export async function configureHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await registerSecurityHeaders(app, config);
+  enforceHttpLimits(app.getHttpAdapter().getInstance(), config.limits);
   // per-route limits are set where the parts are read; these are the outer bounds
   await app.register(fastifyMultipart, {
-    limits: { fileSize: config.intake.maxSampleBytes, files: config.intake.maxFilesPerSubmission },
+    limits: { fileSize: config.limits.multipart.fileBytes, files: config.limits.multipart.files },
   });
 
   const metrics = app.get(MetricsService);
@@ -31,6 +35,6 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
         .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key issued by an administrator' })
         .build(),
     );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+    SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: `${DOCS_PATH.slice(1)}/openapi.json` });
   }
 }

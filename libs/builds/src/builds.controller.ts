@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '@sigdesk/accounts';
-import { parseInput, wholeNumberText } from '@sigdesk/http';
+import { AppConfig } from '@sigdesk/config';
+import { pageLimit, parseInput, wholeNumberText, withinPageSize } from '@sigdesk/http';
 import { BuildsService } from './builds.service';
 
 const channel = z
@@ -12,7 +13,7 @@ const channel = z
 const listSchema = z.strictObject({
   channel,
   cursor: z.string().max(20).optional(),
-  limit: wholeNumberText({ max: 200 }).default(50),
+  limit: pageLimit(50),
 });
 const versionSchema = wholeNumberText();
 
@@ -21,11 +22,18 @@ const versionSchema = wholeNumberText();
 @Roles('release', 'admin')
 @Controller('v1/database-builds')
 export class BuildsController {
-  constructor(private readonly builds: BuildsService) {}
+  constructor(
+    private readonly builds: BuildsService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get()
   list(@Query() query: unknown) {
-    const { channel: name, cursor, limit } = parseInput(listSchema, query, 'query');
+    const {
+      channel: name,
+      cursor,
+      limit,
+    } = withinPageSize(parseInput(listSchema, query, 'query'), this.config.limits.pageSize);
     return this.builds.list(name, cursor, limit);
   }
 

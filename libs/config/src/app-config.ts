@@ -1,13 +1,8 @@
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseResponseTargets, ResponseTargets } from '@sigdesk/calendar';
 import { Environment, parseEnvironment } from './config.schema';
-
-export interface ArchiveLimits {
-  maxEntries: number;
-  maxUnpackedBytes: number;
-  maxRatio: number;
-  maxNesting: number;
-}
+import { Limits, limitsFromEnvironment } from './limits';
 
 /** The one typed configuration object, built once from the environment. */
 export class AppConfig {
@@ -32,10 +27,11 @@ export class AppConfig {
   /** Local copies of S3 objects that scans read, under the data directory. */
   readonly objectCache: { maxBytes: number };
   readonly bootstrapAdminKey?: string;
+  /** The upper bound of everything a client controls (sizes, counts, lengths), each overridable. */
+  readonly limits: Limits;
   readonly intake: {
-    maxSampleBytes: number;
-    maxFilesPerSubmission: number;
-    archive: ArchiveLimits;
+    /** where requests spool their files while they are read (a private folder each, under it) */
+    spoolDir: string;
     orphanGraceMs: number;
     idempotencyTtlMs: number;
   };
@@ -74,15 +70,9 @@ export class AppConfig {
     };
     this.objectCache = { maxBytes: environment.SIGDESK_OBJECT_CACHE_MAX_BYTES };
     this.bootstrapAdminKey = environment.SIGDESK_BOOTSTRAP_ADMIN_KEY;
+    this.limits = limitsFromEnvironment(environment);
     this.intake = {
-      maxSampleBytes: environment.SIGDESK_MAX_SAMPLE_BYTES,
-      maxFilesPerSubmission: environment.SIGDESK_MAX_FILES_PER_SUBMISSION,
-      archive: {
-        maxEntries: environment.SIGDESK_ARCHIVE_MAX_ENTRIES,
-        maxUnpackedBytes: environment.SIGDESK_ARCHIVE_MAX_UNPACKED_BYTES,
-        maxRatio: environment.SIGDESK_ARCHIVE_MAX_RATIO,
-        maxNesting: environment.SIGDESK_ARCHIVE_MAX_NESTING,
-      },
+      spoolDir: resolve(environment.SIGDESK_SPOOL_DIR ?? tmpdir()),
       orphanGraceMs: environment.SIGDESK_ORPHAN_GRACE_MINUTES * 60_000,
       idempotencyTtlMs: environment.SIGDESK_IDEMPOTENCY_TTL_HOURS * 3_600_000,
     };

@@ -6,7 +6,7 @@ describe(parseEnvironment.name, () => {
     const config = new AppConfig(parseEnvironment({}));
     expect(config.http.port).toBe(3000);
     expect(config.redis.url).toBeUndefined();
-    expect(config.intake.maxSampleBytes).toBe(256 * 1024 * 1024);
+    expect(config.limits.multipart.fileBytes).toBe(256 * 1024 * 1024);
     expect(config.releases.graceMs).toBe(3 * 3_600_000);
     expect(config.database.url).toBeUndefined();
     expect(config.s3.endpoint).toBeUndefined();
@@ -62,6 +62,41 @@ describe(parseEnvironment.name, () => {
     expect(
       new AppConfig(parseEnvironment({ S3_ACCESS_KEY_ID: 'sigdesk', S3_SECRET_ACCESS_KEY: 'secret' })).s3.credentials,
     ).toEqual({ accessKeyId: 'sigdesk', secretAccessKey: 'secret' });
+  });
+
+  it('gives every client-controlled bound a default, each overridden by its own variable', () => {
+    const defaults = new AppConfig(parseEnvironment({})).limits;
+    expect(defaults).toMatchObject({
+      http: { headerBytes: 16 * 1024, headerCount: 64, urlBytes: 2048 },
+      json: { bodyBytes: 1024 * 1024, depth: 8, keys: 64, arrayItems: 1000 },
+      multipart: { files: 20, fields: 20, fieldBytes: 64 * 1024, uploadBytes: 1024 * 1024 * 1024 },
+      archive: { maxEntries: 200, maxRatio: 200, maxNesting: 2 },
+      pageSize: 200,
+      webhooksPerOrganization: 10,
+    });
+    const given = new AppConfig(
+      parseEnvironment({
+        SIGDESK_LIMIT_HEADER_COUNT: '20',
+        SIGDESK_LIMIT_URL_BYTES: '512',
+        SIGDESK_LIMIT_JSON_BODY_BYTES: '4096',
+        SIGDESK_LIMIT_PAGE_SIZE: '150',
+        SIGDESK_LIMIT_WEBHOOKS_PER_ORGANIZATION: '2',
+        SIGDESK_MAX_FILES_PER_SUBMISSION: '3',
+      }),
+    ).limits;
+    expect(given).toMatchObject({
+      http: { headerCount: 20, urlBytes: 512 },
+      json: { bodyBytes: 4096 },
+      multipart: { files: 3 },
+      pageSize: 150,
+      webhooksPerOrganization: 2,
+    });
+  });
+
+  it('refuses an upload bound smaller than one sample, naming the variable', () => {
+    expect(() =>
+      parseEnvironment({ SIGDESK_MAX_SAMPLE_BYTES: String(2 * 1024 * 1024), SIGDESK_LIMIT_UPLOAD_BYTES: '1048576' }),
+    ).toThrow(/SIGDESK_LIMIT_UPLOAD_BYTES/);
   });
 
   it('treats empty variables as unset', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from './app-error';
+import { wholeNumberText } from './input';
 
 /** Parses untrusted input with a schema; a failure is a 400 listing each field and what is wrong with it. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.output<S> {
@@ -22,4 +23,20 @@ export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
     string,
     unknown
   >;
+}
+
+/** The `limit` of a list page: a whole number from 1, `fallback` when absent; see {@link withinPageSize}. */
+export const pageLimit = (fallback: number) => wholeNumberText().default(fallback);
+
+/**
+ * The query of a list, refused when it asks for a page larger than the configured page size (`limits.pageSize`):
+ * the bound is configuration, so it is not in the static schema.
+ */
+export function withinPageSize<T extends { limit: number }>(query: T, maxPageSize: number): T {
+  if (query.limit <= maxPageSize) return query;
+  const problem = `must be at most ${maxPageSize}`;
+  throw AppError.badRequest('invalid_input', `The query is not valid: limit: ${problem}.`, {
+    fields: [{ field: 'limit', problem }],
+    maxPageSize,
+  });
 }

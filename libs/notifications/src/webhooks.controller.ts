@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
-import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
+import { AppConfig } from '@sigdesk/config';
+import { openApiSchema, parseInput, uuidParam, withinPageSize } from '@sigdesk/http';
 import { createWebhookSchema, listDeliveriesQuerySchema } from './webhooks.schemas';
 import { WebhooksService } from './webhooks.service';
 
@@ -10,7 +11,10 @@ import { WebhooksService } from './webhooks.service';
 @Roles('customer')
 @Controller('v1/webhooks')
 export class WebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @ApiBody({ schema: openApiSchema(createWebhookSchema) })
@@ -36,7 +40,7 @@ export class WebhooksController {
     return this.webhooks.deliveries(
       principal,
       parseInput(uuidParam, id, 'webhook id'),
-      parseInput(listDeliveriesQuerySchema, query, 'query'),
+      withinPageSize(parseInput(listDeliveriesQuerySchema, query, 'query'), this.config.limits.pageSize),
     );
   }
 }

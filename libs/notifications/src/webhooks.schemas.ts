@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageLimit } from '@sigdesk/http';
 import { webhookUrlProblem } from './webhook-url';
 
 export const createWebhookSchema = z.strictObject({
@@ -14,5 +15,5 @@ export const createWebhookSchema = z.strictObject({
 
 export const listDeliveriesQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  limit: pageLimit(25),
 });

@@ -2,12 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { Principal } from '@sigdesk/accounts';
+import { AppConfig } from '@sigdesk/config';
 import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
 import type { createWebhookSchema, listDeliveriesQuerySchema } from './webhooks.schemas';
 import { DeliveryPageRow, Webhook, WebhooksRepository } from './webhooks.repository';
-
-/** Active webhooks an organisation may have: each status change is sent to every one of them. */
-export const MAX_ACTIVE_WEBHOOKS = 10;
 
 function webhookView(webhook: Webhook) {
   return { id: webhook.id, url: webhook.url, createdAt: webhook.created_at.toISOString() };
@@ -31,11 +29,16 @@ function deliveryView(delivery: DeliveryPageRow) {
 /** Customers' webhooks: registered, listed and disabled within their organisation only. */
 @Injectable()
 export class WebhooksService {
-  constructor(private readonly webhooks: WebhooksRepository) {}
+  constructor(
+    private readonly webhooks: WebhooksRepository,
+    private readonly config: AppConfig,
+  ) {}
 
   /** The secret is returned here and never again: the receiver needs it to verify signatures. */
   async create(principal: Principal, input: z.output<typeof createWebhookSchema>) {
-    const created = await this.webhooks.insertWithinLimit(MAX_ACTIVE_WEBHOOKS, {
+    // active webhooks an organisation may have: each status change is sent to every one of them
+    const limit = this.config.limits.webhooksPerOrganization;
+    const created = await this.webhooks.insertWithinLimit(limit, {
       organizationId: organizationOf(principal),
       url: input.url,
       // used as the HMAC key, so it is kept as it is (a hash could not sign)
@@ -45,8 +48,8 @@ export class WebhooksService {
     if (!created) {
       throw AppError.unprocessable(
         'too_many_webhooks',
-        `Your organization already has ${MAX_ACTIVE_WEBHOOKS} active webhooks. Delete one before adding another.`,
-        { limit: MAX_ACTIVE_WEBHOOKS },
+        `Your organization already has ${limit} active webhooks. Delete one before adding another.`,
+        { limit },
       );
     }
     return { ...webhookView(created), secret: created.secret };

@@ -3,13 +3,14 @@ import { ApiBearerAuth, ApiBody, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
-import { openApiSchema, parseInput, text, uuidParam, wholeNumberText } from '@sigdesk/http';
+import { AppConfig } from '@sigdesk/config';
+import { openApiSchema, pageLimit, parseInput, text, uuidParam, withinPageSize } from '@sigdesk/http';
 import { ReviewService } from './review.service';
 import { SampleDownloads } from './sample-download';
 
 const queueQuerySchema = z.strictObject({
   cursor: z.string().max(400).optional(),
-  limit: wholeNumberText({ max: 200 }).default(50),
+  limit: pageLimit(50),
 });
 
 const responseSchema = z.strictObject({
@@ -31,11 +32,12 @@ export class ReviewController {
   constructor(
     private readonly review: ReviewService,
     private readonly downloads: SampleDownloads,
+    private readonly config: AppConfig,
   ) {}
 
   @Get('review-queue')
   queue(@Query() query: unknown) {
-    const { cursor, limit } = parseInput(queueQuerySchema, query, 'query');
+    const { cursor, limit } = withinPageSize(parseInput(queueQuerySchema, query, 'query'), this.config.limits.pageSize);
     return this.review.queue(cursor, limit);
   }
 

@@ -205,6 +205,16 @@ export class ReviewService {
   }
 
   /** The customer answers a question: the case goes back to its analyst (or the queue) and the clock restarts. */
+  /**
+   * Whether `principal` may reply to case `id` now: the checks of {@link customerReply} made before a reply's body
+   * is read, so that the samples of a refused reply are never spooled or stored. The transaction checks again.
+   */
+  async assertCanReply(principal: Principal, id: string): Promise<void> {
+    const found = await this.cases.findById(id);
+    if (!found) throw AppError.notFound('This case');
+    assertAcceptsReply(principal, found);
+  }
+
   async customerReply(
     principal: Principal,
     id: string,
@@ -214,15 +224,7 @@ export class ReviewService {
   ) {
     await this.unitOfWork.run(async (trx) => {
       const current = await this.lockCase(trx, id);
-      if (principal.role === 'customer' && current.organization_id !== principal.organizationId) {
-        throw AppError.notFound('This case');
-      }
-      if (current.status !== 'awaiting_customer') {
-        throw AppError.conflict(
-          'not_awaiting_customer',
-          `Case ${current.reference} is ${current.status}; replies are for cases waiting for your answer.`,
-        );
-      }
+      assertAcceptsReply(principal, current);
       const known = new Set((await this.cases.samplesOf(id, trx)).map((s) => s.sha256));
       const added = samples.filter((s) => !known.has(s.sha256));
       await this.cases.upsertSamples(trx, added);
@@ -381,5 +383,18 @@ export class ReviewService {
       );
     }
     return current;
+  }
+}
+
+/** A reply is for a case of the customer's own organisation that waits for the customer's answer. */
+function assertAcceptsReply(principal: Principal, current: Case): void {
+  if (principal.role === 'customer' && current.organization_id !== principal.organizationId) {
+    throw AppError.notFound('This case');
+  }
+  if (current.status !== 'awaiting_customer') {
+    throw AppError.conflict(
+      'not_awaiting_customer',
+      `Case ${current.reference} is ${current.status}; replies are for cases waiting for your answer.`,
+    );
   }
 }

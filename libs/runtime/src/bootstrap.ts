@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { BootstrapAdminKey } from '@sigdesk/accounts';
-import { ApiModule, configureHttp } from '@sigdesk/api';
+import { ApiModule, configureHttp, httpLimitOptions } from '@sigdesk/api';
 import { AppConfig } from '@sigdesk/config';
 import { createDatabase, migrateToLatest, pingDatabase } from '@sigdesk/db';
 import { QueueBackend } from '@sigdesk/queues';
@@ -75,7 +75,7 @@ async function createApplication(
     return { app };
   }
   const adapter = new FastifyAdapter({
-    bodyLimit: 1024 * 1024,
+    ...httpLimitOptions(config.limits),
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();

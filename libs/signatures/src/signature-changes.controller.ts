@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
-import { openApiSchema, parseInput, text, uuidParam, wholeNumberText } from '@sigdesk/http';
+import { AppConfig } from '@sigdesk/config';
+import { openApiSchema, pageLimit, parseInput, text, uuidParam, withinPageSize } from '@sigdesk/http';
 import { SignatureChangesService } from './signature-changes.service';
 
 const sha256 = z
@@ -31,14 +32,17 @@ const rejectionSchema = z.strictObject({ note: text({ max: 20_000, multiline: tr
 const feedSchema = z.strictObject({
   status: z.enum(['validating', 'validation_failed', 'validated', 'approved', 'rejected', 'built']).default('approved'),
   cursor: z.string().max(40).optional(),
-  limit: wholeNumberText({ max: 500 }).default(100),
+  limit: pageLimit(100),
 });
 
 @ApiTags('signature changes')
 @ApiBearerAuth()
 @Controller('v1')
 export class SignatureChangesController {
-  constructor(private readonly changes: SignatureChangesService) {}
+  constructor(
+    private readonly changes: SignatureChangesService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post('cases/:id/signature-changes')
   @Roles('analyst')
@@ -51,7 +55,10 @@ export class SignatureChangesController {
   @Get('signature-changes')
   @Roles('release', 'analyst', 'admin')
   feed(@Query() query: unknown) {
-    const { status, cursor, limit } = parseInput(feedSchema, query, 'query');
+    const { status, cursor, limit } = withinPageSize(
+      parseInput(feedSchema, query, 'query'),
+      this.config.limits.pageSize,
+    );
     return this.changes.feed(status, cursor, limit);
   }
 

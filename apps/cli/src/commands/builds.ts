@@ -31,7 +31,7 @@ export const buildsCommand: Command = {
       const page = await api.get<{ items: BuildSummary[]; nextCursor: string | null }>('/v1/database-builds', {
         channel,
         cursor,
-        limit: 200,
+        limit: 100,
       });
       builds.push(...page.items);
       cursor = page.nextCursor ?? undefined;

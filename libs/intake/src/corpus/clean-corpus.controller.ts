@@ -23,7 +23,7 @@ export class CleanCorpusController {
   @ApiConsumes('multipart/form-data')
   async upload(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
     return this.samples.withWorkDir(async (workDir) => {
-      const upload = await this.samples.read(request, workDir, 'file');
+      const upload = await this.samples.read(request, workDir, { fileField: 'file' });
       if (upload.files.length === 0) {
         throw AppError.badRequest('file_required', 'Attach the clean files as file parts named "file".');
       }

@@ -31,7 +31,7 @@ export class RegressionCorpusController {
   @ApiConsumes('multipart/form-data')
   async upload(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
     return this.samples.withWorkDir(async (workDir) => {
-      const upload = await this.samples.read(request, workDir, 'file');
+      const upload = await this.samples.read(request, workDir, { fileField: 'file' });
       if (upload.files.length === 0) {
         throw AppError.badRequest('file_required', 'Attach ZIPs protected with "infected" as file parts named "file".');
       }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '@sigdesk/config';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { createSpoolFolder, sweepSpoolFolders } from './spool';
 
 /**
@@ -12,14 +12,19 @@ import { createSpoolFolder, sweepSpoolFolders } from './spool';
 export const SPOOL_FOLDER_IDLE_MS = 6 * 60 * 60_000;
 
 /**
- * The private folders where requests spool their files (under the system's temporary folder), removed when the
- * request ends whatever happens; those of requests a crash cut short are removed when a process starts.
+ * The private folders where requests spool their files (under `SIGDESK_SPOOL_DIR`, else the system's temporary
+ * folder), removed when the request ends whatever happens; those of requests a crash cut short are removed when a
+ * process starts.
  */
 @Injectable()
 export class SpoolFolders implements OnApplicationBootstrap {
   private readonly logger = new Logger(SpoolFolders.name);
-  private readonly root = tmpdir();
+  private readonly root: string;
   private readonly live = new Set<string>();
+
+  constructor(config: AppConfig) {
+    this.root = config.intake.spoolDir;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     try {
@@ -51,13 +56,17 @@ export class SpoolFolders implements OnApplicationBootstrap {
     }
   }
 
-  /** Runs `work` with a private folder that is removed afterwards, whatever happens. */
-  async withFolder<T>(work: (dir: string) => Promise<T>): Promise<T> {
-    const dir = await this.create();
+  /**
+   * Runs `work` with a private folder that is made when `work` first asks for it (a request refused before its
+   * first file makes none) and removed afterwards, whatever happens.
+   */
+  async withFolder<T>(work: (folder: () => Promise<string>) => Promise<T>): Promise<T> {
+    let made: Promise<string> | undefined;
     try {
-      return await work(dir);
+      return await work(() => (made ??= this.create()));
     } finally {
-      await this.remove(dir);
+      const dir = await made?.catch(() => undefined);
+      if (dir) await this.remove(dir);
     }
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { detectFileType, SampleType } from './file-type';
 import { HashingStream } from './hashing-stream';
@@ -30,15 +30,18 @@ export interface SpooledFile {
   type: SampleType;
 }
 
-/** Streams `source` to a new file in `dir`, hashing on the way. */
+/** Streams `source` to a new file in `dir`, hashing on the way; `meter` (a pass-through) may count and refuse bytes. */
 export async function spoolToFile(
   source: Readable | AsyncIterable<Uint8Array>,
   dir: string,
   fileName: string,
+  meter?: Transform,
 ): Promise<SpooledFile> {
   const path = join(dir, randomUUID());
   const hasher = new HashingStream();
-  await pipeline(source, hasher, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  if (meter) await pipeline(source, meter, hasher, out);
+  else await pipeline(source, hasher, out);
   const digest = hasher.digest();
   return {
     path,

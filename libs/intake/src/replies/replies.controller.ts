@@ -32,6 +32,8 @@ export class RepliesController {
       await this.review.customerReply(principal, caseId, message);
       return { caseId, samplesAdded: 0 };
     }
+    // before the body: a reply the case would refuse is refused before any of its samples is read
+    await this.review.assertCanReply(principal, caseId);
     return this.samples.withWorkDir(async (workDir) => {
       const upload = await this.samples.read(request, workDir);
       const { message } = parseInput(replySchema, upload.fields, 'reply');

@@ -12,7 +12,6 @@ import { MultipartSubmission, readMultipart } from '../submissions/multipart-rea
 import { SampleObjectClaimsRepository, UPLOAD_CLAIM_RENEW_MS, UploadClaim } from './sample-object-claims.repository';
 import { SampleObjectRemover } from './sample-object-remover';
 import { UnendedUploadClaims } from './unended-upload-claims';
-import { SUBMISSION_MAX_FIELD_BYTES, SUBMISSION_MAX_FIELDS } from '../submissions/submission.schema';
 
 /**
  * How samples come in, for a new submission and for a reply alike: read from multipart while hashed, refused
@@ -36,22 +35,34 @@ export class SampleIntake {
     private readonly unended: UnendedUploadClaims,
   ) {}
 
-  /** Runs `work` with a private temporary folder that is removed afterwards, whatever happens. */
-  withWorkDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` with a private temporary folder, made when first asked for (a request refused before its first
+   * file makes none) and removed afterwards, whatever happens.
+   */
+  withWorkDir<T>(work: (dir: () => Promise<string>) => Promise<T>): Promise<T> {
     return this.spool.withFolder(work);
   }
 
-  async read(request: FastifyRequest, workDir: string, fileField = 'sample'): Promise<MultipartSubmission> {
+  /**
+   * Reads a multipart upload within the configured limits; `beforeFiles` checks the fields before any byte of
+   * a file is read (see {@link readMultipart}).
+   */
+  async read(
+    request: FastifyRequest,
+    workDir: () => Promise<string>,
+    options: { fileField?: string; beforeFiles?: (fields: Record<string, string>) => Promise<void> } = {},
+  ): Promise<MultipartSubmission> {
+    const limits = this.config.limits.multipart;
     const upload = await readMultipart(
       request,
-      workDir,
       {
-        maxFileBytes: this.config.intake.maxSampleBytes,
-        maxFiles: this.config.intake.maxFilesPerSubmission,
-        maxFields: SUBMISSION_MAX_FIELDS,
-        maxFieldBytes: SUBMISSION_MAX_FIELD_BYTES,
+        maxFileBytes: limits.fileBytes,
+        maxFiles: limits.files,
+        maxFields: limits.fields,
+        maxFieldBytes: limits.fieldBytes,
+        maxUploadBytes: limits.uploadBytes,
       },
-      fileField,
+      { fileField: options.fileField ?? 'sample', spoolDir: workDir, beforeFiles: options.beforeFiles },
     );
     const empty = upload.files.find((f) => f.size === 0);
     if (empty) throw AppError.badRequest('empty_sample', `The sample "${empty.fileName}" is empty (0 bytes).`);
@@ -59,12 +70,12 @@ export class SampleIntake {
   }
 
   /** Protected ZIPs become their files; everything else is a sample as it is. Duplicates collapse to one. */
-  async unpack(files: SpooledFile[], workDir: string): Promise<SpooledFile[]> {
+  async unpack(files: SpooledFile[], workDir: () => Promise<string>): Promise<SpooledFile[]> {
     const samples: SpooledFile[] = [];
     for (const file of files) {
       if (file.type === 'zip' && (await isProtectedZip(file.path))) {
         try {
-          samples.push(...(await unpackProtectedZip(file, workDir, this.config.intake.archive)));
+          samples.push(...(await unpackProtectedZip(file, await workDir(), this.config.limits.archive)));
         } catch (error) {
           if (error instanceof ArchiveError) {
             throw AppError.unprocessable(error.code, error.message, { archive: file.fileName, ...error.details });

@@ -28,9 +28,9 @@ jest.mock('../files/spool', () => {
   const actual = jest.requireActual<typeof import('../files/spool')>('../files/spool');
   return {
     ...actual,
-    spoolToFile: (source: Readable, dir: string, fileName: string) => {
+    spoolToFile: (source: Readable, dir: string, fileName: string, meter?: Transform) => {
       consumer.source = source;
-      if (!consumer.slow) return actual.spoolToFile(source, dir, fileName);
+      if (!consumer.slow) return actual.spoolToFile(source, dir, fileName, meter);
       const slow = new Transform({
         highWaterMark: 1,
         transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -42,13 +42,19 @@ jest.mock('../files/spool', () => {
           else handOn();
         },
       });
-      return actual.spoolToFile(source.pipe(slow), dir, fileName);
+      return actual.spoolToFile(source.pipe(slow), dir, fileName, meter);
     },
   };
 });
 
 const BOUNDARY = 'test-boundary';
-const LIMITS = { maxFileBytes: 64 * 1024 * 1024, maxFiles: 5, maxFields: 10, maxFieldBytes: 1024 };
+const LIMITS = {
+  maxFileBytes: 64 * 1024 * 1024,
+  maxFiles: 5,
+  maxFields: 10,
+  maxFieldBytes: 1024,
+  maxUploadBytes: 256 * 1024 * 1024,
+};
 
 function filePartHead(fileName: string, first = true): Buffer {
   return Buffer.from(
@@ -73,7 +79,10 @@ describe(readMultipart.name, () => {
     await server.register(fastifyMultipart);
     server.post('/upload', async (request, reply) => {
       try {
-        const upload = await readMultipart(request, dir, LIMITS, 'sample');
+        const upload = await readMultipart(request, LIMITS, {
+          fileField: 'sample',
+          spoolDir: () => Promise.resolve(dir),
+        });
         return { files: upload.files.map((f) => ({ size: f.size, sha256: f.sha256 })) };
       } catch (error) {
         if (error instanceof AppError) return reply.status(error.getStatus()).send({ error: error.code });

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Transform, TransformCallback, type Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '@sigdesk/http';
 import { sampleFileName } from '../files/sample-names';
@@ -7,11 +7,19 @@ import { SpooledFile, spoolToFile } from '../files/spool';
 /** How often a file part is checked for a body cut short inside it. */
 const STALL_CHECK_MS = 250;
 
+/**
+ * Header pairs read from each part; a part has two or three (disposition, type, encoding). The parser bounds a
+ * part's header block at 16 KiB whatever this says, and refuses more as a malformed body.
+ */
+const PART_HEADER_PAIRS = 16;
+
 export interface MultipartLimits {
   maxFileBytes: number;
   maxFiles: number;
   maxFields: number;
   maxFieldBytes: number;
+  /** the whole body: every file part together, as declared by Content-Length and as counted while read */
+  maxUploadBytes: number;
 }
 
 export interface MultipartSubmission {
@@ -19,16 +27,28 @@ export interface MultipartSubmission {
   files: SpooledFile[];
 }
 
+export interface MultipartReading {
+  /** The name of the file parts; a file part of another name is refused. */
+  fileField: string;
+  /** The folder file parts are spooled to, asked for only when the first file part arrives (after `beforeFiles`). */
+  spoolDir: () => Promise<string>;
+  /**
+   * Checks the fields before any byte of a file is read: called once, at the first file part (with the fields
+   * sent before it), or at the end of a body without files. What it throws refuses the request at once.
+   */
+  beforeFiles?: (fields: Record<string, string>) => Promise<void>;
+}
+
 /**
  * Reads a multipart request part by part: fields into memory (small and bounded), each file part streamed
- * to `dir` while it is hashed. Nothing here is stored anywhere that outlives the request.
+ * to the spool folder while it is hashed. Nothing here is stored anywhere that outlives the request.
  */
 export async function readMultipart(
   request: FastifyRequest,
-  dir: string,
   limits: MultipartLimits,
-  fileField: string,
+  reading: MultipartReading,
 ): Promise<MultipartSubmission> {
+  const { fileField } = reading;
   if (!request.isMultipart()) {
     throw new AppError(
       415,
@@ -36,17 +56,30 @@ export async function readMultipart(
       'Send the submission as multipart/form-data, with the sample as a file part.',
     );
   }
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limits.maxUploadBytes) throw uploadTooLarge(limits.maxUploadBytes);
+
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   const files: SpooledFile[] = [];
+  const budget = { remaining: limits.maxUploadBytes };
+  let checked = false;
+  let fieldCount = 0;
+  const checkFields = async () => {
+    if (checked) return;
+    checked = true;
+    await reading.beforeFiles?.(fields);
+  };
   try {
     const parts = request.parts({
       limits: {
         fileSize: limits.maxFileBytes,
         files: limits.maxFiles,
-        fields: limits.maxFields,
+        // one more than allowed, refused below as it arrives: the parser would skip it silently and report the
+        // count only after the parts already read (a file part and its checks could come first)
+        fields: limits.maxFields + 1,
         fieldSize: limits.maxFieldBytes,
         parts: limits.maxFiles + limits.maxFields,
-        headerPairs: 100,
+        headerPairs: PART_HEADER_PAIRS,
       },
     });
     for await (const part of parts) {
@@ -58,10 +91,17 @@ export async function readMultipart(
             `Files go in parts named "${fileField}"; this request has one named "${part.fieldname}".`,
           );
         }
+        try {
+          await checkFields();
+        } catch (error) {
+          part.file.resume();
+          throw error;
+        }
+        const dir = await reading.spoolDir();
         const spooled = await untilStalled(
           request,
           part.file,
-          spoolToFile(part.file, dir, sampleFileName(part.filename)),
+          spoolToFile(part.file, dir, sampleFileName(part.filename), meter(budget, limits.maxUploadBytes)),
         );
         if (part.file.truncated) throw fileTooLarge(limits.maxFileBytes);
         files.push(spooled);
@@ -70,8 +110,10 @@ export async function readMultipart(
           throw AppError.tooLarge(
             'field_too_large',
             `The field "${part.fieldname}" is longer than ${limits.maxFieldBytes} bytes.`,
+            { maxFieldBytes: limits.maxFieldBytes },
           );
         }
+        if (++fieldCount > limits.maxFields) throw tooManyFields(limits.maxFields);
         if (part.fieldname in fields) {
           throw AppError.badRequest('duplicate_field', `The field "${part.fieldname}" appears more than once.`);
         }
@@ -81,7 +123,31 @@ export async function readMultipart(
   } catch (error) {
     throw translateMultipartError(error, limits);
   }
+  await checkFields();
   return { fields, files };
+}
+
+/** Counts the bytes of every file part of a request against the upload's bound, and fails past it. */
+function meter(budget: { remaining: number }, maxUploadBytes: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      budget.remaining -= chunk.length;
+      if (budget.remaining < 0) callback(uploadTooLarge(maxUploadBytes));
+      else callback(null, chunk);
+    },
+  });
+}
+
+function tooManyFields(maxFields: number) {
+  return AppError.badRequest('too_many_fields', `A request takes at most ${maxFields} fields.`, { maxFields });
+}
+
+function uploadTooLarge(maxUploadBytes: number) {
+  return AppError.tooLarge(
+    'upload_too_large',
+    `The request is larger than the ${formatBytes(maxUploadBytes)} one upload may have. Send the samples in several requests.`,
+    { maxUploadBytes },
+  );
 }
 
 /**
@@ -130,12 +196,15 @@ function translateMultipartError(error: unknown, limits: MultipartLimits): unkno
     case 'FST_REQ_FILE_TOO_LARGE':
       return fileTooLarge(limits.maxFileBytes);
     case 'FST_FILES_LIMIT':
-      return AppError.tooLarge('too_many_files', `A submission takes at most ${limits.maxFiles} files.`, {
+      return AppError.badRequest('too_many_files', `A request takes at most ${limits.maxFiles} files.`, {
         maxFiles: limits.maxFiles,
       });
     case 'FST_FIELDS_LIMIT':
+      return tooManyFields(limits.maxFields);
     case 'FST_PARTS_LIMIT':
-      return AppError.tooLarge('too_many_parts', 'The request has more fields or parts than a submission can have.');
+      return AppError.badRequest('too_many_parts', 'The request has more parts than it can have.', {
+        maxParts: limits.maxFiles + limits.maxFields,
+      });
     case 'FST_PROTO_VIOLATION':
       return AppError.badRequest('invalid_field_name', 'A field name is not allowed.');
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':

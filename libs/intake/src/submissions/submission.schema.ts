@@ -34,7 +34,3 @@ export const submissionFieldsSchema = z
   });
 
 export type SubmissionFields = z.output<typeof submissionFieldsSchema>;
-
-/** Multipart limits for the fields: generous for a description, small for the rest. */
-export const SUBMISSION_MAX_FIELDS = 20;
-export const SUBMISSION_MAX_FIELD_BYTES = 64 * 1024;

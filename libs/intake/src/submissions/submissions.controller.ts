@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
 import { CasesService } from '@sigdesk/cases';
-import { openApiSchema, parseInput, uuidParam, wholeNumberText } from '@sigdesk/http';
+import { AppConfig } from '@sigdesk/config';
+import { openApiSchema, pageLimit, parseInput, uuidParam, withinPageSize } from '@sigdesk/http';
 import { parseIdempotencyKey } from './idempotency';
 import { submissionFieldsSchema } from './submission.schema';
 import { SubmissionsService } from './submissions.service';
@@ -27,7 +28,7 @@ const listQuerySchema = z.strictObject({
     .optional(),
   kind: z.enum(['false_positive', 'false_negative']).optional(),
   cursor: z.string().max(200).optional(),
-  limit: wholeNumberText({ max: 100 }).default(25),
+  limit: pageLimit(25),
 });
 
 const uploadBody = {
@@ -44,6 +45,7 @@ export class SubmissionsController {
   constructor(
     private readonly submissions: SubmissionsService,
     private readonly cases: CasesService,
+    private readonly config: AppConfig,
   ) {}
 
   @Post()
@@ -66,7 +68,10 @@ export class SubmissionsController {
   @Get()
   @Roles('customer', 'analyst', 'admin')
   list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
-    return this.cases.list(principal, parseInput(listQuerySchema, query, 'query'));
+    return this.cases.list(
+      principal,
+      withinPageSize(parseInput(listQuerySchema, query, 'query'), this.config.limits.pageSize),
+    );
   }
 
   @Get(':id')

@@ -3,15 +3,15 @@ import type { FastifyRequest } from 'fastify';
 import { localDate, OrganizationsRepository, Principal, selectActiveContract } from '@sigdesk/accounts';
 import { CaseTransitions, CasesRepository, customerCaseView, CustomerCaseView, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
+import type { Contract, Organization } from '@sigdesk/db';
 import { AppError, parseInput } from '@sigdesk/http';
 import { JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import { ReleasesService } from '@sigdesk/releases';
 import { idempotencyConflict, submissionFingerprint } from './idempotency';
 import { IdempotencyRepository, isUniqueViolation } from './idempotency.repository';
 import { StorageKeys } from '@sigdesk/storage';
-import { SpoolFolders } from '../files/spool-folders';
 import { SampleIntake } from '../samples/sample-intake';
-import { submissionFieldsSchema } from './submission.schema';
+import { SubmissionFields, submissionFieldsSchema } from './submission.schema';
 
 export interface SubmissionResult {
   status: number;
@@ -20,6 +20,16 @@ export interface SubmissionResult {
 }
 
 class PremiumExhausted extends Error {}
+
+interface Submitter {
+  organization: Organization;
+  contract: Contract;
+}
+
+interface CheckedSubmission {
+  release: { version: number };
+  channel: string;
+}
 
 /**
  * Intake: a customer's upload becomes a queued case, or is refused with nothing stored. Files are spooled to a
@@ -37,7 +47,6 @@ export class SubmissionsService {
     private readonly cases: CasesRepository,
     private readonly idempotency: IdempotencyRepository,
     private readonly samples: SampleIntake,
-    private readonly spool: SpoolFolders,
     private readonly outbox: OutboxRepository,
     private readonly unitOfWork: UnitOfWork,
     private readonly clock: ResponseClock,
@@ -46,9 +55,32 @@ export class SubmissionsService {
 
   async submit(principal: Principal, request: FastifyRequest, idempotencyKey?: string): Promise<SubmissionResult> {
     const organizationId = principal.organizationId!;
-    const workDir = await this.spool.create();
-    try {
-      const upload = await this.samples.read(request, workDir);
+    // A retry of a submission already answered is answered as the first time, once its fields and files are
+    // known to be the same: the rules below may say otherwise by now (the last premium incident spent by it).
+    const retry = idempotencyKey ? Boolean(await this.idempotency.find(organizationId, idempotencyKey)) : false;
+    // Before the body: whoever cannot submit today is refused before any byte of a sample is read.
+    let submitter = retry ? undefined : await this.submitter(organizationId, new Date());
+    let checked: CheckedSubmission | undefined;
+    return this.samples.withWorkDir(async (workDir) => {
+      const upload = await this.samples.read(request, workDir, {
+        // Clients send the fields before the files: what they make refusable is refused before any file is
+        // spooled. Fields that may still follow the files are checked once the body is read.
+        beforeFiles: async (sent) => {
+          const early = submissionFieldsSchema.safeParse(sent);
+          const stillToCome = (issue: { path: PropertyKey[] }) =>
+            issue.path.length > 0 && !(String(issue.path[0]) in sent);
+          if (!early.success && early.error.issues.every(stillToCome)) return;
+          const fields = parseInput(submissionFieldsSchema, sent, 'submission');
+          if (!submitter) return;
+          try {
+            checked = await this.check(fields, submitter, new Date());
+          } catch (error) {
+            // the first attempt of this retry may have been answered meanwhile (and spent the last incident)
+            if (idempotencyKey && (await this.idempotency.find(organizationId, idempotencyKey))) return;
+            throw error;
+          }
+        },
+      });
       const fields = parseInput(submissionFieldsSchema, upload.fields, 'submission');
       if (upload.files.length === 0) {
         throw AppError.badRequest('sample_required', 'Attach at least one sample as a file part named "sample".');
@@ -59,39 +91,11 @@ export class SubmissionsService {
         const replay = await this.replay(organizationId, idempotencyKey, fingerprint);
         if (replay) return replay;
       }
-
-      const channel = fields.databaseChannel ?? this.config.releases.defaultChannel;
+      submitter ??= await this.submitter(organizationId, new Date());
+      checked ??= await this.check(fields, submitter, new Date());
+      const { organization, contract } = submitter;
+      const { release, channel } = checked;
       const now = new Date();
-      const release = await this.releases.assertCurrent(
-        channel,
-        fields.databaseVersion !== undefined
-          ? { version: fields.databaseVersion }
-          : { releasedAt: fields.databaseReleasedAt! },
-        now,
-      );
-
-      const organization = await this.organizations.findById(organizationId);
-      if (!organization) throw AppError.forbidden('The organization of this API key no longer exists.');
-      const contract = selectActiveContract(
-        await this.organizations.listContracts(organizationId),
-        localDate(now, organization.timezone),
-      );
-      if (!contract) {
-        throw AppError.unprocessable(
-          'no_active_contract',
-          'Your organization has no support contract in force today, so it cannot submit cases. Contact your account manager.',
-        );
-      }
-      if (fields.premium && contract.tier !== 'msa_start') {
-        throw AppError.unprocessable(
-          'premium_not_in_contract',
-          'Premium incidents are part of MSA Start contracts only.',
-        );
-      }
-
-      if (fields.premium && contract.premium_used >= contract.premium_total) {
-        throw this.premiumExhausted(contract.premium_total);
-      }
 
       const samples = await this.samples.unpack(upload.files, workDir);
       const clock = this.clock.start(organization, contract.tier, fields.severity, now);
@@ -185,9 +189,49 @@ export class SubmissionsService {
           throw error;
         }
       });
-    } finally {
-      await this.spool.remove(workDir);
+    });
+  }
+
+  /** The organisation and its contract in force today; refused when there is none. */
+  private async submitter(organizationId: string, now: Date): Promise<Submitter> {
+    const organization = await this.organizations.findById(organizationId);
+    if (!organization) throw AppError.forbidden('The organization of this API key no longer exists.');
+    const contract = selectActiveContract(
+      await this.organizations.listContracts(organizationId),
+      localDate(now, organization.timezone),
+    );
+    if (!contract) {
+      throw AppError.unprocessable(
+        'no_active_contract',
+        'Your organization has no support contract in force today, so it cannot submit cases. Contact your account manager.',
+      );
     }
+    return { organization, contract };
+  }
+
+  /**
+   * The rules the fields alone decide, checked before the samples are read: current databases, premium in the
+   * contract and left this term (the transaction spends the incident, and refuses if another took the last one).
+   */
+  private async check(fields: SubmissionFields, { contract }: Submitter, now: Date): Promise<CheckedSubmission> {
+    const channel = fields.databaseChannel ?? this.config.releases.defaultChannel;
+    const release = await this.releases.assertCurrent(
+      channel,
+      fields.databaseVersion !== undefined
+        ? { version: fields.databaseVersion }
+        : { releasedAt: fields.databaseReleasedAt! },
+      now,
+    );
+    if (fields.premium && contract.tier !== 'msa_start') {
+      throw AppError.unprocessable(
+        'premium_not_in_contract',
+        'Premium incidents are part of MSA Start contracts only.',
+      );
+    }
+    if (fields.premium && contract.premium_used >= contract.premium_total) {
+      throw this.premiumExhausted(contract.premium_total);
+    }
+    return { release, channel };
   }
 
   private premiumExhausted(total: number) {

@@ -1,0 +1,65 @@
+import fastifyHelmet from '@fastify/helmet';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '@sigdesk/config';
+
+/** Where the OpenAPI page and its assets are served (see `configureHttp`). */
+export const DOCS_PATH = '/docs';
+
+/** The API answers JSON and downloads: nothing in it may load, run, embed or be embedded. */
+const API_CSP = {
+  'default-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'none'"],
+  'frame-ancestors': ["'none'"],
+};
+
+/**
+ * The OpenAPI page (Swagger UI): its scripts, stylesheet and images are served by the API itself; it styles
+ * elements inline and calls the API ("try it out"). Nothing else, and it may not be framed either.
+ */
+const DOCS_CSP = {
+  'default-src': ["'none'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'img-src': ["'self'", 'data:'],
+  'font-src': ["'self'"],
+  'connect-src': ["'self'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+};
+
+export function cspHeader(directives: Record<string, string[]>): string {
+  return Object.entries(directives)
+    .map(([name, values]) => `${name} ${values.join(' ')}`)
+    .join('; ');
+}
+
+/**
+ * Security headers on every answer (helmet): the CSP above, HSTS outside development (browsers would pin a
+ * developer's localhost to HTTPS otherwise), nosniff, no framing, no referrer, same-origin resources.
+ */
+export async function registerSecurityHeaders(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
+    strictTransportSecurity:
+      config.env === 'development' ? false : { maxAge: 365 * 24 * 3600, includeSubDomains: true, preload: false },
+    xContentTypeOptions: true,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    // the API embeds nothing; requiring CORP of what it embeds would only break the docs' data: images
+    crossOriginEmbedderPolicy: false,
+  });
+  const docsCsp = cspHeader(DOCS_CSP);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?', 1)[0];
+      if (path === DOCS_PATH || path.startsWith(`${DOCS_PATH}/`))
+        reply.raw.setHeader('content-security-policy', docsCsp);
+      done();
+    });
+}
