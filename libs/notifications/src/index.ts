@@ -1,5 +1,6 @@
 export * from './case-notifier';
 export * from './notifications.module';
+export * from './webhook-address-policy';
 export * from './webhook-deliverer';
 export * from './webhook-signature';
 export * from './webhook-url';
