@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Selectable, sql, Transaction } from 'kysely';
 import type { DB } from '@sigdesk/db';
 import type { PagePosition } from '@sigdesk/http';
+import { DeliveryResult, deliveryResultMessage } from './delivery-result';
 
 export type Webhook = Selectable<DB['webhooks']>;
 export type WebhookDelivery = Selectable<DB['webhook_deliveries']>;
@@ -10,12 +11,14 @@ export type DeliveryStatus = WebhookDelivery['status'];
 /** A delivery with what sending it needs from its webhook. */
 export interface DeliveryToSend {
   id: string;
+  webhookId: string;
   status: DeliveryStatus;
   eventType: string;
   payload: Record<string, unknown>;
   url: string;
   secret: string;
   webhookDisabledAt: Date | null;
+  organizationId: string;
 }
 
 export interface NewDelivery {
@@ -28,10 +31,9 @@ export interface NewDelivery {
 
 /** The outcome of one attempt, as recorded. */
 export interface AttemptOutcome {
-  delivered: boolean;
+  result: Exclude<DeliveryResult, 'webhook_disabled'>;
   statusCode: number | null;
-  error: string | null;
-  /** The last attempt failed: the delivery is given up. */
+  /** The attempt failed and no other will be made: the delivery is given up. */
   giveUp: boolean;
 }
 
@@ -145,12 +147,14 @@ export class WebhooksRepository {
       .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
       .select([
         'd.id',
+        'd.webhook_id as webhookId',
         'd.status',
         'd.event_type as eventType',
         'd.payload',
         'w.url',
         'w.secret',
         'w.disabled_at as webhookDisabledAt',
+        'w.organization_id as organizationId',
       ])
       .where('d.id', '=', id)
       .executeTakeFirst();
@@ -167,14 +171,18 @@ export class WebhooksRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  /** Records an attempt's outcome; a delivery that is no longer pending (delivered meanwhile) is left as it is. */
+  /**
+   * Records an attempt's outcome, in the coarse form customers see; a delivery that is no longer pending (delivered
+   * meanwhile) is left as it is.
+   */
   async recordOutcome(id: string, outcome: AttemptOutcome, at: Date): Promise<void> {
     await this.db
       .updateTable('webhook_deliveries')
       .set({
+        last_result: outcome.result,
         last_status_code: outcome.statusCode,
-        last_error: outcome.error,
-        ...(outcome.delivered
+        last_error: deliveryResultMessage(outcome.result, outcome.statusCode),
+        ...(outcome.result === 'delivered'
           ? { status: 'delivered' as const, delivered_at: at }
           : outcome.giveUp
             ? { status: 'failed' as const }
@@ -185,10 +193,15 @@ export class WebhooksRepository {
       .execute();
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
+  /** Gives a delivery up without an attempt: its webhook was disabled. */
+  async markDisabled(id: string): Promise<void> {
     await this.db
       .updateTable('webhook_deliveries')
-      .set({ status: 'failed', last_error: error })
+      .set({
+        status: 'failed',
+        last_result: 'webhook_disabled',
+        last_error: deliveryResultMessage('webhook_disabled', null),
+      })
       .where('id', '=', id)
       .where('status', '=', 'pending')
       .execute();

@@ -8,6 +8,7 @@ import * as sampleObjectClaims from './2026_11_30_0002_sample_object_claims';
 import * as versionedContent from './2026_11_30_0005_versioned_content';
 import * as sampleObjectUploads from './2026_11_30_0011_sample_object_uploads';
 import * as outboxClaims from './2026_11_30_0012_outbox_claims_and_reconciliation';
+import * as webhookDeliveryResults from './2026_11_30_0030_webhook_delivery_results';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0005_versioned_content': versionedContent,
   '2026_11_30_0011_sample_object_uploads': sampleObjectUploads,
   '2026_11_30_0012_outbox_claims_and_reconciliation': outboxClaims,
+  '2026_11_30_0030_webhook_delivery_results': webhookDeliveryResults,
 };
