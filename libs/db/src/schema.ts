@@ -132,6 +132,8 @@ export interface WebhookDeliveriesTable {
   last_attempt_at: Timestamp | null;
   delivered_at: Timestamp | null;
   last_result: 'delivered' | 'receiver_error' | 'unreachable' | 'refused_destination' | 'webhook_disabled' | null;
+  /** The lease of an attempt in flight. */
+  sending_until: Timestamp | null;
 }
 
 export interface SamplesTable {

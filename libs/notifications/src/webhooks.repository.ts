@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Selectable, sql, Transaction } from 'kysely';
-import type { DB } from '@sigdesk/db';
+import { AdvisoryLock, DB } from '@sigdesk/db';
 import type { PagePosition } from '@sigdesk/http';
 import { DeliveryResult, deliveryResultMessage } from './delivery-result';
 
@@ -36,6 +36,9 @@ export interface AttemptOutcome {
   /** The attempt failed and no other will be made: the delivery is given up. */
   giveUp: boolean;
 }
+
+/** Whether an attempt may start: `busy` when the organisation has all its attempts in flight (or this one is). */
+export type AttemptClaim = 'claimed' | 'busy' | 'not_pending';
 
 /** A page position whose timestamp keeps PostgreSQL's microseconds, so that rows written together page exactly. */
 export interface DeliveryPageRow extends WebhookDelivery {
@@ -160,20 +163,54 @@ export class WebhooksRepository {
       .executeTakeFirst();
   }
 
-  /** Counts an attempt before it is made, so that one cut short by a crash still shows. False if no longer pending. */
-  async startAttempt(id: string, at: Date): Promise<boolean> {
-    const result = await this.db
-      .updateTable('webhook_deliveries')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_attempt_at: at }))
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  /**
+   * Takes one of the organisation's `limit` slots for an attempt and counts the attempt before it is made, so that
+   * one cut short by a crash still shows. The slot is a lease on the delivery (`sending_until`) that
+   * {@link recordOutcome} gives back, and that runs out by itself after `leaseMs` if the worker dies. Slots are
+   * counted under a lock per organisation, so that concurrent workers cannot together take more than `limit`.
+   */
+  async claimAttempt(
+    id: string,
+    organizationId: string,
+    limit: number,
+    leaseMs: number,
+    at: Date,
+  ): Promise<AttemptClaim> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${AdvisoryLock.WebhookOrganization}::int, hashtext(${organizationId}))`.execute(
+        trx,
+      );
+      const delivery = await trx
+        .selectFrom('webhook_deliveries')
+        .select(['status', sql<boolean>`coalesce(sending_until > clock_timestamp(), false)`.as('inFlight')])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!delivery || delivery.status !== 'pending') return 'not_pending';
+      if (delivery.inFlight) return 'busy';
+      const { n } = await trx
+        .selectFrom('webhook_deliveries as d')
+        .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('w.organization_id', '=', organizationId)
+        .where('d.sending_until', '>', sql<Date>`clock_timestamp()`)
+        .executeTakeFirstOrThrow();
+      if (Number(n) >= limit) return 'busy';
+      await trx
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          last_attempt_at: at,
+          sending_until: sql<Date>`clock_timestamp() + make_interval(secs => ${leaseMs / 1000})`,
+        }))
+        .where('id', '=', id)
+        .execute();
+      return 'claimed';
+    });
   }
 
   /**
-   * Records an attempt's outcome, in the coarse form customers see; a delivery that is no longer pending (delivered
-   * meanwhile) is left as it is.
+   * Records an attempt's outcome, in the coarse form customers see, and gives its slot back; a delivery that is no
+   * longer pending (delivered meanwhile) is left as it is.
    */
   async recordOutcome(id: string, outcome: AttemptOutcome, at: Date): Promise<void> {
     await this.db
@@ -182,6 +219,7 @@ export class WebhooksRepository {
         last_result: outcome.result,
         last_status_code: outcome.statusCode,
         last_error: deliveryResultMessage(outcome.result, outcome.statusCode),
+        sending_until: null,
         ...(outcome.result === 'delivered'
           ? { status: 'delivered' as const, delivered_at: at }
           : outcome.giveUp
@@ -201,6 +239,7 @@ export class WebhooksRepository {
         status: 'failed',
         last_result: 'webhook_disabled',
         last_error: deliveryResultMessage('webhook_disabled', null),
+        sending_until: null,
       })
       .where('id', '=', id)
       .where('status', '=', 'pending')
