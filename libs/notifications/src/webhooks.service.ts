@@ -2,10 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { Principal } from '@sigdesk/accounts';
-import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
-import type { createWebhookSchema, listDeliveriesQuerySchema } from './webhooks.schemas';
 import { AppConfig } from '@sigdesk/config';
+import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
 import { WebhookDestinations } from './webhook-destinations';
+import type { createWebhookSchema, listDeliveriesQuerySchema } from './webhooks.schemas';
 import { DeliveryPageRow, Webhook, WebhooksRepository } from './webhooks.repository';
 
 /** Active webhooks an organisation may have: each status change is sent to every one of them. */

@@ -139,7 +139,10 @@ export class NotificationsQueueProcessor
         if (!token) throw new Error('a webhook delivery can only be postponed by the worker holding its job');
         await job.moveToDelayed(Date.now() + attempt.postponeMs, token);
         if (job.priority !== POSTPONED_DELIVERY_PRIORITY) {
-          await job.changePriority({ priority: POSTPONED_DELIVERY_PRIORITY });
+          // the job is delayed already: failing to lower it costs fairness for one round, not the delivery
+          await job.changePriority({ priority: POSTPONED_DELIVERY_PRIORITY }).catch((error: unknown) => {
+            this.logger.warn({ jobId: job.id, err: error }, 'could not lower the priority of a postponed delivery');
+          });
         }
         throw new DelayedError();
       },
