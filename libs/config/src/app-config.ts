@@ -51,6 +51,20 @@ export class AppConfig {
   };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
+  readonly webhooks: {
+    /** Development only: receivers on loopback (127.0.0.0/8, ::1, localhost) may be registered and sent to. */
+    allowLoopback: boolean;
+    /** On-premise installs: receivers on private networks (RFC 1918, 100.64/10, fc00::/7) are allowed. */
+    allowPrivate: boolean;
+    /** The DNS servers that resolve receivers' names; the system's (resolv.conf) when not set. */
+    dnsServers?: string[];
+    /** To a connected socket (TLS included), and to the whole attempt (name resolution to response headers). */
+    connectTimeoutMs: number;
+    timeoutMs: number;
+    /** Deliveries one worker process sends at once, and those one organisation may have in flight in all. */
+    concurrency: number;
+    organizationConcurrency: number;
+  };
 
   constructor(environment: Environment) {
     this.env = environment.NODE_ENV;
@@ -94,6 +108,15 @@ export class AppConfig {
       slaWarningFraction: environment.SIGDESK_SLA_WARNING_FRACTION,
     };
     this.responseTargets = parseResponseTargets(environment.SIGDESK_RESPONSE_TARGETS);
+    this.webhooks = {
+      allowLoopback: environment.SIGDESK_WEBHOOKS_ALLOW_LOOPBACK,
+      allowPrivate: environment.SIGDESK_WEBHOOKS_ALLOW_PRIVATE,
+      dnsServers: environment.SIGDESK_WEBHOOKS_DNS_SERVERS,
+      connectTimeoutMs: Math.round(environment.SIGDESK_WEBHOOKS_CONNECT_TIMEOUT_SECONDS * 1000),
+      timeoutMs: Math.round(environment.SIGDESK_WEBHOOKS_TIMEOUT_SECONDS * 1000),
+      concurrency: environment.SIGDESK_WEBHOOKS_CONCURRENCY,
+      organizationConcurrency: environment.SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY,
+    };
   }
 
   /** The same configuration with the PostgreSQL server that this process found or started. */

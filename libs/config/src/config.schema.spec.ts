@@ -99,6 +99,48 @@ describe(parseEnvironment.name, () => {
     ).toThrow(/SIGDESK_LIMIT_UPLOAD_BYTES/);
   });
 
+  it('refuses loopback and private webhook receivers unless an operator allows them', () => {
+    expect(new AppConfig(parseEnvironment({})).webhooks).toEqual({
+      allowLoopback: false,
+      allowPrivate: false,
+      dnsServers: undefined,
+      connectTimeoutMs: 5_000,
+      timeoutMs: 10_000,
+      concurrency: 16,
+      organizationConcurrency: 4,
+    });
+    const opened = new AppConfig(
+      parseEnvironment({ SIGDESK_WEBHOOKS_ALLOW_LOOPBACK: 'true', SIGDESK_WEBHOOKS_ALLOW_PRIVATE: '1' }),
+    );
+    expect(opened.webhooks).toMatchObject({ allowLoopback: true, allowPrivate: true });
+    expect(() => parseEnvironment({ SIGDESK_WEBHOOKS_ALLOW_LOOPBACK: 'yes' })).toThrow(
+      /SIGDESK_WEBHOOKS_ALLOW_LOOPBACK/,
+    );
+  });
+
+  it('takes the DNS servers for webhook receivers as a list of addresses with optional ports', () => {
+    const config = new AppConfig(
+      parseEnvironment({ SIGDESK_WEBHOOKS_DNS_SERVERS: '10.0.0.53, 127.0.0.1:5353,2001:db8::53,[2001:db8::54]:53' }),
+    );
+    expect(config.webhooks.dnsServers).toEqual(['10.0.0.53', '127.0.0.1:5353', '2001:db8::53', '[2001:db8::54]:53']);
+    for (const value of ['dns.example.com', '10.0.0.53:99999', '10.0.0.300', '[10.0.0.53]:53']) {
+      expect(() => parseEnvironment({ SIGDESK_WEBHOOKS_DNS_SERVERS: value })).toThrow(/SIGDESK_WEBHOOKS_DNS_SERVERS/);
+    }
+  });
+
+  it('takes webhook timeouts in seconds, fractions allowed, within bounds', () => {
+    const config = new AppConfig(
+      parseEnvironment({ SIGDESK_WEBHOOKS_CONNECT_TIMEOUT_SECONDS: '0.5', SIGDESK_WEBHOOKS_TIMEOUT_SECONDS: '2' }),
+    );
+    expect(config.webhooks).toMatchObject({ connectTimeoutMs: 500, timeoutMs: 2_000 });
+    expect(() => parseEnvironment({ SIGDESK_WEBHOOKS_TIMEOUT_SECONDS: '0' })).toThrow(
+      /SIGDESK_WEBHOOKS_TIMEOUT_SECONDS/,
+    );
+    expect(() => parseEnvironment({ SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY: '0' })).toThrow(
+      /SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseEnvironment({ S3_ENDPOINT: '' }).S3_ENDPOINT).toBeUndefined();
   });

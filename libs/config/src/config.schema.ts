@@ -1,3 +1,4 @@
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { parseResponseTargets } from '@sigdesk/calendar';
 import { checkLimits, limitsEnvironmentSchema } from './limits';
@@ -8,6 +9,23 @@ const GiB = 1024 * MiB;
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 const positiveInt = z.coerce.number().int().positive();
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** `1.2.3.4`, `1.2.3.4:53`, `2001:db8::1` or `[2001:db8::1]:53`, as Node's DNS resolver takes them. */
+function isDnsServer(value: string): boolean {
+  const port = (text: string | undefined) => text === undefined || (/^\d{1,5}$/.test(text) && Number(text) <= 65535);
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
+  if (bracketed) return isIPv6(bracketed[1]) && port(bracketed[2]);
+  if (isIP(value)) return true;
+  const [host, portText, ...rest] = value.split(':');
+  return rest.length === 0 && isIPv4(host) && port(portText);
+}
 
 /**
  * Every environment variable sigdesk reads. `process.env` is read here and nowhere else:
@@ -68,6 +86,23 @@ export const environmentSchema = z.object({
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
       }
     }),
+  SIGDESK_WEBHOOKS_ALLOW_LOOPBACK: booleanFlag.default(false),
+  SIGDESK_WEBHOOKS_ALLOW_PRIVATE: booleanFlag.default(false),
+  SIGDESK_WEBHOOKS_DNS_SERVERS: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      for (const server of value ? splitList(value) : []) {
+        if (!isDnsServer(server)) {
+          ctx.addIssue({ code: 'custom', message: `${server} is not an IP address with an optional port` });
+        }
+      }
+    })
+    .transform((value) => (value ? splitList(value) : undefined)),
+  SIGDESK_WEBHOOKS_CONNECT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(5),
+  SIGDESK_WEBHOOKS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
+  SIGDESK_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   SIGDESK_MIGRATE_ON_START: booleanFlag.default(true),
   SIGDESK_DOCS: booleanFlag.default(true),
 });

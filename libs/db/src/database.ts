@@ -50,4 +50,6 @@ export enum AdvisoryLock {
   ChangeApproval = 7_100_011,
   /** The first admin key of an installation, made once whatever the number of processes starting. */
   FirstAdminKey = 7_100_012,
+  /** With the organisation id's hashtext as second key: counting and taking its webhook delivery slots. */
+  WebhookOrganization = 7_100_030,
 }

@@ -131,6 +131,9 @@ export interface WebhookDeliveriesTable {
   created_at: CreatedAt;
   last_attempt_at: Timestamp | null;
   delivered_at: Timestamp | null;
+  last_result: 'delivered' | 'receiver_error' | 'unreachable' | 'refused_destination' | 'webhook_disabled' | null;
+  /** The lease of an attempt in flight. */
+  sending_until: Timestamp | null;
 }
 
 export interface SamplesTable {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CaseNotifier } from './case-notifier';
 import { WebhookDeliverer } from './webhook-deliverer';
+import { WebhookDestinations } from './webhook-destinations';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
@@ -10,8 +11,8 @@ import { WebhooksService } from './webhooks.service';
  * sends them from the notifications queue. Needs only the global database and queues modules.
  */
 @Module({
-  providers: [WebhooksRepository, CaseNotifier, WebhookDeliverer],
-  exports: [WebhooksRepository, CaseNotifier, WebhookDeliverer],
+  providers: [WebhooksRepository, WebhookDestinations, CaseNotifier, WebhookDeliverer],
+  exports: [WebhooksRepository, WebhookDestinations, CaseNotifier, WebhookDeliverer],
 })
 export class NotificationsModule {}
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Selectable, sql, Transaction } from 'kysely';
-import type { DB } from '@sigdesk/db';
+import { AdvisoryLock, DB } from '@sigdesk/db';
 import type { PagePosition } from '@sigdesk/http';
+import { DeliveryResult, deliveryResultMessage } from './delivery-result';
 
 export type Webhook = Selectable<DB['webhooks']>;
 export type WebhookDelivery = Selectable<DB['webhook_deliveries']>;
@@ -10,12 +11,14 @@ export type DeliveryStatus = WebhookDelivery['status'];
 /** A delivery with what sending it needs from its webhook. */
 export interface DeliveryToSend {
   id: string;
+  webhookId: string;
   status: DeliveryStatus;
   eventType: string;
   payload: Record<string, unknown>;
   url: string;
   secret: string;
   webhookDisabledAt: Date | null;
+  organizationId: string;
 }
 
 export interface NewDelivery {
@@ -28,12 +31,14 @@ export interface NewDelivery {
 
 /** The outcome of one attempt, as recorded. */
 export interface AttemptOutcome {
-  delivered: boolean;
+  result: Exclude<DeliveryResult, 'webhook_disabled'>;
   statusCode: number | null;
-  error: string | null;
-  /** The last attempt failed: the delivery is given up. */
+  /** The attempt failed and no other will be made: the delivery is given up. */
   giveUp: boolean;
 }
+
+/** Whether an attempt may start: `busy` when the organisation has all its attempts in flight (or this one is). */
+export type AttemptClaim = 'claimed' | 'busy' | 'not_pending';
 
 /** A page position whose timestamp keeps PostgreSQL's microseconds, so that rows written together page exactly. */
 export interface DeliveryPageRow extends WebhookDelivery {
@@ -145,36 +150,77 @@ export class WebhooksRepository {
       .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
       .select([
         'd.id',
+        'd.webhook_id as webhookId',
         'd.status',
         'd.event_type as eventType',
         'd.payload',
         'w.url',
         'w.secret',
         'w.disabled_at as webhookDisabledAt',
+        'w.organization_id as organizationId',
       ])
       .where('d.id', '=', id)
       .executeTakeFirst();
   }
 
-  /** Counts an attempt before it is made, so that one cut short by a crash still shows. False if no longer pending. */
-  async startAttempt(id: string, at: Date): Promise<boolean> {
-    const result = await this.db
-      .updateTable('webhook_deliveries')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_attempt_at: at }))
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  /**
+   * Takes one of the organisation's `limit` slots for an attempt and counts the attempt before it is made, so that
+   * one cut short by a crash still shows. The slot is a lease on the delivery (`sending_until`) that
+   * {@link recordOutcome} gives back, and that runs out by itself after `leaseMs` if the worker dies. Slots are
+   * counted under a lock per organisation, so that concurrent workers cannot together take more than `limit`.
+   */
+  async claimAttempt(
+    id: string,
+    organizationId: string,
+    limit: number,
+    leaseMs: number,
+    at: Date,
+  ): Promise<AttemptClaim> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${AdvisoryLock.WebhookOrganization}::int, hashtext(${organizationId}))`.execute(
+        trx,
+      );
+      const delivery = await trx
+        .selectFrom('webhook_deliveries')
+        .select(['status', sql<boolean>`coalesce(sending_until > clock_timestamp(), false)`.as('inFlight')])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!delivery || delivery.status !== 'pending') return 'not_pending';
+      if (delivery.inFlight) return 'busy';
+      const { n } = await trx
+        .selectFrom('webhook_deliveries as d')
+        .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('w.organization_id', '=', organizationId)
+        .where('d.sending_until', '>', sql<Date>`clock_timestamp()`)
+        .executeTakeFirstOrThrow();
+      if (Number(n) >= limit) return 'busy';
+      await trx
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          last_attempt_at: at,
+          sending_until: sql<Date>`clock_timestamp() + make_interval(secs => ${leaseMs / 1000})`,
+        }))
+        .where('id', '=', id)
+        .execute();
+      return 'claimed';
+    });
   }
 
-  /** Records an attempt's outcome; a delivery that is no longer pending (delivered meanwhile) is left as it is. */
+  /**
+   * Records an attempt's outcome, in the coarse form customers see, and gives its slot back; a delivery that is no
+   * longer pending (delivered meanwhile) is left as it is.
+   */
   async recordOutcome(id: string, outcome: AttemptOutcome, at: Date): Promise<void> {
     await this.db
       .updateTable('webhook_deliveries')
       .set({
+        last_result: outcome.result,
         last_status_code: outcome.statusCode,
-        last_error: outcome.error,
-        ...(outcome.delivered
+        last_error: deliveryResultMessage(outcome.result, outcome.statusCode),
+        sending_until: null,
+        ...(outcome.result === 'delivered'
           ? { status: 'delivered' as const, delivered_at: at }
           : outcome.giveUp
             ? { status: 'failed' as const }
@@ -185,10 +231,16 @@ export class WebhooksRepository {
       .execute();
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
+  /** Gives a delivery up without an attempt: its webhook was disabled. */
+  async markDisabled(id: string): Promise<void> {
     await this.db
       .updateTable('webhook_deliveries')
-      .set({ status: 'failed', last_error: error })
+      .set({
+        status: 'failed',
+        last_result: 'webhook_disabled',
+        last_error: deliveryResultMessage('webhook_disabled', null),
+        sending_until: null,
+      })
       .where('id', '=', id)
       .where('status', '=', 'pending')
       .execute();

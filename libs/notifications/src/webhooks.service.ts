@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { Principal } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
 import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
+import { WebhookDestinations } from './webhook-destinations';
 import type { createWebhookSchema, listDeliveriesQuerySchema } from './webhooks.schemas';
 import { DeliveryPageRow, Webhook, WebhooksRepository } from './webhooks.repository';
 
@@ -18,6 +19,8 @@ function deliveryView(delivery: DeliveryPageRow) {
     caseId: delivery.case_id,
     status: delivery.status,
     attempts: delivery.attempts,
+    /** delivered, receiver_error (with lastStatusCode), unreachable, refused_destination or webhook_disabled */
+    lastResult: delivery.last_result,
     lastStatusCode: delivery.last_status_code,
     lastError: delivery.last_error,
     createdAt: delivery.created_at.toISOString(),
@@ -29,13 +32,34 @@ function deliveryView(delivery: DeliveryPageRow) {
 /** Customers' webhooks: registered, listed and disabled within their organisation only. */
 @Injectable()
 export class WebhooksService {
+  private readonly logger = new Logger(WebhooksService.name);
+
   constructor(
     private readonly webhooks: WebhooksRepository,
+    private readonly destinations: WebhookDestinations,
     private readonly config: AppConfig,
   ) {}
 
-  /** The secret is returned here and never again: the receiver needs it to verify signatures. */
+  /**
+   * The secret is returned here and never again: the receiver needs it to verify signatures. The host must resolve to
+   * addresses webhooks may be sent to (see {@link WebhookDestinations}); a name that does not resolve is refused with
+   * the same answer as one that resolves to a private address, so that registering is no way to probe internal names.
+   */
   async create(principal: Principal, input: z.output<typeof createWebhookSchema>) {
+    const url = new URL(input.url);
+    const destination = await this.destinations.resolve(url, Date.now() + this.config.webhooks.connectTimeoutMs);
+    if (destination.outcome !== 'allowed') {
+      this.logger.log(
+        { organizationId: principal.organizationId, outcome: destination.outcome, detail: destination.detail },
+        'webhook registration refused: its destination',
+      );
+      throw AppError.unprocessable(
+        'webhook_destination_refused',
+        `Webhooks are sent to public internet addresses only, and ${url.hostname} does not resolve to public ` +
+          'addresses only (it does not resolve, or it resolves to a loopback, private, link-local, cloud metadata or ' +
+          'otherwise reserved address).',
+      );
+    }
     // active webhooks an organisation may have: each status change is sent to every one of them
     const limit = this.config.limits.webhooksPerOrganization;
     const created = await this.webhooks.insertWithinLimit(limit, {

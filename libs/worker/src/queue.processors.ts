@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, Job } from 'bullmq';
 import { BuildsService, DatabaseBuilder } from '@sigdesk/builds';
 import { AppConfig } from '@sigdesk/config';
 import { IdempotencyRepository, IntakeJobs, OrphanSampleSweeper } from '@sigdesk/intake';
@@ -10,17 +10,25 @@ import { ReviewService, SlaTimers } from '@sigdesk/review';
 import { ChangeValidator } from '@sigdesk/signatures';
 import { dispatchJob, JobHandlers, JobName, JobQueueService, QueueName } from '@sigdesk/queues';
 
+/** Below fresh deliveries (priority 0, taken first), for deliveries postponed behind their organisation's share. */
+const POSTPONED_DELIVERY_PRIORITY = 10;
+
 abstract class DispatchingProcessor<Q extends QueueName> extends WorkerHost {
   protected abstract readonly logger: Logger;
   abstract handlers(): JobHandlers<Q>;
   protected abstract readonly metrics: MetricsService;
 
-  async process(job: Job): Promise<unknown> {
+  async process(job: Job, token?: string): Promise<unknown> {
     try {
-      const result = await dispatchJob(this.handlers(), job, this.logger);
+      const result = await dispatchJob(this.handlers(), job, this.logger, token);
       this.metrics.jobsProcessed.inc({ queue: job.queueName, job: job.name, outcome: 'completed' });
       return result;
     } catch (error) {
+      // moved back to the delayed jobs by its handler: neither a failure nor an attempt
+      if (error instanceof DelayedError || (error as Error | undefined)?.name === 'DelayedError') {
+        this.metrics.jobsProcessed.inc({ queue: job.queueName, job: job.name, outcome: 'postponed' });
+        throw error;
+      }
       this.metrics.jobsProcessed.inc({ queue: job.queueName, job: job.name, outcome: 'failed' });
       this.logger.warn({ jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, err: error }, 'job failed');
       throw error;
@@ -90,21 +98,54 @@ export class SlaQueueProcessor extends DispatchingProcessor<QueueName.Sla> {
   }
 }
 
-@Processor(QueueName.Notifications, { concurrency: 8 })
-export class NotificationsQueueProcessor extends DispatchingProcessor<QueueName.Notifications> {
+/**
+ * Webhook deliveries: `SIGDESK_WEBHOOKS_CONCURRENCY` at once per worker process. An organisation has at most
+ * `SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY` attempts in flight across all workers; its other deliveries go back to
+ * the delayed jobs for a moment (not an attempt), so that a receiver that never answers holds its owner's slots
+ * only, and the worker's other slots keep serving everyone else. A postponed job also loses its place in the line:
+ * it comes back with a lower priority, behind every fresh delivery (both queue backends take jobs without a priority
+ * first), so that however many of one organisation's deliveries wait, they are never ahead of another's new one.
+ */
+@Processor(QueueName.Notifications, { concurrency: 16 })
+export class NotificationsQueueProcessor
+  extends DispatchingProcessor<QueueName.Notifications>
+  implements OnApplicationBootstrap
+{
   protected readonly logger = new Logger(NotificationsQueueProcessor.name);
 
   constructor(
     private readonly deliverer: WebhookDeliverer,
+    private readonly config: AppConfig,
     protected readonly metrics: MetricsService,
   ) {
     super();
   }
 
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.webhooks.concurrency;
+  }
+
   handlers(): JobHandlers<QueueName.Notifications> {
     return {
-      [JobName.DeliverWebhook]: (payload, job) =>
-        this.deliverer.deliver(payload.deliveryId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
+      [JobName.DeliverWebhook]: async (payload, job, token) => {
+        // each start that was not an attempt was a postponement (this start is neither yet)
+        const postponedBefore = Math.max(job.attemptsStarted - job.attemptsMade - 1, 0);
+        const attempt = await this.deliverer.deliver(
+          payload.deliveryId,
+          job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+          postponedBefore,
+        );
+        if (attempt.postponeMs === undefined) return attempt;
+        if (!token) throw new Error('a webhook delivery can only be postponed by the worker holding its job');
+        await job.moveToDelayed(Date.now() + attempt.postponeMs, token);
+        if (job.priority !== POSTPONED_DELIVERY_PRIORITY) {
+          // the job is delayed already: failing to lower it costs fairness for one round, not the delivery
+          await job.changePriority({ priority: POSTPONED_DELIVERY_PRIORITY }).catch((error: unknown) => {
+            this.logger.warn({ jobId: job.id, err: error }, 'could not lower the priority of a postponed delivery');
+          });
+        }
+        throw new DelayedError();
+      },
     };
   }
 }

@@ -9,6 +9,8 @@ import * as versionedContent from './2026_11_30_0005_versioned_content';
 import * as sampleObjectUploads from './2026_11_30_0011_sample_object_uploads';
 import * as outboxClaims from './2026_11_30_0012_outbox_claims_and_reconciliation';
 import * as sampleObjectClaimHolders from './2026_11_30_0013_sample_object_claim_holders';
+import * as webhookDeliveryResults from './2026_11_30_0030_webhook_delivery_results';
+import * as webhookDeliveryLeases from './2026_11_30_0031_webhook_delivery_leases';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +24,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0011_sample_object_uploads': sampleObjectUploads,
   '2026_11_30_0012_outbox_claims_and_reconciliation': outboxClaims,
   '2026_11_30_0013_sample_object_claim_holders': sampleObjectClaimHolders,
+  '2026_11_30_0030_webhook_delivery_results': webhookDeliveryResults,
+  '2026_11_30_0031_webhook_delivery_leases': webhookDeliveryLeases,
 };
