@@ -280,6 +280,12 @@ describe('a customer sees only their own case, built for them', () => {
 
   it("answers a reply to another organisation's case exactly as one to a case that does not exist, storing nothing", async () => {
     const theirs = (await submit(acme, randomBytes(600))).body;
+    // intake adds its event meanwhile: compared once it is done, the events show only what the reply did
+    await eventually(
+      () =>
+        env.db.selectFrom('cases').select('intake_completed_at').where('id', '=', theirs.id).executeTakeFirstOrThrow(),
+      (row) => row.intake_completed_at !== null,
+    );
     const eventsBefore = await env.db.selectFrom('case_events').selectAll().where('case_id', '=', theirs.id).execute();
     const [existing, missing] = await Promise.all([
       beta.client.post(`/v1/submissions/${theirs.id}/replies`, { message: 'here it is' }),
