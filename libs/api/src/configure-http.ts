@@ -3,8 +3,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@sigdesk/config';
 import { MetricsService } from '@sigdesk/ops';
+import { serveWebApp } from './web-app';
 
-/** Fastify plugins, request metrics and the OpenAPI document, shared by every process that serves HTTP. */
+/** Fastify plugins, request metrics, the OpenAPI document and the web app, shared by every process that serves HTTP. */
 export async function configureHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   // per-route limits are set where the parts are read; these are the outer bounds
   await app.register(fastifyMultipart, {
@@ -33,4 +34,6 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   }
+
+  await serveWebApp(app, config);
 }

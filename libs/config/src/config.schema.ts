@@ -18,6 +18,7 @@ export const environmentSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./data'),
+  SIGDESK_WEB_DIR: z.string().default('./dist/web'),
 
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),

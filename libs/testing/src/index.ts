@@ -1,2 +1,3 @@
 export * from './api-client';
 export * from './test-environment';
+export * from './web-app-build';
