@@ -5,7 +5,7 @@ import { I18nextProvider, initReactI18next } from 'react-i18next';
 import { RouterProvider } from 'react-router/dom';
 import { ApiError } from './api/client';
 import { sessionQueryKey } from './api/session';
-import { createI18n } from './i18n';
+import { createI18n, currentLanguage } from './i18n';
 import { createRouter } from './router';
 import { cssVariablesResolver, theme } from './theme';
 
@@ -16,9 +16,9 @@ const i18n = createI18n({
 });
 
 // screen readers pronounce the page in its language
-document.documentElement.lang = i18n.language;
-i18n.on('languageChanged', (language) => {
-  document.documentElement.lang = language;
+document.documentElement.lang = currentLanguage(i18n);
+i18n.on('languageChanged', () => {
+  document.documentElement.lang = currentLanguage(i18n);
 });
 
 const queryClient: QueryClient = new QueryClient({

@@ -24,9 +24,12 @@ export const theme = createTheme({
   headings: { fontWeight: '650' },
 });
 
-/** Secondary text dark enough for AA contrast on white (Mantine's default gray 6 is not). */
+/** Secondary text and error messages dark enough for AA contrast on white (Mantine's gray 6 and red 6 are not). */
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
-  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)' },
+  light: {
+    '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
+    '--mantine-color-error': 'var(--mantine-color-red-9)',
+  },
   dark: {},
 });
