@@ -1,3 +1,4 @@
 export * from './api-client';
 export * from './test-environment';
 export * from './web-app-build';
+export * from './browser';
