@@ -11,7 +11,7 @@ export function LanguageSwitcher() {
       aria-label={t('language.label')}
       value={currentLanguage(i18n)}
       leftSection={<IconLanguage size={16} aria-hidden />}
-      w={140}
+      w={{ base: 124, sm: 140 }}
       onChange={(event) => {
         const language = event.currentTarget.value;
         if (!isLanguage(language)) return;

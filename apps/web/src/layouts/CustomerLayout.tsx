@@ -26,15 +26,14 @@ function CustomerShell() {
   const { data: session } = useSession();
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
-  const first = useRef(true);
+  const shownPath = useRef(location.pathname);
 
-  // a new page: the keyboard and screen readers start at its content, as after a page load
+  // another page: the navigation folds away (phones) and the keyboard and screen readers start at its content,
+  // as after a page load
   useEffect(() => {
+    if (shownPath.current === location.pathname) return;
+    shownPath.current = location.pathname;
     close();
-    if (first.current) {
-      first.current = false;
-      return;
-    }
     main.current?.focus();
   }, [location.pathname, close]);
 

@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { signOut, sessionQueryKey, type SessionUser } from '../api/session';
+import classes from './UserMenu.module.css';
 
 function initials(name: string): string {
   return name
@@ -14,7 +15,7 @@ function initials(name: string): string {
     .join('');
 }
 
-/** Who is signed in, and the way out. */
+/** Who is signed in, and the way out. (A role="menu" holds menu items only: no label or email inside.) */
 export function UserMenu({ user }: { user: SessionUser }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
@@ -29,26 +30,26 @@ export function UserMenu({ user }: { user: SessionUser }) {
     },
   });
   return (
-    <Menu position="bottom-end" width={240}>
+    // no focus placeholder: a focusable element without a role may not sit in a role="menu" (axe)
+    <Menu position="bottom-end" width={200} withInitialFocusPlaceholder={false}>
       <Menu.Target>
         <Button
           variant="subtle"
           color="gray"
-          aria-label={`${t('nav.account')}: ${user.displayName}`}
           leftSection={
             <Avatar size="sm" color="navy" aria-hidden>
               {initials(user.displayName)}
             </Avatar>
           }
-          rightSection={<IconChevronDown size={14} aria-hidden />}
+          rightSection={<IconChevronDown size={14} aria-hidden className={classes.chevron} />}
         >
-          <Text size="sm" fw={500} visibleFrom="sm" span>
+          {/* the name stays for screen readers where a phone has no room to show it */}
+          <Text size="sm" fw={500} span className={classes.name}>
             {user.displayName}
           </Text>
         </Button>
       </Menu.Target>
       <Menu.Dropdown>
-        <Menu.Label>{user.email}</Menu.Label>
         <Menu.Item leftSection={<IconLogout size={16} aria-hidden />} onClick={() => leave.mutate()}>
           {t('nav.signOut')}
         </Menu.Item>
