@@ -1,28 +1,11 @@
-import type { Page } from 'playwright-core';
-import { saveScreenshot, seriousAccessibilityViolations, startWebTest, WebPage, WebTest } from '@sigdesk/testing';
-
-/** The focused element as assistive technology names it, e.g. `textbox "Email"`. */
-async function focused(page: Page): Promise<string> {
-  // document.activeElement, marked for a moment so that a locator finds it
-  await page.evaluate(() => document.activeElement?.setAttribute('data-focused-now', ''));
-  const snapshot = await page.locator('[data-focused-now]').ariaSnapshot();
-  await page.evaluate(() => document.querySelector('[data-focused-now]')?.removeAttribute('data-focused-now'));
-  return snapshot
-    .split('\n')[0]
-    .replace(/^- /, '')
-    .replace(/:$/, '')
-    .replace(/ \[[^\]]*\]/g, '');
-}
-
-/** Presses Tab `count` times from the top of a freshly loaded page, naming each stop. */
-async function tabStops(page: Page, count: number): Promise<string[]> {
-  const stops: string[] = [];
-  for (let i = 0; i < count; i++) {
-    await page.keyboard.press('Tab');
-    stops.push(await focused(page));
-  }
-  return stops;
-}
+import {
+  saveScreenshot,
+  seriousAccessibilityViolations,
+  startWebTest,
+  tabStops,
+  WebPage,
+  WebTest,
+} from '@sigdesk/testing';
 
 describe('the public pages in a real browser', () => {
   let web: WebTest;
@@ -85,14 +68,14 @@ describe('the public pages in a real browser', () => {
     await page.getByRole('heading', { name: 'Inicie sesión en sigdesk' }).waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('es');
     expect(await page.title()).toBe('Iniciar sesión · sigdesk');
-    expect(await page.evaluate(() => localStorage.getItem('sigdesk.language'))).toBe('es');
+    expect(await page.evaluate("localStorage.getItem('sigdesk.language')")).toBe('es');
 
     await page.reload();
     await page.getByRole('heading', { name: 'Inicie sesión en sigdesk' }).waitFor();
 
     await page.getByRole('combobox', { name: 'Idioma' }).selectOption('en');
     await page.getByRole('heading', { name: 'Sign in to sigdesk' }).waitFor();
-    expect(await page.evaluate(() => localStorage.getItem('sigdesk.language'))).toBe('en');
+    expect(await page.evaluate("localStorage.getItem('sigdesk.language')")).toBe('en');
   });
 
   it('shows times in the time zone of the browser', async () => {
@@ -128,7 +111,7 @@ describe('the public pages in a real browser', () => {
 
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main-content');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('main-content');
 
     await page.getByRole('combobox', { name: 'Language' }).focus();
     await page.keyboard.press('ArrowDown');
@@ -227,12 +210,13 @@ describe('the public pages in a real browser', () => {
     expect(policy).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
     await page.getByRole('heading', { level: 1 }).waitFor();
     // the policy is enforced: an inline script is refused (and reported)
-    const ran = await page.evaluate(() => {
+    // (in-page code as text: the tests are typed for Node.js, without the DOM)
+    const ran = await page.evaluate(`(() => {
       const script = document.createElement('script');
-      script.textContent = 'window.__inlineRan = true';
+      script.textContent = 'window.inlineRan = true';
       document.body.append(script);
-      return (window as unknown as { __inlineRan?: boolean }).__inlineRan === true;
-    });
+      return window.inlineRan === true;
+    })()`);
     expect(ran).toBe(false);
     await page.waitForTimeout(100);
     expect(current!.problems.some((problem) => problem.includes('Content Security Policy'))).toBe(true);

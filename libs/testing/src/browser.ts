@@ -100,6 +100,35 @@ export async function openPage(
   return { page, context, problems, close: () => context.close() };
 }
 
+/** The focused element as assistive technology names it, e.g. `textbox "Email"`. */
+export async function focusedControl(page: Page): Promise<string> {
+  // document.activeElement, marked for a moment so that a locator finds it (in-page code as text: this program
+  // is typed for Node.js, without the DOM)
+  await page.evaluate("document.activeElement?.setAttribute('data-focused-now', '')");
+  const snapshot = await page.locator('[data-focused-now]').ariaSnapshot();
+  await page.evaluate("document.querySelector('[data-focused-now]')?.removeAttribute('data-focused-now')");
+  return snapshot
+    .split('\n')[0]
+    .replace(/^- /, '')
+    .replace(/:$/, '')
+    .replace(/ \[[^\]]*\]/g, '');
+}
+
+/** Presses Tab `count` times, naming each stop. */
+export async function tabStops(page: Page, count: number): Promise<string[]> {
+  const stops: string[] = [];
+  for (let i = 0; i < count; i++) {
+    await page.keyboard.press('Tab');
+    stops.push(await focusedControl(page));
+  }
+  return stops;
+}
+
+/** Waits for the page's main heading to read `text` (a page opened by the router loads its file first). */
+export async function pageHeading(page: Page, text: string): Promise<void> {
+  await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor();
+}
+
 /** A full-page screenshot in docs/screenshots/<name>.png. */
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
   await mkdir(SCREENSHOTS, { recursive: true });
