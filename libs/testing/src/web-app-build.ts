@@ -99,6 +99,9 @@ export async function ensureWebAppBuilt(): Promise<string> {
   return WEB_APP_BUILD;
 }
 
+/** The portal's budget for the JavaScript of a first visit, gzipped (issue 12): 250 KB. */
+export const INITIAL_JAVASCRIPT_BUDGET_BYTES = 250_000;
+
 export interface InitialJavaScript {
   /** Each script index.html loads before the first page shows: the entry and the modules it preloads. */
   files: Array<{ path: string; bytes: number; gzipBytes: number }>;
