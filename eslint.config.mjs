@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -27,6 +28,16 @@ export default tseslint.config(
         setTimeout: 'readonly',
       },
     },
+  },
+  {
+    // the web app: React's rules of hooks, and no Node.js in the browser (its unit tests run in Node.js)
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    extends: [reactHooks.configs.flat.recommended],
+  },
+  {
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    ignores: ['apps/web/src/**/*.spec.ts'],
+    rules: { 'no-restricted-globals': ['error', 'process', 'Buffer', '__dirname', 'require'] },
   },
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**', 'test/**', 'bench/**'],

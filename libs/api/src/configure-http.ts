@@ -5,8 +5,9 @@ import { AppConfig } from '@sigdesk/config';
 import { MetricsService } from '@sigdesk/ops';
 import { enforceHttpLimits } from './http-limits';
 import { DOCS_PATH, registerSecurityHeaders } from './security-headers';
+import { serveWebApp } from './web-app';
 
-/** Fastify plugins, request metrics and the OpenAPI document, shared by every process that serves HTTP. */
+/** Fastify plugins, request metrics, the OpenAPI document and the web app, shared by every process that serves HTTP. */
 export async function configureHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   await registerSecurityHeaders(app, config);
   enforceHttpLimits(app.getHttpAdapter().getInstance(), config.limits);
@@ -37,4 +38,6 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
     );
     SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: `${DOCS_PATH.slice(1)}/openapi.json` });
   }
+
+  await serveWebApp(app, config);
 }

@@ -29,6 +29,27 @@ const DOCS_CSP = {
   'frame-ancestors': ["'none'"],
 };
 
+/**
+ * The web app (apps/web, served on the API's origin): its own scripts and styles only, no inline script, no eval,
+ * calls to its own origin. Styles allow 'unsafe-inline' because Mantine writes its CSS variables in a <style>
+ * element and its style props as style attributes.
+ */
+const WEB_APP_CSP = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'img-src': ["'self'"],
+  'font-src': ["'self'"],
+  'connect-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'self'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+};
+
+/** Paths of the API and its operations, under the API's policy; every other path is the web app's. */
+const API_PATHS = /^\/(?:v1|health|metrics)(?:\/|$)/;
+
 export function cspHeader(directives: Record<string, string[]>): string {
   return Object.entries(directives)
     .map(([name, values]) => `${name} ${values.join(' ')}`)
@@ -53,6 +74,7 @@ export async function registerSecurityHeaders(app: NestFastifyApplication, confi
     crossOriginEmbedderPolicy: false,
   });
   const docsCsp = cspHeader(DOCS_CSP);
+  const webAppCsp = cspHeader(WEB_APP_CSP);
   app
     .getHttpAdapter()
     .getInstance()
@@ -60,6 +82,7 @@ export async function registerSecurityHeaders(app: NestFastifyApplication, confi
       const path = request.url.split('?', 1)[0];
       if (path === DOCS_PATH || path.startsWith(`${DOCS_PATH}/`))
         reply.raw.setHeader('content-security-policy', docsCsp);
+      else if (!API_PATHS.test(path)) reply.raw.setHeader('content-security-policy', webAppCsp);
       done();
     });
 }

@@ -10,6 +10,8 @@ export class AppConfig {
   readonly http: { port: number; host: string };
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly dataDir: string;
+  /** The built web app (`npm run build`) that the API serves at `/`; served as "not built" when it is missing. */
+  readonly web: { dir: string };
   /** Without a URL, sigdesk runs an embedded PostgreSQL server under the data directory. */
   readonly database: { url?: string; migrateOnStart: boolean };
   /** Without a URL, the queues run on PostgreSQL. */
@@ -71,6 +73,7 @@ export class AppConfig {
     this.http = { port: environment.PORT, host: environment.HOST };
     this.logLevel = environment.LOG_LEVEL;
     this.dataDir = resolve(environment.DATA_DIR);
+    this.web = { dir: resolve(environment.SIGDESK_WEB_DIR) };
     this.database = { url: environment.DATABASE_URL, migrateOnStart: environment.SIGDESK_MIGRATE_ON_START };
     this.redis = { url: environment.REDIS_URL, prefix: environment.REDIS_PREFIX };
     this.s3 = {

@@ -38,6 +38,7 @@ export const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./data'),
   SIGDESK_SPOOL_DIR: z.string().optional(),
+  SIGDESK_WEB_DIR: z.string().default('./dist/web'),
 
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),

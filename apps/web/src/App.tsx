@@ -1,0 +1,53 @@
+import { MantineProvider } from '@mantine/core';
+import { Notifications } from '@mantine/notifications';
+import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { I18nextProvider, initReactI18next } from 'react-i18next';
+import { RouterProvider } from 'react-router/dom';
+import { ApiError } from './api/client';
+import { sessionQueryKey } from './api/session';
+import { createI18n, currentLanguage } from './i18n';
+import { createRouter } from './router';
+import { cssVariablesResolver, theme } from './theme';
+
+const i18n = createI18n({
+  modules: [initReactI18next],
+  // the browser tests fail on any console error, so a key used but missing fails them
+  onMissingKey: (language, key) => console.error(`missing translation: ${language} ${key}`),
+});
+
+// screen readers pronounce the page in its language
+document.documentElement.lang = currentLanguage(i18n);
+i18n.on('languageChanged', () => {
+  document.documentElement.lang = currentLanguage(i18n);
+});
+
+const queryClient: QueryClient = new QueryClient({
+  queryCache: new QueryCache({
+    onError: (error) => {
+      // a session that ended (expired, signed out elsewhere): the guard sends the person to sign in
+      if (error instanceof ApiError && error.status === 401) queryClient.setQueryData(sessionQueryKey, null);
+    },
+  }),
+  defaultOptions: {
+    queries: {
+      // a refusal does not change by asking again; an outage may
+      retry: (failures, error) =>
+        failures < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+    },
+  },
+});
+
+const router = createRouter();
+
+export function App() {
+  return (
+    <I18nextProvider i18n={i18n}>
+      <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
+        <Notifications />
+        <QueryClientProvider client={queryClient}>
+          <RouterProvider router={router} />
+        </QueryClientProvider>
+      </MantineProvider>
+    </I18nextProvider>
+  );
+}

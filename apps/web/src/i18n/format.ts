@@ -1,0 +1,28 @@
+/** Dates and times in the person's language and time zone, with the browser's Intl. */
+
+/** The browser's time zone (IANA name); the tests set it with the browser's context. */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** `30 Nov 2026, 09:00` / `30 nov 2026, 9:00`. */
+export function formatDateTime(value: Date | string, locale: string, timeZone: string = browserTimeZone()): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(
+    typeof value === 'string' ? new Date(value) : value,
+  );
+}
+
+/** `30 November 2026` / `30 de noviembre de 2026`. */
+export function formatDate(value: Date | string, locale: string, timeZone: string = browserTimeZone()): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone }).format(
+    typeof value === 'string' ? new Date(value) : value,
+  );
+}
+
+/** A time zone as a person reads it: `Europe/Madrid (GMT+1)`, the offset it has at `at`. */
+export function describeTimeZone(locale: string, timeZone: string = browserTimeZone(), at = new Date()): string {
+  const offset = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'shortOffset' })
+    .formatToParts(at)
+    .find((part) => part.type === 'timeZoneName')?.value;
+  return offset ? `${timeZone} (${offset})` : timeZone;
+}

@@ -1,0 +1,59 @@
+import { Avatar, Button, Menu, Text } from '@mantine/core';
+import { IconChevronDown, IconLogout } from '@tabler/icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { useNavigate } from 'react-router';
+import { signOut, sessionQueryKey, type SessionUser } from '../api/session';
+import classes from './UserMenu.module.css';
+
+function initials(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((word) => word[0]!.toUpperCase())
+    .join('');
+}
+
+/** Who is signed in, and the way out. (A role="menu" holds menu items only: no label or email inside.) */
+export function UserMenu({ user }: { user: SessionUser }) {
+  const { t } = useTranslation();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const leave = useMutation({
+    mutationFn: () => signOut(),
+    onSettled: () => {
+      // signed out on this page whatever the API answered: the cookie may already be gone
+      queryClient.setQueryData(sessionQueryKey, null);
+      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionQueryKey[0] });
+      void navigate('/sign-in', { replace: true });
+    },
+  });
+  return (
+    // no focus placeholder: a focusable element without a role may not sit in a role="menu" (axe)
+    <Menu position="bottom-end" width={200} withInitialFocusPlaceholder={false}>
+      <Menu.Target>
+        <Button
+          variant="subtle"
+          color="gray"
+          leftSection={
+            <Avatar size="sm" color="navy" aria-hidden>
+              {initials(user.displayName)}
+            </Avatar>
+          }
+          rightSection={<IconChevronDown size={14} aria-hidden className={classes.chevron} />}
+        >
+          {/* the name stays for screen readers where a phone has no room to show it */}
+          <Text size="sm" fw={500} span className={classes.name}>
+            {user.displayName}
+          </Text>
+        </Button>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Item leftSection={<IconLogout size={16} aria-hidden />} onClick={() => leave.mutate()}>
+          {t('nav.signOut')}
+        </Menu.Item>
+      </Menu.Dropdown>
+    </Menu>
+  );
+}

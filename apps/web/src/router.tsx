@@ -1,0 +1,53 @@
+import { createBrowserRouter, Navigate, Outlet } from 'react-router';
+import { PageLoader } from './components/PageLoader';
+import { PublicLayout } from './layouts/PublicLayout';
+import { RouteErrorPage } from './pages/RouteErrorPage';
+import { HOME_PATH } from './routes/next-path';
+
+/**
+ * Every page is its own file, loaded when first visited, so that what the browser loads first stays small as pages
+ * are added (the budget: 250 KB of JavaScript, gzipped; `npm run bench:web`).
+ */
+export function createRouter() {
+  return createBrowserRouter([
+    {
+      path: '/',
+      Component: Outlet,
+      HydrateFallback: PageLoader,
+      ErrorBoundary: RouteErrorPage,
+      children: [
+        {
+          Component: PublicLayout,
+          children: [
+            {
+              path: 'sign-in',
+              lazy: async () => ({ Component: (await import('./pages/SignInPage')).SignInPage }),
+            },
+            {
+              path: '*',
+              lazy: async () => ({ Component: (await import('./pages/NotFoundPage')).NotFoundPage }),
+            },
+          ],
+        },
+        {
+          lazy: async () => ({ Component: (await import('./layouts/CustomerLayout')).CustomerLayout }),
+          children: [
+            { index: true, element: <Navigate to={HOME_PATH} replace /> },
+            {
+              path: 'submit',
+              lazy: async () => ({ Component: (await import('./pages/customer/SubmitPage')).SubmitPage }),
+            },
+            {
+              path: 'cases',
+              lazy: async () => ({ Component: (await import('./pages/customer/CasesPage')).CasesPage }),
+            },
+            {
+              path: 'settings',
+              lazy: async () => ({ Component: (await import('./pages/customer/SettingsPage')).SettingsPage }),
+            },
+          ],
+        },
+      ],
+    },
+  ]);
+}

@@ -1,0 +1,269 @@
+import type { BrowserContext, Request } from 'playwright-core';
+import {
+  focusedControl,
+  pageHeading,
+  saveScreenshot,
+  seriousAccessibilityViolations,
+  startWebTest,
+  tabStops,
+  WebPage,
+  WebTest,
+} from '@sigdesk/testing';
+
+const USER = {
+  id: '0b6f3c1e-4b7a-4d1e-9a57-2f1d8f3b6c11',
+  email: 'ana.garcia@acme.example',
+  displayName: 'Ana García',
+  role: 'customer',
+  organizationId: 'c2f0a7d4-5e0b-4b8e-a1f6-7d3c9e2b1a00',
+};
+const CSRF_TOKEN = 'csrf-3f9a1c7e5b2d4a6f';
+
+interface SessionsStandIn {
+  signedIn: boolean;
+  /** What POST /v1/sessions answers, in turn; the last answer repeats. */
+  signInAnswers: Array<{ status: number; body: unknown; headers?: Record<string, string> }>;
+  requests: Request[];
+}
+
+/**
+ * A stand-in for the people/sessions API (POST /v1/sessions, GET and DELETE /v1/sessions/current), which sigdesk
+ * does not have yet, answering in the contract the web app is built for. Everything else reaches the real sigdesk.
+ * To be replaced by real accounts once that API exists.
+ */
+async function standInForSessions(context: BrowserContext, signedIn: boolean): Promise<SessionsStandIn> {
+  const state: SessionsStandIn = { signedIn, signInAnswers: [], requests: [] };
+  await context.route(
+    (url) => url.pathname === '/v1/sessions' || url.pathname === '/v1/sessions/current',
+    async (route) => {
+      const request = route.request();
+      state.requests.push(request);
+      const path = new URL(request.url()).pathname;
+      const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        route.fulfill({ status, contentType: 'application/json', headers, body: JSON.stringify(body) });
+      if (path === '/v1/sessions/current' && request.method() === 'GET') {
+        return state.signedIn
+          ? json(200, { user: USER, csrfToken: CSRF_TOKEN })
+          : json(401, { error: 'unauthorized', message: 'Sign in first.' });
+      }
+      if (path === '/v1/sessions/current' && request.method() === 'DELETE') {
+        if (request.headers()['x-csrf-token'] !== CSRF_TOKEN) {
+          return json(403, { error: 'csrf_invalid', message: 'The CSRF token is missing or wrong.' });
+        }
+        state.signedIn = false;
+        return route.fulfill({ status: 204 });
+      }
+      if (path === '/v1/sessions' && request.method() === 'POST') {
+        const answer = state.signInAnswers.length > 1 ? state.signInAnswers.shift()! : state.signInAnswers[0];
+        if (answer.status === 201) state.signedIn = true;
+        return json(answer.status, answer.body, answer.headers);
+      }
+      return json(405, { error: 'method_not_allowed', message: 'No.' });
+    },
+  );
+  return state;
+}
+
+describe('the customer area in a real browser', () => {
+  let web: WebTest;
+  let current: WebPage | undefined;
+
+  beforeAll(async () => {
+    web = await startWebTest();
+  }, 300_000);
+  afterEach(async () => {
+    expect(current?.problems ?? []).toEqual([]);
+    await current?.close();
+    current = undefined;
+  });
+  afterAll(async () => {
+    await web?.close();
+  });
+
+  async function open(signedIn: boolean, options?: Parameters<WebTest['open']>[0]) {
+    current = await web.open(options);
+    const sessions = await standInForSessions(current.context, signedIn);
+    return { page: current.page, sessions };
+  }
+
+  it('shows a signed-in customer the area with its navigation, from / to the cases', async () => {
+    const { page } = await open(true, { locale: 'en-GB' });
+    await page.goto('/');
+    await page.waitForURL((url) => url.pathname === '/cases');
+    await pageHeading(page, 'Cases');
+    const navigation = page.getByRole('navigation', { name: 'Customer area' });
+    for (const name of ['Submit', 'Cases', 'Settings']) await navigation.getByRole('link', { name }).waitFor();
+    expect(await navigation.getByRole('link', { name: 'Cases' }).getAttribute('aria-current')).toBe('page');
+    await page.getByRole('button', { name: 'Ana García' }).waitFor();
+    expect(await page.title()).toBe('Cases · sigdesk');
+    await saveScreenshot(page, 'customer-cases');
+
+    await navigation.getByRole('link', { name: 'Submit' }).click();
+    await page.waitForURL((url) => url.pathname === '/submit');
+    await pageHeading(page, 'Submit a request');
+    await saveScreenshot(page, 'customer-submit');
+
+    await navigation.getByRole('link', { name: 'Settings' }).click();
+    await pageHeading(page, 'Settings');
+  });
+
+  it('shows the customer area in Spanish', async () => {
+    const { page } = await open(true, { locale: 'es-ES' });
+    await page.goto('/settings');
+    await pageHeading(page, 'Configuración');
+    const navigation = page.getByRole('navigation', { name: 'Área de cliente' });
+    for (const name of ['Enviar', 'Casos', 'Configuración']) await navigation.getByRole('link', { name }).waitFor();
+    await saveScreenshot(page, 'customer-settings-es');
+  });
+
+  it('fits a phone: the navigation folds behind a button', async () => {
+    const { page } = await open(true, { locale: 'en-GB', width: 390, height: 844 });
+    await page.goto('/cases');
+    await pageHeading(page, 'Cases');
+    const toggle = page.getByRole('button', { name: 'Show or hide the navigation' });
+    await toggle.click();
+    await page.getByRole('navigation', { name: 'Customer area' }).getByRole('link', { name: 'Settings' }).click();
+    await pageHeading(page, 'Settings');
+    await saveScreenshot(page, 'customer-settings-phone');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+  });
+
+  it('is used by keyboard alone: every control in order, a page opened, focus on its content', async () => {
+    const { page } = await open(true, { locale: 'en-GB' });
+    await page.goto('/cases');
+    await pageHeading(page, 'Cases');
+    expect(await tabStops(page, 8)).toEqual([
+      'link "Skip to main content"',
+      'link "sigdesk Signature change requests"',
+      'combobox "Language"',
+      'button "Ana García"',
+      'link "Submit"',
+      'link "Cases"',
+      'link "Settings"',
+      'link "API documentation"',
+    ]);
+    // back to Settings, opened with Enter: the new page's content takes the focus
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.pathname === '/settings');
+    await pageHeading(page, 'Settings');
+    await page.waitForFunction("document.activeElement?.id === 'main-content'");
+
+    // the account menu opens and works from the keyboard
+    await page.getByRole('button', { name: 'Ana García' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Sign out' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('menuitem', { name: 'Sign out' }).waitFor({ state: 'hidden' });
+  });
+
+  it("signs out with the session's CSRF token, and lands on the sign-in page", async () => {
+    const { page, sessions } = await open(true, { locale: 'en-GB' });
+    await page.goto('/cases');
+    await page.getByRole('button', { name: 'Ana García' }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.pathname === '/sign-in');
+    await page.getByRole('heading', { name: 'Sign in to sigdesk' }).waitFor();
+    const signOut = sessions.requests.find((request) => request.method() === 'DELETE');
+    expect(signOut?.headers()['x-csrf-token']).toBe(CSRF_TOKEN);
+    expect(sessions.signedIn).toBe(false);
+
+    await page.goto('/settings');
+    await page.waitForURL((url) => url.pathname === '/sign-in');
+  });
+
+  it('signs in with the second factor when the API asks for it, and comes back to the page asked for', async () => {
+    const { page, sessions } = await open(false, { locale: 'en-GB' });
+    sessions.signInAnswers.push(
+      { status: 401, body: { error: 'totp_required', message: 'Enter the code of your authenticator app.' } },
+      { status: 201, body: { user: USER } },
+    );
+    await page.goto('/settings');
+    await page.waitForURL((url) => url.pathname === '/sign-in');
+    await page.getByRole('textbox', { name: 'Email' }).fill(USER.email);
+    await page.getByRole('textbox', { name: 'Password' }).fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    const code = page.getByRole('textbox', { name: 'Verification code' });
+    await page.waitForFunction("document.activeElement?.getAttribute('autocomplete') === 'one-time-code'");
+    expect(await focusedControl(page)).toBe('textbox "Verification code"');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await saveScreenshot(page, 'sign-in-code');
+
+    await code.fill('12345');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByText('Enter the 6 digits of the code.').waitFor();
+    await code.fill('123456');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL((url) => url.pathname === '/settings');
+    await pageHeading(page, 'Settings');
+
+    const posts = sessions.requests.filter((request) => request.method() === 'POST');
+    expect(posts.map((request) => request.postDataJSON())).toEqual([
+      { email: USER.email, password: 'correct horse battery staple' },
+      { email: USER.email, password: 'correct horse battery staple', totpCode: '123456' },
+    ]);
+    // no session yet, so no token to send
+    expect(posts.map((request) => request.headers()['x-csrf-token'])).toEqual([undefined, undefined]);
+  });
+
+  it('never follows a next address to another site after signing in', async () => {
+    const { page, sessions } = await open(false, { locale: 'en-GB' });
+    sessions.signInAnswers.push({ status: 201, body: { user: USER } });
+    await page.goto('/sign-in?next=//evil.example/phish');
+    await page.getByRole('textbox', { name: 'Email' }).fill(USER.email);
+    await page.getByRole('textbox', { name: 'Password' }).fill('secret');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === '/cases');
+    expect(new URL(page.url()).origin).toBe(web.env.url);
+  });
+
+  it.each([
+    [
+      'a wrong password',
+      { status: 401, body: { error: 'invalid_credentials', message: 'Wrong email or password.' } },
+      'es-ES',
+      'La dirección de correo o la contraseña no son correctas.',
+    ],
+    [
+      'too many attempts',
+      { status: 429, body: { error: 'rate_limited', message: 'Slow down.' }, headers: { 'retry-after': '30' } },
+      'en-GB',
+      'Too many attempts. Try again in 30 seconds.',
+    ],
+    [
+      'an error on our side',
+      { status: 500, body: { error: 'internal_error', message: 'Oops.', correlationId: 'req-4711' } },
+      'en-GB',
+      'Quote this reference when you contact support: req-4711.',
+    ],
+  ])('explains %s in the person’s language', async (_what, answer, locale, text) => {
+    const { page, sessions } = await open(false, { locale });
+    sessions.signInAnswers.push(answer);
+    await page.goto('/sign-in');
+    await page.locator('input[type=email]').fill(USER.email);
+    await page.locator('input[type=password]').fill('wrong');
+    await page.locator('button[type=submit]').click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain(text);
+    expect(sessions.signedIn).toBe(false);
+  });
+
+  describe('accessibility (axe-core: nothing serious or critical)', () => {
+    it.each(['/submit', '/cases', '/settings'])('%s', async (path) => {
+      const { page } = await open(true, { locale: 'en-GB' });
+      await page.goto(path);
+      await page.getByRole('navigation', { name: 'Customer area' }).waitFor();
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    });
+
+    it('the account menu, open', async () => {
+      const { page } = await open(true, { locale: 'es-ES' });
+      await page.goto('/cases');
+      await page.getByRole('button', { name: 'Ana García' }).click();
+      await page.getByRole('menuitem', { name: 'Cerrar sesión' }).waitFor();
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    });
+  });
+});
