@@ -47,9 +47,20 @@ describe('security headers', () => {
     const tooLong = await new ApiClient(env.url).get(`/v1/submissions?q=${'a'.repeat(3000)}`);
     expect(tooLong.status).toBe(414);
     expectApiHeaders(tooLong.headers);
-    const unknown = await new ApiClient(env.url).get('/no/such/route');
+    const unknown = await new ApiClient(env.url).get('/v1/no/such/route');
     expect(unknown.status).toBe(404);
     expectApiHeaders(unknown.headers);
+  });
+
+  it("gives the web app's pages a policy of their own: their own scripts only, never inline", async () => {
+    const page = await fetch(`${env.url}/cases`, { headers: { accept: 'text/html' } });
+    expect(directives(page.headers.get('content-security-policy'))).toMatchObject({
+      'default-src': ["'self'"],
+      'script-src': ["'self'"],
+      'object-src': ["'none'"],
+      'frame-ancestors': ["'none'"],
+    });
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
   });
 
   it('serves /docs with a CSP that admits its own scripts, styles and images only, and every asset it names', async () => {
