@@ -78,7 +78,8 @@ describe('a customer sees only their own case, built for them', () => {
   const analystKeyIds: string[] = [];
 
   beforeAll(async () => {
-    env = await startTestEnvironment();
+    // the customers' webhook receivers are local HTTP servers
+    env = await startTestEnvironment({ env: { SIGDESK_WEBHOOKS_ALLOW_LOOPBACK: 'true' } });
     await seedRelease(env, 100);
     acme = await seedCustomer(env, { tier: 'msa_start', name: 'Acme Corp' });
     beta = await seedCustomer(env, { tier: 'standard', name: 'Beta Ltd' });
