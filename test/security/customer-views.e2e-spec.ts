@@ -122,12 +122,21 @@ describe('a customer sees only their own case, built for them', () => {
     }
   }
 
+  /** Waits for the intake of these cases: only then are they in the review queue, in contract order. */
+  async function intakeDone(...ids: string[]) {
+    await eventually(
+      () => env.db.selectFrom('cases').select('intake_completed_at').where('id', 'in', ids).execute(),
+      (rows) => rows.length === ids.length && rows.every((row) => row.intake_completed_at !== null),
+    );
+  }
+
   /** Acme and Beta send the same file; the analyst confirms Acme's case for the whole group. */
   async function groupVerdict(note: string) {
     await drainQueue();
     const shared = randomBytes(600);
     const first = (await submit(acme, shared)).body;
     const second = (await submit(beta, shared)).body;
+    await intakeDone(first.id, second.id);
     const claimed = await analyst.post('/v1/review-queue/claim');
     expect(claimed.body.id).toBe(first.id);
     const verdict = await analyst.post(`/v1/cases/${first.id}/verdict`, {
@@ -146,6 +155,7 @@ describe('a customer sees only their own case, built for them', () => {
   async function directVerdict(note: string) {
     await drainQueue();
     const alone = (await submit(beta, randomBytes(600))).body;
+    await intakeDone(alone.id);
     const claimed = await analyst.post('/v1/review-queue/claim');
     expect(claimed.body.id).toBe(alone.id);
     const verdict = await analyst.post(`/v1/cases/${alone.id}/verdict`, { verdict: 'confirmed', note });
