@@ -2,16 +2,19 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@sigdesk/db';
 import { AppError } from '@sigdesk/http';
-import { ApiKeysRepository } from '../repositories/api-keys.repository';
-import { hashApiKey } from './api-key';
 import { AuthenticatedRequest, PUBLIC_ROUTE, ROLES } from './auth.decorators';
+import { RequestAuthentication } from './authenticator';
 
-/** Global guard: every route needs a valid `Authorization: Bearer <key>` unless marked {@link Public}. */
+/**
+ * Global guard: every route needs credentials unless marked {@link Public}, and the role {@link Roles} names. The
+ * caller is the one the HTTP layer resolved before reading the body; only a request that skipped it is resolved here
+ * (by the same code).
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly apiKeys: ApiKeysRepository,
+    private readonly authentication: RequestAuthentication,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -19,18 +22,13 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) {
-      throw AppError.unauthorized('Send your API key as "Authorization: Bearer <key>".');
-    }
-    const key = await this.apiKeys.findActiveByHash(hashApiKey(match[1]));
-    if (!key) throw AppError.unauthorized('This API key is unknown or has been revoked.');
-    request.principal = { keyId: key.id, role: key.role, organizationId: key.organization_id };
+    if (request.principal === undefined) request.principal = await this.authentication.authenticate(request);
+    const principal = request.principal;
+    if (!principal) throw AppError.unauthorized('Send your API key as "Authorization: Bearer <key>".');
 
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
-    if (roles && !roles.includes(key.role)) {
-      throw AppError.forbidden(`This route is for ${roles.join(' or ')} keys; yours is a ${key.role} key.`);
+    if (roles && !roles.includes(principal.role)) {
+      throw AppError.forbidden(`This route is for ${roles.join(' or ')} keys; yours is a ${principal.role} key.`);
     }
     return true;
   }
