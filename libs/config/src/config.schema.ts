@@ -31,6 +31,15 @@ function isDnsServer(value: string): boolean {
  * Every environment variable sigdesk reads. `process.env` is read here and nowhere else:
  * the rest of the code receives the typed {@link AppConfig}.
  */
+/** An address (`10.0.0.1`, `2001:db8::1`) or a CIDR range (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrRange(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -104,6 +113,33 @@ export const environmentSchema = z.object({
   SIGDESK_WEBHOOKS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
   SIGDESK_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // connections: a slow client is cut, a legitimate one on a slow line never is (README, "Connections")
+  SIGDESK_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(30),
+  SIGDESK_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(120),
+  SIGDESK_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(72),
+  SIGDESK_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(300),
+  SIGDESK_UPLOAD_MIN_RATE_KIB: z.coerce.number().min(0).max(1_048_576).default(1),
+  SIGDESK_UPLOAD_MIN_RATE_WINDOW_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
+  SIGDESK_TRUST_PROXY: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined || /^\d+$/.test(value.trim())) return;
+      for (const entry of splitList(value)) {
+        if (!isAddressOrRange(entry)) {
+          ctx.addIssue({ code: 'custom', message: `${entry} is not an IP address, a CIDR range or a number of hops` });
+        }
+      }
+    })
+    .transform((value): string[] | number => {
+      if (value === undefined) return [];
+      return /^\d+$/.test(value.trim()) ? Number(value) : splitList(value);
+    }),
+  // rate limits: requests per window; 0 turns one off
+  SIGDESK_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  SIGDESK_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(600),
+  SIGDESK_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(300),
+  SIGDESK_RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: z.coerce.number().int().min(0).default(30),
   SIGDESK_MIGRATE_ON_START: booleanFlag.default(true),
   SIGDESK_DOCS: booleanFlag.default(true),
 });
