@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,29 @@ describe('slow requests', () => {
     const connection = open();
     const answer = await connection.answer();
     expect(answer.closedAfterMs).toBeLessThan(5_000);
+  });
+
+  it('keeps an idle keep-alive connection between requests past the headers timeout', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const get = () =>
+        new Promise<{ status: number; port: number }>((resolve, reject) => {
+          const req = httpRequest(new URL('/health/live', env.url), { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, port: req.socket!.localPort! }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const first = await get();
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const second = await get();
+      expect([first.status, second.status]).toEqual([200, 200]);
+      // the same connection
+      expect(second.port).toBe(first.port);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('refuses a JSON body without an API key with 401 before reading it', async () => {

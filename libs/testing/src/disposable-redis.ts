@@ -26,6 +26,10 @@ export class DisposableRedis {
     return redis;
   }
 
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
