@@ -26,6 +26,7 @@ type RedisWithHit = Redis & { rateLimitHit(key: string, windowMs: number): Promi
 export class RedisRateLimitStore implements RateLimitStore, OnModuleDestroy {
   private readonly logger = new Logger(RedisRateLimitStore.name);
   private readonly redis: RedisWithHit;
+  private closing = false;
 
   constructor(
     url: string,
@@ -37,6 +38,8 @@ export class RedisRateLimitStore implements RateLimitStore, OnModuleDestroy {
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
       connectionName: 'sigdesk-rate-limits',
+      // no reconnection once the process stops: a reconnection under way would keep it alive
+      retryStrategy: (attempt: number) => (this.closing ? null : Math.min(attempt * 100, 2_000)),
     }) as RedisWithHit;
     // losing the connection is reported by the counts that fail; ioredis reconnects by itself
     this.redis.on('error', (error: Error) => this.logger.debug({ err: error }, 'rate limit store connection'));
@@ -49,6 +52,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.closing = true;
     this.redis.disconnect();
   }
 }
