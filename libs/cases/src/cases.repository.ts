@@ -148,8 +148,17 @@ export class CasesRepository {
       .execute();
   }
 
-  findById(id: string): Promise<Case | undefined> {
-    return this.db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  /** `executor`: a transaction, e.g. a {@link snapshot}. */
+  findById(id: string, executor: Kysely<DB> = this.db): Promise<Case | undefined> {
+    return executor.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Reads that must agree with each other (a case row and its events: a timeline showing a breach beside an SLA
+   * without one) see one snapshot of the database.
+   */
+  snapshot<T>(read: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(read);
   }
 
   /** `executor`: a transaction, to read what it has written before it commits. */

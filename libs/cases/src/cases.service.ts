@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@sigdesk/accounts';
-import type { Case, CaseKind, CaseStatus } from '@sigdesk/db';
+import type { Case, CaseKind, CaseStatus, DB } from '@sigdesk/db';
+import type { Kysely } from 'kysely';
 import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
 import { analystCaseView } from './views/analyst-case.view';
 import { customerCaseView } from './views/customer-case.view';
@@ -11,8 +12,8 @@ export class CasesService {
   constructor(private readonly cases: CasesRepository) {}
 
   /** A case the caller may see; another organisation's case is a 404, so its existence is not revealed. */
-  async visibleCase(principal: Principal, id: string): Promise<Case> {
-    const found = await this.cases.findById(id);
+  async visibleCase(principal: Principal, id: string, executor?: Kysely<DB>): Promise<Case> {
+    const found = await this.cases.findById(id, executor);
     if (!found || (principal.role === 'customer' && found.organization_id !== principal.organizationId)) {
       throw AppError.notFound('This case');
     }
@@ -20,11 +21,15 @@ export class CasesService {
   }
 
   async detail(principal: Principal, id: string) {
-    const found = await this.visibleCase(principal, id);
-    const [samples, events] = await Promise.all([this.cases.samplesOf(id), this.cases.eventsOf(id)]);
-    return principal.role === 'customer'
-      ? customerCaseView(found, samples, events)
-      : analystCaseView(found, samples, events);
+    // one snapshot: the case row and its timeline read apart could disagree (a breach event without breachedAt)
+    return this.cases.snapshot(async (trx) => {
+      const found = await this.visibleCase(principal, id, trx);
+      const samples = await this.cases.samplesOf(id, trx);
+      const events = await this.cases.eventsOf(id, trx);
+      return principal.role === 'customer'
+        ? customerCaseView(found, samples, events)
+        : analystCaseView(found, samples, events);
+    });
   }
 
   async list(principal: Principal, query: { status?: CaseStatus; kind?: CaseKind; cursor?: string; limit: number }) {

@@ -113,11 +113,13 @@ export class ReviewService {
   }
 
   async detail(id: string) {
-    const found = await this.cases.findById(id);
-    if (!found) throw AppError.notFound('This case');
-    const [samples, events, organization, group] = await Promise.all([
-      this.cases.samplesOf(id),
-      this.cases.eventsOf(id),
+    // one snapshot: the case row and its timeline read apart could disagree (a breach event without breachedAt)
+    const { found, samples, events } = await this.cases.snapshot(async (trx) => {
+      const found = await this.cases.findById(id, trx);
+      if (!found) throw AppError.notFound('This case');
+      return { found, samples: await this.cases.samplesOf(id, trx), events: await this.cases.eventsOf(id, trx) };
+    });
+    const [organization, group] = await Promise.all([
       this.organizations.findById(found.organization_id),
       this.review.groupMembers(found.group_id ?? found.id),
     ]);
