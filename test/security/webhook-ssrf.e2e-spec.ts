@@ -9,19 +9,12 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
+  TcpListener,
   TestDnsServer,
   TestEnvironment,
+  WebhookReceiver,
 } from '@sigdesk/testing';
-import {
-  deliveryRow,
-  notify,
-  PUBLIC_ADDRESS,
-  Receiver,
-  registerWebhook,
-  submitCase,
-  TcpListener,
-  webhookCount,
-} from './webhook-fixtures';
+import { deliveryRow, notify, PUBLIC_ADDRESS, registerWebhook, submitCase, webhookCount } from '../support/webhooks';
 
 /**
  * Issue 11, SSRF through webhooks: a customer must not be able to make sigdesk send requests to its own services
@@ -257,7 +250,7 @@ describe('webhook deliveries where loopback is allowed for development', () => {
   });
 
   it('connects to the address it checked, not to what the name resolves to a moment later', async () => {
-    const receiver = await Receiver.start();
+    const receiver = await WebhookReceiver.start();
     try {
       let answered = 0;
       dns.set('pinned.attacker.test', (query) =>
@@ -294,7 +287,7 @@ describe('webhook deliveries where loopback is allowed for development', () => {
   });
 
   it('does not follow a redirect to an internal service', async () => {
-    const receiver = await Receiver.start();
+    const receiver = await WebhookReceiver.start();
     const internal = await TcpListener.start();
     try {
       receiver.respond = (_request, res) =>
@@ -314,7 +307,7 @@ describe('webhook deliveries where loopback is allowed for development', () => {
   });
 
   it('does not read an endless response body', async () => {
-    const receiver = await Receiver.start();
+    const receiver = await WebhookReceiver.start();
     let written = 0;
     let closedAt: number | undefined;
     try {
