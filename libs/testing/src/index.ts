@@ -4,3 +4,4 @@ export * from './test-dns-server';
 export * from './web-app-build';
 export * from './browser';
 export * from './webhook-receivers';
+export * from './migration-database';
