@@ -57,7 +57,10 @@ export class HttpErrorFilter implements ExceptionFilter {
         'dependency unavailable',
       );
       void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-    } else if (status >= 500) {
+    } else if (typeof body.retryAfterSeconds === 'number') {
+      void reply.header('retry-after', String(body.retryAfterSeconds));
+    }
+    if (!unavailable && status >= 500) {
       this.logger.error({ err: exception, requestId: request.id, url: request.url }, 'request failed');
     }
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
