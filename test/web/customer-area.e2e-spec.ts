@@ -48,12 +48,12 @@ describe('the customer area in a real browser', () => {
     expect(await navigation.getByRole('link', { name: 'Cases' }).getAttribute('aria-current')).toBe('page');
     await page.getByRole('button', { name: 'Ana García' }).waitFor();
     expect(await page.title()).toBe('Cases · sigdesk');
-    await saveScreenshot(page, 'customer-cases');
+    await saveScreenshot(page, 'customer-area-empty');
 
     await navigation.getByRole('link', { name: 'Submit' }).click();
     await page.waitForURL((url) => url.pathname === '/submit');
     await pageHeading(page, 'Submit a request');
-    await saveScreenshot(page, 'customer-submit');
+    await saveScreenshot(page, 'customer-area-submit');
 
     await navigation.getByRole('link', { name: 'Settings' }).click();
     await pageHeading(page, 'Settings');
@@ -92,7 +92,8 @@ describe('the customer area in a real browser', () => {
       'link "Submit"',
       'link "Cases"',
       'link "Settings"',
-      'link "API documentation"',
+      // the page's own controls come next: the cases' search first
+      'textbox "Search by reference or SHA-256"',
     ]);
     // back to Settings, opened with Enter: the new page's content takes the focus
     await page.keyboard.press('Shift+Tab');

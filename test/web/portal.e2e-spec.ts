@@ -7,6 +7,7 @@ import {
   seedCustomer,
   seedRelease,
   seriousAccessibilityViolations,
+  submissionForm,
   startWebTest,
   WebPage,
   WebTest,
@@ -253,5 +254,53 @@ describe('the customer portal in a real browser', () => {
     }
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     expect(submissions).toHaveLength(0);
+  });
+
+  it('lists the cases with their response due in working time, searchable by reference or SHA-256, in both languages', async () => {
+    const customer = await seedCustomer(web.env, { roundTheClock: true });
+    const other = randomBytes(32);
+    const first = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ severity: '1', databaseVersion: '102' }, [{ name: 'new.bin', content: randomBytes(32) }]),
+    );
+    const second = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ severity: '4', databaseVersion: '102' }, [{ name: 'other.bin', content: other }]),
+    );
+    expect([first.status, second.status]).toEqual([201, 201]);
+
+    const { page } = await open(customer);
+    await page.goto('/cases');
+    await pageHeading(page, 'Cases');
+    const rows = page.getByRole('table').getByRole('row');
+    await page.getByRole('link', { name: first.body.reference }).waitFor();
+    const firstRow = rows.filter({ hasText: first.body.reference });
+    // MSA Start, severity 1: 6 working hours, every hour a working one for this organisation
+    expect(await firstRow.textContent()).toMatch(/due in 5 h 5\d m working time/);
+    expect(await firstRow.textContent()).toContain('False negative');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await saveScreenshot(page, 'customer-cases');
+
+    await page.getByRole('textbox', { name: 'Search by reference or SHA-256' }).fill(sha256(other));
+    await page.getByRole('link', { name: first.body.reference }).waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: second.body.reference }).waitFor();
+    await page.getByRole('textbox', { name: 'Search by reference or SHA-256' }).fill('not a hash');
+    await page.getByText('Enter a reference such as SD-2026-000042', { exact: false }).waitFor();
+  });
+
+  it('shows the list in Spanish', async () => {
+    const customer = await seedCustomer(web.env, { roundTheClock: true });
+    const created = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm({ severity: '2', databaseVersion: '102' }, [{ name: 'new.bin', content: randomBytes(32) }]),
+    );
+    const { page } = await open(customer, 'es-ES');
+    await page.goto('/cases');
+    await pageHeading(page, 'Casos');
+    const row = page.getByRole('row').filter({ hasText: created.body.reference });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/vence en \d+ h \d+ m de horario laboral/);
+    expect(await row.textContent()).toContain('Falso negativo');
+    await saveScreenshot(page, 'customer-cases-es');
   });
 });

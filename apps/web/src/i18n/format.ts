@@ -40,3 +40,10 @@ export function formatBytes(bytes: number, locale: string): string {
   const digits = unit === 0 || value >= 100 || Number.isInteger(value) ? 0 : 1;
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)} ${BYTE_UNITS[unit]}`;
 }
+
+/** Working time as a person reads it: `3 h 20 m`, `45 m` (hours and minutes, whatever the language). */
+export function formatWorkingDuration(seconds: number): string {
+  const minutes = Math.max(0, Math.floor(seconds / 60));
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours} h ${minutes % 60} m` : `${minutes} m`;
+}
