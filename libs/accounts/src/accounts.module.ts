@@ -4,6 +4,8 @@ import { AdminService } from './admin/admin.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { BootstrapAdminKey } from './bootstrap-admin-key';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { OrganizationsController } from './organizations/organizations.controller';
+import { OrganizationsService } from './organizations/organizations.service';
 import { OrganizationsRepository } from './repositories/organizations.repository';
 
 /** Organisations, contracts and API keys; the guard that turns a key into a {@link Principal}. */
@@ -14,5 +16,9 @@ import { OrganizationsRepository } from './repositories/organizations.repository
 export class AccountsModule {}
 
 /** The HTTP side of accounts: only the API process mounts it. */
-@Module({ imports: [AccountsModule], controllers: [AdminController], providers: [AdminService] })
+@Module({
+  imports: [AccountsModule],
+  controllers: [AdminController, OrganizationsController],
+  providers: [AdminService, OrganizationsService],
+})
 export class AccountsHttpModule {}

@@ -7,3 +7,4 @@ export * from './contracts/contract-rules';
 export * from './repositories/api-keys.repository';
 export * from './repositories/organizations.repository';
 export * from './bootstrap-admin-key';
+export * from './organizations/current-organization.schema';

@@ -22,6 +22,9 @@ export interface CaseSampleRow {
   archive_path: string | null;
 }
 
+/** What `q` of a case list names: one case by its reference, or the cases with a sample. */
+export type CaseSearch = { reference: string } | { sha256: string };
+
 export interface NewCaseEvent {
   caseId: string;
   type: string;
@@ -180,11 +183,26 @@ export class CasesRepository {
     organizationId?: string;
     status?: CaseStatus;
     kind?: CaseKind;
+    /** a case reference (unique index) or a sample's SHA-256 (case_samples_sha256_idx) */
+    search?: CaseSearch;
     after?: PagePosition;
     limit: number;
   }): Promise<Case[]> {
     let query = this.db.selectFrom('cases').selectAll();
     if (filter.organizationId) query = query.where('organization_id', '=', filter.organizationId);
+    const search = filter.search;
+    if (search && 'reference' in search) query = query.where('reference', '=', search.reference);
+    if (search && 'sha256' in search) {
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('case_samples as cs')
+            .select('cs.case_id')
+            .whereRef('cs.case_id', '=', 'cases.id')
+            .where('cs.sha256', '=', search.sha256),
+        ),
+      );
+    }
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.kind) query = query.where('kind', '=', filter.kind);
     if (filter.after) {
