@@ -100,14 +100,18 @@ export function CasesPage() {
           <Table.Tbody>
             {items.map((found) => (
               <Table.Tr key={found.id}>
-                <Table.Td>
+                <Table.Td style={{ whiteSpace: 'nowrap' }}>
                   <Anchor component={Link} to={`/cases/${found.id}`} fw={500}>
                     {found.reference}
                   </Anchor>
                 </Table.Td>
                 <Table.Td>{t(KIND_LABELS[found.kind])}</Table.Td>
                 <Table.Td>
-                  <Badge variant="light" color={found.status === 'awaiting_customer' ? 'orange' : 'blue'}>
+                  <Badge
+                    variant="light"
+                    color={found.status === 'awaiting_customer' ? 'orange' : 'blue'}
+                    style={{ minWidth: 'max-content' }}
+                  >
                     {t(STATUS_LABELS[found.status])}
                   </Badge>
                 </Table.Td>
