@@ -9,6 +9,7 @@ import { ReleasesHttpModule } from '@sigdesk/releases';
 import { ReviewHttpModule } from '@sigdesk/review';
 import { SignaturesHttpModule } from '@sigdesk/signatures';
 import { BuildsHttpModule } from '@sigdesk/builds';
+import { DashboardHttpModule } from '@sigdesk/dashboard';
 
 /** The HTTP API: every controller, behind the API-key guard, with one error shape. */
 @Module({
@@ -21,6 +22,7 @@ import { BuildsHttpModule } from '@sigdesk/builds';
     NotificationsHttpModule,
     SignaturesHttpModule,
     BuildsHttpModule,
+    DashboardHttpModule,
     OpsModule,
   ],
   controllers: [OpsController],
