@@ -68,6 +68,21 @@ export class AppConfig {
     organizationConcurrency: number;
   };
 
+  /** People's accounts: links in emails, mail, sessions' lifetimes, invitations, the second factor. */
+  readonly people: {
+    /** where people reach sigdesk: the links of invitations and password resets start with it */
+    publicUrl: string;
+    /** without it, mail is not sent: the links are logged (outside production) */
+    smtpUrl?: string;
+    mailFrom: string;
+    sessionIdleMs: number;
+    sessionAbsoluteMs: number;
+    invitationTtlMs: number;
+    passwordResetTtlMs: number;
+    /** analysts, release and admins must sign in with a second factor (until they have one, only to enrol it) */
+    requireTotpForStaff: boolean;
+  };
+
   constructor(environment: Environment) {
     this.env = environment.NODE_ENV;
     this.http = { port: environment.PORT, host: environment.HOST };
@@ -111,6 +126,16 @@ export class AppConfig {
       slaWarningFraction: environment.SIGDESK_SLA_WARNING_FRACTION,
     };
     this.responseTargets = parseResponseTargets(environment.SIGDESK_RESPONSE_TARGETS);
+    this.people = {
+      publicUrl: (environment.SIGDESK_PUBLIC_URL ?? `http://localhost:${environment.PORT}`).replace(/\/+$/, ''),
+      smtpUrl: environment.SIGDESK_SMTP_URL,
+      mailFrom: environment.SIGDESK_MAIL_FROM,
+      sessionIdleMs: Math.round(environment.SIGDESK_SESSION_IDLE_HOURS * 3_600_000),
+      sessionAbsoluteMs: Math.round(environment.SIGDESK_SESSION_ABSOLUTE_DAYS * 86_400_000),
+      invitationTtlMs: Math.round(environment.SIGDESK_INVITATION_TTL_HOURS * 3_600_000),
+      passwordResetTtlMs: 3_600_000,
+      requireTotpForStaff: environment.SIGDESK_REQUIRE_TOTP_FOR_STAFF,
+    };
     this.webhooks = {
       allowLoopback: environment.SIGDESK_WEBHOOKS_ALLOW_LOOPBACK,
       allowPrivate: environment.SIGDESK_WEBHOOKS_ALLOW_PRIVATE,

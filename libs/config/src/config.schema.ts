@@ -104,6 +104,29 @@ export const environmentSchema = z.object({
   SIGDESK_WEBHOOKS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
   SIGDESK_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  SIGDESK_PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+    .optional(),
+  SIGDESK_SMTP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  SIGDESK_MAIL_FROM: z.string().min(3).default('sigdesk <sigdesk@localhost>'),
+  SIGDESK_SESSION_IDLE_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(12),
+  SIGDESK_SESSION_ABSOLUTE_DAYS: z.coerce.number().positive().max(365).default(7),
+  SIGDESK_INVITATION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(72),
+  SIGDESK_REQUIRE_TOTP_FOR_STAFF: booleanFlag.default(false),
   SIGDESK_MIGRATE_ON_START: booleanFlag.default(true),
   SIGDESK_DOCS: booleanFlag.default(true),
 });

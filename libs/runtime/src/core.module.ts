@@ -35,7 +35,12 @@ export class CoreModule {
               const given = request.headers['x-request-id'];
               return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
             },
-            redact: ['req.headers.authorization'],
+            redact: [
+              'req.headers.authorization',
+              'req.headers.cookie',
+              'req.headers["x-csrf-token"]',
+              'res.headers["set-cookie"]',
+            ],
             autoLogging: { ignore: (request: IncomingMessage) => request.url?.startsWith('/health') ?? false },
           },
         }),

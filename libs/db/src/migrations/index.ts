@@ -11,6 +11,7 @@ import * as outboxClaims from './2026_11_30_0012_outbox_claims_and_reconciliatio
 import * as sampleObjectClaimHolders from './2026_11_30_0013_sample_object_claim_holders';
 import * as webhookDeliveryResults from './2026_11_30_0030_webhook_delivery_results';
 import * as webhookDeliveryLeases from './2026_11_30_0031_webhook_delivery_leases';
+import * as people from './2026_11_30_0080_people';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0013_sample_object_claim_holders': sampleObjectClaimHolders,
   '2026_11_30_0030_webhook_delivery_results': webhookDeliveryResults,
   '2026_11_30_0031_webhook_delivery_leases': webhookDeliveryLeases,
+  '2026_11_30_0080_people': people,
 };
