@@ -20,7 +20,7 @@ describe('people: failed sign-ins, session timeouts, second factor for staff', (
     smtp = await startSmtpCatcher();
     env = await startTestEnvironment({
       worker: false,
-      env: { SIGDESK_SMTP_URL: smtp.url, SIGDESK_REQUIRE_TOTP_FOR_STAFF: 'true' },
+      env: { SIGDESK_SMTP_URL: smtp.url, SIGDESK_REQUIRE_TOTP_FOR_STAFF: 'true', SIGDESK_TRUST_PROXY: 'loopback' },
     });
   });
   afterAll(async () => {
@@ -72,6 +72,29 @@ describe('people: failed sign-ins, session timeouts, second factor for staff', (
     const limited = await new SessionClient(env.url).signIn('somebody-else@vendor.example', 'wrong passphrase');
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    await forgetFailures();
+  });
+
+  it('counts an address behind a trusted proxy as the proxy names it', async () => {
+    await forgetFailures();
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+    for (let i = 0; i < ADDRESS_FAILURES_ALLOWED; i++) {
+      const failed = await new SessionClient(env.url).request('POST', '/v1/sessions', {
+        json: { email: `someone${i}@vendor.example`, password: 'wrong passphrase' },
+        ...from('203.0.113.7'),
+      });
+      expect(failed.status).toBe(401);
+    }
+    const limited = await new SessionClient(env.url).request('POST', '/v1/sessions', {
+      json: { email: 'another@vendor.example', password: 'wrong passphrase' },
+      ...from('203.0.113.7'),
+    });
+    expect(limited.status).toBe(429);
+    const elsewhere = await new SessionClient(env.url).request('POST', '/v1/sessions', {
+      json: { email: 'another@vendor.example', password: 'wrong passphrase' },
+      ...from('198.51.100.9'),
+    });
+    expect(elsewhere.status).toBe(401);
     await forgetFailures();
   });
 

@@ -7,7 +7,11 @@ import { Limits, limitsFromEnvironment } from './limits';
 /** The one typed configuration object, built once from the environment. */
 export class AppConfig {
   readonly env: Environment['NODE_ENV'];
-  readonly http: { port: number; host: string };
+  /**
+   * `trustProxy`: the proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client, as the address
+   * that failed sign-ins are counted against; none by default (the connection's address).
+   */
+  readonly http: { port: number; host: string; trustProxy?: string[] };
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly dataDir: string;
   /** The built web app (`npm run build`) that the API serves at `/`; served as "not built" when it is missing. */
@@ -85,7 +89,7 @@ export class AppConfig {
 
   constructor(environment: Environment) {
     this.env = environment.NODE_ENV;
-    this.http = { port: environment.PORT, host: environment.HOST };
+    this.http = { port: environment.PORT, host: environment.HOST, trustProxy: environment.SIGDESK_TRUST_PROXY };
     this.logLevel = environment.LOG_LEVEL;
     this.dataDir = resolve(environment.DATA_DIR);
     this.web = { dir: resolve(environment.SIGDESK_WEB_DIR) };

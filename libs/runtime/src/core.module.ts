@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '@sigdesk/config';
 import { DatabaseModule } from '@sigdesk/db';
+import { redactTokenInPath } from '@sigdesk/people';
 import { QueueBackend, QueuesModule } from '@sigdesk/queues';
 import { StorageModule } from '@sigdesk/storage';
 
@@ -41,6 +42,13 @@ export class CoreModule {
               'req.headers["x-csrf-token"]',
               'res.headers["set-cookie"]',
             ],
+            // invitation and password-reset links carry their token in the path
+            serializers: {
+              req: (req: { url?: string }) => {
+                if (typeof req.url === 'string') req.url = redactTokenInPath(req.url);
+                return req;
+              },
+            },
             autoLogging: { ignore: (request: IncomingMessage) => request.url?.startsWith('/health') ?? false },
           },
         }),

@@ -23,6 +23,18 @@ export class SessionsRepository {
     address: string | null;
     userAgent: string | null;
   }): Promise<Session> {
+    // the person's sessions that are over go: the table holds what may still be used, and a little more
+    await this.db
+      .deleteFrom('sessions')
+      .where('user_id', '=', input.userId)
+      .where((eb) =>
+        eb.or([
+          eb('ended_at', 'is not', null),
+          eb('idle_expires_at', '<', new Date()),
+          eb('absolute_expires_at', '<', new Date()),
+        ]),
+      )
+      .execute();
     return this.db
       .insertInto('sessions')
       .values({

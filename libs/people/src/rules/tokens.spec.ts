@@ -1,4 +1,4 @@
-import { generateToken, hashToken, isTokenShaped, sameSecret } from './tokens';
+import { generateToken, hashToken, isTokenShaped, redactTokenInPath, sameSecret } from './tokens';
 
 describe('one-time tokens', () => {
   it('makes 256-bit base64url tokens that differ every time', () => {
@@ -30,5 +30,13 @@ describe('one-time tokens', () => {
     expect(sameSecret('secret', 'secreT')).toBe(false);
     expect(sameSecret('secret', 'secret-longer')).toBe(false);
     expect(sameSecret('', 'secret')).toBe(false);
+  });
+
+  it('keeps one-time tokens out of logged paths', () => {
+    const token = generateToken();
+    expect(redactTokenInPath(`/v1/invitations/${token}/accept`)).toBe('/v1/invitations/[redacted]/accept');
+    expect(redactTokenInPath(`/v1/password-resets/${token}?x=1`)).toBe('/v1/password-resets/[redacted]?x=1');
+    expect(redactTokenInPath('/v1/password-resets')).toBe('/v1/password-resets');
+    expect(redactTokenInPath('/v1/submissions/abc')).toBe('/v1/submissions/abc');
   });
 });

@@ -23,3 +23,10 @@ export function sameSecret(given: string, expected: string): boolean {
   const b = Buffer.from(expected, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/** Paths that carry a one-time token: logs keep the route, never the token. */
+const TOKEN_PATHS = /^(\/v1\/(?:invitations|password-resets)\/)[^/?#]+/;
+
+export function redactTokenInPath(url: string): string {
+  return url.replace(TOKEN_PATHS, '$1[redacted]');
+}
