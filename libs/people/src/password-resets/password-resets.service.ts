@@ -11,6 +11,9 @@ import { SignInFailuresRepository } from '../repositories/sign-in-failures.repos
 import { UsersRepository } from '../repositories/users.repository';
 import { generateToken, hashToken, isTokenShaped } from '../rules/tokens';
 
+/** One reset mail per account per minute: asking again and again does not flood the person's mailbox. */
+export const RESET_MAIL_INTERVAL_MS = 60_000;
+
 @Injectable()
 export class PasswordResetsService {
   private readonly logger = new Logger(PasswordResetsService.name);
@@ -39,6 +42,7 @@ export class PasswordResetsService {
   async request(email: string, now = new Date()): Promise<void> {
     const user = await this.users.findByEmail(email);
     if (!user || user.disabled_at !== null) return;
+    if (await this.tokens.resetSentSince(user.id, new Date(now.getTime() - RESET_MAIL_INTERVAL_MS))) return;
     const token = generateToken();
     await this.db.transaction().execute(async (trx) => {
       await this.tokens.retireResetsOf(trx, user.id, now);

@@ -98,6 +98,17 @@ export class OneTimeTokensRepository {
     return row?.user_id;
   }
 
+  /** Whether the account was sent a reset since `since`: one mail a minute at most, however often someone asks. */
+  async resetSentSince(userId: string, since: Date): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('password_resets')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('created_at', '>', since)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** A new reset replaces the older ones of the account: only the latest link works. */
   async retireResetsOf(trx: Transaction<DB> | Kysely<DB>, userId: string, now: Date): Promise<void> {
     await trx
