@@ -230,6 +230,34 @@ describe('people: invitations, sessions, CSRF, password resets', () => {
     expect(detail.body.timeline[0].by).toEqual({ role: 'customer', name: 'Sofía Marín' });
   });
 
+  it('never takes a request with an Authorization header as cookie-authenticated', async () => {
+    const person = await invitePerson(env, smtp, {
+      email: 'both@acme.example',
+      displayName: 'Both',
+      role: 'customer',
+      organizationId: acme.organizationId,
+    });
+    // a valid key beside the cookie: the key acts, and needs no CSRF token
+    const asKey = await person.session.request('POST', '/v1/submissions', {
+      form: submissionForm({}, uniqueSample()),
+      withoutCsrf: true,
+      headers: { authorization: `Bearer ${acme.key}` },
+    });
+    expect(asKey.status).toBe(201);
+    const stored = await env.db
+      .selectFrom('cases')
+      .select('submitted_by')
+      .where('id', '=', asKey.body.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.submitted_by).not.toBe(person.id);
+    // a wrong key beside a valid cookie: refused, the cookie does not stand in for it
+    const wrongKey = await person.session.request('GET', '/v1/submissions', {
+      headers: { authorization: 'Bearer sdk_cus_not-a-key' },
+    });
+    expect(wrongKey.status).toBe(401);
+    expect((await person.session.get('/v1/submissions')).status).toBe(200);
+  });
+
   it("keeps a customer's session out of another organisation's cases, as a key is", async () => {
     const person = await invitePerson(env, smtp, {
       email: 'ines@acme.example',
