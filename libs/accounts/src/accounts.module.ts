@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
-import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyAuthenticator } from './auth/api-key.authenticator';
 import { BootstrapAdminKey } from './bootstrap-admin-key';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { OrganizationsService } from './organizations/organizations.service';
 import { OrganizationsRepository } from './repositories/organizations.repository';
 
-/** Organisations, contracts and API keys; the guard that turns a key into a {@link Principal}. */
+/** Organisations, contracts and API keys; the authenticator that turns a key into a {@link Principal}. */
 @Module({
-  providers: [ApiKeysRepository, OrganizationsRepository, ApiKeyGuard, BootstrapAdminKey],
-  exports: [ApiKeysRepository, OrganizationsRepository, ApiKeyGuard],
+  providers: [ApiKeysRepository, OrganizationsRepository, ApiKeyAuthenticator, BootstrapAdminKey],
+  exports: [ApiKeysRepository, OrganizationsRepository, ApiKeyAuthenticator],
 })
 export class AccountsModule {}
 

@@ -34,6 +34,11 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
         .setDescription('Antivirus signature change requests: intake, review, signature changes and database builds.')
         .setVersion('1')
         .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key issued by an administrator' })
+        .addCookieAuth('sigdesk_session', {
+          type: 'apiKey',
+          in: 'cookie',
+          description: "A person's session (POST /v1/sessions); state-changing requests also send X-CSRF-Token",
+        })
         .build(),
     );
     SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: `${DOCS_PATH.slice(1)}/openapi.json` });

@@ -31,6 +31,8 @@ export interface NewCaseEvent {
   fromStatus?: CaseStatus | null;
   toStatus?: CaseStatus | null;
   actorKeyId: string | null;
+  actorUserId?: string | null;
+  actorName?: string | null;
   actorRole: Role | 'system';
   data?: Record<string, unknown>;
 }
@@ -105,6 +107,8 @@ export class CasesRepository {
         from_status: event.fromStatus ?? null,
         to_status: event.toStatus ?? null,
         actor_key_id: event.actorKeyId,
+        actor_user_id: event.actorUserId ?? null,
+        actor_name: event.actorName ?? null,
         actor_role: event.actorRole,
         data: JSON.stringify(event.data ?? {}),
       })

@@ -7,7 +7,11 @@ import { Limits, limitsFromEnvironment } from './limits';
 /** The one typed configuration object, built once from the environment. */
 export class AppConfig {
   readonly env: Environment['NODE_ENV'];
-  readonly http: { port: number; host: string };
+  /**
+   * `trustProxy`: the proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client, as the address
+   * that failed sign-ins are counted against; none by default (the connection's address).
+   */
+  readonly http: { port: number; host: string; trustProxy?: string[] };
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly dataDir: string;
   /** The built web app (`npm run build`) that the API serves at `/`; served as "not built" when it is missing. */
@@ -68,9 +72,24 @@ export class AppConfig {
     organizationConcurrency: number;
   };
 
+  /** People's accounts: links in emails, mail, sessions' lifetimes, invitations, the second factor. */
+  readonly people: {
+    /** where people reach sigdesk: the links of invitations and password resets start with it */
+    publicUrl: string;
+    /** without it, mail is not sent: the links are logged (outside production) */
+    smtpUrl?: string;
+    mailFrom: string;
+    sessionIdleMs: number;
+    sessionAbsoluteMs: number;
+    invitationTtlMs: number;
+    passwordResetTtlMs: number;
+    /** analysts, release and admins must sign in with a second factor (until they have one, only to enrol it) */
+    requireTotpForStaff: boolean;
+  };
+
   constructor(environment: Environment) {
     this.env = environment.NODE_ENV;
-    this.http = { port: environment.PORT, host: environment.HOST };
+    this.http = { port: environment.PORT, host: environment.HOST, trustProxy: environment.SIGDESK_TRUST_PROXY };
     this.logLevel = environment.LOG_LEVEL;
     this.dataDir = resolve(environment.DATA_DIR);
     this.web = { dir: resolve(environment.SIGDESK_WEB_DIR) };
@@ -111,6 +130,16 @@ export class AppConfig {
       slaWarningFraction: environment.SIGDESK_SLA_WARNING_FRACTION,
     };
     this.responseTargets = parseResponseTargets(environment.SIGDESK_RESPONSE_TARGETS);
+    this.people = {
+      publicUrl: (environment.SIGDESK_PUBLIC_URL ?? `http://localhost:${environment.PORT}`).replace(/\/+$/, ''),
+      smtpUrl: environment.SIGDESK_SMTP_URL,
+      mailFrom: environment.SIGDESK_MAIL_FROM,
+      sessionIdleMs: Math.round(environment.SIGDESK_SESSION_IDLE_HOURS * 3_600_000),
+      sessionAbsoluteMs: Math.round(environment.SIGDESK_SESSION_ABSOLUTE_DAYS * 86_400_000),
+      invitationTtlMs: Math.round(environment.SIGDESK_INVITATION_TTL_HOURS * 3_600_000),
+      passwordResetTtlMs: 3_600_000,
+      requireTotpForStaff: environment.SIGDESK_REQUIRE_TOTP_FOR_STAFF,
+    };
     this.webhooks = {
       allowLoopback: environment.SIGDESK_WEBHOOKS_ALLOW_LOOPBACK,
       allowPrivate: environment.SIGDESK_WEBHOOKS_ALLOW_PRIVATE,

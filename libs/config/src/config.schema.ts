@@ -27,6 +27,15 @@ function isDnsServer(value: string): boolean {
   return rest.length === 0 && isIPv4(host) && port(portText);
 }
 
+/** What Fastify's `trustProxy` takes in a list: an address, a CIDR range, or one of proxy-addr's named ranges. */
+function isProxyAddress(value: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length || !isIP(address)) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (isIPv4(address) ? 32 : 128);
+}
+
 /**
  * Every environment variable sigdesk reads. `process.env` is read here and nowhere else:
  * the rest of the code receives the typed {@link AppConfig}.
@@ -104,6 +113,43 @@ export const environmentSchema = z.object({
   SIGDESK_WEBHOOKS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
   SIGDESK_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  SIGDESK_TRUST_PROXY: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      for (const item of value ? splitList(value) : []) {
+        if (!isProxyAddress(item)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${item} is not an IP address, a CIDR range, or loopback, linklocal or uniquelocal`,
+          });
+        }
+      }
+    })
+    .transform((value) => (value ? splitList(value) : undefined)),
+  SIGDESK_PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+    .optional(),
+  SIGDESK_SMTP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  SIGDESK_MAIL_FROM: z.string().min(3).default('sigdesk <sigdesk@localhost>'),
+  SIGDESK_SESSION_IDLE_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(12),
+  SIGDESK_SESSION_ABSOLUTE_DAYS: z.coerce.number().positive().max(365).default(7),
+  SIGDESK_INVITATION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(72),
+  SIGDESK_REQUIRE_TOTP_FOR_STAFF: booleanFlag.default(false),
   SIGDESK_MIGRATE_ON_START: booleanFlag.default(true),
   SIGDESK_DOCS: booleanFlag.default(true),
 });

@@ -76,6 +76,7 @@ async function createApplication(
   }
   const adapter = new FastifyAdapter({
     ...httpLimitOptions(config.limits),
+    trustProxy: config.http.trustProxy?.join(',') ?? false,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();

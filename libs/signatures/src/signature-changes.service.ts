@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@sigdesk/accounts';
-import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
+import { CasesRepository, CaseTransitions, eventActor } from '@sigdesk/cases';
 import type { SignatureChange, SignatureChangeStatus } from '@sigdesk/db';
 import { AppError, invalidCursor } from '@sigdesk/http';
 import { expeditedBuildJob, JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
@@ -135,14 +135,13 @@ export class SignatureChangesService {
           sha256: input.sha256 ?? null,
           target_rule: input.targetRule ?? null,
           reason: input.reason ?? null,
-          author: principal.keyId,
+          author: principal.actorId,
           status: 'validating',
         });
         await this.cases.addEvent(trx, {
           caseId,
           type: 'signature_change_proposed',
-          actorKeyId: principal.keyId,
-          actorRole: principal.role,
+          ...eventActor(principal),
           data: { changeId: created.id, type: created.type },
         });
         await this.outbox.add(
@@ -197,7 +196,7 @@ export class SignatureChangesService {
     const approved = await this.unitOfWork.run(async (trx) => {
       const change = await this.signatures.lockChange(trx, id);
       if (!change) throw AppError.notFound('This signature change');
-      if (change.author === principal.keyId) {
+      if (change.author === principal.actorId) {
         throw new AppError(
           403,
           'self_approval',
@@ -214,17 +213,11 @@ export class SignatureChangesService {
       if (current.status !== 'confirmed') {
         throw AppError.conflict('case_not_confirmed', `Case ${current.reference} is ${current.status}, not confirmed.`);
       }
-      const result = await this.signatures.approve(trx, id, principal.keyId, note, now);
-      await this.transitions.move(
-        trx,
-        current,
-        'fix_scheduled',
-        { keyId: principal.keyId, role: principal.role },
-        {
-          data: { changeId: id },
-          now,
-        },
-      );
+      const result = await this.signatures.approve(trx, id, principal.actorId, note, now);
+      await this.transitions.move(trx, current, 'fix_scheduled', principal, {
+        data: { changeId: id },
+        now,
+      });
       if (current.tier === 'msa_start') {
         // through the outbox: the build request commits with the approval, whatever happens to the queue
         const job = expeditedBuildJob(current.database_channel, this.config.builds.expeditedWindowMs);
@@ -246,8 +239,7 @@ export class SignatureChangesService {
       await this.cases.addEvent(trx, {
         caseId: change.case_id,
         type: 'signature_change_rejected',
-        actorKeyId: principal.keyId,
-        actorRole: principal.role,
+        ...eventActor(principal),
         data: { changeId: id, note },
       });
       return result;

@@ -5,3 +5,6 @@ export * from './web-app-build';
 export * from './browser';
 export * from './webhook-receivers';
 export * from './migration-database';
+export * from './session-client';
+export * from './smtp-catcher';
+export * from './people';
