@@ -92,6 +92,9 @@ describe('administration and database releases', () => {
       channel: 'default',
       version: 11,
       releasedAt: '2026-11-21T08:00:00.000Z',
+      // what a client needs to check currency itself before an upload
+      previous: { version: 10, releasedAt: '2026-11-20T08:00:00.000Z' },
+      graceMinutes: 180,
     });
     expect((await customer.client.get('/v1/databases/current?channel=beta')).body.version).toBe(500);
     expect((await customer.client.get('/v1/databases/current?channel=Bad!')).status).toBe(400);

@@ -1,36 +1,23 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Kysely, Migrator, sql } from 'kysely';
-import { Client } from 'pg';
-import { createDatabase, migrations } from '@sigdesk/db';
+import { deliveryResultMessage } from '@sigdesk/notifications';
 import { ruleRevision, rulesHash } from '@sigdesk/signatures';
+import { DatabaseAtMigration, databaseAtMigration } from '@sigdesk/testing';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A migration that moves data is tested on data, not only on the empty template. */
 describe('migration 2026_11_30_0005_versioned_content', () => {
-  const adminUrl = process.env.SIGDESK_TEST_ADMIN_URL!;
-  const name = `sigdesk_migration_${randomBytes(4).toString('hex')}`;
   let db: Kysely<unknown>;
   let migrator: Migrator;
+  let database: DatabaseAtMigration;
 
   beforeAll(async () => {
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    db = createDatabase(url.toString(), 2) as unknown as Kysely<unknown>;
-    migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-    const before = await migrator.migrateTo('2026_11_30_0002_sample_object_claims');
-    if (before.error) throw before.error;
+    database = await databaseAtMigration('2026_11_30_0002_sample_object_claims');
+    ({ db, migrator } = database);
   });
   afterAll(async () => {
-    await db?.destroy();
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   it('turns the channel-less rules and allow-list into versioned content that reads back the same', async () => {
@@ -98,5 +85,80 @@ describe('migration 2026_11_30_0005_versioned_content', () => {
     ];
     expect(content.rules_sha256).toBe(rulesHash(rules));
     expect(await one(sql`SELECT channel FROM signature_changes`)).toEqual({ channel: 'beta' });
+  });
+});
+
+/** What earlier versions recorded (the socket's error) must not stay readable after the upgrade. */
+describe('migration 2026_11_30_0030_webhook_delivery_results', () => {
+  let db: Kysely<unknown>;
+  let migrator: Migrator;
+  let database: DatabaseAtMigration;
+
+  beforeAll(async () => {
+    database = await databaseAtMigration('2026_11_30_0012_outbox_claims_and_reconciliation');
+    ({ db, migrator } = database);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('rewrites the recorded socket errors of earlier deliveries into the coarse results', async () => {
+    const one = async <T>(query: { execute(db: Kysely<unknown>): Promise<{ rows: unknown[] }> }) =>
+      (await query.execute(db)).rows[0] as T;
+    const org = await one<{ id: string }>(
+      sql`INSERT INTO organizations (name, timezone, country) VALUES ('o', 'Europe/Madrid', 'ES') RETURNING id`,
+    );
+    const key = await one<{ id: string }>(sql`
+      INSERT INTO api_keys (name, role, organization_id, key_hash, key_prefix)
+      VALUES ('k', 'customer', ${org.id}, 'h', 'p') RETURNING id`);
+    const hook = await one<{ id: string }>(sql`
+      INSERT INTO webhooks (organization_id, url, secret, created_by)
+      VALUES (${org.id}, 'http://127.0.0.1:5432/', 's', ${key.id}) RETURNING id`);
+    const rows: Array<[string, string, number | null, string | null]> = [
+      ['closed port', 'pending', null, 'fetch failed: ECONNREFUSED'],
+      ['database', 'pending', null, 'fetch failed: UND_ERR_SOCKET'],
+      ['tarpit', 'failed', null, 'no answer within 10 s'],
+      ['server error', 'pending', 500, 'HTTP 500 Internal Server Error'],
+      ['redirect', 'pending', 302, 'HTTP 302 Found (redirects are not followed)'],
+      ['disabled', 'failed', null, 'webhook disabled'],
+      ['delivered', 'delivered', 200, null],
+      ['not tried', 'pending', null, null],
+    ];
+    for (const [label, status, code, error] of rows) {
+      await sql`
+        INSERT INTO webhook_deliveries (webhook_id, event_type, payload, status, last_status_code, last_error)
+        VALUES (${hook.id}, ${label}, '{}', ${status}, ${code}, ${error})`.execute(db);
+    }
+
+    const result = await migrator.migrateToLatest();
+    expect(result.error).toBeUndefined();
+
+    const after = (
+      await sql<{
+        event_type: string;
+        last_result: string | null;
+        last_status_code: number | null;
+        last_error: string | null;
+      }>`
+        SELECT event_type, last_result, last_status_code, last_error FROM webhook_deliveries`.execute(db)
+    ).rows;
+    const byLabel = Object.fromEntries(after.map((r) => [r.event_type, r]));
+    const expected = (label: string, result: string | null, code: number | null) => ({
+      event_type: label,
+      last_result: result,
+      last_status_code: code,
+      last_error: result === null ? null : deliveryResultMessage(result as never, code),
+    });
+    expect(byLabel).toEqual({
+      'closed port': expected('closed port', 'unreachable', null),
+      database: expected('database', 'unreachable', null),
+      tarpit: expected('tarpit', 'unreachable', null),
+      'server error': expected('server error', 'receiver_error', 500),
+      redirect: expected('redirect', 'receiver_error', 302),
+      disabled: expected('disabled', 'webhook_disabled', null),
+      delivered: expected('delivered', 'delivered', 200),
+      'not tried': expected('not tried', null, null),
+    });
+    expect(JSON.stringify(after)).not.toMatch(/ECONNREFUSED|UND_ERR|within 10 s|Internal Server Error|Found/);
   });
 });

@@ -174,6 +174,31 @@ async function pauseConsumers(env: TestEnvironment) {
   return { resume: () => Promise.all(workers.map((worker) => worker.resume())) };
 }
 
+/** What the queues lost is back and done: every case's intake, the validation of the change, the periodic jobs. */
+async function expectEverythingPutBack(env: TestEnvironment, changeId: string): Promise<void> {
+  expect(
+    await eventually(
+      () => casesWithoutIntake(env),
+      (ids) => ids.length === 0,
+      120_000,
+    ),
+  ).toEqual([]);
+  expect(
+    await eventually(
+      () => changeStatus(env, changeId),
+      (s) => s !== 'validating',
+      120_000,
+    ),
+  ).toBe('validated');
+  expect(
+    await eventually(
+      () => missingSchedulers(env),
+      (ids) => ids.length === 0,
+      60_000,
+    ),
+  ).toEqual([]);
+}
+
 describe('the queues on Redis when Redis fails', () => {
   let redis: DisposableRedis;
   let env: TestEnvironment;
@@ -249,27 +274,7 @@ describe('the queues on Redis when Redis fails', () => {
     await redis.start();
     await resume();
 
-    expect(
-      await eventually(
-        () => casesWithoutIntake(env),
-        (ids) => ids.length === 0,
-        120_000,
-      ),
-    ).toEqual([]);
-    expect(
-      await eventually(
-        () => changeStatus(env, lostChangeId),
-        (s) => s !== 'validating',
-        120_000,
-      ),
-    ).toBe('validated');
-    expect(
-      await eventually(
-        () => missingSchedulers(env),
-        (ids) => ids.length === 0,
-        60_000,
-      ),
-    ).toEqual([]);
+    await expectEverythingPutBack(env, lostChangeId);
     const ready = await eventually(
       () => new ApiClient(env.url).get('/health/ready'),
       (r) => r.status === 200,
@@ -305,27 +310,7 @@ describe('the queues on PostgreSQL when their rows are deleted', () => {
     await sql`DELETE FROM bullmq.scheduler`.execute(env.db);
     await resume();
 
-    expect(
-      await eventually(
-        () => casesWithoutIntake(env),
-        (ids) => ids.length === 0,
-        120_000,
-      ),
-    ).toEqual([]);
-    expect(
-      await eventually(
-        () => changeStatus(env, changeId),
-        (s) => s !== 'validating',
-        120_000,
-      ),
-    ).toBe('validated');
-    expect(
-      await eventually(
-        () => missingSchedulers(env),
-        (ids) => ids.length === 0,
-        60_000,
-      ),
-    ).toEqual([]);
+    await expectEverythingPutBack(env, changeId);
   }, 300_000);
 });
 

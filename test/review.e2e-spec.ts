@@ -269,6 +269,52 @@ describe('the review queue', () => {
     expect((await analysts[0].get(`/v1/cases/${created.id}/samples/${'0'.repeat(64)}`)).status).toBe(404);
   });
 
+  it("shows a sample's bytes as hex and its strings at their offsets, a window at a time, to analysts only", async () => {
+    const head = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(62, 0)]);
+    const ascii = Buffer.from('http://c2.example/gate.php');
+    const wide = Buffer.from('Global\\SigdeskMutex', 'utf16le');
+    const content = Buffer.concat([head, ascii, Buffer.alloc(10, 0xff), wide, Buffer.alloc(200, 0x90)]);
+    const created = await submit(standard, {}, content);
+    const hash = sha256(content);
+    const base = `/v1/cases/${created.id}/samples/${hash}`;
+
+    const bytes = await analysts[0].get(`${base}/bytes?offset=0&length=4`);
+    expect(bytes.status).toBe(200);
+    expect(bytes.body).toEqual({ sha256: hash, size: content.length, offset: 0, length: 4, hex: '4d5a0000' });
+    const tail = await analysts[0].get(`${base}/bytes?offset=${content.length - 2}&length=100`);
+    expect(tail.body).toMatchObject({ length: 2, hex: '9090' });
+
+    const strings = await analysts[0].get(`${base}/strings?minLength=8`);
+    expect(strings.status).toBe(200);
+    expect(strings.body).toMatchObject({ size: content.length, nextOffset: null });
+    expect(strings.body.strings).toEqual([
+      { offset: 64, encoding: 'ascii', byteLength: ascii.length, text: 'http://c2.example/gate.php' },
+      { offset: 64 + ascii.length + 10, encoding: 'utf16le', byteLength: wide.length, text: 'Global\\SigdeskMutex' },
+    ]);
+
+    // a window that ends inside the URL leaves it whole to the next window, which starts where it does
+    const first = await analysts[0].get(`${base}/strings?offset=0&length=70&minLength=4`);
+    expect(first.body).toMatchObject({ strings: [], nextOffset: 64, window: { offset: 0, length: 64 } });
+    const next = await analysts[0].get(`${base}/strings?offset=64&length=${ascii.length}&minLength=4`);
+    expect(next.body.strings[0]).toMatchObject({ offset: 64, text: 'http://c2.example/gate.php' });
+
+    for (const query of ['offset=-1', 'length=0', 'length=65537', 'offset=1e3', 'offset=abc', 'extra=1']) {
+      const refused = await analysts[0].get(`${base}/bytes?${query}`);
+      expect([query, refused.status]).toEqual([query, 400]);
+    }
+    const beyond = await analysts[0].get(`${base}/bytes?offset=${content.length}`);
+    expect(beyond.status).toBe(422);
+    expect(beyond.body).toMatchObject({ error: 'offset_beyond_end', size: content.length });
+    expect((await analysts[0].get(`${base}/strings?minLength=2`)).status).toBe(400);
+    expect((await analysts[0].get(`/v1/cases/${created.id}/samples/${'0'.repeat(64)}/bytes`)).status).toBe(404);
+    expect((await analysts[0].get(`/v1/cases/${created.id}/samples/NOT-A-HASH/strings`)).status).toBe(400);
+    // a sample of another case is not reached through this one
+    const other = await submit(standard, {}, randomBytes(100));
+    expect((await analysts[0].get(`/v1/cases/${other.id}/samples/${hash}/bytes`)).status).toBe(404);
+    expect((await standard.client.get(`${base}/bytes`)).status).toBe(403);
+    expect((await standard.client.get(`${base}/strings`)).status).toBe(403);
+  });
+
   it('keeps customers out of every analyst route', async () => {
     for (const [method, path] of [
       ['GET', '/v1/review-queue'],

@@ -258,4 +258,100 @@ rule ${name} : trojan
     });
     expect(asCustomer.status).toBe(403);
   });
+
+  describe('the rule editor check (POST /v1/signature-changes/check)', () => {
+    it('answers the diagnostics of a broken rule with lines and columns, and stores nothing', async () => {
+      const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+      const changesBefore = await env.db.selectFrom('signature_changes').select('id').execute();
+      const res = await author.post('/v1/signature-changes/check', {
+        caseId: id,
+        rule: `rule Broken {\n  meta:\n    case = "${reference}"\n  condition:\n    tru\n}`,
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ ok: false, ruleName: 'Broken', checkedAgainst: { channel: 'default' } });
+      expect(res.body.errors).toHaveLength(1);
+      expect(res.body.errors[0]).toMatchObject({
+        severity: 'error',
+        line: 5,
+        column: 5,
+        message: expect.stringContaining('tru'),
+      });
+      expect(await env.db.selectFrom('signature_changes').select('id').execute()).toHaveLength(changesBefore.length);
+    });
+
+    it('passes the rule a proposal then takes, and reports warnings beside', async () => {
+      const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+      const rule = ruleFor(`Trojan_Checked_${randomBytes(3).toString('hex')}`, reference, 'checked-marker');
+      const res = await author.post('/v1/signature-changes/check', { caseId: id, rule });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ ok: true, errors: [], warnings: expect.any(Array) });
+      const proposed = await author.post(`/v1/cases/${id}/signature-changes`, { type: 'add_detection', rule });
+      expect(proposed.status).toBe(202);
+
+      // the name is now an open change's: a second rule of that name is told so at once, where it is declared
+      const again = await author.post('/v1/signature-changes/check', { caseId: id, rule });
+      expect(again.body.ok).toBe(false);
+      expect(again.body.errors).toEqual([expect.objectContaining({ code: 'rule_name_taken', line: 2, column: 6 })]);
+    });
+
+    it('lists every problem at once: modifier, missing case reference, a name in the database', async () => {
+      const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+      const res = await author.post('/v1/signature-changes/check', {
+        caseId: id,
+        rule: 'private rule EICAR_Test_File { condition: true }',
+      });
+      expect(res.body.ok).toBe(false);
+      expect(res.body.errors.map((e: { code: string }) => e.code)).toEqual([
+        'rule_modifier_refused',
+        'rule_meta_missing_case',
+        'rule_name_taken',
+      ]);
+      expect(res.body.errors[1].message).toContain(reference);
+      // a replacement may keep the name of the rule it replaces
+      const replacing = await author.post('/v1/signature-changes/check', {
+        caseId: id,
+        rule: ruleFor('EICAR_Test_File', reference, 'replacement-marker'),
+        targetRule: 'EICAR_Test_File',
+      });
+      expect(replacing.body).toMatchObject({ ok: true, errors: [] });
+    });
+
+    it('survives hostile rules: too deep to compile safely, two rules, an include', async () => {
+      const { id, reference } = await confirmedCase('false_negative', randomBytes(300));
+      const meta = `meta: case = "${reference}"`;
+      const deep = `rule Deep { ${meta} condition: ${'('.repeat(5_000)}true${')'.repeat(5_000)} }`;
+      const answers = await Promise.all([
+        author.post('/v1/signature-changes/check', { caseId: id, rule: deep }),
+        author.post('/v1/signature-changes/check', {
+          caseId: id,
+          rule: `rule A { ${meta} condition: true }\nrule B { ${meta} condition: true }`,
+        }),
+        author.post('/v1/signature-changes/check', {
+          caseId: id,
+          rule: `include "/etc/passwd"\nrule I { ${meta} condition: true }`,
+        }),
+      ]);
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(answers.map((a) => a.body.ok)).toEqual([false, false, false]);
+      expect(answers[0].body.errors[0].code).toBe('nesting_too_deep');
+      expect(answers[1].body.errors).toEqual([expect.objectContaining({ code: 'one_rule_per_change', line: 2 })]);
+      expect(answers[2].body.errors[0]).toMatchObject({ line: 1 });
+      expect((await new ApiClient(env.url).get('/health/live')).status).toBe(200);
+    });
+
+    it('is for analysts, about a case that exists, with a rule in the body', async () => {
+      const { id } = await confirmedCase('false_negative', randomBytes(300));
+      const rule = 'rule X { condition: true }';
+      expect((await customer.client.post('/v1/signature-changes/check', { caseId: id, rule })).status).toBe(403);
+      const missing = await author.post('/v1/signature-changes/check', {
+        caseId: '00000000-0000-4000-8000-000000000000',
+        rule,
+      });
+      expect(missing.status).toBe(404);
+      const noRule = await author.post('/v1/signature-changes/check', { caseId: id });
+      expect(noRule.status).toBe(400);
+      const unknownField = await author.post('/v1/signature-changes/check', { caseId: id, rule, extra: 1 });
+      expect(unknownField.status).toBe(400);
+    });
+  });
 });

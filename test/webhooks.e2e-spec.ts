@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { CaseStatus } from '@sigdesk/db';
 import { CaseNotifier, verifyWebhookSignature, WebhookDeliverer } from '@sigdesk/notifications';
 import { JobName, jobIdFor, JobQueueService } from '@sigdesk/queues';
 import {
@@ -11,121 +8,13 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
-  submissionForm,
   TestDnsServer,
   TestEnvironment,
+  eventually,
+  ReceivedRequest,
+  WebhookReceiver,
 } from '@sigdesk/testing';
-
-interface ReceivedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The body exactly as received: what a receiver verifies the signature over. */
-  body: string;
-  json: any;
-}
-
-/** A customer's webhook receiver on loopback: records every request and answers what the test tells it to. */
-class Receiver {
-  readonly requests: ReceivedRequest[] = [];
-  /** The status to answer a request with; 200 unless a test says otherwise. */
-  respond: (request: ReceivedRequest) => number = () => 200;
-
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<Receiver> {
-    const server = createServer();
-    const receiver = new Receiver(server);
-    server.on('request', (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = null;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          // recorded as it came
-        }
-        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json };
-        receiver.requests.push(request);
-        const status = receiver.respond(request);
-        if (status >= 300 && status < 400) res.setHeader('location', `${receiver.url}/moved`);
-        res.writeHead(status).end(status < 300 ? 'ok' : 'no');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return receiver;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  requestsFor(deliveryId: string): ReceivedRequest[] {
-    return this.requests.filter((r) => r.headers['sigdesk-delivery'] === deliveryId);
-  }
-
-  async waitFor(match: (request: ReceivedRequest) => boolean, timeoutMs = 40_000): Promise<ReceivedRequest> {
-    return eventually(() => this.requests.find(match), timeoutMs, 'the receiver never got the expected request');
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(what);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-interface CreatedCase {
-  id: string;
-  reference: string;
-  organizationId: string;
-}
-
-async function submitCase(customer: SeededCustomer): Promise<CreatedCase> {
-  const res = await customer.client.upload('/v1/submissions', submissionForm());
-  if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.id, reference: res.body.reference, organizationId: customer.organizationId };
-}
-
-async function registerWebhook(customer: SeededCustomer, url: string): Promise<{ id: string; secret: string }> {
-  const res = await customer.client.post('/v1/webhooks', { url });
-  if (res.status !== 201) throw new Error(`webhook: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-/** A status change as the code that changes statuses reports it: in its own transaction, committed. */
-async function notify(
-  env: TestEnvironment,
-  c: CreatedCase,
-  fromStatus: CaseStatus | null,
-  toStatus: CaseStatus,
-  data?: Record<string, unknown>,
-) {
-  const at = new Date();
-  await env.db.transaction().execute((trx) =>
-    env.sigdesk.app.get(CaseNotifier).statusChanged(trx, {
-      caseId: c.id,
-      organizationId: c.organizationId,
-      reference: c.reference,
-      fromStatus,
-      toStatus,
-      at,
-      data,
-    }),
-  );
-  return at;
-}
+import { CreatedCase, deliveryRow, notify, registerWebhook, submitCase } from './support/webhooks';
 
 function deliveriesOf(env: TestEnvironment, webhookId: string) {
   return env.db
@@ -140,10 +29,6 @@ async function latestDelivery(env: TestEnvironment, webhookId: string) {
   const [latest] = await deliveriesOf(env, webhookId);
   if (!latest) throw new Error(`webhook ${webhookId} has no delivery`);
   return latest;
-}
-
-function deliveryRow(env: TestEnvironment, id: string) {
-  return env.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
 /**
@@ -167,7 +52,7 @@ describe('webhooks', () => {
   let env: TestEnvironment;
   let dns: TestDnsServer;
   let customer: SeededCustomer;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let deliverer: WebhookDeliverer;
   let theCase: CreatedCase;
 
@@ -178,7 +63,7 @@ describe('webhooks', () => {
     env = await startTestEnvironment({ worker: false, env: testDns.env });
     await seedRelease(env, 100);
     customer = await seedCustomer(env, { tier: 'msa_start' });
-    receiver = await Receiver.start();
+    receiver = await WebhookReceiver.start();
     deliverer = env.sigdesk.app.get(WebhookDeliverer);
     // submitted before any webhook exists: only the changes the tests make are notified
     theCase = await submitCase(customer);
@@ -290,7 +175,8 @@ describe('webhooks', () => {
       const disabled = await registerWebhook(fresh, `${receiver.url}/hooks/c`);
       await fresh.client.request('DELETE', `/v1/webhooks/${disabled.id}`);
 
-      const at = await notify(env, c, 'in_review', 'confirmed', { verdict: 'confirmed' });
+      const at = new Date();
+      await notify(env, c, 'in_review', 'confirmed', { verdict: 'confirmed' }, at);
 
       const deliveries = await env.db
         .selectFrom('webhook_deliveries')
@@ -372,7 +258,8 @@ describe('webhooks', () => {
   describe('sending', () => {
     it('POSTs the event signed with the secret shown at creation, and records it delivered', async () => {
       const hook = await registerWebhook(customer, `${receiver.url}/hooks/signed`);
-      const at = await notify(env, theCase, 'queued', 'in_review');
+      const at = new Date();
+      await notify(env, theCase, 'queued', 'in_review', undefined, at);
       const delivery = await latestDelivery(env, hook.id);
 
       expect(await deliverer.deliver(delivery.id)).toEqual({ delivered: true });
@@ -519,7 +406,7 @@ describe('webhooks', () => {
     });
 
     it('records a receiver that does not answer at all, without telling the customer why', async () => {
-      const gone = await Receiver.start();
+      const gone = await WebhookReceiver.start();
       const url = `${gone.url}/hooks/gone`;
       await gone.close();
       const hook = await registerWebhook(customer, url);
@@ -629,7 +516,7 @@ describe('webhooks through the queue', () => {
   let env: TestEnvironment;
   let dns: TestDnsServer;
   let customer: SeededCustomer;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let hook: { id: string; secret: string };
 
   beforeAll(async () => {
@@ -638,7 +525,7 @@ describe('webhooks through the queue', () => {
     env = await startTestEnvironment({ env: testDns.env });
     await seedRelease(env, 100);
     customer = await seedCustomer(env, { tier: 'msa_start' });
-    receiver = await Receiver.start();
+    receiver = await WebhookReceiver.start();
     hook = await registerWebhook(customer, `${receiver.url}/hooks/queue`);
   });
   afterAll(async () => {
@@ -667,13 +554,11 @@ describe('webhooks through the queue', () => {
     ).toBe(true);
     const deliveryId = request.headers['sigdesk-delivery'] as string;
     const delivered = await eventually(
-      async () => {
-        const row = await deliveryRow(env, deliveryId);
-        return row.status === 'delivered' ? row : undefined;
-      },
+      () => deliveryRow(env, deliveryId),
+      (row) => row.status === 'delivered',
       10_000,
-      'the delivery was never recorded as delivered',
     );
+    expect(delivered.status).toBe('delivered');
     expect(delivered.attempts).toBe(1);
   });
 
@@ -685,13 +570,11 @@ describe('webhooks through the queue', () => {
     await relay();
     const deliveryId = (await receiver.waitFor(isOurs)).headers['sigdesk-delivery'] as string;
     const delivered = await eventually(
-      async () => {
-        const row = await deliveryRow(env, deliveryId);
-        return row.status === 'delivered' ? row : undefined;
-      },
+      () => deliveryRow(env, deliveryId),
+      (row) => row.status === 'delivered',
       40_000,
-      'the delivery was never recorded as delivered',
     );
+    expect(delivered.status).toBe('delivered');
     expect(delivered).toMatchObject({ attempts: 3, last_status_code: 200, last_error: null });
     expect(receiver.requestsFor(deliveryId)).toHaveLength(3);
   });

@@ -12,6 +12,8 @@ export default defineConfig({
   base: '/',
   // no React Fast Refresh: the dev server reloads the page on a change (Vite's own JSX transform, no Babel)
   oxc: { jsx: { runtime: 'automatic' } },
+  // the SHA-256 worker is a module of its own, loaded at the first file a person adds
+  worker: { format: 'es' },
   build: {
     outDir: fileURLToPath(new URL('../../dist/web', import.meta.url)),
     emptyOutDir: true,

@@ -1,6 +1,4 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   ApiClient,
   eventually,
@@ -11,48 +9,8 @@ import {
   startTestEnvironment,
   submissionForm,
   TestEnvironment,
+  WebhookReceiver,
 } from '@sigdesk/testing';
-
-/** A customer's webhook receiver on loopback: keeps every body it gets. */
-class Receiver {
-  readonly bodies: any[] = [];
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<Receiver> {
-    const server = createServer();
-    const receiver = new Receiver(server);
-    server.on('request', (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        receiver.bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return receiver;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-
-  /** The bodies of the deliveries about one case, once `count` of them have arrived. */
-  async forCase(caseId: string, count: number): Promise<any[]> {
-    const bodies = await eventually(
-      async () => this.bodies.filter((b) => b.case?.id === caseId),
-      (found) => found.length >= count,
-      40_000,
-    );
-    expect(bodies.length).toBeGreaterThanOrEqual(count);
-    return bodies;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 /** What a customer could tell two answers apart by: everything but ids, references, times and hashes. */
 function shape(value: unknown): unknown {
@@ -74,7 +32,7 @@ describe('a customer sees only their own case, built for them', () => {
   let beta: SeededCustomer;
   let analyst: ApiClient;
   let otherAnalyst: ApiClient;
-  let betaHook: Receiver;
+  let betaHook: WebhookReceiver;
   const analystKeyIds: string[] = [];
 
   beforeAll(async () => {
@@ -94,8 +52,8 @@ describe('a customer sees only their own case, built for them', () => {
         .executeTakeFirstOrThrow();
       analystKeyIds.push(row.id);
     }
-    betaHook = await Receiver.start();
-    const hook = await beta.client.post('/v1/webhooks', { url: betaHook.url });
+    betaHook = await WebhookReceiver.start();
+    const hook = await beta.client.post('/v1/webhooks', { url: `${betaHook.url}/hook` });
     expect(hook.status).toBe(201);
   });
   afterAll(async () => {
@@ -216,7 +174,7 @@ describe('a customer sees only their own case, built for them', () => {
   it("sends the other customer's webhook the verdict without the first case's id, reference or note", async () => {
     const note = `Webhook note ${randomUUID()}`;
     const { first, second } = await groupVerdict(note);
-    const bodies = await betaHook.forCase(second.id, 3);
+    const bodies = await betaHook.payloadsAbout(second.id, 3);
     for (const body of bodies) expectNothingOf(body, first, note);
     const confirmed = bodies.find((b) => b.case.status === 'confirmed');
     expect(confirmed.case).toEqual({
@@ -229,7 +187,7 @@ describe('a customer sees only their own case, built for them', () => {
     });
     // and the same as for a verdict given on the case alone
     const alone = await directVerdict(`Direct webhook note ${randomUUID()}`);
-    const direct = (await betaHook.forCase(alone.id, 3)).find((b) => b.case.status === 'confirmed');
+    const direct = (await betaHook.payloadsAbout(alone.id, 3)).find((b) => b.case.status === 'confirmed');
     expect(shape(confirmed)).toEqual(shape(direct));
   });
 
@@ -241,7 +199,7 @@ describe('a customer sees only their own case, built for them', () => {
     expect((await otherAnalyst.post(`/v1/cases/${mine.id}/responses`, { message: 'Which build?' })).status).toBe(200);
     expect((await otherAnalyst.post(`/v1/cases/${mine.id}/release`)).status).toBe(200);
     const detail = await beta.client.get(`/v1/submissions/${mine.id}`);
-    const bodies = await betaHook.forCase(mine.id, 3);
+    const bodies = await betaHook.payloadsAbout(mine.id, 3);
     for (const answer of [detail.body, ...bodies]) {
       const text = JSON.stringify(answer);
       for (const keyId of analystKeyIds) expect(text).not.toContain(keyId);

@@ -5,9 +5,11 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
+  TcpListener,
   TestEnvironment,
+  WebhookReceiver,
 } from '@sigdesk/testing';
-import { deliveryRow, notify, Receiver, registerWebhook, relay, submitCase, TcpListener } from './webhook-fixtures';
+import { deliveryRow, notify, registerWebhook, relay, submitCase } from '../support/webhooks';
 
 /** The defaults this test measures against: a tarpit holds an attempt for the whole of the total timeout. */
 const TOTAL_TIMEOUT_MS = 10_000;
@@ -19,7 +21,7 @@ const TOTAL_TIMEOUT_MS = 10_000;
 describe("a tarpit receiver delays only its owner's deliveries", () => {
   let env: TestEnvironment;
   let tarpit: TcpListener;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let attacker: SeededCustomer;
   let bystander: SeededCustomer;
 
@@ -28,7 +30,7 @@ describe("a tarpit receiver delays only its owner's deliveries", () => {
     env = await startTestEnvironment({ env: { SIGDESK_WEBHOOKS_ALLOW_LOOPBACK: 'true' } });
     await seedRelease(env, 100);
     tarpit = await TcpListener.start();
-    receiver = await Receiver.start();
+    receiver = await WebhookReceiver.start();
     attacker = await seedCustomer(env, { name: 'Tarpit Owner' });
     bystander = await seedCustomer(env, { name: 'Bystander' });
   });

@@ -1,27 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { Kysely, Migrator, sql } from 'kysely';
-import { Client } from 'pg';
-import { createDatabase, migrations } from '@sigdesk/db';
-import { deliveryResultMessage, WebhookDeliverer } from '@sigdesk/notifications';
+import { WebhookDeliverer } from '@sigdesk/notifications';
 import {
   seedCustomer,
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
+  TcpListener,
   TestDnsServer,
   TestEnvironment,
+  WebhookReceiver,
 } from '@sigdesk/testing';
-import {
-  deliveryRow,
-  notify,
-  PUBLIC_ADDRESS,
-  Receiver,
-  registerWebhook,
-  submitCase,
-  TcpListener,
-  webhookCount,
-} from './webhook-fixtures';
+import { deliveryRow, notify, PUBLIC_ADDRESS, registerWebhook, submitCase, webhookCount } from '../support/webhooks';
 
 /**
  * Issue 11, SSRF through webhooks: a customer must not be able to make sigdesk send requests to its own services
@@ -257,7 +246,7 @@ describe('webhook deliveries where loopback is allowed for development', () => {
   });
 
   it('connects to the address it checked, not to what the name resolves to a moment later', async () => {
-    const receiver = await Receiver.start();
+    const receiver = await WebhookReceiver.start();
     try {
       let answered = 0;
       dns.set('pinned.attacker.test', (query) =>
@@ -294,7 +283,7 @@ describe('webhook deliveries where loopback is allowed for development', () => {
   });
 
   it('does not follow a redirect to an internal service', async () => {
-    const receiver = await Receiver.start();
+    const receiver = await WebhookReceiver.start();
     const internal = await TcpListener.start();
     try {
       receiver.respond = (_request, res) =>
@@ -314,7 +303,7 @@ describe('webhook deliveries where loopback is allowed for development', () => {
   });
 
   it('does not read an endless response body', async () => {
-    const receiver = await Receiver.start();
+    const receiver = await WebhookReceiver.start();
     let written = 0;
     let closedAt: number | undefined;
     try {
@@ -366,93 +355,5 @@ describe('webhook deliveries where loopback is allowed for development', () => {
     } finally {
       await drip.close();
     }
-  });
-});
-
-/** What earlier versions recorded (the socket's error) must not stay readable after the upgrade. */
-describe('migration 2026_11_30_0030_webhook_delivery_results', () => {
-  const adminUrl = process.env.SIGDESK_TEST_ADMIN_URL!;
-  const name = `sigdesk_migration_${randomBytes(4).toString('hex')}`;
-  let db: Kysely<unknown>;
-  let migrator: Migrator;
-
-  beforeAll(async () => {
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    db = createDatabase(url.toString(), 2) as unknown as Kysely<unknown>;
-    migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-    const before = await migrator.migrateTo('2026_11_30_0012_outbox_claims_and_reconciliation');
-    if (before.error) throw before.error;
-  });
-  afterAll(async () => {
-    await db?.destroy();
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
-
-  it('rewrites the recorded socket errors of earlier deliveries into the coarse results', async () => {
-    const one = async <T>(query: { execute(db: Kysely<unknown>): Promise<{ rows: unknown[] }> }) =>
-      (await query.execute(db)).rows[0] as T;
-    const org = await one<{ id: string }>(
-      sql`INSERT INTO organizations (name, timezone, country) VALUES ('o', 'Europe/Madrid', 'ES') RETURNING id`,
-    );
-    const key = await one<{ id: string }>(sql`
-      INSERT INTO api_keys (name, role, organization_id, key_hash, key_prefix)
-      VALUES ('k', 'customer', ${org.id}, 'h', 'p') RETURNING id`);
-    const hook = await one<{ id: string }>(sql`
-      INSERT INTO webhooks (organization_id, url, secret, created_by)
-      VALUES (${org.id}, 'http://127.0.0.1:5432/', 's', ${key.id}) RETURNING id`);
-    const rows: Array<[string, string, number | null, string | null]> = [
-      ['closed port', 'pending', null, 'fetch failed: ECONNREFUSED'],
-      ['database', 'pending', null, 'fetch failed: UND_ERR_SOCKET'],
-      ['tarpit', 'failed', null, 'no answer within 10 s'],
-      ['server error', 'pending', 500, 'HTTP 500 Internal Server Error'],
-      ['redirect', 'pending', 302, 'HTTP 302 Found (redirects are not followed)'],
-      ['disabled', 'failed', null, 'webhook disabled'],
-      ['delivered', 'delivered', 200, null],
-      ['not tried', 'pending', null, null],
-    ];
-    for (const [label, status, code, error] of rows) {
-      await sql`
-        INSERT INTO webhook_deliveries (webhook_id, event_type, payload, status, last_status_code, last_error)
-        VALUES (${hook.id}, ${label}, '{}', ${status}, ${code}, ${error})`.execute(db);
-    }
-
-    const result = await migrator.migrateToLatest();
-    expect(result.error).toBeUndefined();
-
-    const after = (
-      await sql<{
-        event_type: string;
-        last_result: string | null;
-        last_status_code: number | null;
-        last_error: string | null;
-      }>`
-        SELECT event_type, last_result, last_status_code, last_error FROM webhook_deliveries`.execute(db)
-    ).rows;
-    const byLabel = Object.fromEntries(after.map((r) => [r.event_type, r]));
-    const expected = (label: string, result: string | null, code: number | null) => ({
-      event_type: label,
-      last_result: result,
-      last_status_code: code,
-      last_error: result === null ? null : deliveryResultMessage(result as never, code),
-    });
-    expect(byLabel).toEqual({
-      'closed port': expected('closed port', 'unreachable', null),
-      database: expected('database', 'unreachable', null),
-      tarpit: expected('tarpit', 'unreachable', null),
-      'server error': expected('server error', 'receiver_error', 500),
-      redirect: expected('redirect', 'receiver_error', 302),
-      disabled: expected('disabled', 'webhook_disabled', null),
-      delivered: expected('delivered', 'delivered', 200),
-      'not tried': expected('not tried', null, null),
-    });
-    expect(JSON.stringify(after)).not.toMatch(/ECONNREFUSED|UND_ERR|within 10 s|Internal Server Error|Found/);
   });
 });

@@ -1,6 +1,6 @@
-import type { BrowserContext, Request } from 'playwright-core';
 import {
   focusedControl,
+  seedCustomer,
   pageHeading,
   saveScreenshot,
   seriousAccessibilityViolations,
@@ -9,67 +9,17 @@ import {
   WebPage,
   WebTest,
 } from '@sigdesk/testing';
-
-const USER = {
-  id: '0b6f3c1e-4b7a-4d1e-9a57-2f1d8f3b6c11',
-  email: 'ana.garcia@acme.example',
-  displayName: 'Ana García',
-  role: 'customer',
-  organizationId: 'c2f0a7d4-5e0b-4b8e-a1f6-7d3c9e2b1a00',
-};
-const CSRF_TOKEN = 'csrf-3f9a1c7e5b2d4a6f';
-
-interface SessionsStandIn {
-  signedIn: boolean;
-  /** What POST /v1/sessions answers, in turn; the last answer repeats. */
-  signInAnswers: Array<{ status: number; body: unknown; headers?: Record<string, string> }>;
-  requests: Request[];
-}
-
-/**
- * A stand-in for the people/sessions API (POST /v1/sessions, GET and DELETE /v1/sessions/current), which sigdesk
- * does not have yet, answering in the contract the web app is built for. Everything else reaches the real sigdesk.
- * To be replaced by real accounts once that API exists.
- */
-async function standInForSessions(context: BrowserContext, signedIn: boolean): Promise<SessionsStandIn> {
-  const state: SessionsStandIn = { signedIn, signInAnswers: [], requests: [] };
-  await context.route(
-    (url) => url.pathname === '/v1/sessions' || url.pathname === '/v1/sessions/current',
-    async (route) => {
-      const request = route.request();
-      state.requests.push(request);
-      const path = new URL(request.url()).pathname;
-      const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-        route.fulfill({ status, contentType: 'application/json', headers, body: JSON.stringify(body) });
-      if (path === '/v1/sessions/current' && request.method() === 'GET') {
-        return state.signedIn
-          ? json(200, { user: USER, csrfToken: CSRF_TOKEN })
-          : json(401, { error: 'unauthorized', message: 'Sign in first.' });
-      }
-      if (path === '/v1/sessions/current' && request.method() === 'DELETE') {
-        if (request.headers()['x-csrf-token'] !== CSRF_TOKEN) {
-          return json(403, { error: 'csrf_invalid', message: 'The CSRF token is missing or wrong.' });
-        }
-        state.signedIn = false;
-        return route.fulfill({ status: 204 });
-      }
-      if (path === '/v1/sessions' && request.method() === 'POST') {
-        const answer = state.signInAnswers.length > 1 ? state.signInAnswers.shift()! : state.signInAnswers[0];
-        if (answer.status === 201) state.signedIn = true;
-        return json(answer.status, answer.body, answer.headers);
-      }
-      return json(405, { error: 'method_not_allowed', message: 'No.' });
-    },
-  );
-  return state;
-}
+import { CSRF_TOKEN, standInForSessions, USER } from './support/sessions';
 
 describe('the customer area in a real browser', () => {
   let web: WebTest;
   let current: WebPage | undefined;
 
+  let customerKey: string;
+
   beforeAll(async () => {
     web = await startWebTest();
+    customerKey = (await seedCustomer(web.env)).key;
   }, 300_000);
   afterEach(async () => {
     expect(current?.problems ?? []).toEqual([]);
@@ -82,6 +32,8 @@ describe('the customer area in a real browser', () => {
 
   async function open(signedIn: boolean, options?: Parameters<WebTest['open']>[0]) {
     current = await web.open(options);
+    // until people's sessions exist, the pages reach the API with a customer's key
+    await current.context.setExtraHTTPHeaders({ authorization: `Bearer ${customerKey}` });
     const sessions = await standInForSessions(current.context, signedIn);
     return { page: current.page, sessions };
   }
@@ -96,12 +48,12 @@ describe('the customer area in a real browser', () => {
     expect(await navigation.getByRole('link', { name: 'Cases' }).getAttribute('aria-current')).toBe('page');
     await page.getByRole('button', { name: 'Ana García' }).waitFor();
     expect(await page.title()).toBe('Cases · sigdesk');
-    await saveScreenshot(page, 'customer-cases');
+    await saveScreenshot(page, 'customer-area-empty');
 
     await navigation.getByRole('link', { name: 'Submit' }).click();
     await page.waitForURL((url) => url.pathname === '/submit');
     await pageHeading(page, 'Submit a request');
-    await saveScreenshot(page, 'customer-submit');
+    await saveScreenshot(page, 'customer-area-submit');
 
     await navigation.getByRole('link', { name: 'Settings' }).click();
     await pageHeading(page, 'Settings');
@@ -140,7 +92,8 @@ describe('the customer area in a real browser', () => {
       'link "Submit"',
       'link "Cases"',
       'link "Settings"',
-      'link "API documentation"',
+      // the page's own controls come next: the cases' search first
+      'textbox "Search by reference or SHA-256"',
     ]);
     // back to Settings, opened with Enter: the new page's content takes the focus
     await page.keyboard.press('Shift+Tab');

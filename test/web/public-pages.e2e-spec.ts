@@ -131,10 +131,10 @@ describe('the public pages in a real browser', () => {
     await page.getByRole('alert').waitFor();
   });
 
-  it('tells a person what the API answered, in their language: signing in is not available yet', async () => {
+  it('tells a person what the API answered, in their language, without saying whether the account exists', async () => {
     for (const [locale, text] of [
-      ['en-GB', 'Signing in with an account is not available on this server yet.'],
-      ['es-ES', 'El inicio de sesión con cuenta todavía no está disponible en este servidor.'],
+      ['en-GB', 'The email address or the password is not right.'],
+      ['es-ES', 'La dirección de correo o la contraseña no son correctas.'],
     ]) {
       const page = await open({ locale });
       await page.goto('/sign-in');
@@ -142,7 +142,7 @@ describe('the public pages in a real browser', () => {
       await page.locator('input[type=password]').fill('correct horse battery staple');
       const answered = page.waitForResponse((response) => new URL(response.url()).pathname === '/v1/sessions');
       await page.locator('button[type=submit]').click();
-      expect((await answered).status()).toBe(404);
+      expect((await answered).status()).toBe(401);
       await expect(page.getByRole('alert').textContent()).resolves.toContain(text);
       if (locale === 'en-GB') await saveScreenshot(page, 'sign-in-error');
       expect(current!.problems).toEqual([]);

@@ -42,6 +42,10 @@ export function createRouter() {
               lazy: async () => ({ Component: (await import('./pages/customer/CasesPage')).CasesPage }),
             },
             {
+              path: 'cases/:id',
+              lazy: async () => ({ Component: (await import('./pages/customer/CasePage')).CasePage }),
+            },
+            {
               path: 'settings',
               lazy: async () => ({ Component: (await import('./pages/customer/SettingsPage')).SettingsPage }),
             },

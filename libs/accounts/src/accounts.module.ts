@@ -2,35 +2,23 @@ import { Module } from '@nestjs/common';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator';
-import { ApiKeyGuard } from './auth/api-key.guard';
-import { AUTHENTICATORS, Authenticator, RequestAuthentication } from './auth/authenticator';
 import { BootstrapAdminKey } from './bootstrap-admin-key';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { OrganizationsController } from './organizations/organizations.controller';
+import { OrganizationsService } from './organizations/organizations.service';
 import { OrganizationsRepository } from './repositories/organizations.repository';
 
-/**
- * Organisations, contracts and API keys; the authentication that turns credentials into a {@link Principal} and
- * the guard that applies roles.
- */
+/** Organisations, contracts and API keys; the authenticator that turns a key into a {@link Principal}. */
 @Module({
-  providers: [
-    ApiKeysRepository,
-    OrganizationsRepository,
-    ApiKeyAuthenticator,
-    // each kind of credentials is one authenticator, tried in this order
-    {
-      provide: AUTHENTICATORS,
-      useFactory: (apiKeys: ApiKeyAuthenticator): Authenticator[] => [apiKeys],
-      inject: [ApiKeyAuthenticator],
-    },
-    RequestAuthentication,
-    ApiKeyGuard,
-    BootstrapAdminKey,
-  ],
-  exports: [ApiKeysRepository, OrganizationsRepository, RequestAuthentication, ApiKeyGuard],
+  providers: [ApiKeysRepository, OrganizationsRepository, ApiKeyAuthenticator, BootstrapAdminKey],
+  exports: [ApiKeysRepository, OrganizationsRepository, ApiKeyAuthenticator],
 })
 export class AccountsModule {}
 
 /** The HTTP side of accounts: only the API process mounts it. */
-@Module({ imports: [AccountsModule], controllers: [AdminController], providers: [AdminService] })
+@Module({
+  imports: [AccountsModule],
+  controllers: [AdminController, OrganizationsController],
+  providers: [AdminService, OrganizationsService],
+})
 export class AccountsHttpModule {}

@@ -1,7 +1,7 @@
 import fastifyMultipart from '@fastify/multipart';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { RequestAuthentication } from '@sigdesk/accounts';
+import { AUTHENTICATORS, type Authenticator } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
 import { MetricsService } from '@sigdesk/ops';
 import { enforceHttpLimits } from './http-limits';
@@ -23,7 +23,7 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
   await registerSecurityHeaders(app, config);
   enforceHttpLimits(fastify, config.limits);
   watchRequestArrival(fastify, config);
-  admitRequests(fastify, { authentication: app.get(RequestAuthentication), limiter: app.get(RateLimiter) });
+  admitRequests(fastify, { authenticators: app.get<Authenticator[]>(AUTHENTICATORS), limiter: app.get(RateLimiter) });
   // per-route limits are set where the parts are read; these are the outer bounds
   await app.register(fastifyMultipart, {
     limits: { fileSize: config.limits.multipart.fileBytes, files: config.limits.multipart.files },
@@ -46,6 +46,11 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
         .setDescription('Antivirus signature change requests: intake, review, signature changes and database builds.')
         .setVersion('1')
         .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key issued by an administrator' })
+        .addCookieAuth('sigdesk_session', {
+          type: 'apiKey',
+          in: 'cookie',
+          description: "A person's session (POST /v1/sessions); state-changing requests also send X-CSRF-Token",
+        })
         .build(),
     );
     SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: `${DOCS_PATH.slice(1)}/openapi.json` });

@@ -31,7 +31,7 @@ export function httpServerOptions(config: AppConfig): FastifyHttpOptions<Server>
     requestTimeout: 0,
     connectionTimeout: http.idleTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,
-    trustProxy: typeof http.trustProxy === 'number' || http.trustProxy.length ? http.trustProxy : false,
+    trustProxy: http.trustProxy?.join(',') ?? false,
     clientErrorHandler: answerClientError,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];

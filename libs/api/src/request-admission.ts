@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthenticatedRequest, RequestAuthentication, RouteAccess } from '@sigdesk/accounts';
+import { authenticateRequest, AuthenticatedRequest, Authenticator, RouteAccess } from '@sigdesk/accounts';
 import { AppError, replyWithError } from '@sigdesk/http';
 import { RateLimited, RateLimiter } from './rate-limits/rate-limiter';
 
@@ -21,11 +21,12 @@ function routeAccess(request: FastifyRequest): RouteAccess {
 }
 
 /**
- * Admits each request before its body is read: resolves its caller (the authenticators of RequestAuthentication;
- * the guard then uses `request.principal` as it is), refuses a request to a route that needs credentials without
+ * Admits each request before its body is read: resolves its caller (the same authenticators as the guard, which
+ * then takes `request.principal` as it is), refuses a request to a route that needs credentials without
  * valid ones (`401`, the body unread; the connection closes when the body has not arrived), and applies the rate
  * limits (`429 rate_limited` with `Retry-After`):
- * - a request with valid credentials counts against its key (`SIGDESK_RATE_LIMIT_PER_KEY`);
+ * - a request with valid credentials counts against its API key, or its person for a session
+ *   (`SIGDESK_RATE_LIMIT_PER_KEY`);
  * - a request with credentials that name nobody counts against its address's failed authentications
  *   (`SIGDESK_RATE_LIMIT_FAILED_AUTH_PER_ADDRESS`), only: the valid keys of other clients behind the same address
  *   (a company's NAT) keep working;
@@ -36,9 +37,9 @@ function routeAccess(request: FastifyRequest): RouteAccess {
  */
 export function admitRequests(
   fastify: FastifyInstance,
-  services: { authentication: RequestAuthentication; limiter: RateLimiter },
+  services: { authenticators: Authenticator[]; limiter: RateLimiter },
 ): void {
-  const { authentication, limiter } = services;
+  const { authenticators, limiter } = services;
 
   fastify.addHook('onRequest', async (request: AuthenticatedRequest, reply: FastifyReply) => {
     try {
@@ -53,7 +54,7 @@ export function admitRequests(
 
       let principal;
       try {
-        principal = await authentication.authenticate(request);
+        principal = await authenticateRequest(authenticators, request);
       } catch (error) {
         if (!(error instanceof AppError && error.getStatus() === 401)) throw error;
         const limited = await limiter.forFailedAuthentication(request.ip);
@@ -69,7 +70,7 @@ export function admitRequests(
         );
       }
       request.principal = principal;
-      const limited = await limiter.forKey(principal.keyId);
+      const limited = await limiter.forPrincipal(principal);
       if (limited) return rateLimited(reply, limited);
     } catch (error) {
       return replyWithError(request, reply, error);
@@ -78,7 +79,7 @@ export function admitRequests(
 }
 
 const BUCKET_WORDS: Record<RateLimited['bucket'], string> = {
-  key: 'requests with this API key',
+  key: 'requests with these credentials',
   address: 'requests without credentials from your address',
   failed_auth: 'failed authentications from your address',
 };

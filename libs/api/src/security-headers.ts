@@ -31,12 +31,13 @@ const DOCS_CSP = {
 
 /**
  * The web app (apps/web, served on the API's origin): its own scripts and styles only, no inline script, no eval,
- * calls to its own origin. Styles allow 'unsafe-inline' because Mantine writes its CSS variables in a <style>
+ * calls to its own origin. 'wasm-unsafe-eval' lets its own WebAssembly compile (the SHA-256 of samples, hashed in
+ * the browser before an upload); it admits no JavaScript eval. Styles allow 'unsafe-inline' because Mantine writes its CSS variables in a <style>
  * element and its style props as style attributes.
  */
 const WEB_APP_CSP = {
   'default-src': ["'self'"],
-  'script-src': ["'self'"],
+  'script-src': ["'self'", "'wasm-unsafe-eval'"],
   'style-src': ["'self'", "'unsafe-inline'"],
   'img-src': ["'self'"],
   'font-src': ["'self'"],

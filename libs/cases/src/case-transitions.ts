@@ -7,9 +7,22 @@ import { canTransition } from './case-status';
 import { CasesRepository } from './cases.repository';
 import { customerStatusFacts } from './views/customer-case.view';
 
+/** Who moves a case: a principal (an API key or a person), or sigdesk itself (`system`). */
 export interface Actor {
   keyId: string | null;
   role: Role | 'system';
+  userId?: string | null;
+  displayName?: string | null;
+}
+
+/** The actor's columns of a timeline event: the key, or the person with the name they go by at the time. */
+export function eventActor(actor: Actor) {
+  return {
+    actorKeyId: actor.keyId,
+    actorUserId: actor.userId ?? null,
+    actorName: actor.displayName ?? null,
+    actorRole: actor.role,
+  };
 }
 
 /**
@@ -44,8 +57,7 @@ export class CaseTransitions {
       type: 'status_changed',
       fromStatus: current.status,
       toStatus: to,
-      actorKeyId: actor.keyId,
-      actorRole: actor.role,
+      ...eventActor(actor),
       data: options.data,
     });
     await this.notifier.statusChanged(trx, {

@@ -22,12 +22,17 @@ export interface CaseSampleRow {
   archive_path: string | null;
 }
 
+/** What `q` of a case list names: one case by its reference, or the cases with a sample. */
+export type CaseSearch = { reference: string } | { sha256: string };
+
 export interface NewCaseEvent {
   caseId: string;
   type: string;
   fromStatus?: CaseStatus | null;
   toStatus?: CaseStatus | null;
   actorKeyId: string | null;
+  actorUserId?: string | null;
+  actorName?: string | null;
   actorRole: Role | 'system';
   data?: Record<string, unknown>;
 }
@@ -102,6 +107,8 @@ export class CasesRepository {
         from_status: event.fromStatus ?? null,
         to_status: event.toStatus ?? null,
         actor_key_id: event.actorKeyId,
+        actor_user_id: event.actorUserId ?? null,
+        actor_name: event.actorName ?? null,
         actor_role: event.actorRole,
         data: JSON.stringify(event.data ?? {}),
       })
@@ -148,8 +155,17 @@ export class CasesRepository {
       .execute();
   }
 
-  findById(id: string): Promise<Case | undefined> {
-    return this.db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  /** `executor`: a transaction, e.g. a {@link snapshot}. */
+  findById(id: string, executor: Kysely<DB> = this.db): Promise<Case | undefined> {
+    return executor.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Reads that must agree with each other (a case row and its events: a timeline showing a breach beside an SLA
+   * without one) see one snapshot of the database.
+   */
+  snapshot<T>(read: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(read);
   }
 
   /** `executor`: a transaction, to read what it has written before it commits. */
@@ -171,11 +187,26 @@ export class CasesRepository {
     organizationId?: string;
     status?: CaseStatus;
     kind?: CaseKind;
+    /** a case reference (unique index) or a sample's SHA-256 (case_samples_sha256_idx) */
+    search?: CaseSearch;
     after?: PagePosition;
     limit: number;
   }): Promise<Case[]> {
     let query = this.db.selectFrom('cases').selectAll();
     if (filter.organizationId) query = query.where('organization_id', '=', filter.organizationId);
+    const search = filter.search;
+    if (search && 'reference' in search) query = query.where('reference', '=', search.reference);
+    if (search && 'sha256' in search) {
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('case_samples as cs')
+            .select('cs.case_id')
+            .whereRef('cs.case_id', '=', 'cases.id')
+            .where('cs.sha256', '=', search.sha256),
+        ),
+      );
+    }
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.kind) query = query.where('kind', '=', filter.kind);
     if (filter.after) {

@@ -1,18 +1,35 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '@sigdesk/accounts';
-import type { Case, CaseKind, CaseStatus } from '@sigdesk/db';
+import { OrganizationsRepository, type Principal } from '@sigdesk/accounts';
+import type { Case, CaseKind, CaseStatus, DB } from '@sigdesk/db';
+import type { Kysely } from 'kysely';
 import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
 import { analystCaseView } from './views/analyst-case.view';
 import { customerCaseView } from './views/customer-case.view';
-import { CasesRepository } from './cases.repository';
+import { CaseSearch, CasesRepository } from './cases.repository';
+import { ResponseClock } from './response-clock';
+import { responseClockView } from './response-clock-view';
 
 @Injectable()
 export class CasesService {
-  constructor(private readonly cases: CasesRepository) {}
+  constructor(
+    private readonly cases: CasesRepository,
+    private readonly organizations: OrganizationsRepository,
+    private readonly clock: ResponseClock,
+  ) {}
+
+  /** Where customer cases' response clocks stand now, by their organisation's business calendar. */
+  private async responseClocks(organizationId: string, found: Case[]) {
+    const organization = await this.organizations.findById(organizationId);
+    const calendar = organization ? this.clock.calendarOf(organization) : undefined;
+    const now = new Date();
+    return found.map((c) =>
+      calendar ? responseClockView(c, calendar, now) : { state: 'none' as const, remainingWorkingSeconds: null },
+    );
+  }
 
   /** A case the caller may see; another organisation's case is a 404, so its existence is not revealed. */
-  async visibleCase(principal: Principal, id: string): Promise<Case> {
-    const found = await this.cases.findById(id);
+  async visibleCase(principal: Principal, id: string, executor?: Kysely<DB>): Promise<Case> {
+    const found = await this.cases.findById(id, executor);
     if (!found || (principal.role === 'customer' && found.organization_id !== principal.organizationId)) {
       throw AppError.notFound('This case');
     }
@@ -20,25 +37,37 @@ export class CasesService {
   }
 
   async detail(principal: Principal, id: string) {
-    const found = await this.visibleCase(principal, id);
-    const [samples, events] = await Promise.all([this.cases.samplesOf(id), this.cases.eventsOf(id)]);
-    return principal.role === 'customer'
-      ? customerCaseView(found, samples, events)
-      : analystCaseView(found, samples, events);
+    // one snapshot: the case row and its timeline read apart could disagree (a breach event without breachedAt)
+    const { found, samples, events } = await this.cases.snapshot(async (trx) => {
+      const found = await this.visibleCase(principal, id, trx);
+      return { found, samples: await this.cases.samplesOf(id, trx), events: await this.cases.eventsOf(id, trx) };
+    });
+    if (principal.role !== 'customer') return analystCaseView(found, samples, events);
+    const [responseClock] = await this.responseClocks(found.organization_id, [found]);
+    return { ...customerCaseView(found, samples, events), responseClock };
   }
 
-  async list(principal: Principal, query: { status?: CaseStatus; kind?: CaseKind; cursor?: string; limit: number }) {
+  async list(
+    principal: Principal,
+    query: { status?: CaseStatus; kind?: CaseKind; q?: CaseSearch; cursor?: string; limit: number },
+  ) {
     const rows = await this.cases.list({
       organizationId: principal.role === 'customer' ? principal.organizationId! : undefined,
       status: query.status,
       kind: query.kind,
+      search: query.q,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
       limit: query.limit + 1,
     });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map((c) => (principal.role === 'customer' ? customerCaseView(c) : analystCaseView(c))),
+      items:
+        principal.role === 'customer'
+          ? await this.responseClocks(principal.organizationId!, page).then((clocks) =>
+              page.map((c, i) => ({ ...customerCaseView(c), responseClock: clocks[i] })),
+            )
+          : page.map((c) => analystCaseView(c)),
       nextCursor:
         rows.length > query.limit && last
           ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id })

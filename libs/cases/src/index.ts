@@ -6,3 +6,4 @@ export * from './cases.repository';
 export * from './cases.service';
 export * from './response-clock';
 export * from './case-transitions';
+export * from './response-clock-view';

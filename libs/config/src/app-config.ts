@@ -20,10 +20,10 @@ export class AppConfig {
     /** An upload (multipart body) arriving slower than this, averaged over each window, is cut; 0 turns it off. */
     uploadMinRate: { bytesPerSecond: number; windowMs: number };
     /**
-     * Whose X-Forwarded-For names the client: the proxies at these addresses (or CIDR ranges), or the closest
-     * proxies, by count (a number); none (`[]`): the client is the socket's address.
+     * The proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client, as the address that rate
+     * limits and failed sign-ins are counted against; none by default (the connection's address).
      */
-    trustProxy: string[] | number;
+    trustProxy?: string[];
   };
   /** Requests per window and bucket; a limit of 0 is off. */
   readonly rateLimits: { windowSeconds: number; perKey: number; perAddress: number; failedAuthPerAddress: number };
@@ -87,6 +87,21 @@ export class AppConfig {
     organizationConcurrency: number;
   };
 
+  /** People's accounts: links in emails, mail, sessions' lifetimes, invitations, the second factor. */
+  readonly people: {
+    /** where people reach sigdesk: the links of invitations and password resets start with it */
+    publicUrl: string;
+    /** without it, mail is not sent: the links are logged (outside production) */
+    smtpUrl?: string;
+    mailFrom: string;
+    sessionIdleMs: number;
+    sessionAbsoluteMs: number;
+    invitationTtlMs: number;
+    passwordResetTtlMs: number;
+    /** analysts, release and admins must sign in with a second factor (until they have one, only to enrol it) */
+    requireTotpForStaff: boolean;
+  };
+
   constructor(environment: Environment) {
     this.env = environment.NODE_ENV;
     this.http = {
@@ -148,6 +163,16 @@ export class AppConfig {
       slaWarningFraction: environment.SIGDESK_SLA_WARNING_FRACTION,
     };
     this.responseTargets = parseResponseTargets(environment.SIGDESK_RESPONSE_TARGETS);
+    this.people = {
+      publicUrl: (environment.SIGDESK_PUBLIC_URL ?? `http://localhost:${environment.PORT}`).replace(/\/+$/, ''),
+      smtpUrl: environment.SIGDESK_SMTP_URL,
+      mailFrom: environment.SIGDESK_MAIL_FROM,
+      sessionIdleMs: Math.round(environment.SIGDESK_SESSION_IDLE_HOURS * 3_600_000),
+      sessionAbsoluteMs: Math.round(environment.SIGDESK_SESSION_ABSOLUTE_DAYS * 86_400_000),
+      invitationTtlMs: Math.round(environment.SIGDESK_INVITATION_TTL_HOURS * 3_600_000),
+      passwordResetTtlMs: 3_600_000,
+      requireTotpForStaff: environment.SIGDESK_REQUIRE_TOTP_FOR_STAFF,
+    };
     this.webhooks = {
       allowLoopback: environment.SIGDESK_WEBHOOKS_ALLOW_LOOPBACK,
       allowPrivate: environment.SIGDESK_WEBHOOKS_ALLOW_PRIVATE,

@@ -42,18 +42,8 @@ describe(parseEnvironment.name, () => {
       keepAliveTimeoutMs: 72_000,
       idleTimeoutMs: 300_000,
       uploadMinRate: { bytesPerSecond: 1024, windowMs: 60_000 },
-      trustProxy: [],
     });
     expect(config.rateLimits).toEqual({ windowSeconds: 60, perKey: 600, perAddress: 300, failedAuthPerAddress: 30 });
-  });
-
-  it('takes trusted proxies as addresses and CIDR ranges, or as a number of hops', () => {
-    const trust = (value: string) => new AppConfig(parseEnvironment({ SIGDESK_TRUST_PROXY: value })).http.trustProxy;
-    expect(trust('10.0.0.1, 172.16.0.0/12,fd00::/8')).toEqual(['10.0.0.1', '172.16.0.0/12', 'fd00::/8']);
-    expect(trust('1')).toBe(1);
-    for (const wrong of ['proxy.internal', '10.0.0.0/33', '10.0.0.1/8/1', 'fd00::/129']) {
-      expect(() => parseEnvironment({ SIGDESK_TRUST_PROXY: wrong })).toThrow(/SIGDESK_TRUST_PROXY/);
-    }
   });
 
   it('refuses timeouts and rate limits out of range, naming the variable', () => {
@@ -172,6 +162,52 @@ describe(parseEnvironment.name, () => {
     expect(() => parseEnvironment({ SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY: '0' })).toThrow(
       /SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY/,
     );
+  });
+
+  it("gives people's accounts their documented defaults, each overridable", () => {
+    const defaults = new AppConfig(parseEnvironment({ PORT: '8080' })).people;
+    expect(defaults).toEqual({
+      publicUrl: 'http://localhost:8080',
+      smtpUrl: undefined,
+      mailFrom: 'sigdesk <sigdesk@localhost>',
+      sessionIdleMs: 12 * 3_600_000,
+      sessionAbsoluteMs: 7 * 86_400_000,
+      invitationTtlMs: 72 * 3_600_000,
+      passwordResetTtlMs: 3_600_000,
+      requireTotpForStaff: false,
+    });
+    const given = new AppConfig(
+      parseEnvironment({
+        SIGDESK_PUBLIC_URL: 'https://sigdesk.example/',
+        SIGDESK_SMTP_URL: 'smtps://user:pass@mail.example:465',
+        SIGDESK_SESSION_IDLE_HOURS: '0.5',
+        SIGDESK_SESSION_ABSOLUTE_DAYS: '1',
+        SIGDESK_INVITATION_TTL_HOURS: '24',
+        SIGDESK_REQUIRE_TOTP_FOR_STAFF: 'true',
+      }),
+    ).people;
+    expect(given).toMatchObject({
+      publicUrl: 'https://sigdesk.example',
+      smtpUrl: 'smtps://user:pass@mail.example:465',
+      sessionIdleMs: 1_800_000,
+      sessionAbsoluteMs: 86_400_000,
+      invitationTtlMs: 86_400_000,
+      requireTotpForStaff: true,
+    });
+    expect(() => parseEnvironment({ SIGDESK_SMTP_URL: 'http://mail.example' })).toThrow(/SIGDESK_SMTP_URL/);
+    expect(() => parseEnvironment({ SIGDESK_PUBLIC_URL: 'ftp://sigdesk.example' })).toThrow(/SIGDESK_PUBLIC_URL/);
+    expect(() => parseEnvironment({ SIGDESK_SESSION_IDLE_HOURS: '0' })).toThrow(/SIGDESK_SESSION_IDLE_HOURS/);
+  });
+
+  it('trusts no proxy by default, and the addresses, ranges and named ranges it is given', () => {
+    expect(new AppConfig(parseEnvironment({})).http.trustProxy).toBeUndefined();
+    expect(
+      new AppConfig(parseEnvironment({ SIGDESK_TRUST_PROXY: '10.0.0.1, 172.16.0.0/12,uniquelocal,::1' })).http
+        .trustProxy,
+    ).toEqual(['10.0.0.1', '172.16.0.0/12', 'uniquelocal', '::1']);
+    for (const value of ['gateway', '10.0.0.0/33', '10.0.0.300', 'true']) {
+      expect(() => parseEnvironment({ SIGDESK_TRUST_PROXY: value })).toThrow(/SIGDESK_TRUST_PROXY/);
+    }
   });
 
   it('treats empty variables as unset', () => {

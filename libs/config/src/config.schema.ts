@@ -27,19 +27,19 @@ function isDnsServer(value: string): boolean {
   return rest.length === 0 && isIPv4(host) && port(portText);
 }
 
+/** What Fastify's `trustProxy` takes in a list: an address, a CIDR range, or one of proxy-addr's named ranges. */
+function isProxyAddress(value: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length || !isIP(address)) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (isIPv4(address) ? 32 : 128);
+}
+
 /**
  * Every environment variable sigdesk reads. `process.env` is read here and nowhere else:
  * the rest of the code receives the typed {@link AppConfig}.
  */
-/** An address (`10.0.0.1`, `2001:db8::1`) or a CIDR range (`10.0.0.0/8`, `fd00::/8`). */
-function isAddressOrRange(value: string): boolean {
-  const [address, bits, ...rest] = value.split('/');
-  const family = isIP(address);
-  if (!family || rest.length) return false;
-  if (bits === undefined) return true;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-}
-
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -124,22 +124,44 @@ export const environmentSchema = z.object({
     .string()
     .optional()
     .superRefine((value, ctx) => {
-      if (value === undefined || /^\d+$/.test(value.trim())) return;
-      for (const entry of splitList(value)) {
-        if (!isAddressOrRange(entry)) {
-          ctx.addIssue({ code: 'custom', message: `${entry} is not an IP address, a CIDR range or a number of hops` });
+      for (const item of value ? splitList(value) : []) {
+        if (!isProxyAddress(item)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${item} is not an IP address, a CIDR range, or loopback, linklocal or uniquelocal`,
+          });
         }
       }
     })
-    .transform((value): string[] | number => {
-      if (value === undefined) return [];
-      return /^\d+$/.test(value.trim()) ? Number(value) : splitList(value);
-    }),
+    .transform((value) => (value ? splitList(value) : undefined)),
   // rate limits: requests per window; 0 turns one off
   SIGDESK_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   SIGDESK_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(600),
   SIGDESK_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(300),
   SIGDESK_RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: z.coerce.number().int().min(0).default(30),
+  SIGDESK_PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+    .optional(),
+  SIGDESK_SMTP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  SIGDESK_MAIL_FROM: z.string().min(3).default('sigdesk <sigdesk@localhost>'),
+  SIGDESK_SESSION_IDLE_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(12),
+  SIGDESK_SESSION_ABSOLUTE_DAYS: z.coerce.number().positive().max(365).default(7),
+  SIGDESK_INVITATION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(72),
+  SIGDESK_REQUIRE_TOTP_FOR_STAFF: booleanFlag.default(false),
   SIGDESK_MIGRATE_ON_START: booleanFlag.default(true),
   SIGDESK_DOCS: booleanFlag.default(true),
 });

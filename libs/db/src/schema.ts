@@ -178,7 +178,11 @@ export interface CaseEventsTable {
   type: string;
   from_status: CaseStatus | null;
   to_status: CaseStatus | null;
+  /** the API key that acted, for actions made with one */
   actor_key_id: string | null;
+  /** the person who acted, for actions made in a session, and their display name then */
+  actor_user_id: Generated<string | null>;
+  actor_name: Generated<string | null>;
   actor_role: Role | 'system';
   data: Json<Record<string, unknown>>;
   created_at: CreatedAt;
@@ -318,6 +322,79 @@ export interface CleanCorpusFilesTable {
   created_at: CreatedAt;
 }
 
+export interface UsersTable {
+  id: Generated<string>;
+  /** lower case: unique whatever the case it is typed in */
+  email: string;
+  display_name: string;
+  role: Role;
+  organization_id: string | null;
+  organization_admin: Generated<boolean>;
+  /** Argon2id (PHC string) */
+  password_hash: string;
+  /** base32 TOTP secret once the second factor is on, and the one being enrolled */
+  totp_secret: string | null;
+  totp_pending_secret: string | null;
+  /** the last time step accepted: a code is never accepted twice */
+  totp_last_step: ColumnType<string | null, number | string | null, number | string | null>;
+  disabled_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface InvitationsTable {
+  id: Generated<string>;
+  token_hash: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  organization_id: string | null;
+  organization_admin: boolean;
+  /** the actor (API key or person) who invited */
+  invited_by: string;
+  expires_at: Timestamp;
+  accepted_at: Timestamp | null;
+  user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PasswordResetsTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  /** SHA-256 of the cookie's value: the value itself is never stored */
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  /** a staff member without a second factor where one is required: the session serves only to enrol one */
+  totp_enrolment_only: boolean;
+  created_at: CreatedAt;
+  last_seen_at: Timestamp;
+  idle_expires_at: Timestamp;
+  absolute_expires_at: Timestamp;
+  ended_at: Timestamp | null;
+  address: string | null;
+  user_agent: string | null;
+}
+
+export interface SignInFailuresTable {
+  id: Generated<string>;
+  scope: 'account' | 'address';
+  subject: string;
+  failed_at: Timestamp;
+}
+
+export type User = Selectable<UsersTable>;
+export type Invitation = Selectable<InvitationsTable>;
+export type Session = Selectable<SessionsTable>;
+
 export type RuleRevision = Selectable<RuleRevisionsTable>;
 export type SignatureChange = Selectable<SignatureChangesTable>;
 
@@ -350,6 +427,11 @@ export interface DB {
   clean_corpus_files: CleanCorpusFilesTable;
   database_builds: DatabaseBuildsTable;
   rate_limit_counters: RateLimitCountersTable;
+  users: UsersTable;
+  invitations: InvitationsTable;
+  password_resets: PasswordResetsTable;
+  sessions: SessionsTable;
+  sign_in_failures: SignInFailuresTable;
 }
 
 export type Organization = Selectable<OrganizationsTable>;

@@ -52,6 +52,13 @@ describe(HttpErrorFilter.name, () => {
     expect(JSON.stringify(sent.body)).not.toMatch(/terminated|ECONN|5432/);
   });
 
+  it('says when to try again in Retry-After when the error names a time', () => {
+    const sent = answer(new AppError(HttpStatus.SERVICE_UNAVAILABLE, 'checks_busy', 'Busy.', { retryAfterSeconds: 3 }));
+    expect(sent.status).toBe(503);
+    expect(sent.headers['retry-after']).toBe('3');
+    expect(sent.body).toEqual({ error: 'checks_busy', message: 'Busy.', retryAfterSeconds: 3 });
+  });
+
   it('keeps a bug a 500 with a correlation id', () => {
     const sent = answer(new TypeError("Cannot read properties of undefined (reading 'id')"));
     expect(sent.status).toBe(500);

@@ -64,7 +64,10 @@ export function replyWithError(request: FastifyRequest, reply: FastifyReply, exc
       'dependency unavailable',
     );
     void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-  } else if (status >= 500) {
+  } else if (typeof body.retryAfterSeconds === 'number') {
+    void reply.header('retry-after', String(body.retryAfterSeconds));
+  }
+  if (!unavailable && status >= 500) {
     logger.error({ err: exception, requestId: request.id, url: request.url }, 'request failed');
   }
   return reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);

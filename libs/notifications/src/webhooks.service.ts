@@ -67,7 +67,7 @@ export class WebhooksService {
       url: input.url,
       // used as the HMAC key, so it is kept as it is (a hash could not sign)
       secret: randomBytes(32).toString('base64url'),
-      createdBy: principal.keyId,
+      createdBy: principal.actorId,
     });
     if (!created) {
       throw AppError.unprocessable(

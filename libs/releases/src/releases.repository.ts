@@ -54,6 +54,18 @@ export class ReleasesRepository {
       .executeTakeFirst();
   }
 
+  /** The newest `count` published releases of a channel, newest first. */
+  newestPublished(channel: string, count: number): Promise<DatabaseRelease[]> {
+    return this.db
+      .selectFrom('database_releases')
+      .selectAll()
+      .where('channel', '=', channel)
+      .where('published', '=', true)
+      .orderBy('version', 'desc')
+      .limit(count)
+      .execute();
+  }
+
   /**
    * Registers a published release (a baseline, published outside sigdesk); versions only grow, so it is refused
    * (with the highest version taken) unless its version is above every release and every build of the channel.

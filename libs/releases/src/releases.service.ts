@@ -16,10 +16,18 @@ export class ReleasesService {
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * The newest published release, with what a client needs to apply the currency check itself before an upload
+   * ({@link checkCurrency}): the release before it and the grace period during which that one stays current.
+   */
   async current(channel = this.config.releases.defaultChannel) {
-    const release = await this.releases.current(channel);
+    const [release, previous] = await this.releases.newestPublished(channel, 2);
     if (!release) throw AppError.notFound(`A published database release on channel "${channel}"`);
-    return releaseView(release);
+    return {
+      ...releaseView(release),
+      previous: previous ? { version: previous.version, releasedAt: previous.released_at.toISOString() } : null,
+      graceMinutes: this.config.releases.graceMs / 60_000,
+    };
   }
 
   /**

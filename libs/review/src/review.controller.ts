@@ -4,13 +4,25 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
-import { openApiSchema, pageLimit, parseInput, text, uuidParam, withinPageSize } from '@sigdesk/http';
+import { openApiSchema, pageLimit, parseInput, text, uuidParam, wholeNumberText, withinPageSize } from '@sigdesk/http';
 import { ReviewService } from './review.service';
+import { MAX_HEX_BYTES, MAX_STRINGS_WINDOW_BYTES, SampleInspection } from './inspection/sample-inspection';
 import { SampleDownloads } from './sample-download';
 
 const queueQuerySchema = z.strictObject({
   cursor: z.string().max(400).optional(),
   limit: pageLimit(50),
+});
+
+const offset = wholeNumberText({ min: 0, max: Number.MAX_SAFE_INTEGER }).default(0);
+const bytesQuerySchema = z.strictObject({
+  offset,
+  length: wholeNumberText({ max: MAX_HEX_BYTES }).default(4096),
+});
+const stringsQuerySchema = z.strictObject({
+  offset,
+  length: wholeNumberText({ max: MAX_STRINGS_WINDOW_BYTES }).default(MAX_STRINGS_WINDOW_BYTES),
+  minLength: wholeNumberText({ min: 3, max: 64 }).default(6),
 });
 
 const responseSchema = z.strictObject({
@@ -32,6 +44,7 @@ export class ReviewController {
   constructor(
     private readonly review: ReviewService,
     private readonly downloads: SampleDownloads,
+    private readonly inspection: SampleInspection,
     private readonly config: AppConfig,
   ) {}
 
@@ -64,6 +77,23 @@ export class ReviewController {
       .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'no-store')
       .send(download.stream);
+  }
+
+  /** A sample's bytes as hex at an offset: to read a header or pick a hex pattern without downloading it. */
+  @Get('cases/:id/samples/:sha256/bytes')
+  bytes(@Param('id') id: string, @Param('sha256') sha256: string, @Query() query: unknown) {
+    const { offset, length } = parseInput(bytesQuerySchema, query, 'query');
+    return this.inspection.bytes(parseInput(uuidParam, id, 'case id'), sha256, offset, length);
+  }
+
+  /** A sample's printable strings (ASCII and UTF-16LE) with their offsets, a window at a time: to pick patterns. */
+  @Get('cases/:id/samples/:sha256/strings')
+  strings(@Param('id') id: string, @Param('sha256') sha256: string, @Query() query: unknown) {
+    return this.inspection.strings(
+      parseInput(uuidParam, id, 'case id'),
+      sha256,
+      parseInput(stringsQuerySchema, query, 'query'),
+    );
   }
 
   @Post('cases/:id/responses')

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { OrganizationsRepository, Principal } from '@sigdesk/accounts';
-import { analystCaseDetail, CaseTransitions, CasesRepository, ResponseClock } from '@sigdesk/cases';
+import { analystCaseDetail, CasesRepository, CaseTransitions, eventActor, ResponseClock } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { Case, DB, Verdict } from '@sigdesk/db';
 import { AppError, invalidCursor, isTimestamp, isUuid, isWholeNumber } from '@sigdesk/http';
@@ -19,8 +19,6 @@ export interface ReplySample {
   fileName: string;
   archivePath: string | null;
 }
-
-const actorOf = (principal: Principal) => ({ keyId: principal.keyId, role: principal.role });
 
 export function encodeQueueCursor(key: QueueKey): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -103,9 +101,9 @@ export class ReviewService {
     const claimed = await this.unitOfWork.run(async (trx) => {
       const next = await this.review.lockNextQueued(trx);
       if (!next) return null;
-      return this.transitions.move(trx, next, 'in_review', actorOf(principal), {
-        changes: { assigned_to: principal.keyId, claimed_at: now, last_analyst_activity_at: now },
-        data: { assignedTo: principal.keyId },
+      return this.transitions.move(trx, next, 'in_review', principal, {
+        changes: { assigned_to: principal.actorId, claimed_at: now, last_analyst_activity_at: now },
+        data: { assignedTo: principal.actorId },
         now,
       });
     });
@@ -113,11 +111,13 @@ export class ReviewService {
   }
 
   async detail(id: string) {
-    const found = await this.cases.findById(id);
-    if (!found) throw AppError.notFound('This case');
-    const [samples, events, organization, group] = await Promise.all([
-      this.cases.samplesOf(id),
-      this.cases.eventsOf(id),
+    // one snapshot: the case row and its timeline read apart could disagree (a breach event without breachedAt)
+    const { found, samples, events } = await this.cases.snapshot(async (trx) => {
+      const found = await this.cases.findById(id, trx);
+      if (!found) throw AppError.notFound('This case');
+      return { found, samples: await this.cases.samplesOf(id, trx), events: await this.cases.eventsOf(id, trx) };
+    });
+    const [organization, group] = await Promise.all([
       this.organizations.findById(found.organization_id),
       this.review.groupMembers(found.group_id ?? found.id),
     ]);
@@ -130,7 +130,7 @@ export class ReviewService {
   async release(principal: Principal, id: string, now = new Date()) {
     await this.unitOfWork.run(async (trx) => {
       const current = await this.lockOwned(trx, principal, id);
-      await this.transitions.move(trx, current, 'queued', actorOf(principal), {
+      await this.transitions.move(trx, current, 'queued', principal, {
         changes: { assigned_to: null, claimed_at: null, last_analyst_activity_at: null },
         data: { reason: 'released' },
         now,
@@ -150,16 +150,15 @@ export class ReviewService {
         );
       }
       await this.cases.update(trx, id, {
-        assigned_to: principal.keyId,
+        assigned_to: principal.actorId,
         last_analyst_activity_at: now,
         updated_at: now,
       });
       await this.cases.addEvent(trx, {
         caseId: id,
         type: 'reassigned',
-        actorKeyId: principal.keyId,
-        actorRole: principal.role,
-        data: { from: current.assigned_to, to: principal.keyId },
+        ...eventActor(principal),
+        data: { from: current.assigned_to, to: principal.actorId },
       });
     });
     return this.detail(id);
@@ -180,12 +179,11 @@ export class ReviewService {
       await this.cases.addEvent(trx, {
         caseId: id,
         type: input.awaitCustomer ? 'question' : 'response',
-        actorKeyId: principal.keyId,
-        actorRole: principal.role,
+        ...eventActor(principal),
         data: { message: input.message },
       });
       if (input.awaitCustomer) {
-        await this.transitions.move(trx, current, 'awaiting_customer', actorOf(principal), {
+        await this.transitions.move(trx, current, 'awaiting_customer', principal, {
           changes: {
             sla_paused_at: current.first_response_at ? null : now,
             last_analyst_activity_at: now,
@@ -232,8 +230,7 @@ export class ReviewService {
       await this.cases.addEvent(trx, {
         caseId: id,
         type: 'customer_reply',
-        actorKeyId: principal.keyId,
-        actorRole: principal.role,
+        ...eventActor(principal),
         data: { message, ...(added.length ? { samplesAdded: added.map((s) => s.sha256) } : {}) },
       });
       const changes: Record<string, unknown> = { sla_paused_at: null };
@@ -246,7 +243,7 @@ export class ReviewService {
         });
         await this.clock.scheduleTimers(trx, id, plan);
       }
-      await this.transitions.move(trx, current, current.assigned_to ? 'in_review' : 'queued', actorOf(principal), {
+      await this.transitions.move(trx, current, current.assigned_to ? 'in_review' : 'queued', principal, {
         changes,
         now,
       });
@@ -268,18 +265,18 @@ export class ReviewService {
       const { current, others } = input.applyToGroup
         ? await this.lockOwnedWithGroup(trx, principal, id)
         : { current: await this.lockOwned(trx, principal, id), others: [] };
-      const claimedByAnother = (c: Case) => c.status === 'in_review' && c.assigned_to !== principal.keyId;
+      const claimedByAnother = (c: Case) => c.status === 'in_review' && c.assigned_to !== principal.actorId;
       const targets = [current, ...others.filter((c) => !claimedByAnother(c))];
       for (const target of targets) {
         let movable = target;
         if (target.status === 'queued') {
-          movable = await this.transitions.move(trx, target, 'in_review', actorOf(principal), {
-            changes: { assigned_to: principal.keyId, claimed_at: now, last_analyst_activity_at: now },
+          movable = await this.transitions.move(trx, target, 'in_review', principal, {
+            changes: { assigned_to: principal.actorId, claimed_at: now, last_analyst_activity_at: now },
             data: { reason: 'group verdict', from: current.id },
             now,
           });
         }
-        await this.transitions.move(trx, movable, input.verdict, actorOf(principal), {
+        await this.transitions.move(trx, movable, input.verdict, principal, {
           changes: {
             verdict: input.verdict,
             verdict_note: input.note,
@@ -376,7 +373,7 @@ export class ReviewService {
         { status: current.status },
       );
     }
-    if (current.assigned_to !== principal.keyId) {
+    if (current.assigned_to !== principal.actorId) {
       throw AppError.conflict(
         'claimed_by_another',
         `Case ${current.reference} is claimed by another analyst. Take it over explicitly first.`,

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '@sigdesk/config';
 import { DatabaseModule } from '@sigdesk/db';
+import { redactTokenInPath } from '@sigdesk/people';
 import { QueueBackend, QueuesModule } from '@sigdesk/queues';
 import { StorageModule } from '@sigdesk/storage';
 
@@ -35,7 +36,19 @@ export class CoreModule {
               const given = request.headers['x-request-id'];
               return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
             },
-            redact: ['req.headers.authorization'],
+            redact: [
+              'req.headers.authorization',
+              'req.headers.cookie',
+              'req.headers["x-csrf-token"]',
+              'res.headers["set-cookie"]',
+            ],
+            // invitation and password-reset links carry their token in the path
+            serializers: {
+              req: (req: { url?: string }) => {
+                if (typeof req.url === 'string') req.url = redactTokenInPath(req.url);
+                return req;
+              },
+            },
             autoLogging: { ignore: (request: IncomingMessage) => request.url?.startsWith('/health') ?? false },
           },
         }),

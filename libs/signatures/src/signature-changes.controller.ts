@@ -26,6 +26,12 @@ const proposeSchema = z.strictObject({
     .optional(),
 });
 
+const checkSchema = z.strictObject({
+  caseId: z.uuid(),
+  rule: text({ max: 200_000, multiline: true, trim: false }),
+  targetRule: proposeSchema.shape.targetRule,
+});
+
 const decisionSchema = z.strictObject({ note: text({ max: 20_000, min: 0, multiline: true }).optional() });
 const rejectionSchema = z.strictObject({ note: text({ max: 20_000, multiline: true, empty: 'must say why' }) });
 
@@ -50,6 +56,16 @@ export class SignatureChangesController {
   @ApiBody({ schema: openApiSchema(proposeSchema) })
   propose(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.changes.propose(principal, parseInput(uuidParam, id, 'case id'), parseInput(proposeSchema, body));
+  }
+
+  /** The rule editor's inline check: what a proposal of this rule would be refused for, with lines and columns. */
+  @Post('signature-changes/check')
+  @Roles('analyst')
+  @HttpCode(200)
+  @ApiBody({ schema: openApiSchema(checkSchema) })
+  check(@Body() body: unknown) {
+    const { caseId, rule, targetRule } = parseInput(checkSchema, body);
+    return this.changes.check(caseId, { rule, targetRule });
   }
 
   @Get('signature-changes')

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@sigdesk/accounts';
-import { CaseTransitions, CasesRepository } from '@sigdesk/cases';
-import { compileRuleset, readRuleText } from '@sigdesk/detection';
+import { CasesRepository, CaseTransitions, eventActor } from '@sigdesk/cases';
 import type { SignatureChange, SignatureChangeStatus } from '@sigdesk/db';
 import { AppError, invalidCursor } from '@sigdesk/http';
 import { expeditedBuildJob, JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import { AppConfig } from '@sigdesk/config';
+import { checkChangeRule, type RuleCheck } from './rule-check';
+import { RuleCheckGate } from './rule-check-gate';
 import { SignatureEngine } from './signature-engine';
 import { SignaturesRepository } from './signatures.repository';
 
@@ -46,6 +47,8 @@ export function changeView(change: SignatureChange) {
 /** Signature changes: written by an analyst for a confirmed case, validated by a job, approved by another analyst. */
 @Injectable()
 export class SignatureChangesService {
+  private readonly checks = new RuleCheckGate();
+
   constructor(
     private readonly config: AppConfig,
     private readonly signatures: SignaturesRepository,
@@ -78,9 +81,14 @@ export class SignatureChangesService {
     const ruleNamed = (name: string) => head.content.rules.some((r) => r.name === name);
     let ruleName: string | null = null;
     if (input.rule !== undefined) {
-      ruleName = await this.checkRule(input.rule, found.reference);
-      const replacesItself = input.type === 'suppress_detection' && ruleName === input.targetRule;
-      if (ruleNamed(ruleName) && !replacesItself) throw ruleNameTaken(ruleName);
+      // open changes' names are left to the unique index, which also settles two proposals racing
+      const check = await checkChangeRule(input.rule, {
+        reference: found.reference,
+        ruleNamed,
+        replaces: input.type === 'suppress_detection' ? input.targetRule : undefined,
+      });
+      if (!check.ok) throw refusalOf(check);
+      ruleName = check.ruleName;
     }
     if (input.type === 'add_detection' && input.rule === undefined) {
       throw AppError.badRequest(
@@ -127,14 +135,13 @@ export class SignatureChangesService {
           sha256: input.sha256 ?? null,
           target_rule: input.targetRule ?? null,
           reason: input.reason ?? null,
-          author: principal.keyId,
+          author: principal.actorId,
           status: 'validating',
         });
         await this.cases.addEvent(trx, {
           caseId,
           type: 'signature_change_proposed',
-          actorKeyId: principal.keyId,
-          actorRole: principal.role,
+          ...eventActor(principal),
           data: { changeId: created.id, type: created.type },
         });
         await this.outbox.add(
@@ -152,6 +159,33 @@ export class SignatureChangesService {
     return changeView(change);
   }
 
+  /**
+   * The checks a proposal's rule goes through, answered as diagnostics with lines and columns (the rule editor's
+   * inline errors): against the case's reference and the newest content of its channel, and the open changes.
+   */
+  async check(caseId: string, input: { rule: string; targetRule?: string }) {
+    const found = await this.cases.findById(caseId);
+    if (!found) throw AppError.notFound('This case');
+    const head = await this.engine.head(found.database_channel);
+    const check = await this.checks.run(() =>
+      checkChangeRule(input.rule, {
+        reference: found.reference,
+        ruleNamed: async (name) =>
+          head.content.rules.some((r) => r.name === name) ||
+          (await this.signatures.openChangeAddsRule(found.database_channel, name)),
+        replaces: input.targetRule,
+      }),
+    );
+    return {
+      ok: check.ok,
+      ruleName: check.ruleName,
+      errors: check.errors,
+      warnings: check.warnings,
+      checkedAgainst: { channel: found.database_channel, databaseVersion: head.version },
+      millis: Math.round(check.millis),
+    };
+  }
+
   async get(id: string) {
     const change = await this.signatures.findChange(id);
     if (!change) throw AppError.notFound('This signature change');
@@ -162,7 +196,7 @@ export class SignatureChangesService {
     const approved = await this.unitOfWork.run(async (trx) => {
       const change = await this.signatures.lockChange(trx, id);
       if (!change) throw AppError.notFound('This signature change');
-      if (change.author === principal.keyId) {
+      if (change.author === principal.actorId) {
         throw new AppError(
           403,
           'self_approval',
@@ -179,17 +213,11 @@ export class SignatureChangesService {
       if (current.status !== 'confirmed') {
         throw AppError.conflict('case_not_confirmed', `Case ${current.reference} is ${current.status}, not confirmed.`);
       }
-      const result = await this.signatures.approve(trx, id, principal.keyId, note, now);
-      await this.transitions.move(
-        trx,
-        current,
-        'fix_scheduled',
-        { keyId: principal.keyId, role: principal.role },
-        {
-          data: { changeId: id },
-          now,
-        },
-      );
+      const result = await this.signatures.approve(trx, id, principal.actorId, note, now);
+      await this.transitions.move(trx, current, 'fix_scheduled', principal, {
+        data: { changeId: id },
+        now,
+      });
       if (current.tier === 'msa_start') {
         // through the outbox: the build request commits with the approval, whatever happens to the queue
         const job = expeditedBuildJob(current.database_channel, this.config.builds.expeditedWindowMs);
@@ -211,8 +239,7 @@ export class SignatureChangesService {
       await this.cases.addEvent(trx, {
         caseId: change.case_id,
         type: 'signature_change_rejected',
-        actorKeyId: principal.keyId,
-        actorRole: principal.role,
+        ...eventActor(principal),
         data: { changeId: id, note },
       });
       return result;
@@ -231,43 +258,23 @@ export class SignatureChangesService {
       nextCursor: rows.length ? rows[rows.length - 1].approval_seq : (cursor ?? null),
     };
   }
+}
 
-  /**
-   * Checks one rule's source alone: it compiles (in the engine's own process, after the structure limits), declares
-   * exactly one rule, neither global nor private, and carries the case reference.
-   */
-  private async checkRule(source: string, reference: string): Promise<string> {
-    const declared = readRuleText(source).declarations;
-    const modified = declared.find((d) => d.modifiers.length > 0);
-    if (modified) {
-      throw AppError.unprocessable(
-        'rule_modifier_refused',
-        `Rule ${modified.name} is ${modified.modifiers.join(' ')}: a global rule would switch off every other rule it ` +
-          'does not match, and a private rule reports nothing. A change carries one plain rule.',
-        { line: modified.line, column: modified.column },
-      );
-    }
-    const compiled = await compileRuleset([{ name: 'rule', source }]);
-    // only checked, never scanned with: its engine process goes at once
-    await compiled.ruleset?.close();
-    if (!compiled.ok) {
-      throw AppError.unprocessable('rule_does_not_compile', 'The rule does not compile.', {
-        diagnostics: compiled.errors,
+/** Why a proposal's rule is refused: the first of its check's errors. */
+function refusalOf(check: RuleCheck): AppError {
+  const [first] = check.errors;
+  switch (first.code) {
+    case 'rule_name_taken':
+      return ruleNameTaken(check.ruleName!);
+    case 'rule_modifier_refused':
+      return AppError.unprocessable(first.code, first.detail, { line: first.line, column: first.column });
+    case 'one_rule_per_change':
+    case 'rule_meta_missing_case':
+      return AppError.unprocessable(first.code, first.detail);
+    default:
+      return AppError.unprocessable('rule_does_not_compile', 'The rule does not compile.', {
+        diagnostics: check.errors,
       });
-    }
-    if (compiled.ruleNames.length !== 1) {
-      throw AppError.unprocessable(
-        'one_rule_per_change',
-        `A change carries exactly one rule; this source declares ${compiled.ruleNames.length}.`,
-      );
-    }
-    if (!new RegExp(`\\bcase\\s*=\\s*"${reference}"`).test(source)) {
-      throw AppError.unprocessable(
-        'rule_meta_missing_case',
-        `The rule's meta must carry the case reference: case = "${reference}".`,
-      );
-    }
-    return compiled.ruleNames[0];
   }
 }
 

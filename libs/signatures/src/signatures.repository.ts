@@ -29,6 +29,18 @@ export class SignaturesRepository {
     return this.db.selectFrom('signature_changes').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Whether an open change (not rejected, not yet built) of the channel adds a rule of this name. */
+  async openChangeAddsRule(channel: string, ruleName: string): Promise<boolean> {
+    const found = await this.db
+      .selectFrom('signature_changes')
+      .select('id')
+      .where('channel', '=', channel)
+      .where('rule_name', '=', ruleName)
+      .where('status', 'in', ['validating', 'validated', 'approved'])
+      .executeTakeFirst();
+    return found !== undefined;
+  }
+
   lockChange(trx: Transaction<DB>, id: string): Promise<SignatureChange | undefined> {
     return trx.selectFrom('signature_changes').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
   }

@@ -84,6 +84,16 @@ export class ObjectStore {
     return out.Body as Readable;
   }
 
+  /** Bytes `start` to `end` (inclusive) of an object; fewer where the object ends first. */
+  async getRange(key: string, start: number, end: number): Promise<Buffer> {
+    const out = await this.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}` }),
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of out.Body as Readable) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   async getBuffer(key: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const chunk of await this.getStream(key)) chunks.push(chunk as Buffer);

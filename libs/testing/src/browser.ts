@@ -12,13 +12,13 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(REPOSITORY_ROOT, 'docs', 'screenshots');
 
 /**
- * The content security policy the web app is built to run under: no inline script, no eval, nothing from another
- * origin. Styles allow 'unsafe-inline' because Mantine writes its CSS variables in a <style> element and its style
+ * The content security policy the web app is built to run under: no inline script, no eval (WebAssembly only, for
+ * hashing samples), nothing from another origin. Styles allow 'unsafe-inline' because Mantine writes its CSS variables in a <style> element and its style
  * props as style attributes. Pages are tested under it unless the server sends a policy of its own.
  */
 export const WEB_APP_CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self'",
   "font-src 'self'",
@@ -135,6 +135,8 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   const path = join(SCREENSHOTS, `${name}.png`);
   // the caret blinks and the hover follows the last click: both out of the picture
   await page.mouse.move(0, 0);
+  // from the top: a page scrolled down would show its fixed header in the middle of the picture
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path, fullPage: true, caret: 'hide', animations: 'disabled' });
   return path;
 }

@@ -4,3 +4,8 @@ export * from './test-dns-server';
 export * from './web-app-build';
 export * from './browser';
 export * from './disposable-redis';
+export * from './webhook-receivers';
+export * from './migration-database';
+export * from './session-client';
+export * from './smtp-catcher';
+export * from './people';

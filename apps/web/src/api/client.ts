@@ -45,6 +45,8 @@ export interface ApiClient {
   delete<T>(path: string, options?: RequestOptions): Promise<T>;
   /** The CSRF token of the current session, once known (`GET /v1/sessions/current` tells it). */
   setCsrfToken(token: string | undefined): void;
+  /** The CSRF token for a state-changing request sent another way (an upload with progress); none without a session. */
+  csrfToken(signal?: AbortSignal): Promise<string | undefined>;
 }
 
 function retryAfter(headers: Headers): number | undefined {
@@ -57,27 +59,26 @@ function retryAfter(headers: Headers): number | undefined {
 }
 
 async function toApiError(response: Response): Promise<ApiError> {
-  const wait = retryAfter(response.headers);
   let body: unknown;
   try {
     body = response.headers.get('content-type')?.includes('application/json') ? await response.json() : undefined;
   } catch {
     body = undefined;
   }
+  return errorFromBody(response.status, response.statusText, response.headers, body);
+}
+
+/** The {@link ApiError} of an answer whose body is read already (a fetch's, or an XMLHttpRequest's). */
+export function errorFromBody(status: number, statusText: string, headers: Headers, body: unknown): ApiError {
+  const wait = retryAfter(headers);
   if (body && typeof body === 'object' && 'error' in body && 'message' in body) {
     const { error, message, ...details } = body as Record<string, unknown>;
     if (typeof error === 'string' && typeof message === 'string') {
-      return new ApiError(response.status, error, message, details, wait);
+      return new ApiError(status, error, message, details, wait);
     }
   }
   // a proxy's page, an empty body: not the API speaking
-  return new ApiError(
-    response.status,
-    'unexpected_response',
-    `The server answered ${response.status} ${response.statusText}`.trim(),
-    {},
-    wait,
-  );
+  return new ApiError(status, 'unexpected_response', `The server answered ${status} ${statusText}`.trim(), {}, wait);
 }
 
 /**
@@ -138,6 +139,7 @@ export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetc
     setCsrfToken: (token) => {
       csrfToken = token;
     },
+    csrfToken: currentCsrfToken,
   };
 }
 

@@ -26,3 +26,24 @@ export function describeTimeZone(locale: string, timeZone: string = browserTimeZ
     .find((part) => part.type === 'timeZoneName')?.value;
   return offset ? `${timeZone} (${offset})` : timeZone;
 }
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
+/** A size as a person reads it: `256 MiB`, `1,5 KiB` (binary units, as the API's limits are set). */
+export function formatBytes(bytes: number, locale: string): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 || Number.isInteger(value) ? 0 : 1;
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)} ${BYTE_UNITS[unit]}`;
+}
+
+/** Working time as a person reads it: `3 h 20 m`, `45 m` (hours and minutes, whatever the language). */
+export function formatWorkingDuration(seconds: number): string {
+  const minutes = Math.max(0, Math.floor(seconds / 60));
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours} h ${minutes % 60} m` : `${minutes} m`;
+}

@@ -2,21 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '@sigdesk/http';
 import { ApiKeysRepository } from '../repositories/api-keys.repository';
 import { hashApiKey } from './api-key';
-import type { Authenticator, CredentialSource } from './authenticator';
-import type { Principal } from './principal';
+import { AuthenticationRequest, Authenticator, bearerToken } from './authenticator';
+import { keyPrincipal, Principal } from './principal';
 
-/** `Authorization: Bearer <api key>`: the key's role, and its organisation for customer keys. */
+/** `Authorization: Bearer <api key>`. */
 @Injectable()
 export class ApiKeyAuthenticator implements Authenticator {
   constructor(private readonly apiKeys: ApiKeysRepository) {}
 
-  async authenticate(request: CredentialSource): Promise<Principal | null> {
-    const header = request.headers.authorization;
-    if (header === undefined) return null;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw AppError.unauthorized('Send your API key as "Authorization: Bearer <key>".');
-    const key = await this.apiKeys.findActiveByHash(hashApiKey(match[1]));
+  async authenticate(request: AuthenticationRequest): Promise<Principal | null> {
+    const token = bearerToken(request.headers);
+    if (token === undefined) return null;
+    if (token === null) throw AppError.unauthorized('Send your API key as "Authorization: Bearer <key>".');
+    const key = await this.apiKeys.findActiveByHash(hashApiKey(token));
     if (!key) throw AppError.unauthorized('This API key is unknown or has been revoked.');
-    return { keyId: key.id, role: key.role, organizationId: key.organization_id };
+    return keyPrincipal(key);
   }
 }

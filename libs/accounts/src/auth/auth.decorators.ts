@@ -6,6 +6,7 @@ import type { Principal } from './principal';
 
 export const PUBLIC_ROUTE = 'sigdesk:public';
 export const ROLES = 'sigdesk:roles';
+export const DURING_TOTP_ENROLMENT = 'sigdesk:during-totp-enrolment';
 
 /**
  * Who may reach a route, in its Fastify route config (`request.routeOptions.config.access`), where the HTTP layer
@@ -47,12 +48,15 @@ export const Public = (): ClassDecorator & MethodDecorator =>
     }
   }) as ClassDecorator & MethodDecorator;
 
-/** The roles allowed on a route; without it, any valid key is allowed. */
+/** The roles allowed on a route (to keys and sessions alike); without it, any principal is allowed. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);
 
+/** Reachable by a session that must enrol a second factor before anything else (the enrolment, sign-out). */
+export const DuringTotpEnrolment = () => SetMetadata(DURING_TOTP_ENROLMENT, true);
+
 /**
- * `principal`: resolved before the body is read (see RequestAuthentication); `null` when the request carries no
- * credentials, `undefined` when nothing has looked yet.
+ * `principal`: resolved before the body is read (the request admission, with the same authenticators as the
+ * guard); `null` when the request carries no credentials, `undefined` when nothing has looked yet.
  */
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal | null };
 

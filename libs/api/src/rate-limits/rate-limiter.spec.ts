@@ -30,6 +30,8 @@ function limiterWith(store: RateLimitStore, env: Record<string, string> = {}) {
   return { sut: new RateLimiter(store, metrics, config), failures: async () => (await failures.get()).values[0].value };
 }
 
+const key = (id: string) => ({ keyId: id, actorId: id });
+
 describe(RateLimiter.name, () => {
   // the failures are logged: expected here
   beforeAll(() => Logger.overrideLogger(false));
@@ -37,10 +39,15 @@ describe(RateLimiter.name, () => {
 
   it('lets a key through up to its limit, then names the limit and when to retry', async () => {
     const { sut } = limiterWith(new MemoryStore(1_500));
-    expect(await sut.forKey('k')).toBeNull();
-    expect(await sut.forKey('k')).toBeNull();
-    expect(await sut.forKey('k')).toEqual({ bucket: 'key', limit: 2, windowSeconds: 60, retryAfterSeconds: 2 });
-    expect(await sut.forKey('other')).toBeNull();
+    expect(await sut.forPrincipal(key('k'))).toBeNull();
+    expect(await sut.forPrincipal(key('k'))).toBeNull();
+    expect(await sut.forPrincipal(key('k'))).toEqual({
+      bucket: 'key',
+      limit: 2,
+      windowSeconds: 60,
+      retryAfterSeconds: 2,
+    });
+    expect(await sut.forPrincipal(key('other'))).toBeNull();
   });
 
   it('counts addresses and failed authentications in buckets of their own, IPv6 by /64', async () => {
@@ -52,16 +59,24 @@ describe(RateLimiter.name, () => {
     expect([...store.hits.keys()]).toEqual(['address:2001:db8:1:2::/64', 'failed-auth:2001:db8:1:2::/64']);
   });
 
+  it("counts a person's sessions together, apart from any key", async () => {
+    const store = new MemoryStore();
+    const { sut } = limiterWith(store);
+    expect(await sut.forPrincipal({ keyId: null, actorId: 'user-1' })).toBeNull();
+    expect(await sut.forPrincipal({ keyId: 'key-1', actorId: 'key-1' })).toBeNull();
+    expect([...store.hits.keys()]).toEqual(['actor:user-1', 'key:key-1']);
+  });
+
   it('asks the store nothing for a limit of 0', async () => {
     const store = new MemoryStore();
     const { sut } = limiterWith(store, { SIGDESK_RATE_LIMIT_PER_KEY: '0' });
-    for (let i = 0; i < 5; i++) expect(await sut.forKey('k')).toBeNull();
+    for (let i = 0; i < 5; i++) expect(await sut.forPrincipal(key('k'))).toBeNull();
     expect(store.hits.size).toBe(0);
   });
 
   it('lets the request through when the store fails, and counts the failure', async () => {
     const { sut, failures } = limiterWith({ hit: () => Promise.reject(new Error('relation does not exist')) });
-    expect(await sut.forKey('k')).toBeNull();
+    expect(await sut.forPrincipal(key('k'))).toBeNull();
     expect(await sut.forAddress('203.0.113.1')).toBeNull();
     expect(await failures()).toBe(2);
   });
@@ -69,7 +84,7 @@ describe(RateLimiter.name, () => {
   it('lets the request through when the store does not answer in time', async () => {
     jest.useFakeTimers();
     const { sut, failures } = limiterWith({ hit: () => new Promise<never>(() => undefined) });
-    const decision = sut.forKey('k');
+    const decision = sut.forPrincipal(key('k'));
     await jest.advanceTimersByTimeAsync(1_000);
     expect(await decision).toBeNull();
     expect(await failures()).toBe(1);

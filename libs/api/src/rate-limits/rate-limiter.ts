@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
 import { MetricsService } from '@sigdesk/ops';
 import { addressBucket } from './client-address';
@@ -38,9 +39,10 @@ export class RateLimiter {
     this.limits = config.rateLimits;
   }
 
-  /** Counts a request made with the API key `keyId`. */
-  forKey(keyId: string): Promise<RateLimited | null> {
-    return this.count('key', `key:${keyId}`, this.limits.perKey);
+  /** Counts a request of `principal`: per API key, or per person for a session (all their sessions together). */
+  forPrincipal(principal: Pick<Principal, 'keyId' | 'actorId'>): Promise<RateLimited | null> {
+    const bucket = principal.keyId ? `key:${principal.keyId}` : `actor:${principal.actorId}`;
+    return this.count('key', bucket, this.limits.perKey);
   }
 
   /** Counts a request without credentials from `ip`. */

@@ -44,7 +44,9 @@ export function analystCaseView(c: Case, samples?: CaseSampleRow[], events?: Cas
             type: e.type,
             fromStatus: e.from_status,
             toStatus: e.to_status,
-            by: { role: e.actor_role, keyId: e.actor_key_id },
+            by: e.actor_user_id
+              ? { role: e.actor_role, userId: e.actor_user_id, name: e.actor_name }
+              : { role: e.actor_role, keyId: e.actor_key_id },
             at: e.created_at.toISOString(),
             ...(Object.keys(e.data).length ? { data: e.data } : {}),
           })),

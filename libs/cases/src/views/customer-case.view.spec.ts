@@ -54,6 +54,8 @@ function anEvent(overrides: Partial<CaseEvent> = {}): CaseEvent {
     from_status: null,
     to_status: null,
     actor_key_id: ANALYST_KEY,
+    actor_user_id: null,
+    actor_name: null,
     actor_role: 'analyst',
     data: {},
     created_at: at,
@@ -90,6 +92,21 @@ describe(customerCaseView.name, () => {
       at: at.toISOString(),
       data: { verdict: 'confirmed', message: expect.stringContaining('reproduced the problem') },
     });
+  });
+
+  it('names a person who acted by their display name, never by their email or id', () => {
+    const personId = '0f6b6a53-3c55-4d8e-8f0e-33a3c1a0f1d2';
+    const [question] = timelineOf(
+      anEvent({
+        type: 'question',
+        actor_key_id: null,
+        actor_user_id: personId,
+        actor_name: 'Ana López',
+        data: { message: 'Which build?', analyst: 'ana.lopez@vendor.example' },
+      }),
+    );
+    expect(question.by).toEqual({ role: 'analyst', name: 'Ana López' });
+    expect(JSON.stringify(question)).not.toMatch(/vendor\.example|0f6b6a53/);
   });
 
   it('leaves out of the case what is the analysts: verdict note, assignee, group', () => {

@@ -6,7 +6,8 @@ import type { CaseSampleRow } from '../cases.repository';
  * What a customer sees of a case: the API's answers (`POST /v1/submissions`, `GET /v1/submissions[/:id]`, the
  * idempotent replay) and the webhooks' status changes. Built field by field from their own case, never by
  * passing stored event data through: what the analysts record on a timeline (other cases of a group, the note of
- * a verdict given to a whole group, analysts' key ids, triage details, signature changes) stays with them. So
+ * a verdict given to a whole group, analysts' key ids and emails, triage details, signature changes) stays with
+ * them; a person who acted shows by their display name. So
  * nothing a customer gets tells whether another organisation sent the same file: a verdict that reached a case
  * with its group reads exactly as one given to it alone.
  */
@@ -97,8 +98,8 @@ function customerTimeline(events: CaseEvent[]) {
         type: event.type,
         fromStatus: event.from_status,
         toStatus: event.to_status,
-        // who, as a role: analysts' and other keys' ids are not the customer's to see
-        by: { role: event.actor_role },
+        // who, as a role and a person's display name: emails, ids and keys are not the customer's to see
+        by: event.actor_name ? { role: event.actor_role, name: event.actor_name } : { role: event.actor_role },
         at: event.created_at.toISOString(),
         ...(Object.keys(data).length ? { data } : {}),
       },

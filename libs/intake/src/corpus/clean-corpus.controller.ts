@@ -33,7 +33,7 @@ export class CleanCorpusController {
         await this.store.putFile(storageKey, file.path, file.size);
         const isNew = await this.signatures.addCorpusFile(
           { sha256: file.sha256, name: file.fileName, size: file.size, storageKey },
-          principal.keyId,
+          principal.actorId,
         );
         added.push({ sha256: file.sha256, name: file.fileName, size: file.size, added: isNew });
       }

@@ -50,7 +50,7 @@ export class RegressionCorpusController {
         await this.store.putFile(storageKey, file.path, file.size);
         const isNew = await this.signatures.addCorpusFile(
           { sha256: file.sha256, name: file.archivePath ?? file.fileName, size: file.size, storageKey },
-          principal.keyId,
+          principal.actorId,
           'regression',
         );
         added.push({ sha256: file.sha256, name: file.archivePath ?? file.fileName, size: file.size, added: isNew });

@@ -27,6 +27,15 @@ const listQuerySchema = z.strictObject({
     ])
     .optional(),
   kind: z.enum(['false_positive', 'false_negative']).optional(),
+  q: z
+    .string()
+    .trim()
+    .regex(
+      /^(?:SD-\d{4}-\d{1,12}|[0-9a-f]{64})$/i,
+      'must be a case reference such as SD-2026-000042 or a SHA-256 (64 hexadecimal digits)',
+    )
+    .transform((value) => (value.length === 64 ? { sha256: value.toLowerCase() } : { reference: value.toUpperCase() }))
+    .optional(),
   cursor: z.string().max(200).optional(),
   limit: pageLimit(25),
 });

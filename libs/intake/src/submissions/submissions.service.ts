@@ -1,7 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { localDate, OrganizationsRepository, Principal, selectActiveContract } from '@sigdesk/accounts';
-import { CaseTransitions, CasesRepository, customerCaseView, CustomerCaseView, ResponseClock } from '@sigdesk/cases';
+import {
+  CasesRepository,
+  CaseTransitions,
+  customerCaseView,
+  CustomerCaseView,
+  eventActor,
+  ResponseClock,
+} from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import type { Contract, Organization } from '@sigdesk/db';
 import { AppError, parseInput } from '@sigdesk/http';
@@ -120,7 +127,7 @@ export class SubmissionsService {
               database_version: release.version,
               detection_name: fields.detectionName ?? null,
               description: fields.description,
-              submitted_by: principal.keyId,
+              submitted_by: principal.actorId,
               response_due_at: clock.responseDueAt,
               sla_warning_at: clock.warningAt,
               group_id: await this.cases.openGroupWithSamples(
@@ -143,16 +150,12 @@ export class SubmissionsService {
               caseId: created.id,
               type: 'status_changed',
               toStatus: 'received',
-              actorKeyId: principal.keyId,
-              actorRole: principal.role,
+              ...eventActor(principal),
             });
-            const queued = await this.transitions.move(
-              trx,
-              created,
-              'queued',
-              { keyId: principal.keyId, role: principal.role },
-              { data: { databaseVersion: release.version, samples: samples.length }, now },
-            );
+            const queued = await this.transitions.move(trx, created, 'queued', principal, {
+              data: { databaseVersion: release.version, samples: samples.length },
+              now,
+            });
             await this.clock.scheduleTimers(trx, created.id, clock);
             await this.outbox.add(
               trx,

@@ -1,0 +1,122 @@
+import type { CurrentOrganization } from '../../../../libs/accounts/src/organizations/current-organization.schema';
+import { api, type ApiClient } from './client';
+
+export type { CurrentOrganization };
+
+/** `GET /v1/databases/current`: the newest published release, the one before it and its grace period. */
+export interface CurrentDatabase {
+  channel: string;
+  version: number;
+  releasedAt: string;
+  previous: { version: number; releasedAt: string } | null;
+  graceMinutes: number;
+}
+
+export type CaseKind = 'false_positive' | 'false_negative';
+
+export const CASE_STATUSES = [
+  'received',
+  'rejected',
+  'queued',
+  'in_review',
+  'awaiting_customer',
+  'confirmed',
+  'not_reproduced',
+  'declined',
+  'fix_scheduled',
+  'fixed',
+  'closed',
+] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+/** The response clock of a case as the API reports it (`responseClock`). */
+export interface ResponseClockView {
+  state: 'running' | 'paused' | 'met' | 'breached' | 'none';
+  /** Working seconds left to the qualified response while running or paused; negative once breached. */
+  remainingWorkingSeconds: number | null;
+}
+
+export interface CaseSample {
+  sha256: string;
+  sha1: string;
+  md5: string;
+  size: number;
+  type: string;
+  fileName: string;
+  archivePath: string | null;
+}
+
+export interface TimelineEvent {
+  type: string;
+  fromStatus: CaseStatus | null;
+  toStatus: CaseStatus | null;
+  by: { role: string };
+  at: string;
+  data?: {
+    message?: string;
+    samplesAdded?: string[];
+    fixedInDatabaseVersion?: number;
+    scheduledDatabaseVersion?: number;
+    databaseVersion?: number;
+    verdict?: string;
+  };
+}
+
+/** A case as its customer sees it (`GET /v1/submissions[/:id]`; libs/cases/src/views/customer-case.view.ts). */
+export interface CustomerCase {
+  id: string;
+  reference: string;
+  status: CaseStatus;
+  kind: CaseKind;
+  severity: number;
+  premium: boolean;
+  product: string;
+  productVersion: string;
+  database: { channel: string; version: number };
+  detectionName: string | null;
+  description: string;
+  responseDueAt: string | null;
+  responseClock?: ResponseClockView;
+  fixedInDatabaseVersion: number | null;
+  fixScheduledInDatabaseVersion: number | null;
+  createdAt: string;
+  updatedAt: string;
+  samples?: CaseSample[];
+  timeline?: TimelineEvent[];
+}
+
+export interface CasePage {
+  items: CustomerCase[];
+  nextCursor: string | null;
+}
+
+export interface CaseFilter {
+  status?: CaseStatus;
+  kind?: CaseKind;
+  q?: string;
+}
+
+export const organizationQueryKey = ['organization', 'current'] as const;
+export const databaseQueryKey = ['database', 'current'] as const;
+
+export function fetchCurrentOrganization(client: ApiClient = api): Promise<CurrentOrganization> {
+  return client.get('/v1/organizations/current');
+}
+
+export function fetchCurrentDatabase(client: ApiClient = api): Promise<CurrentDatabase> {
+  return client.get('/v1/databases/current');
+}
+
+export function fetchCases(filter: CaseFilter, cursor: string | undefined, client: ApiClient = api) {
+  const query = new URLSearchParams();
+  if (filter.status) query.set('status', filter.status);
+  if (filter.kind) query.set('kind', filter.kind);
+  if (filter.q) query.set('q', filter.q);
+  if (cursor) query.set('cursor', cursor);
+  query.set('limit', '25');
+  return client.get<CasePage>(`/v1/submissions?${query.toString()}`);
+}
+
+export function fetchCase(id: string, client: ApiClient = api): Promise<CustomerCase> {
+  return client.get(`/v1/submissions/${encodeURIComponent(id)}`);
+}

@@ -1,0 +1,27 @@
+import { Body, Controller, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, Public, Roles } from '@sigdesk/accounts';
+import { openApiSchema, parseInput } from '@sigdesk/http';
+import { acceptInvitationSchema, invitationSchema } from '../people.schemas';
+import { InvitationsService } from './invitations.service';
+
+@ApiTags('people')
+@Controller('v1')
+export class InvitationsController {
+  constructor(private readonly invitations: InvitationsService) {}
+
+  /** Admins invite anyone; a customer organisation's admin (in their session) invites its customers. */
+  @Post('admin/users/invitations')
+  @Roles('admin', 'customer')
+  @ApiBody({ schema: openApiSchema(invitationSchema) })
+  invite(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+    return this.invitations.invite(principal, parseInput(invitationSchema, body));
+  }
+
+  @Post('invitations/:token/accept')
+  @Public()
+  @ApiBody({ schema: openApiSchema(acceptInvitationSchema) })
+  accept(@Param('token') token: string, @Body() body: unknown) {
+    return this.invitations.accept(token, parseInput(acceptInvitationSchema, body));
+  }
+}
