@@ -44,10 +44,12 @@ export function admitRequests(
   fastify.addHook('onRequest', async (request: AuthenticatedRequest, reply: FastifyReply) => {
     try {
       if (NEVER_LIMITED.has(request.routeOptions.url ?? '')) return;
+      // a socket already closed has no address left (fastify reads it from the socket)
+      const address = (request.ip as string | undefined) ?? 'unknown';
       const access = routeAccess(request);
       if (access === 'web') return;
       if (access === 'public') {
-        const limited = await limiter.forAddress(request.ip);
+        const limited = await limiter.forAddress(address);
         if (limited) return rateLimited(reply, limited);
         return;
       }
@@ -57,11 +59,11 @@ export function admitRequests(
         principal = await authenticateRequest(authenticators, request);
       } catch (error) {
         if (!(error instanceof AppError && error.getStatus() === 401)) throw error;
-        const limited = await limiter.forFailedAuthentication(request.ip);
+        const limited = await limiter.forFailedAuthentication(address);
         return limited ? rateLimited(reply, limited) : replyWithError(request, reply, error);
       }
       if (!principal) {
-        const limited = await limiter.forAddress(request.ip);
+        const limited = await limiter.forAddress(address);
         if (limited) return rateLimited(reply, limited);
         return replyWithError(
           request,
