@@ -68,7 +68,7 @@ export function admitRequests(
         return replyWithError(
           request,
           reply,
-          AppError.unauthorized('Send your API key as "Authorization: Bearer <key>".'),
+          AppError.unauthorized('Send your API key as "Authorization: Bearer <key>", or sign in.'),
         );
       }
       request.principal = principal;
