@@ -1,47 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Socket } from 'node:net';
 import type { Limits } from '@sigdesk/config';
 import { AppError } from '@sigdesk/http';
-
-/**
- * The bounds that HTTP itself gives a client (headers, URL, JSON bodies), enforced before any route runs, from
- * the `limits` section of the configuration. Multipart uploads are bounded where they are read (`libs/intake`).
- */
-export function httpLimitOptions(limits: Limits) {
-  return {
-    bodyLimit: limits.json.bodyBytes,
-    routerOptions: { maxParamLength: limits.http.pathParamChars },
-    // Node counts the request line and every header against this, and answers past it through clientError
-    http: { maxHeaderSize: limits.http.headerBytes },
-    clientErrorHandler: answerClientError,
-  };
-}
-
-/**
- * What Node refuses before fastify sees a request, in the API's error shape: headers past `maxHeaderSize` (431),
- * a request that is not HTTP (400), one too slow to arrive (408). The connection is closed after the answer.
- */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, reason, body] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', headersTooLarge('The request line and headers are too large.')]
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', { error: 'request_timeout', message: 'The request took too long to arrive.' }]
-        : [400, 'Bad Request', { error: 'malformed_request', message: 'The request is not valid HTTP.' }];
-  if (socket.writable) {
-    const json = JSON.stringify(body);
-    socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
-    );
-  }
-  socket.destroy(error);
-}
-
-function headersTooLarge(message: string) {
-  return { error: 'headers_too_large', message };
-}
 
 /** Hooks that hold every request to the HTTP bounds. */
 export function enforceHttpLimits(fastify: FastifyInstance, limits: Limits): void {

@@ -2,3 +2,8 @@ export * from './api.module';
 export * from './configure-http';
 export * from './http-limits';
 export * from './web-app';
+export * from './http-server-options';
+export * from './rate-limits/rate-limit.store';
+export * from './rate-limits/rate-limiter';
+export * from './request-admission';
+export * from './request-arrival';

@@ -59,6 +59,10 @@ export async function serveWebApp(app: NestFastifyApplication, config: AppConfig
   }
 
   await app.register(async (instance: FastifyInstance) => {
+    // public, and not counted against an address's rate limit: a page load fetches many files (request-admission.ts)
+    instance.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'web' };
+    });
     await instance.register(fastifyStatic, {
       root: join(root, 'assets'),
       prefix: '/assets/',

@@ -7,11 +7,26 @@ import { Limits, limitsFromEnvironment } from './limits';
 /** The one typed configuration object, built once from the environment. */
 export class AppConfig {
   readonly env: Environment['NODE_ENV'];
-  /**
-   * `trustProxy`: the proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client, as the address
-   * that failed sign-ins are counted against; none by default (the connection's address).
-   */
-  readonly http: { port: number; host: string; trustProxy?: string[] };
+  readonly http: {
+    port: number;
+    host: string;
+    /** Time for a request's line and headers to arrive. */
+    headersTimeoutMs: number;
+    /** Time for a whole request other than an upload (headers and body) to arrive; uploads have `uploadMinRate`. */
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** A connection with no byte in either direction for this long is closed. */
+    idleTimeoutMs: number;
+    /** An upload (multipart body) arriving slower than this, averaged over each window, is cut; 0 turns it off. */
+    uploadMinRate: { bytesPerSecond: number; windowMs: number };
+    /**
+     * The proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client, as the address that rate
+     * limits and failed sign-ins are counted against; none by default (the connection's address).
+     */
+    trustProxy?: string[];
+  };
+  /** Requests per window and bucket; a limit of 0 is off. */
+  readonly rateLimits: { windowSeconds: number; perKey: number; perAddress: number; failedAuthPerAddress: number };
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly dataDir: string;
   /** The built web app (`npm run build`) that the API serves at `/`; served as "not built" when it is missing. */
@@ -89,7 +104,25 @@ export class AppConfig {
 
   constructor(environment: Environment) {
     this.env = environment.NODE_ENV;
-    this.http = { port: environment.PORT, host: environment.HOST, trustProxy: environment.SIGDESK_TRUST_PROXY };
+    this.http = {
+      port: environment.PORT,
+      host: environment.HOST,
+      headersTimeoutMs: Math.round(environment.SIGDESK_HTTP_HEADERS_TIMEOUT_SECONDS * 1000),
+      requestTimeoutMs: Math.round(environment.SIGDESK_HTTP_REQUEST_TIMEOUT_SECONDS * 1000),
+      keepAliveTimeoutMs: Math.round(environment.SIGDESK_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000),
+      idleTimeoutMs: Math.round(environment.SIGDESK_HTTP_IDLE_TIMEOUT_SECONDS * 1000),
+      uploadMinRate: {
+        bytesPerSecond: environment.SIGDESK_UPLOAD_MIN_RATE_KIB * 1024,
+        windowMs: Math.round(environment.SIGDESK_UPLOAD_MIN_RATE_WINDOW_SECONDS * 1000),
+      },
+      trustProxy: environment.SIGDESK_TRUST_PROXY,
+    };
+    this.rateLimits = {
+      windowSeconds: environment.SIGDESK_RATE_LIMIT_WINDOW_SECONDS,
+      perKey: environment.SIGDESK_RATE_LIMIT_PER_KEY,
+      perAddress: environment.SIGDESK_RATE_LIMIT_PER_ADDRESS,
+      failedAuthPerAddress: environment.SIGDESK_RATE_LIMIT_FAILED_AUTH_PER_ADDRESS,
+    };
     this.logLevel = environment.LOG_LEVEL;
     this.dataDir = resolve(environment.DATA_DIR);
     this.web = { dir: resolve(environment.SIGDESK_WEB_DIR) };

@@ -34,6 +34,29 @@ describe(parseEnvironment.name, () => {
     );
   });
 
+  it('has connection timeouts and rate limits that a customer on a slow line never reaches', () => {
+    const config = new AppConfig(parseEnvironment({}));
+    expect(config.http).toMatchObject({
+      headersTimeoutMs: 30_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 72_000,
+      idleTimeoutMs: 300_000,
+      uploadMinRate: { bytesPerSecond: 1024, windowMs: 60_000 },
+    });
+    expect(config.rateLimits).toEqual({ windowSeconds: 60, perKey: 600, perAddress: 300, failedAuthPerAddress: 30 });
+  });
+
+  it('refuses timeouts and rate limits out of range, naming the variable', () => {
+    expect(() => parseEnvironment({ SIGDESK_HTTP_REQUEST_TIMEOUT_SECONDS: '0' })).toThrow(
+      /SIGDESK_HTTP_REQUEST_TIMEOUT_SECONDS/,
+    );
+    expect(() => parseEnvironment({ SIGDESK_UPLOAD_MIN_RATE_KIB: '-1' })).toThrow(/SIGDESK_UPLOAD_MIN_RATE_KIB/);
+    expect(() => parseEnvironment({ SIGDESK_RATE_LIMIT_PER_KEY: '1.5' })).toThrow(/SIGDESK_RATE_LIMIT_PER_KEY/);
+    expect(() => parseEnvironment({ SIGDESK_RATE_LIMIT_WINDOW_SECONDS: '0' })).toThrow(
+      /SIGDESK_RATE_LIMIT_WINDOW_SECONDS/,
+    );
+  });
+
   it('refuses a bootstrap admin key too short to be a secret', () => {
     expect(() => parseEnvironment({ SIGDESK_BOOTSTRAP_ADMIN_KEY: 'short' })).toThrow(/SIGDESK_BOOTSTRAP_ADMIN_KEY/);
   });

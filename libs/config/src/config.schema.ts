@@ -113,6 +113,13 @@ export const environmentSchema = z.object({
   SIGDESK_WEBHOOKS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
   SIGDESK_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   SIGDESK_WEBHOOKS_ORGANIZATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // connections: a slow client is cut, a legitimate one on a slow line never is (README, "Connections")
+  SIGDESK_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(30),
+  SIGDESK_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(120),
+  SIGDESK_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(72),
+  SIGDESK_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(300),
+  SIGDESK_UPLOAD_MIN_RATE_KIB: z.coerce.number().min(0).max(1_048_576).default(1),
+  SIGDESK_UPLOAD_MIN_RATE_WINDOW_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
   SIGDESK_TRUST_PROXY: z
     .string()
     .optional()
@@ -127,6 +134,11 @@ export const environmentSchema = z.object({
       }
     })
     .transform((value) => (value ? splitList(value) : undefined)),
+  // rate limits: requests per window; 0 turns one off
+  SIGDESK_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  SIGDESK_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(600),
+  SIGDESK_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(300),
+  SIGDESK_RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: z.coerce.number().int().min(0).default(30),
   SIGDESK_PUBLIC_URL: z
     .string()
     .url()

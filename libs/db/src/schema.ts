@@ -398,6 +398,13 @@ export type Session = Selectable<SessionsTable>;
 export type RuleRevision = Selectable<RuleRevisionsTable>;
 export type SignatureChange = Selectable<SignatureChangesTable>;
 
+/** A rate limit's counter for one bucket and window (UNLOGGED: lost in a crash, which only restarts windows). */
+export interface RateLimitCountersTable {
+  bucket: string;
+  hits: number;
+  resets_at: Date;
+}
+
 export interface DB {
   organizations: OrganizationsTable;
   contracts: ContractsTable;
@@ -419,6 +426,7 @@ export interface DB {
   signature_changes: SignatureChangesTable;
   clean_corpus_files: CleanCorpusFilesTable;
   database_builds: DatabaseBuildsTable;
+  rate_limit_counters: RateLimitCountersTable;
   users: UsersTable;
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;

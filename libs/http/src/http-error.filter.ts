@@ -38,82 +38,88 @@ const UNAVAILABLE_MESSAGES: Record<Dependency, string> = {
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HttpError');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const request = http.getRequest<FastifyRequest>();
-    const { status, body, unavailable } = this.toResponse(exception, String(request.id));
-    if (unavailable) {
-      // an outage, not a bug: one line per request, without a stack
-      this.logger.warn(
-        {
-          dependency: unavailable,
-          reason: String((exception as Error).message),
-          requestId: request.id,
-          url: request.url,
-        },
-        'dependency unavailable',
-      );
-      void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-    } else if (typeof body.retryAfterSeconds === 'number') {
-      void reply.header('retry-after', String(body.retryAfterSeconds));
-    }
-    if (!unavailable && status >= 500) {
-      this.logger.error({ err: exception, requestId: request.id, url: request.url }, 'request failed');
-    }
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    replyWithError(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), exception);
   }
+}
 
-  private toResponse(
-    exception: unknown,
-    requestId: string,
-  ): { status: number; body: ErrorBody; unavailable?: Dependency } {
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse();
-      if (typeof response === 'object' && response !== null && 'error' in response && 'message' in response) {
-        const shaped = response as { error: unknown; message: unknown };
-        if (typeof shaped.error === 'string' && typeof shaped.message === 'string' && !('statusCode' in response)) {
-          return { status, body: response as ErrorBody };
-        }
+const logger = new Logger('HttpError');
+
+/**
+ * Answers `exception` in the API's error shape: the filter's answer, also for code that runs before Nest does
+ * (fastify hooks, whose errors would otherwise come out in fastify's own shape).
+ */
+export function replyWithError(request: FastifyRequest, reply: FastifyReply, exception: unknown): FastifyReply {
+  const { status, body, unavailable } = toResponse(exception, String(request.id));
+  if (unavailable) {
+    // an outage, not a bug: one line per request, without a stack
+    logger.warn(
+      {
+        dependency: unavailable,
+        reason: String((exception as Error).message),
+        requestId: request.id,
+        url: request.url,
+      },
+      'dependency unavailable',
+    );
+    void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+  } else if (typeof body.retryAfterSeconds === 'number') {
+    void reply.header('retry-after', String(body.retryAfterSeconds));
+  }
+  if (!unavailable && status >= 500) {
+    logger.error({ err: exception, requestId: request.id, url: request.url }, 'request failed');
+  }
+  return reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+}
+
+function toResponse(
+  exception: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody; unavailable?: Dependency } {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'object' && response !== null && 'error' in response && 'message' in response) {
+      const shaped = response as { error: unknown; message: unknown };
+      if (typeof shaped.error === 'string' && typeof shaped.message === 'string' && !('statusCode' in response)) {
+        return { status, body: response as ErrorBody };
       }
-      const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-      return {
-        status,
-        body: {
-          error: CODES_BY_STATUS[status] ?? 'error',
-          message: Array.isArray(message) ? message.join('; ') : String(message ?? exception.message),
-        },
-      };
     }
-    // errors raised by fastify itself (body too large, bad JSON, unsupported content type) carry a statusCode
-    const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
-    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
-      return {
-        status: fastifyError.statusCode,
-        body: {
-          error: CODES_BY_STATUS[fastifyError.statusCode] ?? 'bad_request',
-          message: fastifyError.message ?? 'The request could not be read.',
-        },
-      };
-    }
-    const dependency = unavailableDependency(exception);
-    if (dependency) {
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        body: { error: 'unavailable', message: UNAVAILABLE_MESSAGES[dependency], dependency },
-        unavailable: dependency,
-      };
-    }
+    const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     return {
-      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      status,
       body: {
-        error: 'internal_error',
-        message: 'Something went wrong on our side. Quote the correlation id when you contact support.',
-        correlationId: requestId,
+        error: CODES_BY_STATUS[status] ?? 'error',
+        message: Array.isArray(message) ? message.join('; ') : String(message ?? exception.message),
       },
     };
   }
+  // errors raised by fastify itself (body too large, bad JSON, unsupported content type) carry a statusCode
+  const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
+    return {
+      status: fastifyError.statusCode,
+      body: {
+        error: CODES_BY_STATUS[fastifyError.statusCode] ?? 'bad_request',
+        message: fastifyError.message ?? 'The request could not be read.',
+      },
+    };
+  }
+  const dependency = unavailableDependency(exception);
+  if (dependency) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: { error: 'unavailable', message: UNAVAILABLE_MESSAGES[dependency], dependency },
+      unavailable: dependency,
+    };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: {
+      error: 'internal_error',
+      message: 'Something went wrong on our side. Quote the correlation id when you contact support.',
+      correlationId: requestId,
+    },
+  };
 }

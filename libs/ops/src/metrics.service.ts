@@ -24,6 +24,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimitStoreFailures = new Counter({
+    name: 'sigdesk_rate_limit_store_failures_total',
+    help: 'Rate limit counts that failed (the store was down or slow): those requests were served unlimited',
+    registers: [this.registry],
+  });
+
   constructor(jobs: JobQueueService, outbox: OutboxRepository, review: ReviewRepository, builds: BuildsRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sigdesk_' });
     new Gauge({

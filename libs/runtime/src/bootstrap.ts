@@ -2,9 +2,8 @@ import { DynamicModule, INestApplicationContext, Module, Type } from '@nestjs/co
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import { BootstrapAdminKey } from '@sigdesk/accounts';
-import { ApiModule, configureHttp, httpLimitOptions } from '@sigdesk/api';
+import { ApiModule, configureHttp, httpServerOptions } from '@sigdesk/api';
 import { AppConfig } from '@sigdesk/config';
 import { createDatabase, migrateToLatest, pingDatabase } from '@sigdesk/db';
 import { QueueBackend } from '@sigdesk/queues';
@@ -74,14 +73,7 @@ async function createApplication(
     app.useLogger(app.get(Logger));
     return { app };
   }
-  const adapter = new FastifyAdapter({
-    ...httpLimitOptions(config.limits),
-    trustProxy: config.http.trustProxy?.join(',') ?? false,
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-    },
-  });
+  const adapter = new FastifyAdapter(httpServerOptions(config));
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,

@@ -3,6 +3,7 @@ export * from './test-environment';
 export * from './test-dns-server';
 export * from './web-app-build';
 export * from './browser';
+export * from './disposable-redis';
 export * from './webhook-receivers';
 export * from './migration-database';
 export * from './session-client';

@@ -26,3 +26,19 @@ export function bearerToken(headers: AuthenticationRequest['headers']): string |
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match ? match[1] : null;
 }
+
+/**
+ * The request's caller: the principal of the first authenticator that names one, or null when the request carries
+ * no credentials. The one way callers are resolved: before the body (the HTTP layer's request admission) and, for a
+ * request that skipped that, by the guard.
+ */
+export async function authenticateRequest(
+  authenticators: Authenticator[],
+  request: AuthenticationRequest,
+): Promise<Principal | null> {
+  for (const authenticator of authenticators) {
+    const principal = await authenticator.authenticate(request);
+    if (principal) return principal;
+  }
+  return null;
+}

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable } from '@
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@sigdesk/db';
 import { AppError } from '@sigdesk/http';
-import { AUTHENTICATORS, Authenticator } from './authenticator';
+import { authenticateRequest, AUTHENTICATORS, Authenticator } from './authenticator';
 import { AuthenticatedRequest, DURING_TOTP_ENROLMENT, PUBLIC_ROUTE, ROLES } from './auth.decorators';
 
 /**
@@ -21,12 +21,8 @@ export class PrincipalGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    // an earlier step of the request (admission before the body) may have resolved it already
-    let principal = request.principal ?? null;
-    for (const authenticator of this.authenticators) {
-      if (principal) break;
-      principal = await authenticator.authenticate(request);
-    }
+    // the request admission (before the body) has resolved it already; only a request that skipped it is resolved here
+    const principal = request.principal ?? (await authenticateRequest(this.authenticators, request));
     if (!principal) {
       throw AppError.unauthorized('Send your API key as "Authorization: Bearer <key>", or sign in.');
     }

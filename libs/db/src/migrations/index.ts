@@ -11,6 +11,7 @@ import * as outboxClaims from './2026_11_30_0012_outbox_claims_and_reconciliatio
 import * as sampleObjectClaimHolders from './2026_11_30_0013_sample_object_claim_holders';
 import * as webhookDeliveryResults from './2026_11_30_0030_webhook_delivery_results';
 import * as webhookDeliveryLeases from './2026_11_30_0031_webhook_delivery_leases';
+import * as rateLimitCounters from './2026_11_30_0040_rate_limit_counters';
 import * as dashboardIndexes from './2026_11_30_0060_dashboard_indexes';
 import * as people from './2026_11_30_0080_people';
 
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0013_sample_object_claim_holders': sampleObjectClaimHolders,
   '2026_11_30_0030_webhook_delivery_results': webhookDeliveryResults,
   '2026_11_30_0031_webhook_delivery_leases': webhookDeliveryLeases,
+  '2026_11_30_0040_rate_limit_counters': rateLimitCounters,
   '2026_11_30_0060_dashboard_indexes': dashboardIndexes,
   '2026_11_30_0080_people': people,
 };
