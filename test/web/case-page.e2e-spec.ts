@@ -100,7 +100,7 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     expect(await page.getByTestId('case-status').textContent()).toBe('Queued');
     await page.getByText('Premium incident').waitFor();
     await page.getByText('Endpoint Security for Business').waitFor();
-    await page.getByText('Version 102 (', { exact: false }).waitFor();
+    await page.getByText('Version 102', { exact: true }).waitFor();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     await page.getByText('Samples received and checked').waitFor();
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
@@ -196,6 +196,7 @@ describe("the portal's case page and webhook settings in a real browser", () => 
       .getByText("Update your product's antivirus databases to version 103 or later", { exact: false })
       .waitFor();
     await page.getByText('Status: Fixed').waitFor();
+    await page.getByText('The fix is in database 103, now published.').waitFor();
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await saveScreenshot(page, 'customer-case-fixed');
     await current?.close();
@@ -204,6 +205,9 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     await spanish.goto(`/cases/${found.id}`);
     await pageHeading(spanish, `Caso ${found.reference}`);
     await spanish.getByText('Corregido en las bases de datos 103').waitFor();
+    await spanish.getByText('La corrección está en las bases de datos 103, ya publicadas.').waitFor();
+    // the API's sentences are English: the page tells the facts in the person's language instead
+    expect(await spanish.getByText('Fixed in database version 103.').count()).toBe(0);
     await saveScreenshot(spanish, 'customer-case-fixed-es');
   });
 

@@ -39,6 +39,7 @@ import {
 } from '../../api/portal';
 import { translationKey, type TranslationKey } from '../../i18n';
 import { formatBytes, formatDateTime, formatWorkingDuration } from '../../i18n/format';
+import { caseCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { ChosenFileList, RefusedFiles, SampleDropzone, useChosenFiles } from '../../submit/ChosenFiles';
 import { CLOCK_LABELS, KIND_LABELS, STATUS_LABELS } from './case-labels';
 import { CustomerPage } from './CustomerPage';
@@ -59,6 +60,12 @@ const ACTOR_LABELS: Record<string, TranslationKey> = {
   system: translationKey('case.timeline.by.system'),
   admin: translationKey('case.timeline.by.admin'),
   release: translationKey('case.timeline.by.release'),
+};
+
+const VERDICT_MESSAGES: Record<string, TranslationKey> = {
+  confirmed: translationKey('case.timeline.verdict.confirmed'),
+  not_reproduced: translationKey('case.timeline.verdict.not_reproduced'),
+  declined: translationKey('case.timeline.verdict.declined'),
 };
 
 const EVENT_TITLES: Record<string, TranslationKey> = {
@@ -279,8 +286,18 @@ function EventEntry({ event }: { event: TimelineEvent }) {
     title = t(EVENT_TITLES[event.type] ?? translationKey('case.timeline.other'));
   }
   const data = event.data ?? {};
-  // a question's text is the question event's; the status change it causes repeats it
-  const message = event.type === 'status_changed' && event.toStatus === 'awaiting_customer' ? undefined : data.message;
+  // a status change is told in the person's language from its facts; the API's sentence is English (and a
+  // question's text is the question event's)
+  let message: string | undefined = event.type === 'status_changed' ? undefined : data.message;
+  if (event.type === 'status_changed') {
+    if (event.toStatus === 'fixed' && data.fixedInDatabaseVersion !== undefined) {
+      message = t('case.timeline.fixedIn', { version: data.fixedInDatabaseVersion });
+    } else if (event.toStatus === 'fix_scheduled' && data.scheduledDatabaseVersion !== undefined) {
+      message = t('case.timeline.scheduledIn', { version: data.scheduledDatabaseVersion });
+    } else if (data.verdict && data.verdict in VERDICT_MESSAGES) {
+      message = t(VERDICT_MESSAGES[data.verdict]);
+    }
+  }
   const who = t(ACTOR_LABELS[event.by.role] ?? translationKey('case.timeline.by.system'));
   return (
     <Timeline.Item title={title} bullet={<span aria-hidden />}>
@@ -341,7 +358,9 @@ function CaseDetail({ found }: { found: CustomerCase }) {
           <Fact label={t('case.report.product')}>{found.product}</Fact>
           <Fact label={t('case.report.productVersion')}>{found.productVersion}</Fact>
           <Fact label={t('case.report.database')}>
-            {t('case.report.databaseValue', { version: found.database.version, channel: found.database.channel })}
+            {found.database.channel === 'default'
+              ? t('case.report.databaseVersionOnly', { version: found.database.version })
+              : t('case.report.databaseValue', { version: found.database.version, channel: found.database.channel })}
           </Fact>
           {found.detectionName && <Fact label={t('case.report.detectionName')}>{found.detectionName}</Fact>}
           <Fact label={t('case.report.submitted')}>{formatDateTime(found.createdAt, locale)}</Fact>
@@ -408,6 +427,7 @@ function CaseDetail({ found }: { found: CustomerCase }) {
 }
 
 export function CasePage() {
+  usePageCatalog(caseCatalog);
   const { t } = useTranslation();
   const { id = '' } = useParams();
   const found = useQuery({

@@ -31,6 +31,7 @@ import {
 } from '../../api/portal';
 import { translationKey, type TranslationKey } from '../../i18n';
 import { formatDateTime } from '../../i18n/format';
+import { settingsCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { CustomerPage } from './CustomerPage';
 
 const RESULT_LABELS: Record<NonNullable<WebhookDelivery['lastResult']>, TranslationKey> = {
@@ -362,6 +363,7 @@ function Webhooks() {
 }
 
 export function SettingsPage() {
+  usePageCatalog(settingsCatalog);
   const { t } = useTranslation();
   return (
     <CustomerPage title={t('settings.title')} description={t('settings.description')}>
