@@ -180,6 +180,11 @@ export function deleteWebhook(id: string, client: ApiClient = api): Promise<void
   return client.delete(`/v1/webhooks/${encodeURIComponent(id)}`);
 }
 
+/** `POST /v1/webhooks/:id/test`: a `webhook.test` event, delivered like the others. */
+export function sendWebhookTest(id: string, client: ApiClient = api): Promise<WebhookDelivery> {
+  return client.post(`/v1/webhooks/${encodeURIComponent(id)}/test`);
+}
+
 export function fetchWebhookDeliveries(
   id: string,
   cursor: string | undefined,

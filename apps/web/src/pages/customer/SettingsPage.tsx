@@ -13,7 +13,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { IconAlertTriangle, IconCheck, IconCopy, IconKey, IconTrash } from '@tabler/icons-react';
+import { IconAlertTriangle, IconCheck, IconCopy, IconKey, IconSend, IconTrash } from '@tabler/icons-react';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,6 +24,7 @@ import {
   deleteWebhook,
   fetchWebhookDeliveries,
   fetchWebhooks,
+  sendWebhookTest,
   webhooksQueryKey,
   type CreatedWebhook,
   type Webhook,
@@ -176,6 +177,15 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
 function WebhookRow({ webhook, onDelete }: { webhook: Webhook; onDelete(webhook: Webhook): void }) {
   const { t, i18n } = useTranslation();
   const [open, setOpen] = useState(false);
+  const queryClient = useQueryClient();
+  const test = useMutation({
+    mutationFn: () => sendWebhookTest(webhook.id),
+    onSuccess: async () => {
+      setOpen(true);
+      await queryClient.invalidateQueries({ queryKey: [...webhooksQueryKey, webhook.id, 'deliveries'] });
+    },
+  });
+  const testFailure = test.error ? describeError(test.error) : undefined;
   const panelId = `deliveries-${webhook.id}`;
   return (
     <Paper withBorder p="sm" radius="md" component="li" style={{ listStyle: 'none' }}>
@@ -189,6 +199,16 @@ function WebhookRow({ webhook, onDelete }: { webhook: Webhook; onDelete(webhook:
           </Text>
         </div>
         <Group gap="xs">
+          <Button
+            variant="default"
+            size="sm"
+            leftSection={<IconSend size={16} aria-hidden />}
+            onClick={() => test.mutate()}
+            loading={test.isPending}
+            aria-label={t('settings.webhooks.sendTestOf', { url: webhook.url })}
+          >
+            {t('settings.webhooks.sendTest')}
+          </Button>
           <Button
             variant="default"
             size="sm"
@@ -215,6 +235,18 @@ function WebhookRow({ webhook, onDelete }: { webhook: Webhook; onDelete(webhook:
           </Button>
         </Group>
       </Group>
+      {test.isSuccess && (
+        <Text size="sm" mt="xs" role="status">
+          {t('settings.webhooks.testSent')}
+        </Text>
+      )}
+      {testFailure && (
+        <Text size="sm" mt="xs" c="red.9" role="alert">
+          {test.error instanceof ApiError && test.error.code === 'test_delivery_pending'
+            ? t('settings.webhooks.testPending')
+            : t(testFailure.key, testFailure.values)}
+        </Text>
+      )}
       {open && (
         <div id={panelId} style={{ marginTop: 'var(--mantine-spacing-sm)' }}>
           <Deliveries webhook={webhook} />
