@@ -115,14 +115,16 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     const analyst = await seedKey(web.env, 'analyst');
     const found = await submitted(customer, [{ name: 'first.bin', content: randomBytes(2000) }]);
     await claim(analyst, found.id);
-    const question = 'Which process wrote this file? Please send the installer it came with.';
-    const asked = await analyst.post(`/v1/cases/${found.id}/responses`, { message: question, awaitCustomer: true });
-    expect(asked.status).toBe(200);
-
     const page = await open(customer);
     await page.goto(`/cases/${found.id}`);
     await pageHeading(page, `Case ${found.reference}`);
-    await page.getByRole('heading', { name: 'Our analyst needs your answer' }).waitFor();
+    await page.getByText('Status: In review').waitFor();
+
+    // asked while the page is open: the page shows it by itself (it asks for news every 15 s)
+    const question = 'Which process wrote this file? Please send the installer it came with.';
+    const asked = await analyst.post(`/v1/cases/${found.id}/responses`, { message: question, awaitCustomer: true });
+    expect(asked.status).toBe(200);
+    await page.getByRole('heading', { name: 'Our analyst needs your answer' }).waitFor({ timeout: 40_000 });
     expect(await page.getByTestId('analyst-question').textContent()).toBe(question);
     expect(await page.getByTestId('case-status').textContent()).toBe('Waiting for you');
     expect(await page.getByTestId('response-clock').textContent()).toMatch(/^paused while we wait for you/);
