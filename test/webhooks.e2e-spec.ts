@@ -454,6 +454,58 @@ describe('webhooks', () => {
     });
   });
 
+  describe('POST /v1/webhooks/:id/test', () => {
+    it('queues a signed webhook.test delivery, listed with the others; one at a time per webhook', async () => {
+      const hook = await registerWebhook(customer, `${receiver.url}/hooks/test`);
+      const sent = await customer.client.post(`/v1/webhooks/${hook.id}/test`);
+      expect(sent.status).toBe(202);
+      expect(sent.body).toMatchObject({ eventType: 'webhook.test', caseId: null, status: 'pending', attempts: 0 });
+      // another while the first is still to be sent: refused, nothing stored
+      const again = await customer.client.post(`/v1/webhooks/${hook.id}/test`);
+      expect(again.status).toBe(409);
+      expect(again.body.error).toBe('test_delivery_pending');
+      expect(await deliveriesOf(env, hook.id)).toHaveLength(1);
+
+      expect(await deliverer.deliver(sent.body.id)).toEqual({ delivered: true });
+      const [request] = receiver.requestsFor(sent.body.id);
+      expect(request.headers['sigdesk-event']).toBe('webhook.test');
+      expect(
+        verifyWebhookSignature(
+          hook.secret,
+          request.headers['sigdesk-timestamp'] as string,
+          request.body,
+          request.headers['sigdesk-signature'] as string,
+        ),
+      ).toBe(true);
+      expect(request.json).toEqual({
+        id: sent.body.id,
+        type: 'webhook.test',
+        occurredAt: expect.any(String),
+        webhook: { id: hook.id, url: `${receiver.url}/hooks/test` },
+      });
+      const listed = await customer.client.get(`/v1/webhooks/${hook.id}/deliveries`);
+      expect(listed.body.items).toEqual([
+        expect.objectContaining({ id: sent.body.id, status: 'delivered', lastStatusCode: 200, attempts: 1 }),
+      ]);
+      // delivered: the next test may go
+      expect((await customer.client.post(`/v1/webhooks/${hook.id}/test`)).status).toBe(202);
+    });
+
+    it("refuses another organisation's webhook, a deleted one, a malformed id and other roles", async () => {
+      const hook = await registerWebhook(customer, `${receiver.url}/hooks/test-refused`);
+      const other = await seedCustomer(env, { name: 'Other Test Sender' });
+      expect((await other.client.post(`/v1/webhooks/${hook.id}/test`)).status).toBe(404);
+      expect((await other.client.post(`/v1/webhooks/${randomUUID()}/test`)).status).toBe(404);
+      expect((await customer.client.post('/v1/webhooks/not-an-id/test')).status).toBe(400);
+      const analyst = await seedKey(env, 'analyst');
+      expect((await analyst.post(`/v1/webhooks/${hook.id}/test`)).status).toBe(403);
+      expect((await new ApiClient(env.url).post(`/v1/webhooks/${hook.id}/test`)).status).toBe(401);
+      await customer.client.request('DELETE', `/v1/webhooks/${hook.id}`);
+      expect((await customer.client.post(`/v1/webhooks/${hook.id}/test`)).status).toBe(404);
+      expect(await deliveriesOf(env, hook.id)).toEqual([]);
+    });
+  });
+
   describe('GET /v1/webhooks/:id/deliveries', () => {
     it('pages newest first with an opaque cursor, also through changes made in one transaction', async () => {
       const hook = await registerWebhook(customer, `${receiver.url}/hooks/paged`);

@@ -33,6 +33,13 @@ export class WebhooksController {
     await this.webhooks.disable(principal, parseInput(uuidParam, id, 'webhook id'));
   }
 
+  /** A `webhook.test` event to this webhook, delivered like the others: `202` with the delivery to follow. */
+  @Post(':id/test')
+  @HttpCode(202)
+  sendTest(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.webhooks.sendTest(principal, parseInput(uuidParam, id, 'webhook id'));
+  }
+
   @Get(':id/deliveries')
   @ApiQuery({ name: 'cursor', required: false })
   @ApiQuery({ name: 'limit', required: false })

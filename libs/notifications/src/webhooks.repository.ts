@@ -116,6 +116,36 @@ export class WebhooksRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  /** An active webhook of the organisation, locked until the transaction ends. */
+  lockActive(trx: Transaction<DB>, organizationId: string, id: string): Promise<Webhook | undefined> {
+    return trx
+      .selectFrom('webhooks')
+      .selectAll()
+      .where('id', '=', id)
+      .where('organization_id', '=', organizationId)
+      .where('disabled_at', 'is', null)
+      .forUpdate()
+      .executeTakeFirst();
+  }
+
+  /** Whether the webhook has a delivery of `eventType` still to be sent. Served by webhook_deliveries_webhook_idx. */
+  async hasPending(trx: Transaction<DB>, webhookId: string, eventType: string): Promise<boolean> {
+    const row = await trx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('webhook_id', '=', webhookId)
+      .where('event_type', '=', eventType)
+      .where('status', '=', 'pending')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** One delivery as the organisation's listing shows it. */
+  findDelivery(trx: Transaction<DB>, id: string): Promise<WebhookDelivery> {
+    return trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  }
+
   async activeIdsFor(trx: Transaction<DB>, organizationId: string): Promise<string[]> {
     const rows = await trx
       .selectFrom('webhooks')

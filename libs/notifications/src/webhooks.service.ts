@@ -1,18 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { Principal } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
 import { AppError, decodeCursor, encodeCursor } from '@sigdesk/http';
 import { WebhookDestinations } from './webhook-destinations';
 import type { createWebhookSchema, listDeliveriesQuerySchema } from './webhooks.schemas';
-import { DeliveryPageRow, Webhook, WebhooksRepository } from './webhooks.repository';
+import { JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
+import { WEBHOOK_TEST, webhookTestPayload } from './webhook-test-event';
+import { Webhook, WebhookDelivery, WebhooksRepository } from './webhooks.repository';
 
 function webhookView(webhook: Webhook) {
   return { id: webhook.id, url: webhook.url, createdAt: webhook.created_at.toISOString() };
 }
 
-function deliveryView(delivery: DeliveryPageRow) {
+function deliveryView(delivery: WebhookDelivery) {
   return {
     id: delivery.id,
     eventType: delivery.event_type,
@@ -38,6 +40,8 @@ export class WebhooksService {
     private readonly webhooks: WebhooksRepository,
     private readonly destinations: WebhookDestinations,
     private readonly config: AppConfig,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   /**
@@ -87,6 +91,37 @@ export class WebhooksService {
     if (!(await this.webhooks.disable(organizationOf(principal), id, new Date()))) {
       throw AppError.notFound('This webhook');
     }
+  }
+
+  /**
+   * A `webhook.test` delivery to one active webhook, sent like any other (signed, retried, listed with its
+   * deliveries), so that a receiver and its signature check can be tried before a case changes. One at a time per
+   * webhook: another is refused while the last is still to be sent, so that the action cannot flood a receiver.
+   */
+  async sendTest(principal: Principal, id: string, now = new Date()) {
+    const organizationId = organizationOf(principal);
+    return this.unitOfWork.run(async (trx) => {
+      const webhook = await this.webhooks.lockActive(trx, organizationId, id);
+      if (!webhook) throw AppError.notFound('This webhook');
+      if (await this.webhooks.hasPending(trx, webhook.id, WEBHOOK_TEST)) {
+        throw AppError.conflict(
+          'test_delivery_pending',
+          'A test event for this webhook is still to be delivered. Wait for its result before sending another.',
+        );
+      }
+      const deliveryId = randomUUID();
+      await this.webhooks.insertDeliveries(trx, [
+        {
+          id: deliveryId,
+          webhookId: webhook.id,
+          caseId: null,
+          eventType: WEBHOOK_TEST,
+          payload: webhookTestPayload(deliveryId, webhook, now),
+        },
+      ]);
+      await this.outbox.add(trx, JobName.DeliverWebhook, { deliveryId }, jobIdFor(JobName.DeliverWebhook, deliveryId));
+      return deliveryView(await this.webhooks.findDelivery(trx, deliveryId));
+    });
   }
 
   async deliveries(principal: Principal, webhookId: string, query: z.output<typeof listDeliveriesQuerySchema>) {

@@ -170,10 +170,16 @@ export interface WebTest {
   close(): Promise<void>;
 }
 
-/** A real sigdesk serving the built web app (built first when needed) and a headless Chromium. */
-export async function startWebTest(options: { worker?: boolean } = {}): Promise<WebTest> {
+/**
+ * A real sigdesk serving the built web app (built first when needed) and a headless Chromium; `env` adds
+ * configuration (a DNS server of the test's own for webhooks, say).
+ */
+export async function startWebTest(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<WebTest> {
   const built = await ensureWebAppBuilt();
-  const env = await startTestEnvironment({ worker: options.worker ?? false, env: { SIGDESK_WEB_DIR: built } });
+  const env = await startTestEnvironment({
+    worker: options.worker ?? false,
+    env: { ...options.env, SIGDESK_WEB_DIR: built },
+  });
   let browser: Browser;
   try {
     browser = await launchChromium();

@@ -120,3 +120,77 @@ export function fetchCases(filter: CaseFilter, cursor: string | undefined, clien
 export function fetchCase(id: string, client: ApiClient = api): Promise<CustomerCase> {
   return client.get(`/v1/submissions/${encodeURIComponent(id)}`);
 }
+
+export const caseQueryKey = (id: string) => ['cases', 'detail', id] as const;
+
+/** What `POST /v1/submissions/:id/replies` answers. */
+export interface ReplyAnswer {
+  caseId: string;
+  samplesAdded: number;
+}
+
+/**
+ * The customer's answer to an analyst's question: multipart, with the files as `sample` parts (the message first,
+ * so that the API refuses a reply it would refuse before reading any file).
+ */
+export function sendReply(id: string, message: string, files: File[], client: ApiClient = api): Promise<ReplyAnswer> {
+  const form = new FormData();
+  form.append('message', message);
+  for (const file of files) form.append('sample', file, file.name);
+  return client.request('POST', `/v1/submissions/${encodeURIComponent(id)}/replies`, { body: form });
+}
+
+/** A webhook of the organisation (`GET /v1/webhooks`); its secret is only in the answer that created it. */
+export interface Webhook {
+  id: string;
+  url: string;
+  createdAt: string;
+}
+
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+/** One delivery of a webhook (`GET /v1/webhooks/:id/deliveries`). */
+export interface WebhookDelivery {
+  id: string;
+  eventType: string;
+  caseId: string | null;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastResult: 'delivered' | 'receiver_error' | 'unreachable' | 'refused_destination' | 'webhook_disabled' | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  deliveredAt: string | null;
+}
+
+export const webhooksQueryKey = ['webhooks'] as const;
+
+export function fetchWebhooks(client: ApiClient = api): Promise<{ items: Webhook[] }> {
+  return client.get('/v1/webhooks');
+}
+
+export function createWebhook(url: string, client: ApiClient = api): Promise<CreatedWebhook> {
+  return client.post('/v1/webhooks', { url });
+}
+
+export function deleteWebhook(id: string, client: ApiClient = api): Promise<void> {
+  return client.delete(`/v1/webhooks/${encodeURIComponent(id)}`);
+}
+
+/** `POST /v1/webhooks/:id/test`: a `webhook.test` event, delivered like the others. */
+export function sendWebhookTest(id: string, client: ApiClient = api): Promise<WebhookDelivery> {
+  return client.post(`/v1/webhooks/${encodeURIComponent(id)}/test`);
+}
+
+export function fetchWebhookDeliveries(
+  id: string,
+  cursor: string | undefined,
+  client: ApiClient = api,
+): Promise<{ items: WebhookDelivery[]; nextCursor: string | null }> {
+  const query = new URLSearchParams({ limit: '10' });
+  if (cursor) query.set('cursor', cursor);
+  return client.get(`/v1/webhooks/${encodeURIComponent(id)}/deliveries?${query.toString()}`);
+}

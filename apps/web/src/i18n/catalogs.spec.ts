@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { catalogs, createI18n, LANGUAGES } from './index';
+import { addPageCatalog, pageCatalogs } from './page-catalogs';
 
 const SOURCE = join(__dirname, '..');
 
@@ -45,7 +46,17 @@ function placeholders(text: string): string[] {
 }
 
 describe('translation catalogs', () => {
-  const flat = Object.fromEntries(LANGUAGES.map((language) => [language, flatten(catalogs[language])]));
+  // the first page's catalog and the pages' own, which load with their page
+  const flat = Object.fromEntries(
+    LANGUAGES.map((language) => [
+      language,
+      new Map(
+        [catalogs[language], ...pageCatalogs.map((catalog) => catalog[language])].flatMap((catalog) => [
+          ...flatten(catalog),
+        ]),
+      ),
+    ]),
+  );
   const used = usedKeys();
 
   it('finds the keys the code uses', () => {
@@ -98,6 +109,7 @@ describe('translation catalogs', () => {
         throw new Error(`missing translation: ${lng} ${key}`);
       },
     });
+    for (const catalog of pageCatalogs) addPageCatalog(i18n, catalog);
     for (const key of used.keys()) {
       expect(typeof i18n.t(key as never)).toBe('string');
     }

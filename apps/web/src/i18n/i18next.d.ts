@@ -1,10 +1,13 @@
 import 'i18next';
+import type caseEn from './catalogs/case.en.json';
 import type en from './catalogs/en.json';
+import type settingsEn from './catalogs/settings.en.json';
 
-// t() takes only keys of the English catalog: a missing key is a type error (the catalog test checks Spanish)
+// t() takes only keys of the English catalogs (the first page's and the pages' own): a missing key is a type error
+// (the catalog test checks Spanish)
 declare module 'i18next' {
   interface CustomTypeOptions {
     defaultNS: 'translation';
-    resources: { translation: typeof en };
+    resources: { translation: typeof en & typeof caseEn & typeof settingsEn };
   }
 }

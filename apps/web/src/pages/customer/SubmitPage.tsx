@@ -1,10 +1,7 @@
-import '@mantine/dropzone/styles.css';
 import {
-  ActionIcon,
   Alert,
   Button,
   Checkbox,
-  Code,
   Group,
   Paper,
   Progress,
@@ -16,8 +13,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { Dropzone } from '@mantine/dropzone';
-import { IconAlertTriangle, IconCircleCheck, IconFileUpload, IconTrash } from '@tabler/icons-react';
+import { IconAlertTriangle, IconCircleCheck } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -31,9 +27,9 @@ import {
   type CurrentOrganization,
 } from '../../api/portal';
 import { translationKey, type TranslationKey } from '../../i18n';
-import { formatBytes, formatDateTime } from '../../i18n/format';
+import { formatDateTime } from '../../i18n/format';
+import { ChosenFileList, RefusedFiles, SampleDropzone, useChosenFiles } from '../../submit/ChosenFiles';
 import { checkDatabaseVersion } from '../../submit/currency';
-import { sha256OfFile } from '../../submit/hash-files';
 import {
   newIdempotencyKey,
   UploadCancelled,
@@ -66,14 +62,6 @@ const SEVERITIES: Array<{ value: string; label: TranslationKey; description: Tra
   },
 ];
 
-interface ChosenFile {
-  key: string;
-  file: File;
-  hashedBytes: number;
-  sha256?: string;
-  hashError?: string;
-}
-
 type UploadState =
   | { phase: 'idle' }
   | { phase: 'uploading'; sent: number; total: number }
@@ -101,8 +89,6 @@ const EMPTY: Form = {
   detectionName: '',
   description: '',
 };
-
-let fileKeys = 0;
 
 function PremiumChoice({
   organization,
@@ -139,8 +125,6 @@ export function SubmitPage() {
   const organization = useQuery({ queryKey: organizationQueryKey, queryFn: () => fetchCurrentOrganization() });
   const database = useQuery({ queryKey: databaseQueryKey, queryFn: () => fetchCurrentDatabase() });
   const [form, setForm] = useState<Form>(EMPTY);
-  const [files, setFiles] = useState<ChosenFile[]>([]);
-  const [refusedFiles, setRefusedFiles] = useState<string[]>([]);
   const [showErrors, setShowErrors] = useState(false);
   const [upload, setUpload] = useState<UploadState>({ phase: 'idle' });
   const current = useRef<Upload | undefined>(undefined);
@@ -152,46 +136,14 @@ export function SubmitPage() {
 
   const limits = organization.data?.limits;
   const contract = organization.data?.contract;
+  const chosen = useChosenFiles(limits, () => {
+    idempotencyKey.current = undefined;
+  });
+  const files = chosen.files;
 
   function change<K extends keyof Form>(name: K, value: Form[K]) {
     idempotencyKey.current = undefined;
     setForm((previous) => ({ ...previous, [name]: value }));
-  }
-
-  function addFiles(dropped: File[]) {
-    if (!limits) return;
-    idempotencyKey.current = undefined;
-    const refused: string[] = [];
-    const accepted: ChosenFile[] = [];
-    for (const file of dropped) {
-      if (file.size > limits.maxSampleBytes) {
-        refused.push(
-          t('submit.files.tooLarge', {
-            name: file.name,
-            size: formatBytes(file.size, locale),
-            limit: formatBytes(limits.maxSampleBytes, locale),
-          }),
-        );
-      } else if (files.length + accepted.length >= limits.maxFilesPerSubmission) {
-        refused.push(t('submit.files.tooMany', { name: file.name, count: limits.maxFilesPerSubmission }));
-      } else {
-        accepted.push({ key: `file-${++fileKeys}`, file, hashedBytes: 0 });
-      }
-    }
-    setRefusedFiles(refused);
-    setFiles((previous) => [...previous, ...accepted]);
-    for (const chosen of accepted) {
-      const update = (changes: Partial<ChosenFile>) =>
-        setFiles((previous) => previous.map((f) => (f.key === chosen.key ? { ...f, ...changes } : f)));
-      sha256OfFile(chosen.file, (bytes) => update({ hashedBytes: bytes }))
-        .then((sha256) => update({ sha256, hashedBytes: chosen.file.size }))
-        .catch((error: unknown) => update({ hashError: error instanceof Error ? error.message : String(error) }));
-    }
-  }
-
-  function removeFile(key: string) {
-    idempotencyKey.current = undefined;
-    setFiles((previous) => previous.filter((f) => f.key !== key));
   }
 
   const versionCheck = useMemo(() => {
@@ -219,7 +171,7 @@ export function SubmitPage() {
     versionError = t('submit.database.unknown', { version: form.databaseVersion.trim(), latest: versionCheck.latest });
   }
   const shown = (name: keyof typeof errors) => (showErrors ? errors[name] : undefined);
-  const hashing = files.some((f) => !f.sha256 && !f.hashError);
+  const hashing = chosen.hashing;
   const uploading = upload.phase === 'uploading';
 
   function send() {
@@ -406,88 +358,14 @@ export function SubmitPage() {
               <Title order={2} size="h4">
                 {t('submit.files.heading')}
               </Title>
-              <Dropzone
-                onDrop={addFiles}
-                multiple
-                disabled={!limits || uploading}
-                aria-label={t('submit.files.drop')}
-                name="sample"
-              >
-                <Group justify="center" gap="md" mih={110} style={{ pointerEvents: 'none' }}>
-                  <IconFileUpload size={40} aria-hidden color="var(--mantine-color-blue-7)" />
-                  <div>
-                    <Text size="lg">{t('submit.files.drop')}</Text>
-                    <Text size="sm" c="dimmed" mt={4}>
-                      {limits
-                        ? t('submit.files.hint', {
-                            count: limits.maxFilesPerSubmission,
-                            size: formatBytes(limits.maxSampleBytes, locale),
-                          })
-                        : t('app.loading')}
-                    </Text>
-                  </div>
-                </Group>
-              </Dropzone>
+              <SampleDropzone limits={limits} disabled={uploading} onDrop={chosen.add} label={t('submit.files.drop')} />
               {shown('files') && (
                 <Text c="red.8" size="sm" role="alert">
                   {errors.files}
                 </Text>
               )}
-              {refusedFiles.length > 0 && (
-                <Alert color="red" icon={<IconAlertTriangle aria-hidden />} title={t('submit.files.refused')}>
-                  <Stack gap={4}>
-                    {refusedFiles.map((message) => (
-                      <Text key={message} size="sm">
-                        {message}
-                      </Text>
-                    ))}
-                  </Stack>
-                </Alert>
-              )}
-              {files.length > 0 && (
-                <Stack gap="xs" component="ul" p={0} m={0} aria-label={t('submit.files.list')}>
-                  {files.map((chosen) => (
-                    <Paper key={chosen.key} withBorder p="sm" component="li" style={{ listStyle: 'none' }}>
-                      <Group justify="space-between" wrap="nowrap" align="flex-start">
-                        <div style={{ minWidth: 0 }}>
-                          <Text fw={500} truncate>
-                            {chosen.file.name}
-                          </Text>
-                          <Text size="sm" c="dimmed">
-                            {formatBytes(chosen.file.size, locale)}
-                          </Text>
-                          {chosen.sha256 ? (
-                            <Text size="sm">
-                              SHA-256: <Code data-testid="sha256">{chosen.sha256}</Code>
-                            </Text>
-                          ) : chosen.hashError ? (
-                            <Text size="sm" c="red.8">
-                              {t('submit.files.hashFailed')}
-                            </Text>
-                          ) : (
-                            <Text size="sm" c="dimmed">
-                              {t('submit.files.hashing', {
-                                percent: chosen.file.size
-                                  ? Math.floor((chosen.hashedBytes / chosen.file.size) * 100)
-                                  : 0,
-                              })}
-                            </Text>
-                          )}
-                        </div>
-                        <ActionIcon
-                          variant="subtle"
-                          color="gray"
-                          onClick={() => removeFile(chosen.key)}
-                          disabled={uploading}
-                          aria-label={t('submit.files.remove', { name: chosen.file.name })}
-                        >
-                          <IconTrash size={18} aria-hidden />
-                        </ActionIcon>
-                      </Group>
-                    </Paper>
-                  ))}
-                </Stack>
-              )}
+              <RefusedFiles messages={chosen.refused} />
+              <ChosenFileList files={files} disabled={uploading} onRemove={chosen.remove} />
             </Stack>
           </Paper>
 

@@ -1,0 +1,36 @@
+import type { i18n as I18n } from 'i18next';
+import { useTranslation } from 'react-i18next';
+import caseEn from './catalogs/case.en.json';
+import caseEs from './catalogs/case.es.json';
+import settingsEn from './catalogs/settings.en.json';
+import settingsEs from './catalogs/settings.es.json';
+import { LANGUAGES, type Language } from './index';
+
+/**
+ * The strings of one page in every language, loaded with the page's own file rather than with the first page
+ * (the initial JavaScript's budget). Each file holds whole sections of the catalog (`case`, `settings`).
+ */
+export type PageCatalog = Record<Language, Record<string, unknown>>;
+
+export const caseCatalog: PageCatalog = { en: caseEn, es: caseEs };
+export const settingsCatalog: PageCatalog = { en: settingsEn, es: settingsEs };
+
+/** Every page catalog: for the catalog tests and the types of t(). */
+export const pageCatalogs = [caseCatalog, settingsCatalog];
+
+const added = new WeakMap<I18n, Set<PageCatalog>>();
+
+/** Adds a page's strings to `instance`, once. */
+export function addPageCatalog(instance: I18n, catalog: PageCatalog): void {
+  const done = added.get(instance) ?? new Set<PageCatalog>();
+  added.set(instance, done);
+  if (done.has(catalog)) return;
+  for (const language of LANGUAGES) instance.addResourceBundle(language, 'translation', catalog[language], true, false);
+  done.add(catalog);
+}
+
+/** A page's strings, added before the page's first t() call (call it first in the page's component). */
+export function usePageCatalog(catalog: PageCatalog): void {
+  const { i18n } = useTranslation();
+  addPageCatalog(i18n, catalog);
+}
