@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Checkbox, Group, Modal, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, Modal, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { IconAlertCircle, IconUserPlus } from '@tabler/icons-react';
@@ -182,9 +182,9 @@ export function UsersPage() {
                     <Table.Td>{user.organizationAdmin ? t('users.admin') : t('users.member')}</Table.Td>
                     <Table.Td>{user.totpEnabled ? t('users.on') : t('users.off')}</Table.Td>
                     <Table.Td>
-                      <Badge color={user.disabled ? 'gray' : 'green'} variant="light">
+                      <Text size="sm" fw={500} c={user.disabled ? 'gray.8' : 'green.9'}>
                         {user.disabled ? t('users.disabled') : t('users.active')}
-                      </Badge>
+                      </Text>
                     </Table.Td>
                     <Table.Td>
                       {!self && !user.disabled && (
