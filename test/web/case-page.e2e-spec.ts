@@ -237,7 +237,9 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     await pageHeading(page, 'Case not found');
     await page.getByText('it belongs to another organisation', { exact: false }).waitFor();
     expect(await page.getByText(theirs.body.reference).count()).toBe(0);
-    expect(answers).toEqual([404]);
+    // asked again when the live updates stream starts ("read what you show"): the API answers 404 every time
+    expect(answers.length).toBeGreaterThan(0);
+    expect(new Set(answers)).toEqual(new Set([404]));
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
 
     await page.goto('/cases/not-a-case');
