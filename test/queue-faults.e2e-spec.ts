@@ -1,15 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { JobName, jobIdFor, JobQueueService, QUEUE_OF_JOB, QueueBackend } from '@sigdesk/queues';
 import {
   ApiClient,
   confirmedCase,
+  DisposableRedis,
   eventually,
+  freePort,
   seedCustomer,
   seedKey,
   seedRelease,
@@ -19,67 +17,6 @@ import {
   TestEnvironment,
 } from '@sigdesk/testing';
 import { IntakeQueueProcessor, periodicJobs, SignaturesQueueProcessor } from '@sigdesk/worker';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A Redis server of this file's own, without persistence: killed, it comes back empty. */
-class DisposableRedis {
-  private child?: ChildProcess;
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    this.child = child;
-    const answers = await eventually(
-      async () => {
-        const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          return (await client.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          client.disconnect();
-        }
-      },
-      (ok) => ok,
-      10_000,
-    );
-    if (!answers) throw new Error(`redis-server on port ${this.port} did not start`);
-  }
-
-  /** As a crash would: no shutdown, nothing saved. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = undefined;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 /** `work`, or a failure naming what did not answer in time (instead of a test that hangs). */
 async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {

@@ -19,6 +19,7 @@ import { ReviewHttpModule } from '@sigdesk/review';
 import { SignaturesHttpModule } from '@sigdesk/signatures';
 import { BuildsHttpModule } from '@sigdesk/builds';
 import { DashboardHttpModule } from '@sigdesk/dashboard';
+import { LiveHttpModule } from '@sigdesk/live';
 import { Kysely } from 'kysely';
 import { PostgresRateLimitStore } from './rate-limits/postgres-rate-limit.store';
 import { RATE_LIMIT_STORE, RateLimitStore } from './rate-limits/rate-limit.store';
@@ -42,6 +43,7 @@ import { RedisRateLimitStore } from './rate-limits/redis-rate-limit.store';
     SignaturesHttpModule,
     BuildsHttpModule,
     DashboardHttpModule,
+    LiveHttpModule,
     OpsModule,
   ],
   controllers: [OpsController],

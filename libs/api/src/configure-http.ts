@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AUTHENTICATORS, type Authenticator } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
 import { MetricsService } from '@sigdesk/ops';
+import { drainConnectionsOnClose } from './connection-drain';
 import { enforceHttpLimits } from './http-limits';
 import { RateLimiter } from './rate-limits/rate-limiter';
 import { admitRequests } from './request-admission';
@@ -20,6 +21,7 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
       route.config = { ...route.config, access: 'public' };
     }
   });
+  drainConnectionsOnClose(fastify);
   await registerSecurityHeaders(app, config);
   enforceHttpLimits(fastify, config.limits);
   watchRequestArrival(fastify, config);

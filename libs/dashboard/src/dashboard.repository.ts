@@ -3,7 +3,7 @@ import { Kysely, sql } from 'kysely';
 import type { CaseStatus, ContractTier, DB } from '@sigdesk/db';
 
 /** The statuses of cases that wait for the vendor or the customer: the queue's depth. */
-export const OPEN_STATUSES: readonly CaseStatus[] = ['queued', 'in_review', 'awaiting_customer'];
+export const WAITING_STATUSES: readonly CaseStatus[] = ['queued', 'in_review', 'awaiting_customer'];
 
 export interface QueueDepthRow {
   tier: ContractTier;
@@ -65,7 +65,7 @@ export class DashboardRepository {
       SELECT tier, severity, premium, status, count(*)::int AS cases,
         count(*) FILTER (WHERE sla_breached_at IS NOT NULL)::int AS breached
       FROM cases
-      WHERE status IN (${sql.join(OPEN_STATUSES)})
+      WHERE status IN (${sql.join(WAITING_STATUSES)})
       GROUP BY tier, severity, premium, status`.execute(this.db);
     return rows;
   }

@@ -48,11 +48,17 @@ export function webhookHeaders(request: WebhookRequest): Record<string, string> 
   };
 }
 
-/** A `lookup` for the socket that answers with the addresses already checked, whatever DNS says by now. */
+/**
+ * A `lookup` for the socket that answers with the addresses already checked, whatever DNS says by now. It answers
+ * on the next turn, as DNS does: answered at once, a connection that fails at once (ENETUNREACH on a machine without
+ * a route) escaped the request's error handler as an uncaught exception.
+ */
 function pinnedLookup(addresses: AllowedAddress[]): LookupFunction {
   return (_hostname, options, callback) => {
-    if (options.all) callback(null, addresses);
-    else callback(null, addresses[0].address, addresses[0].family);
+    process.nextTick(() => {
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0].address, addresses[0].family);
+    });
   };
 }
 

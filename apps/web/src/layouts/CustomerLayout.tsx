@@ -11,6 +11,7 @@ import { MAIN_CONTENT_ID, SkipLink } from '../components/SkipLink';
 import type { TranslationKey } from '../i18n';
 import { translationKey } from '../i18n';
 import { useSession } from '../hooks/session';
+import { useLiveUpdates } from '../live/live-updates';
 import { RequireSession } from '../routes/RequireSession';
 import { UserMenu } from './UserMenu';
 
@@ -25,6 +26,7 @@ function CustomerShell() {
   const { t } = useTranslation();
   const [opened, { toggle, close }] = useDisclosure();
   const { data: session } = useSession();
+  useLiveUpdates(Boolean(session));
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
   const shownPath = useRef(location.pathname);

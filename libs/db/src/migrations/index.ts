@@ -13,6 +13,7 @@ import * as webhookDeliveryResults from './2026_11_30_0030_webhook_delivery_resu
 import * as webhookDeliveryLeases from './2026_11_30_0031_webhook_delivery_leases';
 import * as rateLimitCounters from './2026_11_30_0040_rate_limit_counters';
 import * as dashboardIndexes from './2026_11_30_0060_dashboard_indexes';
+import * as liveEvents from './2026_11_30_0061_live_events';
 import * as people from './2026_11_30_0080_people';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
@@ -31,5 +32,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0031_webhook_delivery_leases': webhookDeliveryLeases,
   '2026_11_30_0040_rate_limit_counters': rateLimitCounters,
   '2026_11_30_0060_dashboard_indexes': dashboardIndexes,
+  '2026_11_30_0061_live_events': liveEvents,
   '2026_11_30_0080_people': people,
 };

@@ -44,8 +44,11 @@ import { ChosenFileList, RefusedFiles, SampleDropzone, useChosenFiles } from '..
 import { CLOCK_LABELS, KIND_LABELS, STATUS_LABELS } from './case-labels';
 import { CustomerPage } from './CustomerPage';
 
-/** How often an open case page asks for news (live updates by Server-Sent Events replace it later). */
-const REFRESH_MS = 15_000;
+/**
+ * How often an open case page asks for news on its own: live updates (Server-Sent Events, apps/web/src/live) refresh
+ * it as soon as the case changes; this only covers a browser or a proxy that keeps no event stream open.
+ */
+const REFRESH_MS = 60_000;
 
 const SEVERITY_LABELS: Record<number, TranslationKey> = {
   1: translationKey('submit.severity.1.label'),

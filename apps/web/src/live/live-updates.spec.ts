@@ -1,0 +1,20 @@
+import { staleQueries } from './live-updates';
+
+describe('what a live event makes stale', () => {
+  it('a changed case: the lists and that case', () => {
+    expect(staleQueries('case.changed', { type: 'case.changed', caseId: 'c1' })).toEqual([
+      ['cases', 'list'],
+      ['cases', 'detail', 'c1'],
+    ]);
+  });
+
+  it('a new stream or lost events: every case', () => {
+    expect(staleQueries('ready', { listening: true })).toEqual([['cases']]);
+    expect(staleQueries('resync', null)).toEqual([['cases']]);
+  });
+
+  it('nothing for an event it cannot read', () => {
+    expect(staleQueries('case.changed', null)).toEqual([]);
+    expect(staleQueries('case.changed', { caseId: 42 })).toEqual([]);
+  });
+});

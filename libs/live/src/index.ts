@@ -1,0 +1,4 @@
+export * from './live-event';
+export * from './live-events.listener';
+export * from './live-streams';
+export * from './live.module';
