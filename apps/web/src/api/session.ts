@@ -22,6 +22,9 @@ export const sessionQueryKey = ['session'] as const;
 /** true once a session ended under the person (a 401 while signed in): the sign-in page says why. */
 export const sessionEndedQueryKey = ['session-ended'] as const;
 
+/** true once the person signed out on this page: the sign-in page then starts afresh, without a `next`. */
+export const signedOutQueryKey = ['signed-out'] as const;
+
 /** The current session, or null when nobody is signed in. */
 export async function fetchSession(client: ApiClient = api): Promise<Session | null> {
   try {

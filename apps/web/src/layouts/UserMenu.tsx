@@ -3,7 +3,8 @@ import { IconChevronDown, IconLogout, IconLogout2, IconShieldLock } from '@table
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
-import { signOut, sessionQueryKey, type SessionUser } from '../api/session';
+import { signOut, type SessionUser } from '../api/session';
+import { forgetSession } from '../hooks/session';
 import classes from './UserMenu.module.css';
 
 function initials(name: string): string {
@@ -24,8 +25,7 @@ export function UserMenu({ user }: { user: SessionUser }) {
     mutationFn: (everywhere: boolean) => signOut(undefined, everywhere),
     onSettled: () => {
       // signed out on this page whatever the API answered: the cookie may already be gone
-      queryClient.setQueryData(sessionQueryKey, null);
-      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionQueryKey[0] });
+      forgetSession(queryClient);
       void navigate('/sign-in', { replace: true });
     },
   });

@@ -7,9 +7,9 @@ import { useTranslation } from 'react-i18next';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api/client';
 import { describeError, type ErrorMessage } from '../api/errors';
-import { sessionEndedQueryKey, signIn, sessionQueryKey, TOTP_REQUIRED, type SignInRequest } from '../api/session';
+import { signIn, TOTP_REQUIRED, type SignInRequest } from '../api/session';
 import { PageLoader } from '../components/PageLoader';
-import { useSession } from '../hooks/session';
+import { rememberSession, useSession } from '../hooks/session';
 import { usePageTitle } from '../hooks/usePageTitle';
 import { translationKey } from '../i18n';
 import { ACCOUNT_PATH, safeNextPath } from '../routes/next-path';
@@ -63,8 +63,7 @@ export function SignInPage() {
   const attempt = useMutation({
     mutationFn: (request: SignInRequest) => signIn(request),
     onSuccess: async (signedIn) => {
-      queryClient.setQueryData(sessionEndedQueryKey, false);
-      queryClient.setQueryData(sessionQueryKey, signedIn);
+      rememberSession(queryClient, signedIn);
       // staff who must enrol a second factor reach only the account page until they do
       await navigate(signedIn.totpEnrolmentRequired ? ACCOUNT_PATH : next, { replace: true });
     },

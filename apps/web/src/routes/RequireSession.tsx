@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation } from 'react-router';
 import { describeError } from '../api/errors';
-import { sessionEndedQueryKey } from '../api/session';
+import { sessionEndedQueryKey, signedOutQueryKey } from '../api/session';
 import { PageLoader } from '../components/PageLoader';
 import { useSession } from '../hooks/session';
 import { ACCOUNT_PATH, signInPath } from './next-path';
@@ -18,6 +18,7 @@ export function RequireSession({ children }: { children: ReactNode }) {
   const { t } = useTranslation();
   const session = useSession();
   const ended = useQuery({ queryKey: sessionEndedQueryKey, queryFn: () => false, staleTime: Infinity });
+  const signedOut = useQuery({ queryKey: signedOutQueryKey, queryFn: () => false, staleTime: Infinity });
   const location = useLocation();
   if (session.isPending) return <PageLoader />;
   if (session.isError) {
@@ -34,6 +35,8 @@ export function RequireSession({ children }: { children: ReactNode }) {
     );
   }
   if (!session.data) {
+    // signed out from this page: it is not where signing in again leads
+    if (signedOut.data) return <Navigate to="/sign-in" replace />;
     return (
       <Navigate to={signInPath(location.pathname + location.search, ended.data ? 'expired' : undefined)} replace />
     );

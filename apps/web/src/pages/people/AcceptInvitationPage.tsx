@@ -5,7 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
 import { describeError } from '../../api/errors';
 import { acceptInvitation } from '../../api/people';
-import { sessionEndedQueryKey, sessionQueryKey, signIn } from '../../api/session';
+import { signIn } from '../../api/session';
+import { rememberSession } from '../../hooks/session';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { peopleCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { ACCOUNT_PATH, HOME_PATH, signInPath } from '../../routes/next-path';
@@ -41,8 +42,7 @@ export function AcceptInvitationPage() {
         await navigate(signInPath(HOME_PATH, 'account-ready'), { replace: true });
         return;
       }
-      queryClient.setQueryData(sessionEndedQueryKey, false);
-      queryClient.setQueryData(sessionQueryKey, session);
+      rememberSession(queryClient, session);
       await navigate(session.totpEnrolmentRequired ? ACCOUNT_PATH : HOME_PATH, { replace: true });
     },
   });

@@ -8,7 +8,7 @@ import { useNavigate } from 'react-router';
 import { describeError } from '../../api/errors';
 import { confirmTotp, startTotp } from '../../api/people';
 import { fetchSession, sessionQueryKey, signOut } from '../../api/session';
-import { useSession } from '../../hooks/session';
+import { forgetSession, useSession } from '../../hooks/session';
 import { peopleCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { CustomerPage } from '../customer/CustomerPage';
 import { QrCode } from './QrCode';
@@ -55,7 +55,15 @@ function TotpEnrolment() {
           <Text size="sm">{t('account.scan')}</Text>
           <QrCode text={start.data.otpauthUri} label={t('account.qrLabel')} />
           <Text size="sm">
-            {t('account.secret')} <Code data-testid="totp-secret">{start.data.secret}</Code>
+            {t('account.secret')}{' '}
+            <Code data-testid="totp-secret">
+              {/* groups of four are easier to type; copied, the key has no spaces */}
+              {(start.data.secret.match(/.{1,4}/g) ?? []).map((group, index) => (
+                <span key={index} style={index > 0 ? { marginInlineStart: '0.35em' } : undefined}>
+                  {group}
+                </span>
+              ))}
+            </Code>
           </Text>
           <Text size="sm">{t('account.confirmIntro')}</Text>
           <form onSubmit={form.onSubmit((values) => confirm.mutate(values.code))} noValidate>
@@ -89,8 +97,7 @@ export function AccountPage() {
   const everywhere = useMutation({
     mutationFn: () => signOut(undefined, true),
     onSettled: () => {
-      queryClient.setQueryData(sessionQueryKey, null);
-      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionQueryKey[0] });
+      forgetSession(queryClient);
       void navigate('/sign-in', { replace: true });
     },
   });

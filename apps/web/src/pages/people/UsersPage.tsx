@@ -1,7 +1,7 @@
 import { Alert, Button, Checkbox, Group, Modal, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
-import { IconAlertCircle, IconUserPlus } from '@tabler/icons-react';
+import { IconAlertCircle, IconCircleCheck, IconCircleMinus, IconUserPlus } from '@tabler/icons-react';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -44,7 +44,13 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose(): void }) 
   });
   const failure = invite.isError ? describeError(invite.error) : undefined;
   return (
-    <Modal opened={opened} onClose={onClose} title={t('users.inviteTitle')} size="md">
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={t('users.inviteTitle')}
+      size="md"
+      closeButtonProps={{ 'aria-label': t('users.close') }}
+    >
       <form
         onSubmit={form.onSubmit((values) =>
           invite.mutate({ ...values, email: values.email.trim(), displayName: values.displayName.trim() }),
@@ -97,6 +103,7 @@ function DisableModal({ user, onClose }: { user: ListedUser | null; onClose(): v
         onClose();
       }}
       title={t('users.confirmTitle')}
+      closeButtonProps={{ 'aria-label': t('users.close') }}
     >
       {user && (
         <Stack gap="md">
@@ -182,9 +189,17 @@ export function UsersPage() {
                     <Table.Td>{user.organizationAdmin ? t('users.admin') : t('users.member')}</Table.Td>
                     <Table.Td>{user.totpEnabled ? t('users.on') : t('users.off')}</Table.Td>
                     <Table.Td>
-                      <Text size="sm" fw={500} c={user.disabled ? 'gray.8' : 'green.9'}>
-                        {user.disabled ? t('users.disabled') : t('users.active')}
-                      </Text>
+                      {/* the text keeps the default colour (AA contrast); the icon only adds a cue */}
+                      <Group gap={6} wrap="nowrap">
+                        {user.disabled ? (
+                          <IconCircleMinus size={16} color="var(--mantine-color-gray-7)" aria-hidden />
+                        ) : (
+                          <IconCircleCheck size={16} color="var(--mantine-color-green-8)" aria-hidden />
+                        )}
+                        <Text size="sm" fw={500}>
+                          {user.disabled ? t('users.disabled') : t('users.active')}
+                        </Text>
+                      </Group>
                     </Table.Td>
                     <Table.Td>
                       {!self && !user.disabled && (
