@@ -195,7 +195,7 @@ describe("people's pages in a real browser: invitation, password reset, account 
     'an organisation admin invites a colleague and disables an account on /users (%s)',
     async (locale, title, invite, send, disable, disabled, shot) => {
       const { page, context } = await open(locale);
-      const admin = await standInForSessions(context, false, { organizationAdmin: true, displayName: 'Lucía Admin' });
+      const admin = await standInForSessions(context, false, { organizationAdmin: true, displayName: 'Lucía Navarro' });
       const colleague = await invitedPerson(context, {
         organizationId: admin.person.organizationId,
         displayName: 'Pedro Gómez',

@@ -36,14 +36,27 @@ export function uniqueEmail(name = 'ana.garcia'): string {
   return `${name}.${randomBytes(5).toString('hex')}@acme.example`;
 }
 
+/** The local part of an address for `displayName`: lower case, without accents, words joined by dots. */
+function emailName(displayName: string): string {
+  const name = displayName
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .join('.');
+  return name || 'person';
+}
+
 /** A real person of `organizationId`, invited by the admin key and accepted through the API (the mailed link). */
 export async function invitedPerson(
   context: BrowserContext,
   options: { organizationId: string; organizationAdmin?: boolean; displayName?: string; email?: string },
 ): Promise<Person> {
   const web = webTestOf(context);
-  const email = options.email ?? uniqueEmail();
   const displayName = options.displayName ?? USER.displayName;
+  // the address goes with the name, as on the pages' screenshots: "Pedro Gómez" is pedro.gomez.…@acme.example
+  const email = options.email ?? uniqueEmail(emailName(displayName));
   const admin = new ApiClient(web.env.url, web.env.adminKey);
   const invited = await admin.post('/v1/admin/users/invitations', {
     email,
