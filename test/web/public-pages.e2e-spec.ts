@@ -90,7 +90,7 @@ describe('the public pages in a real browser', () => {
     const page = await open({ locale: 'en-GB' });
     await page.goto('/sign-in');
     await page.getByRole('heading', { level: 1 }).waitFor();
-    expect(await tabStops(page, 9)).toEqual([
+    expect(await tabStops(page, 10)).toEqual([
       'link "Skip to main content"',
       'link "sigdesk Signature change requests"',
       'combobox "Language"',
@@ -98,6 +98,7 @@ describe('the public pages in a real browser', () => {
       'textbox "Password"',
       'button "Show password"',
       'button "Sign in"',
+      'link "Forgot your password?"',
       'link "API documentation"',
       // and round again: nothing is a trap
       'link "Skip to main content"',

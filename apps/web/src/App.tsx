@@ -1,10 +1,10 @@
 import { MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
-import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { I18nextProvider, initReactI18next } from 'react-i18next';
 import { RouterProvider } from 'react-router/dom';
 import { ApiError } from './api/client';
-import { sessionQueryKey } from './api/session';
+import { sessionEndedQueryKey, sessionQueryKey } from './api/session';
 import { createI18n, currentLanguage } from './i18n';
 import { createRouter } from './router';
 import { cssVariablesResolver, theme } from './theme';
@@ -21,13 +21,19 @@ i18n.on('languageChanged', () => {
   document.documentElement.lang = currentLanguage(i18n);
 });
 
+/**
+ * A 401 while a session was known: it ended (expired, signed out elsewhere, the password reset). The session becomes
+ * null and is marked ended, so the guard sends the person to sign in with a word of why, and back afterwards.
+ */
+function onUnauthorized(error: unknown) {
+  if (!(error instanceof ApiError) || error.status !== 401) return;
+  if (queryClient.getQueryData(sessionQueryKey)) queryClient.setQueryData(sessionEndedQueryKey, true);
+  queryClient.setQueryData(sessionQueryKey, null);
+}
+
 const queryClient: QueryClient = new QueryClient({
-  queryCache: new QueryCache({
-    onError: (error) => {
-      // a session that ended (expired, signed out elsewhere): the guard sends the person to sign in
-      if (error instanceof ApiError && error.status === 401) queryClient.setQueryData(sessionQueryKey, null);
-    },
-  }),
+  queryCache: new QueryCache({ onError: onUnauthorized }),
+  mutationCache: new MutationCache({ onError: onUnauthorized }),
   defaultOptions: {
     queries: {
       // a refusal does not change by asking again; an outage may

@@ -24,6 +24,20 @@ export function createRouter() {
               lazy: async () => ({ Component: (await import('./pages/SignInPage')).SignInPage }),
             },
             {
+              path: 'invitations/:token',
+              lazy: async () => ({
+                Component: (await import('./pages/people/AcceptInvitationPage')).AcceptInvitationPage,
+              }),
+            },
+            {
+              path: 'password-resets',
+              lazy: async () => ({ Component: (await import('./pages/people/ForgotPasswordPage')).ForgotPasswordPage }),
+            },
+            {
+              path: 'password-resets/:token',
+              lazy: async () => ({ Component: (await import('./pages/people/ResetPasswordPage')).ResetPasswordPage }),
+            },
+            {
               path: '*',
               lazy: async () => ({ Component: (await import('./pages/NotFoundPage')).NotFoundPage }),
             },
@@ -48,6 +62,14 @@ export function createRouter() {
             {
               path: 'settings',
               lazy: async () => ({ Component: (await import('./pages/customer/SettingsPage')).SettingsPage }),
+            },
+            {
+              path: 'users',
+              lazy: async () => ({ Component: (await import('./pages/people/UsersPage')).UsersPage }),
+            },
+            {
+              path: 'account',
+              lazy: async () => ({ Component: (await import('./pages/people/AccountPage')).AccountPage }),
             },
           ],
         },

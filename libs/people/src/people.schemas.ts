@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { pageLimit, text, uuidParam } from '@sigdesk/http';
 import { MAX_PASSWORD_LENGTH } from './rules/password-policy';
+import { roleSchema as role } from './session-user.schema';
 
-const role = z.enum(['customer', 'analyst', 'release', 'admin']);
+export * from './session-user.schema';
 
 /** An email as people type it: trimmed and lower-cased, so that one address is one account whatever its case. */
 export const emailSchema = text({ max: 254 })
@@ -44,27 +45,6 @@ export const acceptInvitationSchema = z.strictObject({
 export const passwordResetRequestSchema = z.strictObject({ email: emailSchema });
 
 export const passwordResetSchema = z.strictObject({ password });
-
-/** A person as the API describes them (`POST /v1/sessions`, `GET /v1/sessions/current`, users' lists). */
-export const sessionUserSchema = z.object({
-  id: z.string().uuid(),
-  email: z.string(),
-  displayName: z.string(),
-  role,
-  /** The organisation of a customer; null for the vendor's staff. */
-  organizationId: z.string().uuid().nullable(),
-  /** A customer who manages their organisation's users. */
-  organizationAdmin: z.boolean(),
-  totpEnabled: z.boolean(),
-});
-
-export type SessionUser = z.infer<typeof sessionUserSchema>;
-
-export const currentSessionSchema = z.object({
-  user: sessionUserSchema,
-  /** Sent as `X-CSRF-Token` with every state-changing request made with the session's cookie. */
-  csrfToken: z.string(),
-});
 
 export const listUsersQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),

@@ -1,5 +1,5 @@
 import type { User } from '@sigdesk/db';
-import type { SessionUser } from './people.schemas';
+import type { ListedUser, SessionUser } from './session-user.schema';
 
 export function sessionUserView(user: User): SessionUser {
   return {
@@ -14,7 +14,7 @@ export function sessionUserView(user: User): SessionUser {
 }
 
 /** A user in the lists of admins and organisation admins. */
-export function userListView(user: User) {
+export function userListView(user: User): ListedUser {
   return {
     ...sessionUserView(user),
     disabled: user.disabled_at !== null,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startSmtpCatcher, type SmtpCatcher } from './smtp-catcher';
 import { startTestEnvironment, type TestEnvironment } from './test-environment';
 import { ensureWebAppBuilt, REPOSITORY_ROOT } from './web-app-build';
 
@@ -165,41 +166,69 @@ export async function seriousAccessibilityViolations(page: Page): Promise<Access
 export interface WebTest {
   env: TestEnvironment;
   browser: Browser;
+  /** Every mail sigdesk sends (invitations, password resets). */
+  smtp: SmtpCatcher;
   /** A page in a fresh browser profile; closed with the test file. */
   open(options?: Parameters<typeof openPage>[2]): Promise<WebPage>;
   close(): Promise<void>;
 }
 
+const webTests = new WeakMap<BrowserContext, WebTest>();
+
+/** The web test whose `open()` made `context` (people's sessions are made on its sigdesk). */
+export function webTestOf(context: BrowserContext): WebTest {
+  const web = webTests.get(context);
+  if (!web) throw new Error('this browser context was not opened by a WebTest');
+  return web;
+}
+
 /**
- * A real sigdesk serving the built web app (built first when needed) and a headless Chromium; `env` adds
- * configuration (a DNS server of the test's own for webhooks, say).
+ * A real sigdesk serving the built web app (built first when needed), mailing through an SMTP catcher, and a
+ * headless Chromium; `env` adds configuration (a DNS server of the test's own for webhooks, say).
  */
 export async function startWebTest(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<WebTest> {
   const built = await ensureWebAppBuilt();
-  const env = await startTestEnvironment({
-    worker: options.worker ?? false,
-    env: { ...options.env, SIGDESK_WEB_DIR: built },
-  });
+  const smtp = await startSmtpCatcher();
+  let env: TestEnvironment;
+  try {
+    env = await startTestEnvironment({
+      worker: options.worker ?? false,
+      env: {
+        SIGDESK_SMTP_URL: smtp.url,
+        SIGDESK_MAIL_FROM: 'sigdesk <no-reply@sigdesk.example>',
+        ...options.env,
+        SIGDESK_WEB_DIR: built,
+      },
+    });
+  } catch (error) {
+    await smtp.close();
+    throw error;
+  }
   let browser: Browser;
   try {
     browser = await launchChromium();
   } catch (error) {
     await env.close();
+    await smtp.close();
     throw error;
   }
   const pages: WebPage[] = [];
-  return {
+  const web: WebTest = {
     env,
     browser,
+    smtp,
     async open(pageOptions) {
       const page = await openPage(browser, env.url, pageOptions);
       pages.push(page);
+      webTests.set(page.context, web);
       return page;
     },
     async close() {
       await Promise.allSettled(pages.map((page) => page.close()));
       await browser.close();
       await env.close();
+      await smtp.close();
     },
   };
+  return web;
 }

@@ -91,13 +91,26 @@ describe('createApiClient', () => {
     expect(server.seen.filter((request) => request.method === 'GET')).toHaveLength(2);
   });
 
-  it('signs in without a token, since no session exists yet', async () => {
-    server = await startServer({ 'POST /v1/sessions': json(201, { user }) });
+  it("signs in without a token, since no session exists yet, then uses the new session's token", async () => {
+    server = await startServer({
+      'POST /v1/sessions': json(201, { user, csrfToken: 'token-of-sign-in' }),
+      'POST /v1/x': json(200, {}),
+    });
     const client = createApiClient({ baseUrl: server.url });
-    await expect(signIn({ email: user.email, password: 'secret' }, client)).resolves.toEqual(user);
+    await expect(signIn({ email: user.email, password: 'secret' }, client)).resolves.toEqual({
+      user,
+      csrfToken: 'token-of-sign-in',
+    });
     expect(server.seen).toHaveLength(1);
     expect(server.seen[0].headers['x-csrf-token']).toBeUndefined();
     expect(JSON.parse(server.seen[0].body)).toEqual({ email: user.email, password: 'secret' });
+    // no GET /v1/sessions/current to learn the token: the sign-in told it
+    await client.post('/v1/x');
+    expect(server.seen.map((request) => `${request.method} ${request.url}`)).toEqual([
+      'POST /v1/sessions',
+      'POST /v1/x',
+    ]);
+    expect(server.seen[1].headers['x-csrf-token']).toBe('token-of-sign-in');
   });
 
   it("turns the API's error shape into an ApiError with its code, message, details and wait", async () => {

@@ -36,4 +36,22 @@ describe('describeError', () => {
   it('treats anything else thrown as a failure to reach sigdesk', () => {
     expect(describeError(new TypeError('Failed to fetch')).key).toBe('errors.network');
   });
+
+  it("translates the people's codes: links, the password policy, CSRF", () => {
+    expect(describeError(new ApiError(410, 'link_invalid', 'Gone.')).key).toBe('errors.linkInvalid');
+    expect(describeError(new ApiError(422, 'password_too_short', 'Short.')).key).toBe('errors.passwordTooShort');
+    expect(describeError(new ApiError(422, 'password_too_long', 'Long.')).key).toBe('errors.passwordTooLong');
+    expect(describeError(new ApiError(422, 'password_is_email', 'Email.')).key).toBe('errors.passwordIsEmail');
+    expect(describeError(new ApiError(403, 'csrf_invalid', 'No token.')).key).toBe('errors.csrfInvalid');
+  });
+
+  it("takes the wait from the body's retryAfterSeconds when the header is missing, never a nonsense one", () => {
+    expect(describeError(new ApiError(429, 'rate_limited', 'Slow down.', { retryAfterSeconds: 42 }))).toMatchObject({
+      key: 'errors.rateLimited',
+      values: { seconds: 42 },
+    });
+    expect(describeError(new ApiError(429, 'rate_limited', 'Slow down.', { retryAfterSeconds: 'soon' })).key).toBe(
+      'errors.rateLimitedSoon',
+    );
+  });
 });

@@ -14,6 +14,13 @@ const BY_CODE: Record<string, TranslationKey> = {
   unauthorized: translationKey('errors.unauthorized'),
   invalid_credentials: translationKey('errors.invalidCredentials'),
   totp_invalid: translationKey('errors.totpInvalid'),
+  link_invalid: translationKey('errors.linkInvalid'),
+  password_too_short: translationKey('errors.passwordTooShort'),
+  password_too_long: translationKey('errors.passwordTooLong'),
+  password_is_email: translationKey('errors.passwordIsEmail'),
+  csrf_invalid: translationKey('errors.csrfInvalid'),
+  totp_already_enabled: translationKey('errors.totpAlreadyEnabled'),
+  cannot_disable_self: translationKey('errors.cannotDisableSelf'),
   forbidden: translationKey('errors.forbidden'),
   not_found: translationKey('errors.notFound'),
   payload_too_large: translationKey('errors.tooLarge'),
@@ -44,8 +51,11 @@ export function describeError(error: unknown): ErrorMessage {
   const values: Record<string, string | number> = { status: error.status, detail: error.message };
   if (typeof error.details.correlationId === 'string') values.correlationId = error.details.correlationId;
   if (error.status === 429) {
-    if (error.retryAfterSeconds === undefined) return { key: translationKey('errors.rateLimitedSoon'), values };
-    return { key: translationKey('errors.rateLimited'), values: { ...values, seconds: error.retryAfterSeconds } };
+    // Retry-After, else the body's retryAfterSeconds (a proxy may drop the header)
+    const bodyWait = error.details.retryAfterSeconds;
+    const seconds = error.retryAfterSeconds ?? (typeof bodyWait === 'number' && bodyWait >= 0 ? bodyWait : undefined);
+    if (seconds === undefined) return { key: translationKey('errors.rateLimitedSoon'), values };
+    return { key: translationKey('errors.rateLimited'), values: { ...values, seconds } };
   }
   const key = BY_CODE[error.code] ?? BY_STATUS[error.status] ?? translationKey('errors.other');
   return { key, values };

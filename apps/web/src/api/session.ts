@@ -1,22 +1,11 @@
+import type { CurrentSession, SessionUser } from '../../../../libs/people/src/session-user.schema';
 import { ApiError, api, type ApiClient } from './client';
 
-export type Role = 'customer' | 'analyst' | 'release' | 'admin';
+export type { SessionUser };
+export type Role = SessionUser['role'];
 
-/** A person signed in, as `POST /v1/sessions` and `GET /v1/sessions/current` describe them. */
-export interface SessionUser {
-  id: string;
-  email: string;
-  displayName: string;
-  role: Role;
-  /** The organisation of a customer; none for the vendor's staff. */
-  organizationId: string | null;
-}
-
-export interface Session {
-  user: SessionUser;
-  /** Sent as `X-CSRF-Token` with every state-changing request of this session. */
-  csrfToken: string;
-}
+/** The session as `POST /v1/sessions` and `GET /v1/sessions/current` describe it (the API's `currentSessionSchema`). */
+export type Session = CurrentSession;
 
 export interface SignInRequest {
   email: string;
@@ -29,6 +18,12 @@ export interface SignInRequest {
 export const TOTP_REQUIRED = 'totp_required';
 
 export const sessionQueryKey = ['session'] as const;
+
+/** true once a session ended under the person (a 401 while signed in): the sign-in page says why. */
+export const sessionEndedQueryKey = ['session-ended'] as const;
+
+/** true once the person signed out on this page: the sign-in page then starts afresh, without a `next`. */
+export const signedOutQueryKey = ['signed-out'] as const;
 
 /** The current session, or null when nobody is signed in. */
 export async function fetchSession(client: ApiClient = api): Promise<Session | null> {
@@ -46,14 +41,17 @@ export async function fetchSession(client: ApiClient = api): Promise<Session | n
   }
 }
 
-export async function signIn(request: SignInRequest, client: ApiClient = api): Promise<SessionUser> {
-  const { user } = await client.post<{ user: SessionUser }>('/v1/sessions', request, { withoutCsrf: true });
-  return user;
+/** Signs in; the new session's CSRF token is used from here on. */
+export async function signIn(request: SignInRequest, client: ApiClient = api): Promise<Session> {
+  const session = await client.post<Session>('/v1/sessions', request, { withoutCsrf: true });
+  client.setCsrfToken(session.csrfToken);
+  return session;
 }
 
-export async function signOut(client: ApiClient = api): Promise<void> {
+/** Signs out of this session (`everywhere`: every session of the person). */
+export async function signOut(client: ApiClient = api, everywhere = false): Promise<void> {
   try {
-    await client.delete('/v1/sessions/current');
+    await client.delete(everywhere ? '/v1/sessions' : '/v1/sessions/current');
   } finally {
     client.setCsrfToken(undefined);
   }

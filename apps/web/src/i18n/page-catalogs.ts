@@ -2,21 +2,25 @@ import type { i18n as I18n } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import caseEn from './catalogs/case.en.json';
 import caseEs from './catalogs/case.es.json';
+import peopleEn from './catalogs/people.en.json';
+import peopleEs from './catalogs/people.es.json';
 import settingsEn from './catalogs/settings.en.json';
 import settingsEs from './catalogs/settings.es.json';
 import { LANGUAGES, type Language } from './index';
 
 /**
  * The strings of one page in every language, loaded with the page's own file rather than with the first page
- * (the initial JavaScript's budget). Each file holds whole sections of the catalog (`case`, `settings`).
+ * (the initial JavaScript's budget). Each file holds whole sections of the catalog (`case`, `settings`, the people's pages).
  */
 export type PageCatalog = Record<Language, Record<string, unknown>>;
 
 export const caseCatalog: PageCatalog = { en: caseEn, es: caseEs };
 export const settingsCatalog: PageCatalog = { en: settingsEn, es: settingsEs };
+/** The people's pages: invitation, password reset, account security, users. */
+export const peopleCatalog: PageCatalog = { en: peopleEn, es: peopleEs };
 
 /** Every page catalog: for the catalog tests and the types of t(). */
-export const pageCatalogs = [caseCatalog, settingsCatalog];
+export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();
 

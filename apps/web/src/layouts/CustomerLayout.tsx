@@ -1,6 +1,6 @@
 import { AppShell, Burger, Group, NavLink } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconListDetails, IconSettings, IconUpload, type Icon } from '@tabler/icons-react';
+import { IconListDetails, IconSettings, IconUpload, IconUsers, type Icon } from '@tabler/icons-react';
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
@@ -15,9 +15,10 @@ import { useLiveUpdates } from '../live/live-updates';
 import { RequireSession } from '../routes/RequireSession';
 import { UserMenu } from './UserMenu';
 
-const SECTIONS: Array<{ path: string; label: TranslationKey; icon: Icon }> = [
+const SECTIONS: Array<{ path: string; label: TranslationKey; icon: Icon; organizationAdmins?: true }> = [
   { path: '/submit', label: translationKey('nav.submit'), icon: IconUpload },
   { path: '/cases', label: translationKey('nav.cases'), icon: IconListDetails },
+  { path: '/users', label: translationKey('nav.users'), icon: IconUsers, organizationAdmins: true },
   { path: '/settings', label: translationKey('nav.settings'), icon: IconSettings },
 ];
 
@@ -59,18 +60,20 @@ function CustomerShell() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="sm" component="nav" aria-label={t('nav.label')}>
-        {SECTIONS.map(({ path, label, icon: SectionIcon }) => (
-          <NavLink
-            key={path}
-            component={RouterLink}
-            to={path}
-            label={t(label)}
-            leftSection={<SectionIcon size={18} aria-hidden />}
-            active={location.pathname === path || location.pathname.startsWith(`${path}/`)}
-            fw={500}
-            mb={4}
-          />
-        ))}
+        {SECTIONS.filter((section) => !section.organizationAdmins || session?.user.organizationAdmin === true).map(
+          ({ path, label, icon: SectionIcon }) => (
+            <NavLink
+              key={path}
+              component={RouterLink}
+              to={path}
+              label={t(label)}
+              leftSection={<SectionIcon size={18} aria-hidden />}
+              active={location.pathname === path || location.pathname.startsWith(`${path}/`)}
+              fw={500}
+              mb={4}
+            />
+          ),
+        )}
       </AppShell.Navbar>
       <AppShell.Main id={MAIN_CONTENT_ID} ref={main} tabIndex={-1} bg="gray.0">
         <Outlet />

@@ -1,9 +1,10 @@
 import { Avatar, Button, Menu, Text } from '@mantine/core';
-import { IconChevronDown, IconLogout } from '@tabler/icons-react';
+import { IconChevronDown, IconLogout, IconLogout2, IconShieldLock } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { useNavigate } from 'react-router';
-import { signOut, sessionQueryKey, type SessionUser } from '../api/session';
+import { Link, useNavigate } from 'react-router';
+import { signOut, type SessionUser } from '../api/session';
+import { forgetSession } from '../hooks/session';
 import classes from './UserMenu.module.css';
 
 function initials(name: string): string {
@@ -21,17 +22,16 @@ export function UserMenu({ user }: { user: SessionUser }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const leave = useMutation({
-    mutationFn: () => signOut(),
+    mutationFn: (everywhere: boolean) => signOut(undefined, everywhere),
     onSettled: () => {
       // signed out on this page whatever the API answered: the cookie may already be gone
-      queryClient.setQueryData(sessionQueryKey, null);
-      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionQueryKey[0] });
+      forgetSession(queryClient);
       void navigate('/sign-in', { replace: true });
     },
   });
   return (
     // no focus placeholder: a focusable element without a role may not sit in a role="menu" (axe)
-    <Menu position="bottom-end" width={200} withInitialFocusPlaceholder={false}>
+    <Menu position="bottom-end" width={260} withInitialFocusPlaceholder={false}>
       <Menu.Target>
         <Button
           variant="subtle"
@@ -50,8 +50,14 @@ export function UserMenu({ user }: { user: SessionUser }) {
         </Button>
       </Menu.Target>
       <Menu.Dropdown>
-        <Menu.Item leftSection={<IconLogout size={16} aria-hidden />} onClick={() => leave.mutate()}>
+        <Menu.Item component={Link} to="/account" leftSection={<IconShieldLock size={16} aria-hidden />}>
+          {t('nav.account')}
+        </Menu.Item>
+        <Menu.Item leftSection={<IconLogout size={16} aria-hidden />} onClick={() => leave.mutate(false)}>
           {t('nav.signOut')}
+        </Menu.Item>
+        <Menu.Item leftSection={<IconLogout2 size={16} aria-hidden />} onClick={() => leave.mutate(true)}>
+          {t('nav.signOutEverywhere')}
         </Menu.Item>
       </Menu.Dropdown>
     </Menu>

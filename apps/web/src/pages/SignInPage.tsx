@@ -1,20 +1,27 @@
-import { Alert, Button, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { IconAlertCircle, IconArrowLeft, IconShieldLock } from '@tabler/icons-react';
+import { IconAlertCircle, IconArrowLeft, IconInfoCircle, IconShieldLock } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useNavigate, useSearchParams } from 'react-router';
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api/client';
 import { describeError, type ErrorMessage } from '../api/errors';
-import { signIn, sessionQueryKey, TOTP_REQUIRED, type SignInRequest } from '../api/session';
+import { signIn, TOTP_REQUIRED, type SignInRequest } from '../api/session';
 import { PageLoader } from '../components/PageLoader';
-import { useSession } from '../hooks/session';
+import { rememberSession, useSession } from '../hooks/session';
 import { usePageTitle } from '../hooks/usePageTitle';
 import { translationKey } from '../i18n';
-import { safeNextPath } from '../routes/next-path';
+import { ACCOUNT_PATH, safeNextPath } from '../routes/next-path';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** What the page says first, by the `reason` it was opened for. */
+const NOTICES = {
+  expired: translationKey('signIn.expired'),
+  'password-changed': translationKey('signIn.passwordChanged'),
+  'account-ready': translationKey('signIn.accountReady'),
+} as const;
 
 function signInError(error: unknown): ErrorMessage {
   // the API without people's sessions answers the route as unknown
@@ -30,6 +37,8 @@ export function SignInPage() {
   usePageTitle(t('signIn.pageTitle'));
   const [params] = useSearchParams();
   const next = safeNextPath(params.get('next'));
+  const reason = params.get('reason');
+  const notice = reason && reason in NOTICES ? NOTICES[reason as keyof typeof NOTICES] : undefined;
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const session = useSession();
@@ -53,9 +62,10 @@ export function SignInPage() {
 
   const attempt = useMutation({
     mutationFn: (request: SignInRequest) => signIn(request),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: sessionQueryKey });
-      await navigate(next, { replace: true });
+    onSuccess: async (signedIn) => {
+      rememberSession(queryClient, signedIn);
+      // staff who must enrol a second factor reach only the account page until they do
+      await navigate(signedIn.totpEnrolmentRequired ? ACCOUNT_PATH : next, { replace: true });
     },
     onError: (error) => {
       if (error instanceof ApiError && error.code === TOTP_REQUIRED) setStep('totp');
@@ -91,6 +101,12 @@ export function SignInPage() {
             {step === 'password' ? t('signIn.intro') : t('signIn.totpIntro')}
           </Text>
         </div>
+
+        {notice && !failure && step === 'password' && (
+          <Alert color="blue" variant="light" title={t('signIn.notice')} icon={<IconInfoCircle aria-hidden />}>
+            {t(notice)}
+          </Alert>
+        )}
 
         {failure && (
           <Alert color="red" variant="light" title={t('signIn.failed')} icon={<IconAlertCircle aria-hidden />}>
@@ -151,6 +167,12 @@ export function SignInPage() {
             )}
           </Stack>
         </form>
+
+        {step === 'password' && (
+          <Anchor component={Link} to="/password-resets" size="sm" ta="center">
+            {t('signIn.forgot')}
+          </Anchor>
+        )}
 
         <Stack gap={4}>
           <Text size="xs" c="dimmed">

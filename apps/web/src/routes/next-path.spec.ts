@@ -24,5 +24,7 @@ describe('safeNextPath', () => {
     expect(signInPath('/settings?tab=keys')).toBe('/sign-in?next=%2Fsettings%3Ftab%3Dkeys');
     expect(signInPath(HOME_PATH)).toBe('/sign-in');
     expect(signInPath('//evil.example')).toBe('/sign-in');
+    expect(signInPath('/cases/1', 'expired')).toBe('/sign-in?next=%2Fcases%2F1&reason=expired');
+    expect(signInPath(HOME_PATH, 'password-changed')).toBe('/sign-in?reason=password-changed');
   });
 });

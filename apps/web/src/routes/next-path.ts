@@ -13,8 +13,18 @@ export function safeNextPath(next: string | null | undefined): string {
   return next;
 }
 
-/** The sign-in page's address that comes back to `path`. */
-export function signInPath(path: string): string {
+/** Where a person whose second factor is required but missing must go first. */
+export const ACCOUNT_PATH = '/account';
+
+/** Why the sign-in page is shown: the session ended under the person, a password was reset, an account was made. */
+export type SignInReason = 'expired' | 'password-changed' | 'account-ready';
+
+/** The sign-in page's address that comes back to `path` (and says why it is shown). */
+export function signInPath(path: string, reason?: SignInReason): string {
   const next = safeNextPath(path);
-  return next === HOME_PATH ? '/sign-in' : `/sign-in?next=${encodeURIComponent(next)}`;
+  const query = new URLSearchParams();
+  if (next !== HOME_PATH) query.set('next', next);
+  if (reason) query.set('reason', reason);
+  const search = query.toString();
+  return search ? `/sign-in?${search}` : '/sign-in';
 }
