@@ -290,6 +290,20 @@ describe('people: invitations, sessions, CSRF, password resets', () => {
       role: 'customer',
       organizationId: globex.organizationId,
     });
+    // the queue's claim skips a case whose intake holds it locked: every intake is let finish first
+    const intakesDone = () =>
+      eventually(
+        () =>
+          env.db
+            .selectFrom('cases')
+            .select('id')
+            .where('intake_completed_at', 'is', null)
+            .where('status', 'in', ['received', 'queued'])
+            .execute(),
+        (rows) => rows.length === 0,
+        30_000,
+      );
+    await intakesDone();
     // nothing else waiting: whatever earlier tests queued is declined first
     for (;;) {
       const stale = await analyst.session.post('/v1/review-queue/claim');
@@ -305,6 +319,7 @@ describe('people: invitations, sessions, CSRF, password resets', () => {
       (r) => r.body.status === 'queued',
     );
     expect(queued.body.status).toBe('queued');
+    await intakesDone();
 
     const claimed = await analyst.session.post('/v1/review-queue/claim');
     expect(claimed.status).toBe(200);
