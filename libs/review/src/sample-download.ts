@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { PassThrough, Readable } from 'node:stream';
 import { configure, ZipWriter } from '@zip.js/zip.js';
 import { CasesRepository } from '@sigdesk/cases';
-import { AppError } from '@sigdesk/http';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { caseSample } from './case-sample';
 
 configure({ useWebWorkers: false });
 
@@ -21,10 +21,7 @@ export class SampleDownloads {
   ) {}
 
   async open(caseId: string, sha256: string): Promise<{ fileName: string; stream: Readable }> {
-    if (!/^[0-9a-f]{64}$/.test(sha256))
-      throw AppError.badRequest('invalid_sha256', 'Give the sample as its SHA-256 in lowercase hex.');
-    const sample = (await this.cases.samplesOf(caseId)).find((s) => s.sha256 === sha256);
-    if (!sample) throw AppError.notFound('This sample of this case');
+    await caseSample(this.cases, caseId, sha256);
     const source = await this.store.getStream(StorageKeys.sample(sha256));
     const output = new PassThrough();
     const writer = new ZipWriter(

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CasesRepository } from '@sigdesk/cases';
 import { AppError } from '@sigdesk/http';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { caseSample } from '../case-sample';
 import { printableStrings, type PrintableString } from './printable-strings';
 
 /** The most bytes one answer shows as hex. */
@@ -62,11 +63,7 @@ export class SampleInspection {
   }
 
   private async sizeOf(caseId: string, sha256: string, offset: number): Promise<number> {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) {
-      throw AppError.badRequest('invalid_sha256', 'Give the sample as its SHA-256 in lowercase hex.');
-    }
-    const sample = (await this.cases.samplesOf(caseId)).find((s) => s.sha256 === sha256);
-    if (!sample) throw AppError.notFound('This sample of this case');
+    const sample = await caseSample(this.cases, caseId, sha256);
     const size = Number(sample.size);
     if (offset > 0 && offset >= size) {
       throw AppError.unprocessable(
