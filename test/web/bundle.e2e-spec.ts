@@ -20,7 +20,7 @@ describe('the built web app', () => {
 
   it('keeps each page in a file of its own, loaded when the page is first opened', async () => {
     const initial = new Set(initialJavaScript(built).files.map((file) => file.path));
-    for (const page of ['SignInPage', 'NotFoundPage', 'CustomerLayout', 'SubmitPage', 'CasesPage', 'SettingsPage']) {
+    for (const page of ['SignInPage', 'NotFoundPage', 'SignedInLayout', 'SubmitPage', 'CasesPage', 'SettingsPage']) {
       const entry = /<script type="module" crossorigin src="\/assets\/([^"]+)"/.exec(indexHtml)![1];
       const script = await readFile(join(built, 'assets', entry), 'utf8');
       const chunk = new RegExp(`${page}-[\\w-]+\\.js`).exec(script)?.[0];

@@ -81,10 +81,11 @@ describe('the customer area in a real browser', () => {
     const { page } = await open(true, { locale: 'en-GB' });
     await page.goto('/cases');
     await pageHeading(page, 'Cases');
-    expect(await tabStops(page, 8)).toEqual([
+    expect(await tabStops(page, 9)).toEqual([
       'link "Skip to main content"',
       'link "sigdesk Signature change requests"',
       'combobox "Language"',
+      'button "Use the dark theme"',
       'button "Ana García"',
       'link "Submit"',
       'link "Cases"',

@@ -1,4 +1,4 @@
-import { MantineProvider } from '@mantine/core';
+import { localStorageColorSchemeManager, MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { I18nextProvider, initReactI18next } from 'react-i18next';
@@ -45,10 +45,18 @@ const queryClient: QueryClient = new QueryClient({
 
 const router = createRouter();
 
+/** The person's choice of light or dark, kept in this browser; until they choose, the system's. */
+const colorSchemeManager = localStorageColorSchemeManager({ key: 'sigdesk-color-scheme' });
+
 export function App() {
   return (
     <I18nextProvider i18n={i18n}>
-      <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
+      <MantineProvider
+        theme={theme}
+        cssVariablesResolver={cssVariablesResolver}
+        colorSchemeManager={colorSchemeManager}
+        defaultColorScheme="auto"
+      >
         <Notifications />
         <QueryClientProvider client={queryClient}>
           <RouterProvider router={router} />

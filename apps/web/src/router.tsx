@@ -1,8 +1,7 @@
-import { createBrowserRouter, Navigate, Outlet } from 'react-router';
+import { createBrowserRouter, Outlet } from 'react-router';
 import { PageLoader } from './components/PageLoader';
 import { PublicLayout } from './layouts/PublicLayout';
 import { RouteErrorPage } from './pages/RouteErrorPage';
-import { HOME_PATH } from './routes/next-path';
 
 /**
  * Every page is its own file, loaded when first visited, so that what the browser loads first stays small as pages
@@ -44,9 +43,12 @@ export function createRouter() {
           ],
         },
         {
-          lazy: async () => ({ Component: (await import('./layouts/CustomerLayout')).CustomerLayout }),
+          lazy: async () => ({ Component: (await import('./layouts/SignedInLayout')).SignedInLayout }),
           children: [
-            { index: true, element: <Navigate to={HOME_PATH} replace /> },
+            {
+              index: true,
+              lazy: async () => ({ Component: (await import('./routes/HomeRedirect')).HomeRedirect }),
+            },
             {
               path: 'submit',
               lazy: async () => ({ Component: (await import('./pages/customer/SubmitPage')).SubmitPage }),

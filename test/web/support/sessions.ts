@@ -20,6 +20,15 @@ export interface Person {
   organizationAdmin: boolean;
 }
 
+/** A person of the vendor's staff: an analyst, a release engineer or an admin (no organisation). */
+export interface StaffPerson {
+  id: string;
+  email: string;
+  password: string;
+  displayName: string;
+  role: 'analyst' | 'release' | 'admin';
+}
+
 export interface SessionsStandIn {
   /** The person: a real account, invited by an admin and accepted. */
   person: Person;
@@ -79,11 +88,45 @@ export async function invitedPerson(
   };
 }
 
+/** A real member of the vendor's staff, invited by the admin key and accepted through the API (the mailed link). */
+export async function invitedStaff(
+  context: BrowserContext,
+  options: { role: StaffPerson['role']; displayName: string; email?: string },
+): Promise<StaffPerson> {
+  const web = webTestOf(context);
+  const email =
+    options.email ?? uniqueEmail(emailName(options.displayName)).replace('@acme.example', '@sigdesk.example');
+  const admin = new ApiClient(web.env.url, web.env.adminKey);
+  const invited = await admin.post('/v1/admin/users/invitations', {
+    email,
+    displayName: options.displayName,
+    role: options.role,
+  });
+  if (invited.status !== 201) throw new Error(`invite: ${invited.status} ${JSON.stringify(invited.body)}`);
+  const token = await mailedToken(web.smtp, email, '/invitations');
+  const accepted = await new ApiClient(web.env.url).post(`/v1/invitations/${token}/accept`, { password: PASSWORD });
+  if (accepted.status !== 201) throw new Error(`accept: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  return { id: accepted.body.user.id, email, password: PASSWORD, displayName: options.displayName, role: options.role };
+}
+
+/** `context` signed in as a new member of the staff with `role`: the person, and the session's CSRF token. */
+export async function signedInStaff(
+  context: BrowserContext,
+  options: { role: StaffPerson['role']; displayName: string },
+): Promise<{ person: StaffPerson; csrfToken: string }> {
+  const person = await invitedStaff(context, options);
+  return { person, csrfToken: await signInContext(context, person) };
+}
+
 /**
  * Signs `context` in as `person` (`POST /v1/sessions` from the context, so its cookie jar keeps the session's
  * httpOnly cookie, as the sign-in page would); answers the session's CSRF token.
  */
-export async function signInContext(context: BrowserContext, person: Person, totpCode?: string): Promise<string> {
+export async function signInContext(
+  context: BrowserContext,
+  person: Pick<Person, 'email' | 'password'>,
+  totpCode?: string,
+): Promise<string> {
   const answer = await context.request.post('/v1/sessions', {
     data: { email: person.email, password: person.password, ...(totpCode ? { totpCode } : {}) },
     failOnStatusCode: false,

@@ -4,6 +4,7 @@ import { Brand } from '../components/Brand';
 import { Footer } from '../components/Footer';
 import { LanguageSwitcher } from '../components/LanguageSwitcher';
 import { MAIN_CONTENT_ID, SkipLink } from '../components/SkipLink';
+import classes from './main.module.css';
 
 /** Pages for anyone: the sign-in page, "not found". */
 export function PublicLayout() {
@@ -16,7 +17,7 @@ export function PublicLayout() {
           <LanguageSwitcher />
         </Group>
       </AppShell.Header>
-      <AppShell.Main id={MAIN_CONTENT_ID} tabIndex={-1} bg="gray.0">
+      <AppShell.Main id={MAIN_CONTENT_ID} tabIndex={-1} className={classes.main}>
         <Container size={480} py="xl">
           <Outlet />
           <Footer />

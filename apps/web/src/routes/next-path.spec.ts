@@ -16,7 +16,7 @@ describe('safeNextPath', () => {
     ['a tab that browsers drop', '/\t/evil.example'],
     ['a javascript: address', 'javascript:alert(1)'],
     ['the sign-in page itself', '/sign-in?next=/cases'],
-  ])('goes to the start of the customer area for %s', (_what, next) => {
+  ])('goes to the start page of whoever signs in for %s', (_what, next) => {
     expect(safeNextPath(next)).toBe(HOME_PATH);
   });
 

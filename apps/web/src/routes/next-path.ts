@@ -1,5 +1,5 @@
-/** Where the customer area starts. */
-export const HOME_PATH = '/cases';
+/** Where a signed-in person starts: the index route sends each role to its own first page (`homePathOf`). */
+export const HOME_PATH = '/';
 
 /**
  * The page to go back to after signing in, from the `next` parameter: a path of this app only, never another

@@ -1,6 +1,5 @@
 import { AppShell, Burger, Group, NavLink } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconListDetails, IconSettings, IconUpload, IconUsers, type Icon } from '@tabler/icons-react';
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
@@ -8,21 +7,16 @@ import { Brand } from '../components/Brand';
 import { Footer } from '../components/Footer';
 import { LanguageSwitcher } from '../components/LanguageSwitcher';
 import { MAIN_CONTENT_ID, SkipLink } from '../components/SkipLink';
-import type { TranslationKey } from '../i18n';
-import { translationKey } from '../i18n';
 import { useSession } from '../hooks/session';
 import { useLiveUpdates } from '../live/live-updates';
 import { RequireSession } from '../routes/RequireSession';
+import { ColorSchemeToggle } from '../components/ColorSchemeToggle';
+import { ShortcutsProvider } from '../shortcuts/ShortcutsProvider';
+import { isStaff, sectionsOf } from './sections';
+import classes from './main.module.css';
 import { UserMenu } from './UserMenu';
 
-const SECTIONS: Array<{ path: string; label: TranslationKey; icon: Icon; organizationAdmins?: true }> = [
-  { path: '/submit', label: translationKey('nav.submit'), icon: IconUpload },
-  { path: '/cases', label: translationKey('nav.cases'), icon: IconListDetails },
-  { path: '/users', label: translationKey('nav.users'), icon: IconUsers, organizationAdmins: true },
-  { path: '/settings', label: translationKey('nav.settings'), icon: IconSettings },
-];
-
-function CustomerShell() {
+function SignedInShell() {
   const { t } = useTranslation();
   const [opened, { toggle, close }] = useDisclosure();
   const { data: session } = useSession();
@@ -55,27 +49,30 @@ function CustomerShell() {
           </Group>
           <Group gap="sm" wrap="nowrap">
             <LanguageSwitcher />
+            <ColorSchemeToggle />
             {session && <UserMenu user={session.user} />}
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="sm" component="nav" aria-label={t('nav.label')}>
-        {SECTIONS.filter((section) => !section.organizationAdmins || session?.user.organizationAdmin === true).map(
-          ({ path, label, icon: SectionIcon }) => (
-            <NavLink
-              key={path}
-              component={RouterLink}
-              to={path}
-              label={t(label)}
-              leftSection={<SectionIcon size={18} aria-hidden />}
-              active={location.pathname === path || location.pathname.startsWith(`${path}/`)}
-              fw={500}
-              mb={4}
-            />
-          ),
-        )}
+      <AppShell.Navbar
+        p="sm"
+        component="nav"
+        aria-label={session && isStaff(session.user.role) ? t('nav.consoleLabel') : t('nav.label')}
+      >
+        {(session ? sectionsOf(session.user) : []).map(({ path, label, icon: SectionIcon }) => (
+          <NavLink
+            key={path}
+            component={RouterLink}
+            to={path}
+            label={t(label)}
+            leftSection={<SectionIcon size={18} aria-hidden />}
+            active={location.pathname === path || location.pathname.startsWith(`${path}/`)}
+            fw={500}
+            mb={4}
+          />
+        ))}
       </AppShell.Navbar>
-      <AppShell.Main id={MAIN_CONTENT_ID} ref={main} tabIndex={-1} bg="gray.0">
+      <AppShell.Main id={MAIN_CONTENT_ID} ref={main} tabIndex={-1} className={classes.main}>
         <Outlet />
         <Footer />
       </AppShell.Main>
@@ -83,11 +80,16 @@ function CustomerShell() {
   );
 }
 
-/** The customer area: only for a signed-in person. */
-export function CustomerLayout() {
+/**
+ * Every page of a signed-in person: the customer area for customers, the console for the vendor's analysts, release
+ * engineers and admins. Each role sees the sections its API calls allow; the keyboard shortcuts (`?`) work throughout.
+ */
+export function SignedInLayout() {
   return (
     <RequireSession>
-      <CustomerShell />
+      <ShortcutsProvider>
+        <SignedInShell />
+      </ShortcutsProvider>
     </RequireSession>
   );
 }
