@@ -46,7 +46,7 @@ const queryClient: QueryClient = new QueryClient({
 const router = createRouter();
 
 /** The person's choice of light or dark, kept in this browser; until they choose, the system's. */
-const colorSchemeManager = localStorageColorSchemeManager({ key: 'sigdesk-color-scheme' });
+const colorSchemeManager = localStorageColorSchemeManager({ key: 'sigdesk.colorScheme' });
 
 export function App() {
   return (

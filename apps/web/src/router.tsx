@@ -70,6 +70,10 @@ export function createRouter() {
               lazy: async () => ({ Component: (await import('./pages/people/UsersPage')).UsersPage }),
             },
             {
+              path: 'dashboard',
+              lazy: async () => ({ Component: (await import('./pages/console/DashboardPage')).DashboardPage }),
+            },
+            {
               path: 'account',
               lazy: async () => ({ Component: (await import('./pages/people/AccountPage')).AccountPage }),
             },

@@ -1,8 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '@sigdesk/accounts';
-import { parseInput, wholeNumberText } from '@sigdesk/http';
+import { openApiSchema, parseInput, wholeNumberText } from '@sigdesk/http';
+import { dashboardOverviewSchema, type DashboardOverview } from './dashboard-overview.schema';
 import { DashboardService } from './dashboard.service';
 
 const timeZone = z
@@ -31,7 +32,8 @@ export class DashboardController {
   /** The queue's depth, response clocks met and breached, fix times and builds: for the vendor's staff. */
   @Get('dashboard')
   @Roles('analyst', 'release', 'admin')
-  overview(@Query() query: unknown) {
+  @ApiOkResponse({ schema: openApiSchema(dashboardOverviewSchema) })
+  overview(@Query() query: unknown): Promise<DashboardOverview> {
     return this.dashboard.overview(parseInput(dashboardQuerySchema, query, 'query'));
   }
 }

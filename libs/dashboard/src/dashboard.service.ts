@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ContractTier } from '@sigdesk/db';
+import type { DashboardOverview } from './dashboard-overview.schema';
 import { DashboardRepository, type FixTimeRow } from './dashboard.repository';
 
 export interface DashboardQuery {
@@ -41,7 +42,7 @@ const fixTime = (row: FixTimeRow) => ({
 export class DashboardService {
   constructor(private readonly dashboard: DashboardRepository) {}
 
-  async overview(query: DashboardQuery, now = new Date()) {
+  async overview(query: DashboardQuery, now = new Date()): Promise<DashboardOverview> {
     const since = await this.dashboard.periodStart(query.timeZone, query.days);
     const [depth, sla, fixes, activity] = await Promise.all([
       this.dashboard.queueDepth(),
@@ -85,7 +86,7 @@ export class DashboardService {
       })),
       fixTimes: {
         byTier: fixes.filter((row) => row.day === null).map(fixTime),
-        byDay: fixes.filter((row) => row.day !== null).map((row) => ({ day: row.day, ...fixTime(row) })),
+        byDay: fixes.flatMap((row) => (row.day === null ? [] : [{ day: row.day, ...fixTime(row) }])),
       },
       activity: dates.map((day) => {
         const row = activityOf.get(day);

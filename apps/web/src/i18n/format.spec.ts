@@ -1,4 +1,4 @@
-import { describeTimeZone, formatDate, formatDateTime } from './format';
+import { describeTimeZone, formatDate, formatDateTime, formatDay, formatElapsed } from './format';
 
 describe('date and time formats', () => {
   const instant = '2026-11-30T08:05:00Z';
@@ -17,5 +17,20 @@ describe('date and time formats', () => {
   it('names the time zone with its offset at that moment', () => {
     expect(describeTimeZone('en', 'Europe/Madrid', new Date(instant))).toBe('Europe/Madrid (GMT+1)');
     expect(describeTimeZone('es', 'Europe/Madrid', new Date('2026-07-01T12:00:00Z'))).toBe('Europe/Madrid (GMT+2)');
+  });
+});
+
+describe('elapsed times and days', () => {
+  it('says seconds, minutes, hours or days, the two largest units', () => {
+    expect(formatElapsed(42.4)).toBe('42 s');
+    expect(formatElapsed(185)).toBe('3 m 5 s');
+    expect(formatElapsed(2 * 3600 + 10 * 60 + 59)).toBe('2 h 10 m');
+    expect(formatElapsed(3 * 86_400 + 4 * 3600)).toBe('3 d 4 h');
+    expect(formatElapsed(-5)).toBe('0 s');
+  });
+
+  it('writes the API days in the reader language, whatever the browser time zone', () => {
+    expect(formatDay('2026-11-30', 'en-GB')).toBe('30 Nov');
+    expect(formatDay('2026-11-01', 'es')).toMatch(/^1 nov/);
   });
 });

@@ -47,3 +47,21 @@ export function formatWorkingDuration(seconds: number): string {
   const hours = Math.floor(minutes / 60);
   return hours > 0 ? `${hours} h ${minutes % 60} m` : `${minutes} m`;
 }
+
+/** An elapsed time as a person reads it: `42 s`, `3 m 5 s`, `2 h 10 m`, `3 d 4 h` (whatever the language). */
+export function formatElapsed(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  if (whole < 60) return `${whole} s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} m ${whole % 60} s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} m`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/** A day (YYYY-MM-DD, as the API counts days) in `locale`'s short form: "30 Nov", "30 nov". */
+export function formatDay(day: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
+    new Date(`${day}T00:00:00Z`),
+  );
+}

@@ -2,6 +2,8 @@ import type { i18n as I18n } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import caseEn from './catalogs/case.en.json';
 import caseEs from './catalogs/case.es.json';
+import dashboardEn from './catalogs/dashboard.en.json';
+import dashboardEs from './catalogs/dashboard.es.json';
 import peopleEn from './catalogs/people.en.json';
 import peopleEs from './catalogs/people.es.json';
 import settingsEn from './catalogs/settings.en.json';
@@ -16,11 +18,13 @@ export type PageCatalog = Record<Language, Record<string, unknown>>;
 
 export const caseCatalog: PageCatalog = { en: caseEn, es: caseEs };
 export const settingsCatalog: PageCatalog = { en: settingsEn, es: settingsEs };
+/** The console's dashboard. */
+export const dashboardCatalog: PageCatalog = { en: dashboardEn, es: dashboardEs };
 /** The people's pages: invitation, password reset, account security, users. */
 export const peopleCatalog: PageCatalog = { en: peopleEn, es: peopleEs };
 
 /** Every page catalog: for the catalog tests and the types of t(). */
-export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog];
+export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog, dashboardCatalog];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();
 

@@ -76,7 +76,13 @@ export function ShortcutsProvider({ children }: { children: ReactNode }) {
   return (
     <ShortcutsContext.Provider value={registry}>
       {children}
-      <Modal opened={helpOpen} onClose={() => setHelpOpen(false)} title={t('shortcuts.title')} size="md">
+      <Modal
+        opened={helpOpen}
+        onClose={() => setHelpOpen(false)}
+        title={t('shortcuts.title')}
+        size="md"
+        closeButtonProps={{ 'aria-label': t('shortcuts.close') }}
+      >
         <Table verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
