@@ -108,6 +108,10 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     await page.getByText('Samples received and checked').waitFor();
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    // and in the dark theme: the clock's and the status's colours keep their contrast
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.locator('html[data-mantine-color-scheme="dark"]').waitFor({ state: 'attached' });
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
   });
 
   it("shows the analyst's question; the customer answers with text and a dropped sample, and the case leaves awaiting_customer", async () => {
@@ -211,6 +215,10 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     await page.getByText('The fix is in database 103, now published.').waitFor();
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await saveScreenshot(page, 'customer-case-fixed');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.locator('html[data-mantine-color-scheme="dark"]').waitFor({ state: 'attached' });
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await saveScreenshot(page, 'customer-case-fixed-dark');
     await current?.close();
 
     const spanish = await open(customer, 'es-ES');

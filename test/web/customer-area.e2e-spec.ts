@@ -226,8 +226,16 @@ describe('the customer area in a real browser', () => {
   });
 
   describe('accessibility (axe-core: nothing serious or critical)', () => {
-    it.each(['/submit', '/cases', '/settings'])('%s', async (path) => {
+    it.each([
+      ['/submit', 'light'],
+      ['/cases', 'light'],
+      ['/settings', 'light'],
+      ['/submit', 'dark'],
+      ['/cases', 'dark'],
+      ['/settings', 'dark'],
+    ] as const)('%s in the %s theme', async (path, colorScheme) => {
       const { page } = await open(true, { locale: 'en-GB' });
+      await page.emulateMedia({ colorScheme });
       await page.goto(path);
       await page.getByRole('navigation', { name: 'Customer area' }).waitFor();
       await page.getByRole('heading', { level: 1 }).waitFor();

@@ -36,3 +36,14 @@ export const cssVariablesResolver: CSSVariablesResolver = () => ({
     '--mantine-color-dimmed': 'var(--mantine-color-dark-1)',
   },
 });
+
+/**
+ * Text in `color` that keeps AA contrast in both schemes: the colour's shade 9 on light surfaces, its shade 2 on dark
+ * ones (for `c=` props: clock states, refusals, statuses).
+ */
+export function readableColor(color: string): string {
+  return `light-dark(var(--mantine-color-${color}-9), var(--mantine-color-${color}-2))`;
+}
+
+/** The body text's colour, for text on tinted surfaces (light badges) that must not take the tint's colour. */
+export const BODY_TEXT = 'var(--mantine-color-text)';

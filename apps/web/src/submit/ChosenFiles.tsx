@@ -6,6 +6,7 @@ import { useCallback, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatBytes } from '../i18n/format';
 import { sha256OfFile } from './hash-files';
+import { readableColor } from '../theme';
 
 /** A file a person chose to send, hashed in the browser (a Web Worker) as soon as it is chosen. */
 export interface ChosenFile {
@@ -157,7 +158,7 @@ export function ChosenFileList({
                   SHA-256: <Code data-testid="sha256">{chosen.sha256}</Code>
                 </Text>
               ) : chosen.hashError ? (
-                <Text size="sm" c="red.8">
+                <Text size="sm" c={readableColor('red')}>
                   {t('submit.files.hashFailed')}
                 </Text>
               ) : (

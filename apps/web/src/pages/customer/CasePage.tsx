@@ -43,6 +43,7 @@ import { caseCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { ChosenFileList, RefusedFiles, SampleDropzone, useChosenFiles } from '../../submit/ChosenFiles';
 import { CLOCK_LABELS, KIND_LABELS, STATUS_LABELS } from './case-labels';
 import { CustomerPage } from './CustomerPage';
+import { BODY_TEXT } from '../../theme';
 
 /**
  * How often an open case page asks for news on its own: live updates (Server-Sent Events, apps/web/src/live) refresh
@@ -334,17 +335,17 @@ function CaseDetail({ found }: { found: CustomerCase }) {
   return (
     <>
       <Group gap="xs" aria-label={t('case.summary')} role="group">
-        <Badge c="dark.7" size="lg" variant="light" color={statusColor(found.status)} data-testid="case-status">
+        <Badge c={BODY_TEXT} size="lg" variant="light" color={statusColor(found.status)} data-testid="case-status">
           {t(STATUS_LABELS[found.status])}
         </Badge>
-        <Badge c="dark.7" size="lg" variant="light" color="gray">
+        <Badge c={BODY_TEXT} size="lg" variant="light" color="gray">
           {t(KIND_LABELS[found.kind])}
         </Badge>
-        <Badge c="dark.7" size="lg" variant="light" color="gray">
+        <Badge c={BODY_TEXT} size="lg" variant="light" color="gray">
           {t('case.severity', { severity: t(SEVERITY_LABELS[found.severity] ?? SEVERITY_LABELS[4]) })}
         </Badge>
         {found.premium && (
-          <Badge c="dark.7" size="lg" variant="light" color="grape">
+          <Badge c={BODY_TEXT} size="lg" variant="light" color="grape">
             {t('case.premium')}
           </Badge>
         )}

@@ -9,6 +9,7 @@ import { CASE_STATUSES, fetchCases, type CaseKind, type CaseStatus, type Custome
 import { formatDateTime, formatWorkingDuration } from '../../i18n/format';
 import { CLOCK_LABELS, KIND_LABELS, STATUS_LABELS } from './case-labels';
 import { CustomerPage } from './CustomerPage';
+import { readableColor } from '../../theme';
 
 const SEARCHABLE = /^(?:SD-\d{4}-\d{1,12}|[0-9a-f]{64})$/i;
 
@@ -19,7 +20,7 @@ export function ResponseDue({ found }: { found: CustomerCase }) {
   const duration = formatWorkingDuration(clock.remainingWorkingSeconds ?? 0);
   const color = { running: 'blue', paused: 'yellow', met: 'green', breached: 'red' }[clock.state];
   return (
-    <Text size="sm" c={`${color}.9`}>
+    <Text size="sm" c={readableColor(color)}>
       {t(CLOCK_LABELS[clock.state], { duration })}
     </Text>
   );
@@ -79,7 +80,7 @@ export function CasesPage() {
         />
       </Group>
       {failure && (
-        <Text c="red.8" role="alert">
+        <Text c={readableColor('red')} role="alert">
           {t(failure.key, failure.values)}
         </Text>
       )}

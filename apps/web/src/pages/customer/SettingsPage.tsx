@@ -34,6 +34,7 @@ import { translationKey, type TranslationKey } from '../../i18n';
 import { formatDateTime } from '../../i18n/format';
 import { settingsCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { CustomerPage } from './CustomerPage';
+import { readableColor, BODY_TEXT } from '../../theme';
 
 const RESULT_LABELS: Record<NonNullable<WebhookDelivery['lastResult']>, TranslationKey> = {
   delivered: translationKey('settings.webhooks.result.delivered'),
@@ -105,7 +106,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
   return (
     <Stack gap="xs">
       {failure && (
-        <Text c="red.8" role="alert">
+        <Text c={readableColor('red')} role="alert">
           {t(failure.key, failure.values)}
         </Text>
       )}
@@ -132,7 +133,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
                 </Table.Td>
                 <Table.Td>
                   <Badge
-                    c="dark.7"
+                    c={BODY_TEXT}
                     variant="light"
                     color={delivery.status === 'delivered' ? 'green' : delivery.status === 'failed' ? 'red' : 'yellow'}
                     style={{ minWidth: 'max-content' }}
@@ -241,7 +242,7 @@ function WebhookRow({ webhook, onDelete }: { webhook: Webhook; onDelete(webhook:
         </Text>
       )}
       {testFailure && (
-        <Text size="sm" mt="xs" c="red.9" role="alert">
+        <Text size="sm" mt="xs" c={readableColor('red')} role="alert">
           {test.error instanceof ApiError && test.error.code === 'test_delivery_pending'
             ? t('settings.webhooks.testPending')
             : t(testFailure.key, testFailure.values)}
@@ -345,7 +346,7 @@ function Webhooks() {
         )}
         {created && <NewSecret created={created} onDone={() => setCreated(undefined)} />}
         {listFailure && (
-          <Text c="red.8" role="alert">
+          <Text c={readableColor('red')} role="alert">
             {t(listFailure.key, listFailure.values)}
           </Text>
         )}
@@ -370,7 +371,7 @@ function Webhooks() {
         <Stack gap="md">
           <Text>{t('settings.webhooks.confirm.message', { url: deleting?.url ?? '' })}</Text>
           {removeFailure && (
-            <Text c="red.8" role="alert">
+            <Text c={readableColor('red')} role="alert">
               {t(removeFailure.key, removeFailure.values)}
             </Text>
           )}

@@ -38,6 +38,7 @@ import {
   type Upload,
 } from '../../submit/upload';
 import { CustomerPage } from './CustomerPage';
+import { readableColor } from '../../theme';
 
 const SEVERITIES: Array<{ value: string; label: TranslationKey; description: TranslationKey }> = [
   {
@@ -360,7 +361,7 @@ export function SubmitPage() {
               </Title>
               <SampleDropzone limits={limits} disabled={uploading} onDrop={chosen.add} label={t('submit.files.drop')} />
               {shown('files') && (
-                <Text c="red.8" size="sm" role="alert">
+                <Text c={readableColor('red')} size="sm" role="alert">
                   {errors.files}
                 </Text>
               )}
