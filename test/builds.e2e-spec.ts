@@ -48,8 +48,34 @@ describe('database builds', () => {
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ version: 2, parentVersion: 1, kind: 'expedited' });
     expect(new Set(stored[0].changes)).toEqual(new Set([first.changeId, second.changeId]));
+    // the list tells each gate's result and the cases fixed, without the report itself
+    expect(stored[0].gates).toEqual(
+      expect.arrayContaining([
+        { check: 'compiles', passed: true },
+        { check: 'clean_corpus', passed: true },
+      ]),
+    );
+    expect(stored[0].gates.every((gate: any) => gate.passed)).toBe(true);
+    expect(stored[0].cases.map((c: any) => c.id).sort()).toEqual([first.caseId, second.caseId].sort());
+    expect(stored[0].cases[0]).toMatchObject({ reference: expect.stringMatching(/^SD-/), tier: 'msa_start' });
+    expect(stored[0].durationMs).toBeGreaterThan(0);
+    expect(stored[0]).not.toHaveProperty('report');
 
     const detail = await release.get('/v1/database-builds/2');
+    // what publishing it will do: both cases become fixed
+    expect(detail.body.casesClosedByPublishing.map((c: any) => c.id).sort()).toEqual(
+      [first.caseId, second.caseId].sort(),
+    );
+    expect(detail.body.gates).toEqual(stored[0].gates);
+    expect(detail.body.delta).toEqual({
+      rules: {
+        added: ['Trojan_Build_First', 'Trojan_Build_Second'],
+        changed: [],
+        removed: [],
+        counts: { added: 2, changed: 0, removed: 0 },
+      },
+      allowlist: { added: 0, removed: 0 },
+    });
     const key = await release.get('/v1/database-builds/signing-key');
     const manifestBytes = Buffer.from(await (await fetch(detail.body.downloads['manifest.json'])).arrayBuffer());
     expect(verifyManifest(manifestBytes, detail.body.signature, key.body.publicKey)).toBe(true);
@@ -119,7 +145,11 @@ describe('database builds', () => {
     expect(failed.body).toMatchObject({
       status: 'failed',
       failure: { gate: 'clean_corpus', changeIds: [change.changeId] },
+      cases: [{ id: change.caseId }],
+      casesClosedByPublishing: [],
+      delta: null,
     });
+    expect(failed.body.gates).toContainEqual({ check: 'clean_corpus', passed: false });
     expect(failed.body.downloads).toEqual({});
     const returned = await author.get(`/v1/signature-changes/${change.changeId}`);
     expect(returned.body).toMatchObject({

@@ -1,9 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '@sigdesk/accounts';
 import { AppConfig } from '@sigdesk/config';
-import { pageLimit, parseInput, wholeNumberText, withinPageSize } from '@sigdesk/http';
+import { openApiSchema, pageLimit, parseInput, wholeNumberText, withinPageSize } from '@sigdesk/http';
+import { buildDetailSchema, buildListSchema, publishedBuildSchema } from './build-view.schema';
 import { BuildsService } from './builds.service';
 
 const channel = z
@@ -28,6 +29,7 @@ export class BuildsController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ schema: openApiSchema(buildListSchema) })
   list(@Query() query: unknown) {
     const {
       channel: name,
@@ -44,6 +46,7 @@ export class BuildsController {
   }
 
   @Get(':version')
+  @ApiOkResponse({ schema: openApiSchema(buildDetailSchema) })
   @ApiQuery({ name: 'channel', required: false })
   get(@Param('version') version: string, @Query('channel') name?: string) {
     return this.builds.get(parseInput(channel, name, 'channel'), parseInput(versionSchema, version, 'version'));
@@ -52,6 +55,7 @@ export class BuildsController {
   @Post(':version/publish')
   @Roles('release')
   @HttpCode(200)
+  @ApiOkResponse({ schema: openApiSchema(publishedBuildSchema) })
   @ApiQuery({ name: 'channel', required: false })
   publish(@Param('version') version: string, @Query('channel') name?: string) {
     return this.builds.publish(parseInput(channel, name, 'channel'), parseInput(versionSchema, version, 'version'));

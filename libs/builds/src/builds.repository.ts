@@ -1,7 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction, Updateable } from 'kysely';
-import type { ContractTier, DatabaseBuild, DatabaseBuildsTable, DB, SignatureChange } from '@sigdesk/db';
+import type { CaseStatus, ContractTier, DatabaseBuild, DatabaseBuildsTable, DB, SignatureChange } from '@sigdesk/db';
 import { lockDatabaseChannel } from '@sigdesk/releases';
+
+/** A check of a build's proof, and whether it passed. */
+export interface Gate {
+  check: string;
+  passed: boolean;
+}
+
+/** A build as the list shows it (no report, no manifest). */
+export type ListedBuild = Omit<
+  DatabaseBuild,
+  'report' | 'manifest' | 'signature' | 'artifact_prefix' | 'lease_owner' | 'lease_expires_at'
+> & {
+  gates: Gate[];
+};
+
+/** A case fixed by a change of a build. */
+export interface BuildCase {
+  changeId: string;
+  id: string;
+  reference: string;
+  tier: ContractTier;
+  status: CaseStatus;
+}
 
 @Injectable()
 export class BuildsRepository {
@@ -198,10 +221,63 @@ export class BuildsRepository {
       .executeTakeFirst();
   }
 
-  list(channel: string, beforeVersion: number | undefined, limit: number): Promise<DatabaseBuild[]> {
-    let query = this.db.selectFrom('database_builds').selectAll().where('channel', '=', channel);
+  /**
+   * A page of the channel's builds, newest first, without their reports and manifests (large): each check's name and
+   * result instead (`gates`).
+   */
+  list(channel: string, beforeVersion: number | undefined, limit: number): Promise<ListedBuild[]> {
+    let query = this.db
+      .selectFrom('database_builds')
+      .select([
+        'id',
+        'channel',
+        'version',
+        'parent_version',
+        'kind',
+        'status',
+        'change_ids',
+        'stage',
+        'progress',
+        'failure',
+        'manifest_sha256',
+        'started_at',
+        'finished_at',
+        'published_at',
+        'attempts',
+      ])
+      .select(
+        sql<
+          Gate[]
+        >`(SELECT coalesce(jsonb_agg(jsonb_build_object('check', c->>'check', 'passed', (c->>'passed')::boolean)), '[]'::jsonb)
+          FROM jsonb_array_elements(coalesce(report->'checks', '[]'::jsonb)) c)`.as('gates'),
+      )
+      .where('channel', '=', channel);
     if (beforeVersion !== undefined) query = query.where('version', '<', beforeVersion);
     return query.orderBy('version', 'desc').limit(limit).execute();
+  }
+
+  /** The cases whose signature changes are among `changeIds`, with the change that carries each. */
+  casesOfChanges(changeIds: readonly string[]): Promise<BuildCase[]> {
+    if (changeIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('signature_changes as sc')
+      .innerJoin('cases as c', 'c.id', 'sc.case_id')
+      .select(['sc.id as changeId', 'c.id', 'c.reference', 'c.tier', 'c.status'])
+      .where('sc.id', 'in', [...changeIds])
+      .orderBy('c.reference')
+      .execute();
+  }
+
+  /** The cases that publishing `version` of `channel` would make fixed (as {@link CasesRepository.fixedByPublication}). */
+  casesClosedByPublishing(channel: string, version: number): Promise<Array<{ id: string; reference: string }>> {
+    return this.db
+      .selectFrom('cases')
+      .select(['id', 'reference'])
+      .where('status', '=', 'fix_scheduled')
+      .where('database_channel', '=', channel)
+      .where('scheduled_fix_version', '<=', version)
+      .orderBy('reference')
+      .execute();
   }
 
   /**

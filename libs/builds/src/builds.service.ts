@@ -6,13 +6,17 @@ import { AppError, INT4_MAX, invalidCursor } from '@sigdesk/http';
 import { expeditedBuildJob, JobQueueService, scheduledBuildJob, UnitOfWork } from '@sigdesk/queues';
 import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectStore } from '@sigdesk/storage';
-import { BuildsRepository } from './builds.repository';
+import { ARTIFACT_FILES, type Delta } from './artifact';
+import type { BuildDetail, BuildList, DeltaSummary, PublishedBuild } from './build-view.schema';
+import { BuildCase, BuildsRepository, Gate, ListedBuild } from './builds.repository';
 import { BuildKeys } from './database-builder';
 import { SigningKeys } from './signing-keys';
 
 const DOWNLOAD_URL_SECONDS = 300;
+/** The most rule names a build's view lists per kind of change (the counts are whole). */
+const DELTA_NAMES = 500;
 
-export function buildView(build: DatabaseBuild) {
+export function buildView(build: ListedBuild | DatabaseBuild) {
   return {
     channel: build.channel,
     version: build.version,
@@ -25,9 +29,23 @@ export function buildView(build: DatabaseBuild) {
     changes: build.change_ids,
     failure: build.failure,
     startedAt: build.started_at.toISOString(),
+    durationMs: build.finished_at ? build.finished_at.getTime() - build.started_at.getTime() : null,
     finishedAt: build.finished_at?.toISOString() ?? null,
     publishedAt: build.published_at?.toISOString() ?? null,
   };
+}
+
+/** The cases of each change, for the builds' views (a change has one case; a group's changes each their own). */
+function casesByChange(cases: BuildCase[]): Map<string, Array<Omit<BuildCase, 'changeId'>>> {
+  const byChange = new Map<string, Array<Omit<BuildCase, 'changeId'>>>();
+  for (const { changeId, ...found } of cases) byChange.set(changeId, [...(byChange.get(changeId) ?? []), found]);
+  return byChange;
+}
+
+/** Each check of a build's report, and whether it passed (none before the proof ran). */
+export function gatesOf(report: unknown): Gate[] {
+  const checks = (report as { checks?: Array<{ check: string; passed: boolean }> } | null)?.checks ?? [];
+  return checks.map((check) => ({ check: check.check, passed: check.passed }));
 }
 
 /** Release tooling's side of builds: listing, downloading, publishing. */
@@ -73,20 +91,29 @@ export class BuildsService {
     await this.jobs.enqueue(job.name, job.payload, undefined, job.options);
   }
 
-  async list(channel = this.config.releases.defaultChannel, cursor: string | undefined, limit: number) {
+  async list(
+    channel = this.config.releases.defaultChannel,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<BuildList> {
     // a version: an `integer` column
     if (cursor !== undefined && !(/^\d{1,10}$/.test(cursor) && Number(cursor) <= INT4_MAX)) {
       throw invalidCursor();
     }
     const rows = await this.builds.list(channel, cursor === undefined ? undefined : Number(cursor), limit + 1);
     const page = rows.slice(0, limit);
+    const cases = casesByChange(await this.builds.casesOfChanges(page.flatMap((build) => build.change_ids)));
     return {
-      items: page.map(buildView),
+      items: page.map((build) => ({
+        ...buildView(build),
+        gates: build.gates,
+        cases: build.change_ids.flatMap((id) => cases.get(id) ?? []),
+      })),
       nextCursor: rows.length > limit ? String(page[page.length - 1].version) : null,
     };
   }
 
-  async get(channel = this.config.releases.defaultChannel, version: number) {
+  async get(channel = this.config.releases.defaultChannel, version: number): Promise<BuildDetail> {
     const build = await this.builds.find(channel, version);
     if (!build) throw AppError.notFound(`Build ${version} of channel "${channel}"`);
     const stored = build.status === 'stored' || build.status === 'published';
@@ -105,8 +132,19 @@ export class BuildsService {
         ]),
       ),
     );
+    const [cases, closes] = await Promise.all([
+      this.builds.casesOfChanges(build.change_ids),
+      build.status === 'stored' ? this.builds.casesClosedByPublishing(channel, version) : Promise.resolve([]),
+    ]);
+    const byChange = casesByChange(cases);
+    const delta = stored ? await this.deltaSummary(channel, version) : null;
     return {
       ...buildView(build),
+      gates: gatesOf(build.report),
+      cases: build.change_ids.flatMap((id) => byChange.get(id) ?? []),
+      // what publishing it would do: the cases that become fixed (a stored build only)
+      casesClosedByPublishing: closes,
+      delta,
       // the proof: its checks and the detection diff against the parent (lists leave it out: it can be large)
       report: build.report,
       manifest: build.manifest,
@@ -114,6 +152,27 @@ export class BuildsService {
       signature: build.signature,
       downloads,
       downloadsExpireAt: stored ? new Date(Date.now() + DOWNLOAD_URL_SECONDS * 1000).toISOString() : null,
+    };
+  }
+
+  /** What a stored build changes against its parent, by name (its `delta.json` holds the rules' sources too). */
+  private async deltaSummary(channel: string, version: number): Promise<DeltaSummary> {
+    const delta = JSON.parse(
+      (await this.store.getBuffer(BuildKeys.file(channel, version, ARTIFACT_FILES.delta))).toString('utf8'),
+    ) as Delta;
+    const names = (rules: Array<{ name: string }>) => rules.slice(0, DELTA_NAMES).map((rule) => rule.name);
+    return {
+      rules: {
+        added: names(delta.rules.added),
+        changed: names(delta.rules.changed),
+        removed: delta.rules.removed.slice(0, DELTA_NAMES),
+        counts: {
+          added: delta.rules.added.length,
+          changed: delta.rules.changed.length,
+          removed: delta.rules.removed.length,
+        },
+      },
+      allowlist: { added: delta.allowlist.added.length, removed: delta.allowlist.removed.length },
     };
   }
 
@@ -126,7 +185,11 @@ export class BuildsService {
    * that is already published answers as the first time did (idempotent); publishing one older than the newest
    * published release of the channel is refused (409), since releases only move forward.
    */
-  async publish(channel = this.config.releases.defaultChannel, version: number, now = new Date()) {
+  async publish(
+    channel = this.config.releases.defaultChannel,
+    version: number,
+    now = new Date(),
+  ): Promise<PublishedBuild> {
     const result = await this.unitOfWork.run(async (trx) => {
       await this.builds.lockChannel(trx, channel);
       const build = await this.builds.lock(trx, channel, version);
