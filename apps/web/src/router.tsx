@@ -70,6 +70,14 @@ export function createRouter() {
               lazy: async () => ({ Component: (await import('./pages/people/UsersPage')).UsersPage }),
             },
             {
+              path: 'builds',
+              lazy: async () => ({ Component: (await import('./pages/console/builds/BuildsPage')).BuildsPage }),
+            },
+            {
+              path: 'builds/:version',
+              lazy: async () => ({ Component: (await import('./pages/console/builds/BuildPage')).BuildPage }),
+            },
+            {
               path: 'dashboard',
               lazy: async () => ({ Component: (await import('./pages/console/DashboardPage')).DashboardPage }),
             },

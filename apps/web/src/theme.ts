@@ -16,6 +16,8 @@ const navy: MantineColorsTuple = [
 
 export const theme = createTheme({
   primaryColor: 'navy',
+  // people who ask their system for less motion get no transitions (dialogs, menus, notifications)
+  respectReducedMotion: true,
   primaryShade: { light: 7, dark: 5 },
   colors: { navy },
   defaultRadius: 'md',
@@ -34,6 +36,8 @@ export const cssVariablesResolver: CSSVariablesResolver = () => ({
   // Mantine's dark 2 on dark 7 is below AA for small text
   dark: {
     '--mantine-color-dimmed': 'var(--mantine-color-dark-1)',
+    // links in the primary's dark shade (5) are below AA on the dark surfaces
+    '--mantine-color-anchor': 'var(--mantine-color-navy-3)',
   },
 });
 

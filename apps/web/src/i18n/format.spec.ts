@@ -27,6 +27,8 @@ describe('elapsed times and days', () => {
     expect(formatElapsed(2 * 3600 + 10 * 60 + 59)).toBe('2 h 10 m');
     expect(formatElapsed(3 * 86_400 + 4 * 3600)).toBe('3 d 4 h');
     expect(formatElapsed(-5)).toBe('0 s');
+    expect(formatElapsed(0.42)).toBe('0.4 s');
+    expect(formatElapsed(3)).toBe('3 s');
   });
 
   it('writes the API days in the reader language, whatever the browser time zone', () => {

@@ -48,8 +48,10 @@ export function formatWorkingDuration(seconds: number): string {
   return hours > 0 ? `${hours} h ${minutes % 60} m` : `${minutes} m`;
 }
 
-/** An elapsed time as a person reads it: `42 s`, `3 m 5 s`, `2 h 10 m`, `3 d 4 h` (whatever the language). */
+/** An elapsed time as a person reads it: `0.4 s`, `42 s`, `3 m 5 s`, `2 h 10 m`, `3 d 4 h` (whatever the language). */
 export function formatElapsed(seconds: number): string {
+  // under ten seconds, tenths tell a quick build's time apart from none at all
+  if (seconds > 0 && seconds < 9.95) return `${Number(seconds.toFixed(1))} s`;
   const whole = Math.max(0, Math.round(seconds));
   if (whole < 60) return `${whole} s`;
   const minutes = Math.floor(whole / 60);

@@ -1,4 +1,5 @@
 import 'i18next';
+import type buildsEn from './catalogs/builds.en.json';
 import type caseEn from './catalogs/case.en.json';
 import type dashboardEn from './catalogs/dashboard.en.json';
 import type en from './catalogs/en.json';
@@ -11,7 +12,12 @@ declare module 'i18next' {
   interface CustomTypeOptions {
     defaultNS: 'translation';
     resources: {
-      translation: typeof en & typeof caseEn & typeof settingsEn & typeof peopleEn & typeof dashboardEn;
+      translation: typeof en &
+        typeof caseEn &
+        typeof settingsEn &
+        typeof peopleEn &
+        typeof dashboardEn &
+        typeof buildsEn;
     };
   }
 }

@@ -1,5 +1,7 @@
 import type { i18n as I18n } from 'i18next';
 import { useTranslation } from 'react-i18next';
+import buildsEn from './catalogs/builds.en.json';
+import buildsEs from './catalogs/builds.es.json';
 import caseEn from './catalogs/case.en.json';
 import caseEs from './catalogs/case.es.json';
 import dashboardEn from './catalogs/dashboard.en.json';
@@ -18,13 +20,15 @@ export type PageCatalog = Record<Language, Record<string, unknown>>;
 
 export const caseCatalog: PageCatalog = { en: caseEn, es: caseEs };
 export const settingsCatalog: PageCatalog = { en: settingsEn, es: settingsEs };
+/** The builds' pages of the console. */
+export const buildsCatalog: PageCatalog = { en: buildsEn, es: buildsEs };
 /** The console's dashboard. */
 export const dashboardCatalog: PageCatalog = { en: dashboardEn, es: dashboardEs };
 /** The people's pages: invitation, password reset, account security, users. */
 export const peopleCatalog: PageCatalog = { en: peopleEn, es: peopleEs };
 
 /** Every page catalog: for the catalog tests and the types of t(). */
-export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog, dashboardCatalog];
+export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog, dashboardCatalog, buildsCatalog];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();
 

@@ -8,9 +8,15 @@ describe('what a live event makes stale', () => {
     ]);
   });
 
-  it('a new stream or lost events: every case', () => {
-    expect(staleQueries('ready', { listening: true })).toEqual([['cases']]);
-    expect(staleQueries('resync', null)).toEqual([['cases']]);
+  it('a new stream or lost events: every case and build', () => {
+    expect(staleQueries('ready', { listening: true })).toEqual([['cases'], ['builds']]);
+    expect(staleQueries('resync', null)).toEqual([['cases'], ['builds']]);
+  });
+
+  it("a build's stage, progress or status: the builds", () => {
+    expect(
+      staleQueries('build.changed', { type: 'build.changed', channel: 'default', version: 7, stage: 'regression' }),
+    ).toEqual([['builds']]);
   });
 
   it('nothing for an event it cannot read', () => {

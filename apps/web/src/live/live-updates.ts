@@ -1,9 +1,10 @@
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { buildsQueryKey } from '../api/builds';
 import { caseQueryKey } from '../api/portal';
 
 /** The events of `GET /v1/events` the web app acts on (see the README's "Live updates"). */
-export const LIVE_EVENT_TYPES = ['ready', 'resync', 'case.changed'] as const;
+export const LIVE_EVENT_TYPES = ['ready', 'resync', 'case.changed', 'build.changed'] as const;
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
 
 /**
@@ -11,7 +12,9 @@ export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
  * (a new stream: what happened before it was not sent) and `resync` (events were lost) make every case stale.
  */
 export function staleQueries(type: LiveEventType, data: unknown): QueryKey[] {
-  if (type === 'ready' || type === 'resync') return [['cases']];
+  if (type === 'ready' || type === 'resync') return [['cases'], buildsQueryKey];
+  // a build's stage, progress or status: its page and the list read it again
+  if (type === 'build.changed') return [buildsQueryKey];
   const caseId = (data as { caseId?: unknown } | null)?.caseId;
   if (typeof caseId !== 'string') return [];
   return [['cases', 'list'], caseQueryKey(caseId)];

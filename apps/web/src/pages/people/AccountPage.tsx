@@ -1,9 +1,9 @@
 import { Alert, Badge, Button, Code, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { IconAlertCircle, IconLogout, IconShieldCheck, IconShieldLock } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
+import { notifyDone } from '../../components/notify';
 import { useNavigate } from 'react-router';
 import { describeError } from '../../api/errors';
 import { confirmTotp, startTotp } from '../../api/people';
@@ -22,7 +22,7 @@ function TotpEnrolment() {
     // the session may have been one for the enrolment only: the API tells what it is now
     onSuccess: async () => {
       queryClient.setQueryData(sessionQueryKey, await fetchSession());
-      notifications.show({ color: 'green', message: t('account.enabled') });
+      notifyDone(t, t('account.enabled'));
     },
   });
   const form = useForm({

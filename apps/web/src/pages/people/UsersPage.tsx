@@ -1,10 +1,10 @@
 import { Alert, Button, Checkbox, Group, Modal, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { IconAlertCircle, IconCircleCheck, IconCircleMinus, IconUserPlus } from '@tabler/icons-react';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { notifyDone } from '../../components/notify';
 import { Navigate } from 'react-router';
 import { describeError } from '../../api/errors';
 import {
@@ -36,7 +36,7 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose(): void }) 
   const invite = useMutation({
     mutationFn: (input: InvitationRequest) => inviteColleague(input),
     onSuccess: async (_answer, input) => {
-      notifications.show({ color: 'green', message: t('users.invited', { email: input.email }) });
+      notifyDone(t, t('users.invited', { email: input.email }));
       form.reset();
       onClose();
       await queryClient.invalidateQueries({ queryKey: organizationUsersQueryKey });
@@ -89,7 +89,7 @@ function DisableModal({ user, onClose }: { user: ListedUser | null; onClose(): v
   const disable = useMutation({
     mutationFn: (target: ListedUser) => disableOrganizationUser(target.id),
     onSuccess: async (_answer, target) => {
-      notifications.show({ color: 'green', message: t('users.disabledDone', { name: target.displayName }) });
+      notifyDone(t, t('users.disabledDone', { name: target.displayName }));
       onClose();
       await queryClient.invalidateQueries({ queryKey: organizationUsersQueryKey });
     },
