@@ -382,7 +382,23 @@ export const FAULTS: Fault[] = [
         return rows[0];
       });
       if (!building) {
-        row.problems.push('no build started within 30 s of the approval');
+        // tell a build that ran and ended between two looks (200 ms apart) from one that never started
+        const { rows: since } = await suite.db.query<{ version: number; status: string; stage: string; ms: number }>(
+          `SELECT version, status, stage, extract(epoch FROM finished_at - started_at) * 1000 AS ms
+           FROM database_builds WHERE $1 = ANY(change_ids)`,
+          [suite.buildChange.changeId],
+        );
+        const { rows: change } = await suite.db.query<{ status: string }>(
+          'SELECT status FROM signature_changes WHERE id = $1',
+          [suite.buildChange.changeId],
+        );
+        row.problems.push(
+          'no build seen building within 30 s of the approval ' +
+            `(change ${change[0]?.status ?? 'missing'}; its builds: ${
+              since.map((b) => `${b.version} ${b.status} at "${b.stage}" in ${Math.round(b.ms)} ms`).join(', ') ||
+              'none'
+            })`,
+        );
         return;
       }
       await suite.worker.kill9();
