@@ -320,4 +320,12 @@ describe("an organisation's own API keys, managed by its admins", () => {
     const listed = (await boss.session.get(KEYS)).body.items.find((k: { id: string }) => k.id === made.body.id);
     expect(listed).toMatchObject({ createdBy: null, revokedBy: null, revoked: true });
   });
+
+  it('documents the routes in the OpenAPI document', async () => {
+    const docs = await new ApiClient(env.url).get('/docs/openapi.json');
+    expect(Object.keys(docs.body.paths)).toEqual(
+      expect.arrayContaining([KEYS, `${KEYS}/{id}`, '/v1/invitations/{token}']),
+    );
+    expect(Object.keys(docs.body.paths[KEYS])).toEqual(expect.arrayContaining(['get', 'post']));
+  });
 });

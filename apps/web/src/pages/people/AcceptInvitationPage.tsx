@@ -15,6 +15,9 @@ import { ACCOUNT_PATH, HOME_PATH, signInPath } from '../../routes/next-path';
 import { PasswordFields } from './PasswordFields';
 import { usePasswordForm } from './password-form';
 
+/** Yellow titles on yellow are too faint (AA contrast): the title keeps the text's colour. */
+const READABLE_TITLE = { title: { color: 'var(--mantine-color-text)' } };
+
 /** Why the link no longer works, when the API says so: the page then says what to do instead of showing the form. */
 type DeadLink = { reason: 'used' } | { reason: 'expired'; expiredAt?: string } | { reason: 'unknown' };
 
@@ -33,7 +36,13 @@ function DeadLinkAlert({ dead }: { dead: DeadLink }) {
   const { t, i18n } = useTranslation();
   if (dead.reason === 'used') {
     return (
-      <Alert color="yellow" variant="light" title={t('invitation.usedTitle')} icon={<IconAlertCircle aria-hidden />}>
+      <Alert
+        color="yellow"
+        variant="light"
+        styles={READABLE_TITLE}
+        title={t('invitation.usedTitle')}
+        icon={<IconAlertCircle aria-hidden />}
+      >
         <Text size="sm">{t('invitation.used')}</Text>
         <Anchor component={Link} to={signInPath(HOME_PATH)} display="block" mt="xs">
           {t('invitation.signIn')}
@@ -46,7 +55,13 @@ function DeadLinkAlert({ dead }: { dead: DeadLink }) {
   }
   if (dead.reason === 'expired') {
     return (
-      <Alert color="yellow" variant="light" title={t('invitation.expiredTitle')} icon={<IconAlertCircle aria-hidden />}>
+      <Alert
+        color="yellow"
+        variant="light"
+        styles={READABLE_TITLE}
+        title={t('invitation.expiredTitle')}
+        icon={<IconAlertCircle aria-hidden />}
+      >
         {dead.expiredAt
           ? t('invitation.expiredOn', { date: formatDateTime(dead.expiredAt, i18n.language) })
           : t('invitation.expired')}
