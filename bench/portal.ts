@@ -273,6 +273,8 @@ function writeRandomFile(path: string, bytes: number): string {
 async function measureHash(page: Page, file: string, sha256: string, bytes: number): Promise<number> {
   await page.goto('/submit');
   await page.getByRole('heading', { level: 1, name: 'Submit a request' }).waitFor();
+  // the dropzone takes files once it knows the organisation's limits (it says them then)
+  await page.getByText(/Up to \d+ files of at most/).waitFor();
   await page.locator('input[type=file]').setInputFiles(file);
   const probe = await until(
     'the SHA-256 on the page',

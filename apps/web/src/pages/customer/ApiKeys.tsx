@@ -287,7 +287,7 @@ export function ApiKeys() {
           </Text>
         </div>
         {!isAdmin ? (
-          <Text>{t('settings.apiKeys.adminsOnly')}</Text>
+          <Text size="sm">{t('settings.apiKeys.adminsOnly')}</Text>
         ) : (
           <>
             <form onSubmit={onSubmit} noValidate aria-label={t('settings.apiKeys.create')}>
