@@ -29,6 +29,7 @@ import {
 } from '../../api/portal';
 import { useSession } from '../../hooks/session';
 import { formatDateTime } from '../../i18n/format';
+import { BODY_TEXT, readableColor } from '../../theme';
 
 const NAME_MAX = 200;
 
@@ -117,7 +118,7 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: OrganizationApiKey | undefi
       <Stack gap="md">
         <Text>{t('settings.apiKeys.revoke.message', { name: apiKey?.name ?? '' })}</Text>
         {failure && (
-          <Text c="red.8" role="alert">
+          <Text c={readableColor('red')} role="alert">
             {t(failure.key, failure.values)}
           </Text>
         )}
@@ -149,7 +150,7 @@ function KeysTable({ onRevoke }: { onRevoke(key: OrganizationApiKey): void }) {
   return (
     <Stack gap="xs">
       {failure && (
-        <Text c="red.8" role="alert">
+        <Text c={readableColor('red')} role="alert">
           {t(failure.key, failure.values)}
         </Text>
       )}
@@ -189,7 +190,7 @@ function KeysTable({ onRevoke }: { onRevoke(key: OrganizationApiKey): void }) {
                   <Table.Td>
                     {key.revoked ? (
                       <>
-                        <Badge variant="light" color="gray" c="dark.7">
+                        <Badge variant="light" color="gray" c={BODY_TEXT}>
                           {t('settings.apiKeys.revoked')}
                         </Badge>
                         {key.revokedAt && (
@@ -202,7 +203,7 @@ function KeysTable({ onRevoke }: { onRevoke(key: OrganizationApiKey): void }) {
                         )}
                       </>
                     ) : (
-                      <Badge variant="light" color="green" c="dark.7">
+                      <Badge variant="light" color="green" c={BODY_TEXT}>
                         {t('settings.apiKeys.active')}
                       </Badge>
                     )}

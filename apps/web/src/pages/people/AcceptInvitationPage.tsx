@@ -79,7 +79,13 @@ function DeadLinkAlert({ dead }: { dead: DeadLink }) {
 function InvitationSummary({ invitation }: { invitation: InvitationPreview }) {
   const { t, i18n } = useTranslation();
   return (
-    <Paper withBorder radius="md" p="md" bg="var(--mantine-color-gray-0)" data-testid="invitation-summary">
+    <Paper
+      withBorder
+      radius="md"
+      p="md"
+      bg="light-dark(var(--mantine-color-gray-0), var(--mantine-color-dark-6))"
+      data-testid="invitation-summary"
+    >
       <Stack gap={4}>
         <Text fw={600}>{t('invitation.hello', { name: invitation.displayName })}</Text>
         <Text size="sm">
