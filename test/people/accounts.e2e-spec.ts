@@ -138,6 +138,80 @@ describe('people: invitations, sessions, CSRF, password resets', () => {
     expect(expired.body.error).toBe('link_invalid');
   });
 
+  it('shows the invited person their invitation by its link: what they need, and why a link no longer works', async () => {
+    const invited = await admin.post('/v1/admin/users/invitations', {
+      email: 'Nuria@Acme.example',
+      displayName: 'Nuria Vidal',
+      role: 'customer',
+      organizationId: acme.organizationId,
+      organizationAdmin: true,
+    });
+    const token = await mailedToken(smtp, 'nuria@acme.example', '/invitations');
+    const open = await anonymous().get(`/v1/invitations/${token}`);
+    expect(open.status).toBe(200);
+    expect(open.body).toEqual({
+      email: 'nuria@acme.example',
+      displayName: 'Nuria Vidal',
+      role: 'customer',
+      organizationName: 'Acme',
+      organizationAdmin: true,
+      expiresAt: invited.body.expiresAt,
+    });
+    // reading it changes nothing: the link still works
+    expect((await anonymous().get(`/v1/invitations/${token}`)).status).toBe(200);
+
+    // staff have no organisation
+    await admin.post('/v1/admin/users/invitations', {
+      email: 'staff@vendor.example',
+      displayName: 'Staff',
+      role: 'analyst',
+    });
+    const staff = await anonymous().get(
+      `/v1/invitations/${await mailedToken(smtp, 'staff@vendor.example', '/invitations')}`,
+    );
+    expect(staff.body).toMatchObject({ role: 'analyst', organizationName: null, organizationAdmin: false });
+
+    // unknown or malformed: 404 in the API's shape
+    const unknown = await anonymous().get(`/v1/invitations/${randomBytes(32).toString('base64url')}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ error: 'not_found', message: expect.any(String) });
+    const junk = await anonymous().get('/v1/invitations/not-a-token');
+    expect(junk.status).toBe(404);
+    expect(junk.body).toEqual(unknown.body);
+
+    // used: 410 invitation_used
+    expect(
+      (await anonymous().post(`/v1/invitations/${token}/accept`, { password: 'nuria has a long passphrase' })).status,
+    ).toBe(201);
+    const used = await anonymous().get(`/v1/invitations/${token}`);
+    expect(used.status).toBe(410);
+    expect(used.body).toEqual({ error: 'invitation_used', message: expect.stringContaining('used already') });
+
+    // expired: 410 invitation_expired, with when
+    await admin.post('/v1/admin/users/invitations', {
+      email: 'old@acme.example',
+      displayName: 'Old',
+      role: 'customer',
+      organizationId: acme.organizationId,
+    });
+    const oldToken = await mailedToken(smtp, 'old@acme.example', '/invitations');
+    const expiredAt = new Date(Date.now() - 60_000);
+    await env.db
+      .updateTable('invitations')
+      .set({ expires_at: expiredAt })
+      .where('email', '=', 'old@acme.example')
+      .execute();
+    const expired = await anonymous().get(`/v1/invitations/${oldToken}`);
+    expect(expired.status).toBe(410);
+    expect(expired.body).toEqual({
+      error: 'invitation_expired',
+      message: expect.stringContaining('expired'),
+      expiredAt: expiredAt.toISOString(),
+    });
+    // no person's data leaks in a refusal
+    expect(JSON.stringify([used.body, expired.body])).not.toMatch(/nuria|old@/i);
+  });
+
   it('signs in with an httpOnly SameSite=Lax cookie whose value is stored only as a hash', async () => {
     const person = await invitePerson(env, smtp, {
       email: 'pablo@acme.example',

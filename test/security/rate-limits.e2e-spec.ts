@@ -88,6 +88,8 @@ describe('rate limits on PostgreSQL (no Redis)', () => {
     expectRateLimited(await anonymous.post('/v1/admin/organizations', { name: 'x' }));
     // the OpenAPI document (registered by a plugin, not a controller) answers 429 in the API's shape too
     expectRateLimited(await anonymous.get('/docs/openapi.json'));
+    // and so does reading an invitation by its link, as every public route
+    expectRateLimited(await anonymous.get(`/v1/invitations/${'a'.repeat(43)}`));
     // a valid key from the same address is counted apart
     expect((await admin.get('/v1/databases/current')).status).not.toBe(429);
   });

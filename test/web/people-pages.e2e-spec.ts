@@ -52,8 +52,15 @@ describe("people's pages in a real browser: invitation, password reset, account 
     });
     expect(invited.status).toBe(201);
 
-    await page.goto(await mailedPath(web, email, '/invitations'));
+    const invitationPath = await mailedPath(web, email, '/invitations');
+    await page.goto(invitationPath);
     await pageHeading(page, 'Set up your sigdesk account');
+    // who is invited, to what: read from the link
+    const summary = page.getByTestId('invitation-summary');
+    await summary.getByText('Welcome, Marta Ruiz').waitFor();
+    await summary.getByText(`You are invited to sigdesk as a member of Acme Logistics.`).waitFor();
+    await summary.getByText(`You will sign in with ${email}.`).waitFor();
+    await page.getByText('Leave it empty to keep "Marta Ruiz".').waitFor();
     await page.getByText('At least 12 characters, at most 256').waitFor();
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await saveScreenshot(page, 'invitation-accept');
@@ -74,6 +81,13 @@ describe("people's pages in a real browser: invitation, password reset, account 
     await page.getByRole('button', { name: 'Create my account' }).click();
     await page.waitForURL((url) => url.pathname === '/cases');
     await page.getByRole('button', { name: 'Marta Ruiz' }).waitFor();
+
+    // the link, opened again, says it was used and leads to sign in (no form to fill in vain)
+    await page.goto(invitationPath);
+    await page.getByText('This invitation has been used already').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    expect(await page.getByLabel('New password').count()).toBe(0);
+    await page.goto('/cases');
 
     // account security, from the user menu
     await page.getByRole('button', { name: 'Marta Ruiz' }).click();
@@ -103,6 +117,45 @@ describe("people's pages in a real browser: invitation, password reset, account 
     const cookies = await context.cookies();
     expect(cookies.find((cookie) => cookie.name === 'sigdesk_session')?.httpOnly).toBe(true);
   });
+
+  it.each([
+    ['en-GB', 'This invitation has expired', 'The link stopped working on', 'invitation-expired'],
+    ['es-ES', 'Esta invitación ha caducado', 'El enlace dejó de funcionar el', 'invitation-expired-es'],
+  ])(
+    'says clearly when an invitation link expired, and when it is not valid (%s)',
+    async (locale, title, text, shot) => {
+      const { page } = await open(locale);
+      const customer = await seedCustomer(web.env);
+      const email = uniqueEmail('late');
+      const admin = new ApiClient(web.env.url, web.env.adminKey);
+      const invited = await admin.post('/v1/admin/users/invitations', {
+        email,
+        displayName: 'Late Comer',
+        role: 'customer',
+        organizationId: customer.organizationId,
+      });
+      expect(invited.status).toBe(201);
+      const path = await mailedPath(web, email, '/invitations');
+      await web.env.db
+        .updateTable('invitations')
+        .set({ expires_at: new Date(Date.now() - 3_600_000) })
+        .where('id', '=', invited.body.id)
+        .execute();
+      await page.goto(path);
+      await page.getByText(title).waitFor();
+      await page.getByText(text, { exact: false }).waitFor();
+      expect(await page.getByLabel(locale === 'en-GB' ? 'New password' : 'Contraseña nueva').count()).toBe(0);
+      expect(await page.getByText('Late Comer').count()).toBe(0);
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+      await saveScreenshot(page, shot);
+
+      // a link cut short in the mail: not valid
+      await page.goto(path.slice(0, -5));
+      await page
+        .getByText(locale === 'en-GB' ? 'This invitation link is not valid' : 'Este enlace de invitación no es válido')
+        .waitFor();
+    },
+  );
 
   it('refuses a state-changing request of the session without its CSRF token (403), and does nothing', async () => {
     const { context } = await open();

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
+import { OrganizationApiKeysController } from './api-keys/organization-api-keys.controller';
+import { OrganizationApiKeysService } from './api-keys/organization-api-keys.service';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator';
 import { BootstrapAdminKey } from './bootstrap-admin-key';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
@@ -18,7 +20,7 @@ export class AccountsModule {}
 /** The HTTP side of accounts: only the API process mounts it. */
 @Module({
   imports: [AccountsModule],
-  controllers: [AdminController, OrganizationsController],
-  providers: [AdminService, OrganizationsService],
+  controllers: [AdminController, OrganizationsController, OrganizationApiKeysController],
+  providers: [AdminService, OrganizationsService, OrganizationApiKeysService],
 })
 export class AccountsHttpModule {}

@@ -10,3 +10,4 @@ export * from './repositories/api-keys.repository';
 export * from './repositories/organizations.repository';
 export * from './bootstrap-admin-key';
 export * from './organizations/current-organization.schema';
+export * from './api-keys/organization-api-key.schema';

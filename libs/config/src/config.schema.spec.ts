@@ -96,6 +96,7 @@ describe(parseEnvironment.name, () => {
       archive: { maxEntries: 200, maxRatio: 200, maxNesting: 2 },
       pageSize: 200,
       webhooksPerOrganization: 10,
+      apiKeysPerOrganization: 20,
     });
     const given = new AppConfig(
       parseEnvironment({
@@ -104,6 +105,7 @@ describe(parseEnvironment.name, () => {
         SIGDESK_LIMIT_JSON_BODY_BYTES: '4096',
         SIGDESK_LIMIT_PAGE_SIZE: '150',
         SIGDESK_LIMIT_WEBHOOKS_PER_ORGANIZATION: '2',
+        SIGDESK_LIMIT_API_KEYS_PER_ORGANIZATION: '3',
         SIGDESK_MAX_FILES_PER_SUBMISSION: '3',
       }),
     ).limits;
@@ -113,6 +115,7 @@ describe(parseEnvironment.name, () => {
       multipart: { files: 3 },
       pageSize: 150,
       webhooksPerOrganization: 2,
+      apiKeysPerOrganization: 3,
     });
   });
 

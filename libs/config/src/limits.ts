@@ -58,6 +58,7 @@ export const limitsEnvironmentSchema = z.object({
   // clients page with up to 100 (the CLI does): the bound may be raised, not lowered below that
   SIGDESK_LIMIT_PAGE_SIZE: z.coerce.number().int().min(100).max(1000).default(200),
   SIGDESK_LIMIT_WEBHOOKS_PER_ORGANIZATION: z.coerce.number().int().min(1).max(1000).default(10),
+  SIGDESK_LIMIT_API_KEYS_PER_ORGANIZATION: z.coerce.number().int().min(1).max(1000).default(20),
 });
 
 export type LimitsEnvironment = z.infer<typeof limitsEnvironmentSchema>;
@@ -112,6 +113,8 @@ export interface Limits {
   pageSize: number;
   /** active webhooks of one organisation: 422 `too_many_webhooks` past it */
   webhooksPerOrganization: number;
+  /** API keys one organisation holds unrevoked (made by its admins or by sigdesk's): 422 `too_many_api_keys` past it */
+  apiKeysPerOrganization: number;
 }
 
 export function limitsFromEnvironment(environment: LimitsEnvironment): Limits {
@@ -144,6 +147,7 @@ export function limitsFromEnvironment(environment: LimitsEnvironment): Limits {
     },
     pageSize: environment.SIGDESK_LIMIT_PAGE_SIZE,
     webhooksPerOrganization: environment.SIGDESK_LIMIT_WEBHOOKS_PER_ORGANIZATION,
+    apiKeysPerOrganization: environment.SIGDESK_LIMIT_API_KEYS_PER_ORGANIZATION,
   };
 }
 

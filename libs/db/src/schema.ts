@@ -55,6 +55,13 @@ export interface ApiKeysTable {
   key_prefix: string;
   created_at: CreatedAt;
   revoked_at: Timestamp | null;
+  /** Who made the key and who revoked it: an actor id (a key's or a person's), and a person's display name then. */
+  created_by: string | null;
+  created_by_name: string | null;
+  revoked_by: string | null;
+  revoked_by_name: string | null;
+  /** Moved at most once a minute by the requests made with the key. */
+  last_used_at: Timestamp | null;
 }
 
 export interface DatabaseReleasesTable {

@@ -1,7 +1,16 @@
+import type { InvitationPreview } from '../../../../libs/people/src/invitations/invitation-preview.schema';
 import type { ListedUser, SessionUser } from '../../../../libs/people/src/session-user.schema';
 import { api, type ApiClient } from './client';
 
-export type { ListedUser };
+export type { InvitationPreview, ListedUser };
+
+/**
+ * `GET /v1/invitations/:token`: who is invited, to which organisation; `404` for an unknown link,
+ * `410 invitation_expired` or `410 invitation_used` for one that no longer works.
+ */
+export function fetchInvitation(token: string, client: ApiClient = api): Promise<InvitationPreview> {
+  return client.get(`/v1/invitations/${encodeURIComponent(token)}`);
+}
 
 /** `POST /v1/invitations/:token/accept`: the account is made; signing in comes after. */
 export async function acceptInvitation(

@@ -1,7 +1,11 @@
+import type {
+  CreatedOrganizationApiKey,
+  OrganizationApiKey,
+} from '../../../../libs/accounts/src/api-keys/organization-api-key.schema';
 import type { CurrentOrganization } from '../../../../libs/accounts/src/organizations/current-organization.schema';
 import { api, type ApiClient } from './client';
 
-export type { CurrentOrganization };
+export type { CreatedOrganizationApiKey, CurrentOrganization, OrganizationApiKey };
 
 /** `GET /v1/databases/current`: the newest published release, the one before it and its grace period. */
 export interface CurrentDatabase {
@@ -193,4 +197,25 @@ export function fetchWebhookDeliveries(
   const query = new URLSearchParams({ limit: '10' });
   if (cursor) query.set('cursor', cursor);
   return client.get(`/v1/webhooks/${encodeURIComponent(id)}/deliveries?${query.toString()}`);
+}
+
+export const apiKeysQueryKey = ['organization-api-keys'] as const;
+
+/** `GET /v1/organizations/current/api-keys`: the organisation's keys, revoked ones included (its admins only). */
+export function fetchApiKeys(
+  cursor: string | undefined,
+  client: ApiClient = api,
+): Promise<{ items: OrganizationApiKey[]; nextCursor: string | null }> {
+  const query = new URLSearchParams({ limit: '50' });
+  if (cursor) query.set('cursor', cursor);
+  return client.get(`/v1/organizations/current/api-keys?${query.toString()}`);
+}
+
+/** A new key of the organisation; the answer is the only place the key is ever shown. */
+export function createApiKey(name: string, client: ApiClient = api): Promise<CreatedOrganizationApiKey> {
+  return client.post('/v1/organizations/current/api-keys', { name });
+}
+
+export function revokeApiKey(id: string, client: ApiClient = api): Promise<void> {
+  return client.delete(`/v1/organizations/current/api-keys/${encodeURIComponent(id)}`);
 }

@@ -2,7 +2,8 @@ import { createSHA256 } from 'hash-wasm';
 
 /**
  * Hashes files off the page's thread: SHA-256 (hash-wasm) over slices of the file read one after another, so that
- * memory stays at one slice whatever the file's size. Messages: `{ id, file }` in; `progress`, `done` or `error` out.
+ * memory stays at two slices whatever the file's size: the next slice is read (by the browser, off this thread)
+ * while the current one is hashed. Messages: `{ id, file }` in; `progress`, `done` or `error` out.
  */
 const SLICE_BYTES = 8 * 1024 * 1024;
 
@@ -26,9 +27,13 @@ async function hash({ id, file }: HashRequest): Promise<void> {
   try {
     const sha256 = await hasher;
     sha256.init();
-    for (let offset = 0; offset < file.size; offset += SLICE_BYTES) {
-      const end = Math.min(offset + SLICE_BYTES, file.size);
-      sha256.update(new Uint8Array(await file.slice(offset, end).arrayBuffer()));
+    const read = (offset: number) => file.slice(offset, Math.min(offset + SLICE_BYTES, file.size)).arrayBuffer();
+    let next = file.size > 0 ? read(0) : undefined;
+    for (let offset = 0; next; offset += SLICE_BYTES) {
+      const slice = await next;
+      const end = offset + slice.byteLength;
+      next = end < file.size ? read(end) : undefined;
+      sha256.update(new Uint8Array(slice));
       scope.postMessage({ id, type: 'progress', bytes: end });
     }
     scope.postMessage({ id, type: 'done', sha256: sha256.digest('hex') });

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { openApiSchema, parseInput, uuidParam } from '@sigdesk/http';
-import { Roles } from '../auth/auth.decorators';
+import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
 import { createApiKeySchema, createContractSchema, createOrganizationSchema } from './admin.schemas';
 import { AdminService } from './admin.service';
 
@@ -34,13 +35,13 @@ export class AdminController {
 
   @Post('api-keys')
   @ApiBody({ schema: openApiSchema(createApiKeySchema) })
-  createApiKey(@Body() body: unknown) {
-    return this.admin.createApiKey(parseInput(createApiKeySchema, body));
+  createApiKey(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+    return this.admin.createApiKey(principal, parseInput(createApiKeySchema, body));
   }
 
   @Delete('api-keys/:id')
   @HttpCode(204)
-  async revokeApiKey(@Param('id') id: string): Promise<void> {
-    await this.admin.revokeApiKey(parseInput(uuidParam, id, 'api key id'));
+  async revokeApiKey(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.admin.revokeApiKey(principal, parseInput(uuidParam, id, 'api key id'));
   }
 }

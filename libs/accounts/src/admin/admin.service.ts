@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import type { Contract } from '@sigdesk/db';
 import { AppError } from '@sigdesk/http';
-import { displayPrefix, generateApiKey, hashApiKey } from '../auth/api-key';
+import { actorOf, displayPrefix, generateApiKey, hashApiKey } from '../auth/api-key';
+import type { Principal } from '../auth/principal';
 import { premiumAllowance, premiumIncidents } from '../contracts/contract-rules';
 import { ApiKeysRepository } from '../repositories/api-keys.repository';
 import { OrganizationsRepository } from '../repositories/organizations.repository';
@@ -54,7 +55,7 @@ export class AdminService {
     return { items: (await this.organizations.listContracts(organizationId)).map(contractView) };
   }
 
-  async createApiKey(input: z.output<typeof createApiKeySchema>) {
+  async createApiKey(principal: Principal, input: z.output<typeof createApiKeySchema>) {
     if (input.organizationId) await this.requireOrganization(input.organizationId);
     const key = generateApiKey(input.role);
     const stored = await this.apiKeys.create({
@@ -63,12 +64,13 @@ export class AdminService {
       organizationId: input.organizationId ?? null,
       keyHash: hashApiKey(key),
       keyPrefix: displayPrefix(key),
+      createdBy: actorOf(principal),
     });
     return { id: stored.id, key, role: stored.role, organizationId: stored.organization_id, name: stored.name };
   }
 
-  async revokeApiKey(id: string): Promise<void> {
-    if (!(await this.apiKeys.revoke(id))) throw AppError.notFound('This API key');
+  async revokeApiKey(principal: Principal, id: string): Promise<void> {
+    if (!(await this.apiKeys.revoke(id, actorOf(principal)))) throw AppError.notFound('This API key');
   }
 
   private async requireOrganization(id: string) {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '@sigdesk/db';
+import type { Principal } from './principal';
 
 const ROLE_TAG: Record<Role, string> = { customer: 'cus', analyst: 'ana', release: 'rel', admin: 'adm' };
 
@@ -15,4 +16,9 @@ export function hashApiKey(key: string): string {
 
 export function displayPrefix(key: string): string {
   return key.slice(0, 12);
+}
+
+/** Who makes or revokes a key, as its row records it: the actor, and a person's display name (none for a key). */
+export function actorOf(principal: Principal): { actorId: string; name: string | null } {
+  return { actorId: principal.actorId, name: principal.displayName };
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Principal } from '@sigdesk/accounts';
@@ -14,6 +14,7 @@ import { OneTimeTokensRepository } from '../repositories/one-time-tokens.reposit
 import { UsersRepository } from '../repositories/users.repository';
 import { generateToken, hashToken, isTokenShaped } from '../rules/tokens';
 import { sessionUserView } from '../user.view';
+import type { InvitationPreview } from './invitation-preview.schema';
 
 function invitationView(invitation: Invitation, emailSent: boolean) {
   return {
@@ -66,6 +67,42 @@ export class InvitationsService {
     const link = `${this.config.people.publicUrl}/invitations/${token}`;
     const emailSent = await this.mail(created, link);
     return invitationView(created, emailSent);
+  }
+
+  /**
+   * What an invitation's link is for, read by the invited person before they choose a password. Unlike the
+   * acceptance, which answers one `410 link_invalid` for every link that does not work, this tells an unknown link
+   * (`404`) from an expired (`410 invitation_expired`) or used one (`410 invitation_used`): the page says what to do
+   * next (ask for a new invitation, or sign in). A link is 256 random bits, so the difference helps nobody guess one.
+   */
+  async preview(token: string, now = new Date()): Promise<InvitationPreview> {
+    const invitation = isTokenShaped(token)
+      ? await this.tokens.findInvitationWithOrganization(hashToken(token))
+      : undefined;
+    if (!invitation) throw AppError.notFound('This invitation');
+    if (invitation.accepted_at) {
+      throw new AppError(
+        HttpStatus.GONE,
+        'invitation_used',
+        'This invitation has been used already: its account exists. Sign in, or reset the password if it is forgotten.',
+      );
+    }
+    if (invitation.expires_at <= now) {
+      throw new AppError(
+        HttpStatus.GONE,
+        'invitation_expired',
+        'This invitation has expired. Ask the person who invited you for a new one.',
+        { expiredAt: invitation.expires_at.toISOString() },
+      );
+    }
+    return {
+      email: invitation.email,
+      displayName: invitation.display_name,
+      role: invitation.role,
+      organizationName: invitation.organization_name,
+      organizationAdmin: invitation.organization_admin,
+      expiresAt: invitation.expires_at.toISOString(),
+    };
   }
 
   /** Accepts an invitation: the account, with the password chosen. */

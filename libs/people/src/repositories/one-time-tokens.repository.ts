@@ -33,6 +33,19 @@ export class OneTimeTokensRepository {
       .executeTakeFirstOrThrow();
   }
 
+  /** An invitation whatever its state (open, accepted, expired), with its organisation's name. */
+  findInvitationWithOrganization(
+    tokenHash: string,
+  ): Promise<(Invitation & { organization_name: string | null }) | undefined> {
+    return this.db
+      .selectFrom('invitations')
+      .leftJoin('organizations', 'organizations.id', 'invitations.organization_id')
+      .selectAll('invitations')
+      .select('organizations.name as organization_name')
+      .where('invitations.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+  }
+
   findOpenInvitation(tokenHash: string, now: Date): Promise<Invitation | undefined> {
     return this.db
       .selectFrom('invitations')

@@ -33,6 +33,7 @@ import {
 import { translationKey, type TranslationKey } from '../../i18n';
 import { formatDateTime } from '../../i18n/format';
 import { settingsCatalog, usePageCatalog } from '../../i18n/page-catalogs';
+import { ApiKeys } from './ApiKeys';
 import { CustomerPage } from './CustomerPage';
 import { readableColor, BODY_TEXT } from '../../theme';
 
@@ -401,6 +402,7 @@ export function SettingsPage() {
   return (
     <CustomerPage title={t('settings.title')} description={t('settings.description')}>
       <Webhooks />
+      <ApiKeys />
     </CustomerPage>
   );
 }
