@@ -1,5 +1,6 @@
 import 'i18next';
 import type caseEn from './catalogs/case.en.json';
+import type consoleQueueEn from './catalogs/console-queue.en.json';
 import type en from './catalogs/en.json';
 import type peopleEn from './catalogs/people.en.json';
 import type settingsEn from './catalogs/settings.en.json';
@@ -9,6 +10,6 @@ import type settingsEn from './catalogs/settings.en.json';
 declare module 'i18next' {
   interface CustomTypeOptions {
     defaultNS: 'translation';
-    resources: { translation: typeof en & typeof caseEn & typeof settingsEn & typeof peopleEn };
+    resources: { translation: typeof en & typeof caseEn & typeof settingsEn & typeof peopleEn & typeof consoleQueueEn };
   }
 }

@@ -2,6 +2,8 @@ import type { i18n as I18n } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import caseEn from './catalogs/case.en.json';
 import caseEs from './catalogs/case.es.json';
+import consoleQueueEn from './catalogs/console-queue.en.json';
+import consoleQueueEs from './catalogs/console-queue.es.json';
 import peopleEn from './catalogs/people.en.json';
 import peopleEs from './catalogs/people.es.json';
 import settingsEn from './catalogs/settings.en.json';
@@ -19,8 +21,11 @@ export const settingsCatalog: PageCatalog = { en: settingsEn, es: settingsEs };
 /** The people's pages: invitation, password reset, account security, users. */
 export const peopleCatalog: PageCatalog = { en: peopleEn, es: peopleEs };
 
+/** The analysts' queue and case pages. */
+export const consoleQueueCatalog: PageCatalog = { en: consoleQueueEn, es: consoleQueueEs };
+
 /** Every page catalog: for the catalog tests and the types of t(). */
-export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog];
+export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog, consoleQueueCatalog];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();
 
