@@ -11,9 +11,8 @@ import {
   Stack,
   Table,
   Text,
-  Tooltip,
 } from '@mantine/core';
-import { IconAlertTriangle, IconHandGrab, IconInfoCircle } from '@tabler/icons-react';
+import { IconHandGrab } from '@tabler/icons-react';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -29,7 +28,10 @@ import { consoleQueueCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { useShortcuts } from '../../shortcuts/ShortcutsProvider';
 import { KIND_LABELS } from '../customer/case-labels';
 import { CONSOLE_CLOCK_LABELS, formatAge, TIER_LABELS } from './console-labels';
-import { ConsolePage } from './ConsolePage';
+import { CustomerPage } from '../customer/CustomerPage';
+
+/** The console's pages are wider than the customer area's: tables of many columns. */
+const CONSOLE_WIDTH = 1280;
 
 /**
  * How often the queue is read on its own: live updates (Server-Sent Events) refresh it as cases come and are claimed;
@@ -56,11 +58,15 @@ function Holder({ item, myId }: { item: QueueItem; myId: string | undefined }) {
         {name}
       </Text>
       {claim.stale && claim.releasesAt && (
-        <Tooltip label={t('queuePage.staleHint', { date: formatDateTime(claim.releasesAt, i18n.language) })}>
-          <Badge color="orange" variant="light" c="var(--mantine-color-text)" tabIndex={0} data-testid="stale">
-            {t('queuePage.stale')}
-          </Badge>
-        </Tooltip>
+        <Badge
+          color="orange"
+          variant="light"
+          c="var(--mantine-color-text)"
+          data-testid="stale"
+          title={t('queuePage.staleHint', { date: formatDateTime(claim.releasesAt, i18n.language) })}
+        >
+          {t('queuePage.stale')}
+        </Badge>
       )}
     </Group>
   );
@@ -172,7 +178,7 @@ export function QueuePage() {
   const any = t('queuePage.any');
 
   return (
-    <ConsolePage title={t('queuePage.title')} description={t('queuePage.description')}>
+    <CustomerPage maxWidth={CONSOLE_WIDTH} title={t('queuePage.title')} description={t('queuePage.description')}>
       <Group justify="space-between" align="flex-end" wrap="wrap">
         <Group gap="sm">
           <Button
@@ -192,7 +198,6 @@ export function QueuePage() {
       {notice && (
         <Alert
           color="blue"
-          icon={<IconInfoCircle aria-hidden />}
           role="status"
           withCloseButton
           closeButtonLabel={t('queuePage.dismiss')}
@@ -203,7 +208,7 @@ export function QueuePage() {
         </Alert>
       )}
       {failed && (
-        <Alert color="red" icon={<IconAlertTriangle aria-hidden />} role="alert">
+        <Alert color="red" role="alert">
           {t(failed.key, failed.values)}
         </Alert>
       )}
@@ -379,6 +384,6 @@ export function QueuePage() {
           </Button>
         </Group>
       )}
-    </ConsolePage>
+    </CustomerPage>
   );
 }

@@ -1,5 +1,5 @@
-import { Alert, Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { IconAlertTriangle, IconArrowLeft } from '@tabler/icons-react';
+import { Alert, Anchor, Badge, Box, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
+import { IconArrowLeft } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -15,7 +15,10 @@ import { consoleQueueCatalog, usePageCatalog } from '../../i18n/page-catalogs';
 import { useShortcuts } from '../../shortcuts/ShortcutsProvider';
 import { KIND_LABELS } from '../customer/case-labels';
 import { CONSOLE_CLOCK_LABELS, CONSOLE_STATUS_LABELS, TIER_LABELS } from './console-labels';
-import { ConsolePage } from './ConsolePage';
+import { CustomerPage } from '../customer/CustomerPage';
+
+/** The console's pages are wider than the customer area's: tables of many columns. */
+const CONSOLE_WIDTH = 1280;
 import { CaseActions } from './review/CaseActions';
 import { CaseTimeline } from './review/CaseTimeline';
 import { ClaimPanel, useClaimAction } from './review/ClaimPanel';
@@ -101,7 +104,15 @@ function Report({ found }: { found: AnalystCase }) {
       <Title order={2} size="h4" id="report-heading" mb="sm">
         {t('reviewCase.report.heading')}
       </Title>
-      <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} component="dl" m={0} spacing="sm">
+      <Box
+        component="dl"
+        m={0}
+        style={{
+          display: 'grid',
+          gap: 'var(--mantine-spacing-sm)',
+          gridTemplateColumns: 'repeat(auto-fill, minmax(240px, 1fr))',
+        }}
+      >
         <Fact label={t('reviewCase.report.organization')}>{found.customer?.name ?? '—'}</Fact>
         <Fact label={t('reviewCase.report.contract')}>
           {found.contract
@@ -122,7 +133,7 @@ function Report({ found }: { found: AnalystCase }) {
         </Fact>
         {found.detectionName && <Fact label={t('reviewCase.report.detectionName')}>{found.detectionName}</Fact>}
         <Fact label={t('reviewCase.report.submitted')}>{formatDateTime(found.createdAt, locale)}</Fact>
-      </SimpleGrid>
+      </Box>
       <Text size="sm" c="dimmed" mt="sm">
         {t('reviewCase.report.description')}
       </Text>
@@ -207,10 +218,16 @@ function CaseView({ found, readAt }: { found: AnalystCase; readAt: number }) {
           {t(KIND_LABELS[found.kind])}
         </Badge>
       </Group>
-      <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
+      <Box
+        style={{
+          display: 'grid',
+          gap: 'var(--mantine-spacing-lg)',
+          gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))',
+        }}
+      >
         <ClockPanel found={found} readAt={readAt} />
         <ClaimPanel found={found} myId={myId} action={claim} />
-      </SimpleGrid>
+      </Box>
       <CaseActions found={found} mine={mine} fields={fields} />
       <Report found={found} />
       <SamplesTable found={found} firstDownload={download} />
@@ -240,24 +257,29 @@ export function ReviewCasePage() {
   );
   if (found.error && isNotFound(found.error)) {
     return (
-      <ConsolePage title={t('reviewCase.notFound.title')} description={t('reviewCase.notFound.description')}>
+      <CustomerPage
+        maxWidth={CONSOLE_WIDTH}
+        title={t('reviewCase.notFound.title')}
+        description={t('reviewCase.notFound.description')}
+      >
         {back}
-      </ConsolePage>
+      </CustomerPage>
     );
   }
   const failure = found.error ? describeError(found.error) : undefined;
   return (
-    <ConsolePage
+    <CustomerPage
+      maxWidth={CONSOLE_WIDTH}
       title={found.data ? t('reviewCase.title', { reference: found.data.reference }) : t('app.loading')}
       description={t('reviewCase.description')}
     >
       {failure && !found.data && (
-        <Alert color="red" icon={<IconAlertTriangle aria-hidden />} role="alert">
+        <Alert color="red" role="alert">
           {t(failure.key, failure.values)}
         </Alert>
       )}
       {found.data && <CaseView found={found.data} readAt={found.dataUpdatedAt} />}
       {back}
-    </ConsolePage>
+    </CustomerPage>
   );
 }

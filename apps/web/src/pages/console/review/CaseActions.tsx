@@ -1,5 +1,5 @@
 import { Alert, Button, Checkbox, Group, Paper, Select, Stack, Text, Textarea, Title } from '@mantine/core';
-import { IconAlertTriangle, IconCircleCheck, IconPencil } from '@tabler/icons-react';
+import { IconCircleCheck, IconPencil } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type Ref } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -117,7 +117,7 @@ function MessageForm({
           </Text>
         )}
         {failure && (
-          <Alert color="red" icon={<IconAlertTriangle aria-hidden />} role="alert">
+          <Alert color="red" role="alert">
             {t(failure.key, failure.values)}
           </Alert>
         )}
@@ -198,7 +198,7 @@ function VerdictForm({
           <Effect id="verdict-effect">{t('reviewCase.actions.verdictEffect')}</Effect>
         </Group>
         {failure && (
-          <Alert color="red" icon={<IconAlertTriangle aria-hidden />} role="alert">
+          <Alert color="red" role="alert">
             {t(failure.key, failure.values)}
           </Alert>
         )}

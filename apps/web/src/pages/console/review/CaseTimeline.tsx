@@ -1,4 +1,4 @@
-import { Paper, Text, Timeline, Title } from '@mantine/core';
+import { Box, Paper, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { AnalystCase } from '../../../api/review';
 import { translationKey, type TranslationKey } from '../../../i18n';
@@ -39,7 +39,12 @@ function Entry({ event }: { event: Event }) {
   const data = event.data ?? {};
   const text = [data.message, data.note, data.reason].find((value) => typeof value === 'string') as string | undefined;
   return (
-    <Timeline.Item title={title} bullet={<span aria-hidden />}>
+    <Box
+      component="li"
+      pl="md"
+      style={{ borderLeft: '2px solid var(--mantine-color-default-border)', listStyle: 'none' }}
+    >
+      <Text fw={600}>{title}</Text>
       <Text size="sm" c="dimmed">
         <time dateTime={event.at}>{formatDateTime(event.at, i18n.language)}</time> · {who}
       </Text>
@@ -48,7 +53,7 @@ function Entry({ event }: { event: Event }) {
           {text}
         </Text>
       )}
-    </Timeline.Item>
+    </Box>
   );
 }
 
@@ -61,11 +66,11 @@ export function CaseTimeline({ found }: { found: AnalystCase }) {
       <Title order={2} size="h4" id="timeline-heading" mb="md">
         {t('reviewCase.timeline.heading')}
       </Title>
-      <Timeline bulletSize={14} lineWidth={2} active={events.length - 1} data-testid="timeline">
+      <Stack component="ol" gap="md" m={0} p={0} data-testid="timeline">
         {events.map((event, index) => (
           <Entry key={`${event.at}-${event.type}-${index}`} event={event} />
         ))}
-      </Timeline>
+      </Stack>
     </Paper>
   );
 }

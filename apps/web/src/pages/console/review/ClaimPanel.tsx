@@ -1,5 +1,4 @@
 import { Alert, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
-import { IconAlertTriangle } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { describeError } from '../../../api/errors';
@@ -89,7 +88,7 @@ export function ClaimPanel({
           !mine &&
           button('takeOver', t('reviewCase.claim.takeOver'), t('reviewCase.claim.takeOverEffect'), 'default')}
         {failure && (
-          <Alert color="red" icon={<IconAlertTriangle aria-hidden />} role="alert">
+          <Alert color="red" role="alert">
             {t(failure.key, failure.values)}
           </Alert>
         )}
