@@ -70,6 +70,14 @@ export function createRouter() {
               lazy: async () => ({ Component: (await import('./pages/people/UsersPage')).UsersPage }),
             },
             {
+              path: 'queue',
+              lazy: async () => ({ Component: (await import('./pages/console/QueuePage')).QueuePage }),
+            },
+            {
+              path: 'review/:caseId',
+              lazy: async () => ({ Component: (await import('./pages/console/ReviewCasePage')).ReviewCasePage }),
+            },
+            {
               path: 'builds',
               lazy: async () => ({ Component: (await import('./pages/console/builds/BuildsPage')).BuildsPage }),
             },

@@ -205,6 +205,27 @@ describe(BusinessCalendar.name, () => {
     });
   });
 
+  describe('workingStretchEnd', () => {
+    it('is the end of the working hours an instant is in', () => {
+      expect(madrid.workingStretchEnd(at('2026-06-01T09:00:00+02:00'))).toEqual(at('2026-06-01T18:00:00+02:00'));
+      expect(madrid.workingStretchEnd(at('2026-06-01T17:59:59+02:00'))).toEqual(at('2026-06-01T18:00:00+02:00'));
+    });
+
+    it('is null outside working hours, on weekends and on public holidays', () => {
+      expect(madrid.workingStretchEnd(at('2026-06-01T18:00:00+02:00'))).toBeNull();
+      expect(madrid.workingStretchEnd(at('2026-06-01T08:59:59+02:00'))).toBeNull();
+      expect(madrid.workingStretchEnd(at('2026-06-06T12:00:00+02:00'))).toBeNull();
+      expect(madrid.workingStretchEnd(at('2026-12-08T12:00:00+01:00'))).toBeNull();
+    });
+
+    it('agrees with isWorkingTime', () => {
+      for (let hour = 0; hour < 48; hour += 0.5) {
+        const instant = new Date(at('2026-03-27T00:00:00+01:00').getTime() + hour * HOUR);
+        expect(madrid.workingStretchEnd(instant) !== null).toBe(madrid.isWorkingTime(instant));
+      }
+    });
+  });
+
   describe('isHoliday', () => {
     it("knows Spain's national public holidays and ignores observances", () => {
       expect(madrid.isHoliday('2026-01-06')).toBe(true);

@@ -246,6 +246,20 @@ export class BusinessCalendar {
     });
   }
 
+  /**
+   * The end of the working hours that `at` is in (the instant working time stops counting), or null when `at` is
+   * not working time. A clock shown as counting down can tick until then without asking again.
+   */
+  workingStretchEnd(at: Date): Date | null {
+    const instant = checkInstant(at, 'at');
+    const day = this.localEpochDay(instant);
+    for (const candidate of [day - 1, day]) {
+      const window = this.windowOf(candidate);
+      if (window !== null && window.start <= instant && instant < window.end) return new Date(window.end);
+    }
+    return null;
+  }
+
   isHoliday(localDate: string): boolean {
     const year = new Date(dateToEpochDay(localDate) * DAY_MS).getUTCFullYear();
     // A multi-day holiday starting late in December continues into the next year.

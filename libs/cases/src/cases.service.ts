@@ -23,7 +23,9 @@ export class CasesService {
     const calendar = organization ? this.clock.calendarOf(organization) : undefined;
     const now = new Date();
     return found.map((c) =>
-      calendar ? responseClockView(c, calendar, now) : { state: 'none' as const, remainingWorkingSeconds: null },
+      calendar
+        ? responseClockView(c, calendar, now)
+        : { state: 'none' as const, remainingWorkingSeconds: null, countingForSeconds: 0 },
     );
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '@sigdesk/accounts';
@@ -8,10 +8,22 @@ import { openApiSchema, pageLimit, parseInput, text, uuidParam, wholeNumberText,
 import { ReviewService } from './review.service';
 import { MAX_HEX_BYTES, MAX_STRINGS_WINDOW_BYTES, SampleInspection } from './inspection/sample-inspection';
 import { SampleDownloads } from './sample-download';
+import { analystCaseSchema, queuePageSchema } from './review.schemas';
 
 const queueQuerySchema = z.strictObject({
   cursor: z.string().max(400).optional(),
   limit: pageLimit(50),
+  tier: z.enum(['standard', 'msa_start']).optional(),
+  premium: z
+    .enum(['true', 'false'], 'must be true or false')
+    .transform((value) => value === 'true')
+    .optional(),
+  severity: wholeNumberText({ min: 1, max: 4 }).optional(),
+  kind: z.enum(['false_positive', 'false_negative']).optional(),
+  claimed: z
+    .enum(['no', 'yes', 'any'])
+    .default('no')
+    .describe('no: the queued cases (the default); yes: the cases in review, with who holds them; any: both'),
 });
 
 const offset = wholeNumberText({ min: 0, max: Number.MAX_SAFE_INTEGER }).default(0);
@@ -48,10 +60,15 @@ export class ReviewController {
     private readonly config: AppConfig,
   ) {}
 
+  /** The queue in the order work must be done, filtered; with `claimed`, the cases in review and who holds them. */
   @Get('review-queue')
+  @ApiOkResponse({ schema: openApiSchema(queuePageSchema) })
   queue(@Query() query: unknown) {
-    const { cursor, limit } = withinPageSize(parseInput(queueQuerySchema, query, 'query'), this.config.limits.pageSize);
-    return this.review.queue(cursor, limit);
+    const { cursor, limit, ...filter } = withinPageSize(
+      parseInput(queueQuerySchema, query, 'query'),
+      this.config.limits.pageSize,
+    );
+    return this.review.queue(cursor, limit, filter);
   }
 
   @Post('review-queue/claim')
@@ -62,7 +79,16 @@ export class ReviewController {
     return claimed ?? undefined;
   }
 
+  /** Claims one given case (atomic; 409 when another analyst holds it or it is not queued; idempotent for its holder). */
+  @Post('cases/:id/claim')
+  @HttpCode(200)
+  @ApiOkResponse({ schema: openApiSchema(analystCaseSchema) })
+  claimCase(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.review.claimCase(principal, parseInput(uuidParam, id, 'case id'));
+  }
+
   @Get('cases/:id')
+  @ApiOkResponse({ schema: openApiSchema(analystCaseSchema) })
   detail(@Param('id') id: string) {
     return this.review.detail(parseInput(uuidParam, id, 'case id'));
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
-import type { Case, CaseStatus, DB } from '@sigdesk/db';
+import type { Case, CaseStatus, DB, Organization } from '@sigdesk/db';
 
 /** Position of a case in the queue, as the queue index sorts it: the keyset of queue pages. */
 export interface QueueKey {
@@ -15,6 +15,30 @@ export interface QueueKey {
 export interface QueueRow extends Case {
   organization_name: string;
   group_size: number;
+  /** the display name of the person, or the name of the key, that holds the claim */
+  holder_name: string | null;
+  holder_kind: 'person' | 'key' | null;
+}
+
+/** Which cases a queue page lists: every filter is optional; `claimed` chooses queued, in review, or both. */
+export interface QueueFilter {
+  tier?: 'standard' | 'msa_start';
+  premium?: boolean;
+  severity?: number;
+  kind?: 'false_positive' | 'false_negative';
+  claimed: 'no' | 'yes' | 'any';
+}
+
+/** Another case with one of a case's samples. */
+export interface SampleSibling {
+  sha256: string;
+  id: string;
+  reference: string;
+  status: CaseStatus;
+  organization_id: string;
+  organization_name: string;
+  /** every other case with this sample, not only the ones returned */
+  total: number;
 }
 
 export type ClockEvent = 'warning' | 'breach';
@@ -46,18 +70,87 @@ export class ReviewRepository {
     return this.db.transaction().execute(work);
   }
 
-  /** One page of the queue, in the order work must be done (served by cases_review_queue_idx). */
-  async queuePage(after: QueueKey | undefined, limit: number): Promise<QueueRow[]> {
+  /**
+   * One page of the queue, in the order work must be done, with the filters: queued cases (served by
+   * cases_review_queue_idx, read in order, never more than a page), claimed ones (cases_claimed_idx: they are few,
+   * a handful per analyst, and go back to the queue when left untouched), or both, merged.
+   */
+  async queuePage(
+    after: QueueKey | undefined,
+    limit: number,
+    filter: QueueFilter = { claimed: 'no' },
+  ): Promise<QueueRow[]> {
+    const statuses: Array<'queued' | 'in_review'> =
+      filter.claimed === 'any' ? ['queued', 'in_review'] : filter.claimed === 'yes' ? ['in_review'] : ['queued'];
     const afterClause = after
       ? sql`AND (${QUEUE_ORDER}) > (${after.standard}, ${after.notPremium}, ${after.severity}, ${after.responseDueAt}::timestamptz, ${after.createdAt}::timestamptz, ${after.id}::uuid)`
       : sql``;
+    const filters = [
+      filter.tier === undefined ? sql`` : sql`AND c.tier = ${filter.tier}`,
+      filter.premium === undefined ? sql`` : sql`AND c.premium = ${filter.premium}`,
+      filter.severity === undefined ? sql`` : sql`AND c.severity = ${filter.severity}`,
+      filter.kind === undefined ? sql`` : sql`AND c.kind = ${filter.kind}`,
+    ];
+    // the status is written out (not a parameter) so that the planner matches each partial index
+    const scans = statuses.map(
+      (status) => sql`(
+        SELECT c.id FROM cases c
+        WHERE c.status = ${sql.lit(status)} ${afterClause} ${sql.join(filters, sql` `)}
+        ORDER BY ${QUEUE_ORDER}
+        LIMIT ${limit})`,
+    );
     const { rows } = await sql<QueueRow>`
       SELECT c.*, o.name AS organization_name,
-        (SELECT count(*)::int FROM cases g WHERE g.group_id = coalesce(c.group_id, c.id)) + 1 AS group_size
-      FROM cases c JOIN organizations o ON o.id = c.organization_id
-      WHERE c.status = 'queued' ${afterClause}
+        (SELECT count(*)::int FROM cases g WHERE g.group_id = coalesce(c.group_id, c.id)) + 1 AS group_size,
+        coalesce(u.display_name, k.name) AS holder_name,
+        CASE WHEN u.id IS NOT NULL THEN 'person' WHEN k.id IS NOT NULL THEN 'key' END AS holder_kind
+      FROM (${sql.join(scans, sql` UNION ALL `)}) page
+      JOIN cases c ON c.id = page.id
+      JOIN organizations o ON o.id = c.organization_id
+      LEFT JOIN users u ON u.id = c.assigned_to
+      LEFT JOIN api_keys k ON k.id = c.assigned_to
       ORDER BY ${QUEUE_ORDER}
       LIMIT ${limit}`.execute(this.db);
+    return rows;
+  }
+
+  /** The organisations of these ids (their business calendars count the clocks of a queue page), by id. */
+  async organizations(ids: string[]): Promise<Map<string, Organization>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.selectFrom('organizations').selectAll().where('id', 'in', ids).execute();
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  /** Who `actorId` is: a person's display name or a key's name (claims are held by either). */
+  async holder(actorId: string): Promise<{ name: string; kind: 'person' | 'key' } | null> {
+    const person = await this.db
+      .selectFrom('users')
+      .select('display_name')
+      .where('id', '=', actorId)
+      .executeTakeFirst();
+    if (person) return { name: person.display_name, kind: 'person' };
+    const key = await this.db.selectFrom('api_keys').select('name').where('id', '=', actorId).executeTakeFirst();
+    return key ? { name: key.name, kind: 'key' } : null;
+  }
+
+  /**
+   * For each of `hashes`, the latest `perSample` other cases (than `caseId`) with that sample, of any
+   * organisation, and how many there are in all (served by case_samples_sha256_idx).
+   */
+  async samplesSiblings(caseId: string, hashes: string[], perSample: number): Promise<SampleSibling[]> {
+    if (hashes.length === 0) return [];
+    const { rows } = await sql<SampleSibling>`
+      SELECT sha256, id, reference, status, organization_id, organization_name, total FROM (
+        SELECT cs.sha256, c.id, c.reference, c.status, c.organization_id, o.name AS organization_name,
+          row_number() OVER (PARTITION BY cs.sha256 ORDER BY c.created_at DESC, c.id) AS rank,
+          (count(*) OVER (PARTITION BY cs.sha256))::int AS total
+        FROM case_samples cs
+        JOIN cases c ON c.id = cs.case_id
+        JOIN organizations o ON o.id = c.organization_id
+        WHERE cs.sha256 IN (${sql.join(hashes)}) AND cs.case_id <> ${caseId}
+      ) siblings
+      WHERE rank <= ${perSample}
+      ORDER BY sha256, rank`.execute(this.db);
     return rows;
   }
 

@@ -1,12 +1,25 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Transaction } from 'kysely';
 import { OrganizationsRepository, Principal } from '@sigdesk/accounts';
-import { analystCaseDetail, CasesRepository, CaseTransitions, eventActor, ResponseClock } from '@sigdesk/cases';
+import {
+  analystCaseDetail,
+  CasesRepository,
+  CaseTransitions,
+  eventActor,
+  ResponseClock,
+  responseClockView,
+} from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
-import type { Case, DB, Verdict } from '@sigdesk/db';
+import type { Case, DB, Organization, Verdict } from '@sigdesk/db';
 import { AppError, invalidCursor, isTimestamp, isUuid, isWholeNumber } from '@sigdesk/http';
 import { UnitOfWork } from '@sigdesk/queues';
-import { QueueKey, QueueRow, ReviewRepository } from './review.repository';
+import { claimView } from './claim-view';
+import { QueueFilter, QueueKey, QueueRow, ReviewRepository } from './review.repository';
+import type { AnalystCase, QueueItem, QueuePage, ResponseClock as ResponseClockBody } from './review.schemas';
+import { triageOf } from './triage-view';
+
+/** How many other cases with the same sample a case shows, per sample (the total is given too). */
+const SIBLINGS_PER_SAMPLE = 20;
 
 /** A sample that came with a customer's reply, already in object storage. */
 export interface ReplySample {
@@ -58,12 +71,18 @@ export class ReviewService {
     private readonly unitOfWork: UnitOfWork,
   ) {}
 
-  async queue(cursor: string | undefined, limit: number, now = new Date()) {
-    const rows = await this.review.queuePage(cursor ? decodeQueueCursor(cursor) : undefined, limit + 1);
+  async queue(
+    cursor: string | undefined,
+    limit: number,
+    filter: QueueFilter = { claimed: 'no' },
+    now = new Date(),
+  ): Promise<QueuePage> {
+    const rows = await this.review.queuePage(cursor ? decodeQueueCursor(cursor) : undefined, limit + 1, filter);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
+    const organizations = await this.review.organizations([...new Set(page.map((row) => row.organization_id))]);
     return {
-      items: page.map((row) => this.queueItem(row, now)),
+      items: page.map((row) => this.queueItem(row, organizations.get(row.organization_id), now)),
       nextCursor:
         rows.length > limit && last
           ? encodeQueueCursor({
@@ -78,10 +97,11 @@ export class ReviewService {
     };
   }
 
-  private queueItem(row: QueueRow, now: Date) {
+  private queueItem(row: QueueRow, organization: Organization | undefined, now: Date): QueueItem {
     return {
       id: row.id,
       reference: row.reference,
+      status: row.status as QueueItem['status'],
       organization: { id: row.organization_id, name: row.organization_name },
       kind: row.kind,
       tier: row.tier,
@@ -89,11 +109,26 @@ export class ReviewService {
       severity: row.severity,
       responseDueAt: row.response_due_at?.toISOString() ?? null,
       msLeft: row.response_due_at ? row.response_due_at.getTime() - now.getTime() : null,
+      responseClock: this.responseClock(row, organization, now),
       slaWarned: row.sla_warned_at !== null,
       slaBreached: row.sla_breached_at !== null,
+      claim: claimView(
+        row,
+        row.holder_kind && row.holder_name ? { kind: row.holder_kind, name: row.holder_name } : null,
+        this.config.review.claimTimeoutMs,
+        now,
+      ),
       group: { id: row.group_id ?? row.id, size: row.group_size },
       createdAt: row.created_at.toISOString(),
     };
+  }
+
+  /** The case's response clock as its customer's business calendar counts it, with its whole response time. */
+  private responseClock(found: Case, organization: Organization | undefined, now: Date): ResponseClockBody {
+    const view = organization
+      ? responseClockView(found, this.clock.calendarOf(organization), now)
+      : { state: 'none' as const, remainingWorkingSeconds: null, countingForSeconds: 0 };
+    return { ...view, targetWorkingSeconds: Math.round(this.clock.targetMs(found.tier, found.severity) / 1000) };
   }
 
   /** The next case, to the caller; null when the queue is empty. */
@@ -110,21 +145,79 @@ export class ReviewService {
     return claimed ? this.detail(claimed.id) : null;
   }
 
-  async detail(id: string) {
+  /**
+   * Claims the case `id` for the caller, whichever its place in the queue: atomic (the case is locked, so two
+   * analysts claiming it at once get it once), and idempotent for its holder. A case someone else holds is a 409
+   * (take it over explicitly instead), as is a case that is not waiting in the queue.
+   */
+  async claimCase(principal: Principal, id: string, now = new Date()): Promise<AnalystCase> {
+    await this.unitOfWork.run(async (trx) => {
+      const current = await this.lockCase(trx, id);
+      if (current.status === 'in_review' && current.assigned_to === principal.actorId) return;
+      if (current.status === 'in_review') {
+        throw AppError.conflict(
+          'claimed_by_another',
+          `Case ${current.reference} is claimed by another analyst. Take it over explicitly if you must.`,
+          { assignedTo: current.assigned_to },
+        );
+      }
+      if (current.status !== 'queued') {
+        throw AppError.conflict(
+          'not_queued',
+          `Case ${current.reference} is ${current.status}; only a queued case can be claimed.`,
+          { status: current.status },
+        );
+      }
+      await this.transitions.move(trx, current, 'in_review', principal, {
+        changes: { assigned_to: principal.actorId, claimed_at: now, last_analyst_activity_at: now },
+        data: { assignedTo: principal.actorId },
+        now,
+      });
+    });
+    return this.detail(id);
+  }
+
+  async detail(id: string, now = new Date()): Promise<AnalystCase> {
     // one snapshot: the case row and its timeline read apart could disagree (a breach event without breachedAt)
     const { found, samples, events } = await this.cases.snapshot(async (trx) => {
       const found = await this.cases.findById(id, trx);
       if (!found) throw AppError.notFound('This case');
       return { found, samples: await this.cases.samplesOf(id, trx), events: await this.cases.eventsOf(id, trx) };
     });
-    const [organization, group] = await Promise.all([
+    const [organization, group, contracts, holder, siblings] = await Promise.all([
       this.organizations.findById(found.organization_id),
       this.review.groupMembers(found.group_id ?? found.id),
+      this.organizations.listContracts(found.organization_id),
+      found.assigned_to ? this.review.holder(found.assigned_to) : null,
+      this.review.samplesSiblings(
+        id,
+        samples.map((s) => s.sha256),
+        SIBLINGS_PER_SAMPLE,
+      ),
     ]);
-    const contract = (await this.organizations.listContracts(found.organization_id)).find(
-      (c) => c.id === found.contract_id,
-    );
-    return analystCaseDetail({ case: found, samples, events, organization, contract, group });
+    const contract = contracts.find((c) => c.id === found.contract_id);
+    const view = analystCaseDetail({ case: found, samples, events, organization, contract, group });
+    return {
+      ...view,
+      samples: (view.samples ?? []).map((sample) => {
+        const others = siblings.filter((s) => s.sha256 === sample.sha256);
+        return {
+          ...sample,
+          otherCases: others.map((s) => ({
+            id: s.id,
+            reference: s.reference,
+            status: s.status,
+            organization: { id: s.organization_id, name: s.organization_name },
+          })),
+          otherCasesTotal: others[0]?.total ?? 0,
+        };
+      }),
+      timeline: view.timeline ?? [],
+      verdict: view.verdict ?? null,
+      claim: claimView(found, holder, this.config.review.claimTimeoutMs, now),
+      responseClock: this.responseClock(found, organization, now),
+      triage: triageOf(events),
+    };
   }
 
   async release(principal: Principal, id: string, now = new Date()) {

@@ -38,6 +38,8 @@ export interface ResponseClockView {
   state: 'running' | 'paused' | 'met' | 'breached' | 'none';
   /** Working seconds left to the qualified response while running or paused; negative once breached. */
   remainingWorkingSeconds: number | null;
+  /** Seconds from the read during which the time left keeps counting down (to the end of the working hours). */
+  countingForSeconds?: number;
 }
 
 export interface CaseSample {

@@ -2,6 +2,7 @@ import 'i18next';
 import type buildsEn from './catalogs/builds.en.json';
 import type caseEn from './catalogs/case.en.json';
 import type dashboardEn from './catalogs/dashboard.en.json';
+import type consoleQueueEn from './catalogs/console-queue.en.json';
 import type en from './catalogs/en.json';
 import type peopleEn from './catalogs/people.en.json';
 import type settingsEn from './catalogs/settings.en.json';
@@ -17,7 +18,8 @@ declare module 'i18next' {
         typeof settingsEn &
         typeof peopleEn &
         typeof dashboardEn &
-        typeof buildsEn;
+        typeof buildsEn &
+        typeof consoleQueueEn;
     };
   }
 }

@@ -6,6 +6,8 @@ import caseEn from './catalogs/case.en.json';
 import caseEs from './catalogs/case.es.json';
 import dashboardEn from './catalogs/dashboard.en.json';
 import dashboardEs from './catalogs/dashboard.es.json';
+import consoleQueueEn from './catalogs/console-queue.en.json';
+import consoleQueueEs from './catalogs/console-queue.es.json';
 import peopleEn from './catalogs/people.en.json';
 import peopleEs from './catalogs/people.es.json';
 import settingsEn from './catalogs/settings.en.json';
@@ -27,8 +29,18 @@ export const dashboardCatalog: PageCatalog = { en: dashboardEn, es: dashboardEs 
 /** The people's pages: invitation, password reset, account security, users. */
 export const peopleCatalog: PageCatalog = { en: peopleEn, es: peopleEs };
 
+/** The analysts' queue and case pages. */
+export const consoleQueueCatalog: PageCatalog = { en: consoleQueueEn, es: consoleQueueEs };
+
 /** Every page catalog: for the catalog tests and the types of t(). */
-export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog, dashboardCatalog, buildsCatalog];
+export const pageCatalogs = [
+  caseCatalog,
+  settingsCatalog,
+  peopleCatalog,
+  dashboardCatalog,
+  buildsCatalog,
+  consoleQueueCatalog,
+];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();
 

@@ -2,6 +2,7 @@ import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { buildsQueryKey } from '../api/builds';
 import { caseQueryKey } from '../api/portal';
+import { reviewQueryKeys } from '../api/review';
 
 /** The events of `GET /v1/events` the web app acts on (see the README's "Live updates"). */
 export const LIVE_EVENT_TYPES = ['ready', 'resync', 'case.changed', 'build.changed'] as const;
@@ -12,13 +13,45 @@ export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
  * (a new stream: what happened before it was not sent) and `resync` (events were lost) make every case stale.
  */
 export function staleQueries(type: LiveEventType, data: unknown): QueryKey[] {
-  if (type === 'ready' || type === 'resync') return [['cases'], buildsQueryKey];
+  if (type === 'ready' || type === 'resync') return [['cases'], reviewQueryKeys.all, buildsQueryKey];
   // a build's stage, progress or status: its page and the list read it again
   if (type === 'build.changed') return [buildsQueryKey];
   const caseId = (data as { caseId?: unknown } | null)?.caseId;
   if (typeof caseId !== 'string') return [];
-  return [['cases', 'list'], caseQueryKey(caseId)];
+  return [['cases', 'list'], caseQueryKey(caseId), reviewQueryKeys.queue, reviewQueryKeys.case(caseId)];
 }
+
+/**
+ * The analysts' queue is read again at most this often, however many cases change: at a busy hour events come
+ * several a second, and each read of a queue shown in full would otherwise follow each.
+ */
+export const QUEUE_REFRESH_MS = 1_000;
+
+/**
+ * `run` at once, then at most once per `everyMs`: calls in between make one more run at the end of the interval
+ * (so the last change is always read).
+ */
+export function coalesced(run: () => void, everyMs: number): { call(): void; cancel(): void } {
+  let last = -Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    call() {
+      if (timer !== undefined) return;
+      const wait = Math.max(0, last + everyMs - Date.now());
+      timer = setTimeout(() => {
+        timer = undefined;
+        last = Date.now();
+        run();
+      }, wait);
+    },
+    cancel() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+const isQueueKey = (key: QueryKey) => key[0] === reviewQueryKeys.queue[0] && key[1] === reviewQueryKeys.queue[1];
 
 /** Reads the event's JSON, or nothing for an event this app does not understand. */
 function parse(message: MessageEvent): unknown {
@@ -39,11 +72,21 @@ export function useLiveUpdates(enabled: boolean): void {
   useEffect(() => {
     if (!enabled || typeof EventSource === 'undefined') return;
     const source = new EventSource('/v1/events');
+    const queue = coalesced(
+      () => void queryClient.invalidateQueries({ queryKey: reviewQueryKeys.queue }),
+      QUEUE_REFRESH_MS,
+    );
     for (const type of LIVE_EVENT_TYPES) {
       source.addEventListener(type, (message) => {
-        for (const queryKey of staleQueries(type, parse(message))) void queryClient.invalidateQueries({ queryKey });
+        for (const queryKey of staleQueries(type, parse(message))) {
+          if (isQueueKey(queryKey)) queue.call();
+          else void queryClient.invalidateQueries({ queryKey });
+        }
       });
     }
-    return () => source.close();
+    return () => {
+      queue.cancel();
+      source.close();
+    };
   }, [enabled, queryClient]);
 }

@@ -5,26 +5,14 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
-import { CASE_STATUSES, fetchCases, type CaseKind, type CaseStatus, type CustomerCase } from '../../api/portal';
-import { formatDateTime, formatWorkingDuration } from '../../i18n/format';
+import { CASE_STATUSES, fetchCases, type CaseKind, type CaseStatus } from '../../api/portal';
+import { ResponseCountdown } from '../../components/ResponseCountdown';
+import { formatDateTime } from '../../i18n/format';
 import { CLOCK_LABELS, KIND_LABELS, STATUS_LABELS } from './case-labels';
 import { CustomerPage } from './CustomerPage';
 import { readableColor } from '../../theme';
 
 const SEARCHABLE = /^(?:SD-\d{4}-\d{1,12}|[0-9a-f]{64})$/i;
-
-export function ResponseDue({ found }: { found: CustomerCase }) {
-  const { t } = useTranslation();
-  const clock = found.responseClock;
-  if (!clock || clock.state === 'none') return <Text size="sm">{t(CLOCK_LABELS.none)}</Text>;
-  const duration = formatWorkingDuration(clock.remainingWorkingSeconds ?? 0);
-  const color = { running: 'blue', paused: 'yellow', met: 'green', breached: 'red' }[clock.state];
-  return (
-    <Text size="sm" c={readableColor(color)}>
-      {t(CLOCK_LABELS[clock.state], { duration })}
-    </Text>
-  );
-}
 
 export function CasesPage() {
   const { t, i18n } = useTranslation();
@@ -119,7 +107,7 @@ export function CasesPage() {
                 <Table.Td>{found.severity}</Table.Td>
                 <Table.Td>{found.premium ? t('cases.yes') : t('cases.no')}</Table.Td>
                 <Table.Td>
-                  <ResponseDue found={found} />
+                  <ResponseCountdown clock={found.responseClock} readAt={cases.dataUpdatedAt} labels={CLOCK_LABELS} />
                 </Table.Td>
                 <Table.Td>{formatDateTime(found.createdAt, i18n.language)}</Table.Td>
               </Table.Tr>
