@@ -35,6 +35,11 @@ const checkSchema = z.strictObject({
 const decisionSchema = z.strictObject({ note: text({ max: 20_000, min: 0, multiline: true }).optional() });
 const rejectionSchema = z.strictObject({ note: text({ max: 20_000, multiline: true, empty: 'must say why' }) });
 
+const inboxSchema = z.strictObject({
+  cursor: z.string().max(80).optional(),
+  limit: pageLimit(50),
+});
+
 const feedSchema = z.strictObject({
   status: z.enum(['validating', 'validation_failed', 'validated', 'approved', 'rejected', 'built']).default('approved'),
   cursor: z.string().max(40).optional(),
@@ -76,6 +81,17 @@ export class SignatureChangesController {
       this.config.limits.pageSize,
     );
     return this.changes.feed(status, cursor, limit);
+  }
+
+  /**
+   * The approvals inbox: changes whose validation passed, waiting for a second analyst, the longest waiting first.
+   * `yours` marks the caller's own, which someone else approves.
+   */
+  @Get('signature-changes/awaiting-approval')
+  @Roles('analyst')
+  awaitingApproval(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+    const { cursor, limit } = withinPageSize(parseInput(inboxSchema, query, 'query'), this.config.limits.pageSize);
+    return this.changes.awaitingApproval(principal, cursor, limit);
   }
 
   @Get('signature-changes/:id')

@@ -15,6 +15,7 @@ import * as rateLimitCounters from './2026_11_30_0040_rate_limit_counters';
 import * as dashboardIndexes from './2026_11_30_0060_dashboard_indexes';
 import * as liveEvents from './2026_11_30_0061_live_events';
 import * as people from './2026_11_30_0080_people';
+import * as approvalInbox from './2026_12_01_0030_approval_inbox';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0060_dashboard_indexes': dashboardIndexes,
   '2026_11_30_0061_live_events': liveEvents,
   '2026_11_30_0080_people': people,
+  '2026_12_01_0030_approval_inbox': approvalInbox,
 };
