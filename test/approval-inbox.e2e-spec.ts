@@ -113,6 +113,23 @@ describe('the approvals inbox and a change with its case (GET /v1/signature-chan
     expect(entry.body).toMatchObject({ sha256: sha256(quoted), replacedRule: null, case: { id: other.id } });
   });
 
+  it('reads a rule of the newest content of a channel by name (GET /v1/signature-rules/:name)', async () => {
+    const found = await reviewer.get('/v1/signature-rules/EICAR_Test_File');
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ channel: 'default', databaseVersion: 1, name: 'EICAR_Test_File' });
+    expect(found.body.source).toContain('rule EICAR_Test_File');
+    const release = await seedKey(env, 'release');
+    expect((await release.get('/v1/signature-rules/EICAR_Test_File?channel=default')).status).toBe(200);
+
+    expect((await reviewer.get('/v1/signature-rules/No_Such_Rule')).status).toBe(404);
+    expect((await reviewer.get('/v1/signature-rules/EICAR_Test_File?channel=beta')).status).toBe(200);
+    expect((await reviewer.get('/v1/signature-rules/not-an-identifier')).status).toBe(400);
+    expect((await reviewer.get('/v1/signature-rules/EICAR_Test_File?channel=Bad%20Channel')).status).toBe(400);
+    expect((await reviewer.get('/v1/signature-rules/EICAR_Test_File?version=1')).status).toBe(400);
+    expect((await customer.client.get('/v1/signature-rules/EICAR_Test_File')).status).toBe(403);
+    expect((await new ApiClient(env.url).get('/v1/signature-rules/EICAR_Test_File')).status).toBe(401);
+  });
+
   it('is for analysts only, and refuses a cursor it did not hand out or a page too large', async () => {
     expect((await new ApiClient(env.url).get('/v1/signature-changes/awaiting-approval')).status).toBe(401);
     expect((await customer.client.get('/v1/signature-changes/awaiting-approval')).status).toBe(403);

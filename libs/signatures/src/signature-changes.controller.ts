@@ -35,6 +35,13 @@ const checkSchema = z.strictObject({
 const decisionSchema = z.strictObject({ note: text({ max: 20_000, min: 0, multiline: true }).optional() });
 const rejectionSchema = z.strictObject({ note: text({ max: 20_000, multiline: true, empty: 'must say why' }) });
 
+const ruleQuerySchema = z.strictObject({
+  channel: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
+    .optional(),
+});
+
 const inboxSchema = z.strictObject({
   cursor: z.string().max(80).optional(),
   limit: pageLimit(50),
@@ -98,6 +105,20 @@ export class SignatureChangesController {
   @Roles('analyst', 'release', 'admin')
   get(@Param('id') id: string) {
     return this.changes.get(parseInput(uuidParam, id, 'change id'));
+  }
+
+  /**
+   * A rule of the newest content of a channel (the one changes are proven against), with its source: what a
+   * replacement starts from, and what a disable removes.
+   */
+  @Get('signature-rules/:name')
+  @Roles('analyst', 'release', 'admin')
+  rule(@Param('name') name: string, @Query() query: unknown) {
+    const { channel } = parseInput(ruleQuerySchema, query, 'query');
+    return this.changes.rule(
+      parseInput(proposeSchema.shape.targetRule.unwrap(), name, 'rule name'),
+      channel ?? this.config.releases.defaultChannel,
+    );
   }
 
   @Post('signature-changes/:id/approve')

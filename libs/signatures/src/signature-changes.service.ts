@@ -218,6 +218,14 @@ export class SignatureChangesService {
     };
   }
 
+  /** A rule of the channel's newest content, by name. */
+  async rule(name: string, channel: string) {
+    const databaseVersion = await this.contents.headVersion(channel);
+    const found = await this.contents.ruleAt(channel, databaseVersion, name);
+    if (!found) throw AppError.notFound(`Rule ${name} of channel "${channel}"`);
+    return { channel, databaseVersion, name: found.name, source: found.source, caseId: found.caseId };
+  }
+
   /** The approvals inbox: changes whose validation passed, waiting for an analyst other than their author. */
   async awaitingApproval(principal: Principal, cursor: string | undefined, limit: number) {
     const after = cursor === undefined ? undefined : parseInboxCursor(cursor);
