@@ -24,12 +24,20 @@ export const theme = createTheme({
   headings: { fontWeight: '650' },
 });
 
-/** Secondary text and error messages dark enough for AA contrast on white (Mantine's gray 6 and red 6 are not). */
+/**
+ * Secondary text and error messages at AA contrast: dark enough on white (Mantine's gray 6 and red 6 are not), and
+ * light enough on the dark theme's surfaces (Mantine's dark 2 is not, on dark 7), links too.
+ */
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
   light: {
     '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
     '--mantine-color-error': 'var(--mantine-color-red-9)',
   },
-  dark: {},
+  dark: {
+    '--mantine-color-dimmed': 'var(--mantine-color-dark-1)',
+    '--mantine-color-error': 'var(--mantine-color-red-4)',
+    // links: the primary colour's dark-theme shade is too dark on the dark surfaces
+    '--mantine-color-anchor': 'var(--mantine-color-navy-3)',
+  },
 });

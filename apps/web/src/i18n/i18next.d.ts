@@ -2,6 +2,7 @@ import 'i18next';
 import type caseEn from './catalogs/case.en.json';
 import type en from './catalogs/en.json';
 import type peopleEn from './catalogs/people.en.json';
+import type rulesEn from './catalogs/rules.en.json';
 import type settingsEn from './catalogs/settings.en.json';
 
 // t() takes only keys of the English catalogs (the first page's and the pages' own): a missing key is a type error
@@ -9,6 +10,6 @@ import type settingsEn from './catalogs/settings.en.json';
 declare module 'i18next' {
   interface CustomTypeOptions {
     defaultNS: 'translation';
-    resources: { translation: typeof en & typeof caseEn & typeof settingsEn & typeof peopleEn };
+    resources: { translation: typeof en & typeof caseEn & typeof settingsEn & typeof peopleEn & typeof rulesEn };
   }
 }

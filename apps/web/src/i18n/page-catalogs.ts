@@ -4,6 +4,8 @@ import caseEn from './catalogs/case.en.json';
 import caseEs from './catalogs/case.es.json';
 import peopleEn from './catalogs/people.en.json';
 import peopleEs from './catalogs/people.es.json';
+import rulesEn from './catalogs/rules.en.json';
+import rulesEs from './catalogs/rules.es.json';
 import settingsEn from './catalogs/settings.en.json';
 import settingsEs from './catalogs/settings.es.json';
 import { LANGUAGES, type Language } from './index';
@@ -19,8 +21,11 @@ export const settingsCatalog: PageCatalog = { en: settingsEn, es: settingsEs };
 /** The people's pages: invitation, password reset, account security, users. */
 export const peopleCatalog: PageCatalog = { en: peopleEn, es: peopleEs };
 
+/** The console's rule editor, signature changes with their validation reports, and the approvals inbox. */
+export const rulesCatalog: PageCatalog = { en: rulesEn, es: rulesEs };
+
 /** Every page catalog: for the catalog tests and the types of t(). */
-export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog];
+export const pageCatalogs = [caseCatalog, settingsCatalog, peopleCatalog, rulesCatalog];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();
 
