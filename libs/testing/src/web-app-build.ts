@@ -88,7 +88,8 @@ export async function ensureWebAppBuilt(): Promise<string> {
       await run(
         process.execPath,
         [vite, 'build', '--config', join(WEB_APP_SOURCE, 'vite.config.mts'), '--logLevel', 'warn'],
-        { cwd: REPOSITORY_ROOT, maxBuffer: 16 * 1024 * 1024 },
+        // jest sets NODE_ENV=test, which would build React's development files: the tests load what people load
+        { cwd: REPOSITORY_ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NODE_ENV: 'production' } },
       );
     } catch (error) {
       const { stdout, stderr } = error as { stdout?: string; stderr?: string };
