@@ -60,7 +60,7 @@ function InboxItem({ change, selected, onSelect }: { change: AwaitingChange; sel
             {summary(change)}
           </Text>
           {change.case.tier === 'msa_start' && (
-            <Badge c="var(--mantine-color-text)" size="sm" color="grape" variant="light">
+            <Badge c="var(--mantine-color-text)" size="sm" color="grape" variant="light" style={{ flexShrink: 0 }}>
               {t('rules.approvals.msaStart')}
             </Badge>
           )}

@@ -74,7 +74,7 @@ export function RuleView({ change }: { change: SignatureChangeDetail }) {
                 {line.text || ' '}
               </div>
             ))
-          : change.rule}
+          : change.rule?.split('\n').map((line, i) => <div key={i}>{line || ' '}</div>)}
       </Box>
     </Stack>
   );

@@ -145,11 +145,14 @@ function Check({ result }: { result: CheckResult }) {
               {result.passed ? t('rules.report.passed') : t('rules.report.failed')}
             </Badge>
           </Group>
-          {/* the API's own sentence, with its figures: in English */}
-          <Text size="sm" lang="en">
-            {result.summary}
-          </Text>
-          {result.check === 'scan_time_budget' && result.figures && <ScanBudget figures={result.figures} />}
+          {result.check === 'scan_time_budget' && result.figures ? (
+            <ScanBudget figures={result.figures} />
+          ) : (
+            // the API's own sentence, with its figures: in English
+            <Text size="sm" lang="en">
+              {result.summary}
+            </Text>
+          )}
           {result.diagnostics && result.diagnostics.length > 0 && (
             <List size="sm" spacing={2}>
               {result.diagnostics.map((d, i) => (

@@ -42,7 +42,8 @@ const editorTheme = EditorView.theme({
     color: 'var(--mantine-color-text)',
     minHeight: '22rem',
   },
-  '.cm-scroller': { fontFamily: 'var(--mantine-font-family-monospace)', lineHeight: '1.55' },
+  // a long rule scrolls inside the editor rather than stretching the page
+  '.cm-scroller': { fontFamily: 'var(--mantine-font-family-monospace)', lineHeight: '1.55', maxHeight: '40rem' },
   '.cm-content': { caretColor: 'var(--mantine-color-text)', minHeight: '22rem' },
   '.cm-cursor': { borderLeftColor: 'var(--mantine-color-text)' },
   '.cm-gutters': {
