@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureWebAppBuilt, INITIAL_JAVASCRIPT_BUDGET_BYTES, initialJavaScript } from '@sigdesk/testing';
 
@@ -27,6 +27,18 @@ describe('the built web app', () => {
       expect({ page, chunk: Boolean(chunk) }).toEqual({ page, chunk: true });
       expect(initial.has(`/assets/${chunk}`)).toBe(false);
     }
+  });
+
+  it("loads CodeMirror only with the rule editor, in that page's own file", async () => {
+    const assets = await readdir(join(built, 'assets'));
+    const withEditor: string[] = [];
+    for (const file of assets.filter((name) => name.endsWith('.js'))) {
+      // the editor's own class names, which no other code writes
+      if ((await readFile(join(built, 'assets', file), 'utf8')).includes('cm-lintRange')) withEditor.push(file);
+    }
+    expect(withEditor).toEqual([expect.stringMatching(/^RuleEditorPage-[\w-]+\.js$/)]);
+    const initial = initialJavaScript(built).files.map((file) => file.path);
+    expect(initial.some((path) => path.includes('RuleEditorPage'))).toBe(false);
   });
 
   it('has no inline script, so that it runs under a content security policy without unsafe-inline', () => {

@@ -90,6 +90,18 @@ export function createRouter() {
               lazy: async () => ({ Component: (await import('./pages/console/DashboardPage')).DashboardPage }),
             },
             {
+              path: 'review/:caseId/change',
+              lazy: async () => ({ Component: (await import('./pages/console/RuleEditorPage')).RuleEditorPage }),
+            },
+            {
+              path: 'changes/:changeId',
+              lazy: async () => ({ Component: (await import('./pages/console/ChangePage')).ChangePage }),
+            },
+            {
+              path: 'approvals',
+              lazy: async () => ({ Component: (await import('./pages/console/ApprovalsPage')).ApprovalsPage }),
+            },
+            {
               path: 'account',
               lazy: async () => ({ Component: (await import('./pages/people/AccountPage')).AccountPage }),
             },

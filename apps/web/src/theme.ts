@@ -27,8 +27,8 @@ export const theme = createTheme({
 });
 
 /**
- * Secondary text and error messages dark enough for AA contrast on white (Mantine's gray 6 and red 6 are not), and
- * light enough on the dark theme's surfaces (Mantine's dark 2 is 4.0:1 on dark 7), links too.
+ * Secondary text and error messages at AA contrast: dark enough on white (Mantine's gray 6 and red 6 are not), and
+ * light enough on the dark theme's surfaces (Mantine's dark 2 is not, on dark 7), links too.
  */
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
@@ -36,10 +36,10 @@ export const cssVariablesResolver: CSSVariablesResolver = () => ({
     '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
     '--mantine-color-error': 'var(--mantine-color-red-9)',
   },
-  // Mantine's dark 2 on dark 7 is below AA for small text
   dark: {
     '--mantine-color-dimmed': 'var(--mantine-color-dark-1)',
-    // links in the primary's dark shade (5) are below AA on the dark surfaces
+    '--mantine-color-error': 'var(--mantine-color-red-4)',
+    // links: the primary colour's dark-theme shade is too dark on the dark surfaces
     '--mantine-color-anchor': 'var(--mantine-color-navy-3)',
   },
 });

@@ -35,6 +35,18 @@ const checkSchema = z.strictObject({
 const decisionSchema = z.strictObject({ note: text({ max: 20_000, min: 0, multiline: true }).optional() });
 const rejectionSchema = z.strictObject({ note: text({ max: 20_000, multiline: true, empty: 'must say why' }) });
 
+const ruleQuerySchema = z.strictObject({
+  channel: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)
+    .optional(),
+});
+
+const inboxSchema = z.strictObject({
+  cursor: z.string().max(80).optional(),
+  limit: pageLimit(50),
+});
+
 const feedSchema = z.strictObject({
   status: z.enum(['validating', 'validation_failed', 'validated', 'approved', 'rejected', 'built']).default('approved'),
   cursor: z.string().max(40).optional(),
@@ -78,10 +90,35 @@ export class SignatureChangesController {
     return this.changes.feed(status, cursor, limit);
   }
 
+  /**
+   * The approvals inbox: changes whose validation passed, waiting for a second analyst, the longest waiting first.
+   * `yours` marks the caller's own, which someone else approves.
+   */
+  @Get('signature-changes/awaiting-approval')
+  @Roles('analyst')
+  awaitingApproval(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+    const { cursor, limit } = withinPageSize(parseInput(inboxSchema, query, 'query'), this.config.limits.pageSize);
+    return this.changes.awaitingApproval(principal, cursor, limit);
+  }
+
   @Get('signature-changes/:id')
   @Roles('analyst', 'release', 'admin')
   get(@Param('id') id: string) {
     return this.changes.get(parseInput(uuidParam, id, 'change id'));
+  }
+
+  /**
+   * A rule of the newest content of a channel (the one changes are proven against), with its source: what a
+   * replacement starts from, and what a disable removes.
+   */
+  @Get('signature-rules/:name')
+  @Roles('analyst', 'release', 'admin')
+  rule(@Param('name') name: string, @Query() query: unknown) {
+    const { channel } = parseInput(ruleQuerySchema, query, 'query');
+    return this.changes.rule(
+      parseInput(proposeSchema.shape.targetRule.unwrap(), name, 'rule name'),
+      channel ?? this.config.releases.defaultChannel,
+    );
   }
 
   @Post('signature-changes/:id/approve')

@@ -7,7 +7,7 @@ import { expeditedBuildJob, JobName, jobIdFor, OutboxRepository, UnitOfWork } fr
 import { AppConfig } from '@sigdesk/config';
 import { checkChangeRule, type RuleCheck } from './rule-check';
 import { RuleCheckGate } from './rule-check-gate';
-import { SignatureEngine } from './signature-engine';
+import { ContentRepository } from './content/content.repository';
 import { SignaturesRepository } from './signatures.repository';
 
 export interface NewSignatureChange {
@@ -56,7 +56,7 @@ export class SignatureChangesService {
     private readonly transitions: CaseTransitions,
     private readonly outbox: OutboxRepository,
     private readonly unitOfWork: UnitOfWork,
-    private readonly engine: SignatureEngine,
+    private readonly contents: ContentRepository,
   ) {}
 
   async propose(principal: Principal, caseId: string, input: NewSignatureChange) {
@@ -77,8 +77,9 @@ export class SignatureChangesService {
     }
 
     // proposals are checked against the newest content of the case's channel, which the next build starts from
-    const head = await this.engine.head(found.database_channel);
-    const ruleNamed = (name: string) => head.content.rules.some((r) => r.name === name);
+    const headVersion = await this.contents.headVersion(found.database_channel);
+    const ruleNamed = async (name: string) =>
+      (await this.contents.ruleAt(found.database_channel, headVersion, name)) !== undefined;
     let ruleName: string | null = null;
     if (input.rule !== undefined) {
       // open changes' names are left to the unique index, which also settles two proposals racing
@@ -112,10 +113,10 @@ export class SignatureChangesService {
           'The allow-listed SHA-256 must be one of the samples of this case.',
         );
       }
-      if (input.targetRule && !ruleNamed(input.targetRule)) {
+      if (input.targetRule && !(await ruleNamed(input.targetRule))) {
         throw AppError.unprocessable(
           'unknown_rule',
-          `No rule is named ${input.targetRule} in database version ${head.version ?? '(base ruleset)'} of channel "${found.database_channel}".`,
+          `No rule is named ${input.targetRule} in database version ${headVersion ?? '(base ruleset)'} of channel "${found.database_channel}".`,
         );
       }
       if (input.expiresAt && (input.sha256 === undefined || input.expiresAt <= new Date())) {
@@ -166,13 +167,15 @@ export class SignatureChangesService {
   async check(caseId: string, input: { rule: string; targetRule?: string }) {
     const found = await this.cases.findById(caseId);
     if (!found) throw AppError.notFound('This case');
-    const head = await this.engine.head(found.database_channel);
+    const channel = found.database_channel;
+    // one rule looked up by name, not the head's thousands read: the editor asks at every pause in typing
+    const headVersion = await this.contents.headVersion(channel);
     const check = await this.checks.run(() =>
       checkChangeRule(input.rule, {
         reference: found.reference,
         ruleNamed: async (name) =>
-          head.content.rules.some((r) => r.name === name) ||
-          (await this.signatures.openChangeAddsRule(found.database_channel, name)),
+          (await this.contents.ruleAt(channel, headVersion, name)) !== undefined ||
+          (await this.signatures.openChangeAddsRule(channel, name)),
         replaces: input.targetRule,
       }),
     );
@@ -181,15 +184,70 @@ export class SignatureChangesService {
       ruleName: check.ruleName,
       errors: check.errors,
       warnings: check.warnings,
-      checkedAgainst: { channel: found.database_channel, databaseVersion: head.version },
+      checkedAgainst: { channel, databaseVersion: headVersion },
       millis: Math.round(check.millis),
     };
   }
 
+  /**
+   * A change with what its page shows beside it: its case, who wrote and decided it, and the rule it replaces or
+   * disables as it stood in the version the change was proven against (the channel's newest before a report).
+   */
   async get(id: string) {
     const change = await this.signatures.findChange(id);
     if (!change) throw AppError.notFound('This signature change');
-    return changeView(change);
+    const found = await this.cases.findById(change.case_id);
+    const names = await this.signatures.actorNames([
+      change.author,
+      ...(change.approved_by ? [change.approved_by] : []),
+    ]);
+    let replacedRule: { name: string; source: string; databaseVersion: number | null } | null = null;
+    if (change.target_rule) {
+      const reported = change.report?.parentVersion;
+      const version =
+        typeof reported === 'number' || reported === null ? reported : await this.contents.headVersion(change.channel);
+      const rule = await this.contents.ruleAt(change.channel, version, change.target_rule);
+      if (rule) replacedRule = { name: rule.name, source: rule.source, databaseVersion: version };
+    }
+    return {
+      ...changeView(change),
+      authorName: names.get(change.author) ?? null,
+      approvedByName: change.approved_by ? (names.get(change.approved_by) ?? null) : null,
+      case: found && { id: found.id, reference: found.reference, kind: found.kind, status: found.status },
+      replacedRule,
+    };
+  }
+
+  /** A rule of the channel's newest content, by name. */
+  async rule(name: string, channel: string) {
+    const databaseVersion = await this.contents.headVersion(channel);
+    const found = await this.contents.ruleAt(channel, databaseVersion, name);
+    if (!found) throw AppError.notFound(`Rule ${name} of channel "${channel}"`);
+    return { channel, databaseVersion, name: found.name, source: found.source, caseId: found.caseId };
+  }
+
+  /** The approvals inbox: changes whose validation passed, waiting for an analyst other than their author. */
+  async awaitingApproval(principal: Principal, cursor: string | undefined, limit: number) {
+    const after = cursor === undefined ? undefined : parseInboxCursor(cursor);
+    const rows = await this.signatures.awaitingApproval(after, limit);
+    const last = rows.at(-1);
+    return {
+      items: rows.map((row) => ({
+        ...changeView(row),
+        authorName: row.author_name,
+        /** the caller wrote it: another analyst approves it */
+        yours: row.author === principal.actorId,
+        case: {
+          id: row.case_id,
+          reference: row.case_reference,
+          kind: row.case_kind,
+          tier: row.case_tier,
+          severity: row.case_severity,
+          premium: row.case_premium,
+        },
+      })),
+      nextCursor: rows.length === limit && last?.validated_at ? `${last.validated_at.toISOString()}_${last.id}` : null,
+    };
   }
 
   async approve(principal: Principal, id: string, note: string | null, now = new Date()) {
@@ -258,6 +316,13 @@ export class SignatureChangesService {
       nextCursor: rows.length ? rows[rows.length - 1].approval_seq : (cursor ?? null),
     };
   }
+}
+
+function parseInboxCursor(cursor: string): { validatedAt: Date; id: string } {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)_([0-9a-f-]{36})$/.exec(cursor);
+  const validatedAt = match ? new Date(match[1]) : undefined;
+  if (!match || !validatedAt || Number.isNaN(validatedAt.getTime())) throw invalidCursor();
+  return { validatedAt, id: match[2] };
 }
 
 /** Why a proposal's rule is refused: the first of its check's errors. */

@@ -41,6 +41,48 @@ export class SignaturesRepository {
     return found !== undefined;
   }
 
+  /**
+   * Changes whose validation passed and that wait for a second analyst, the longest waiting first, with their case
+   * and the name of their author. Served by signature_changes_awaiting_approval_idx.
+   */
+  awaitingApproval(after: { validatedAt: Date; id: string } | undefined, limit: number) {
+    let query = this.db
+      .selectFrom('signature_changes as sc')
+      .innerJoin('cases as c', 'c.id', 'sc.case_id')
+      .leftJoin('users as u', 'u.id', 'sc.author')
+      .leftJoin('api_keys as k', 'k.id', 'sc.author')
+      .selectAll('sc')
+      .select([
+        'c.reference as case_reference',
+        'c.kind as case_kind',
+        'c.tier as case_tier',
+        'c.severity as case_severity',
+        'c.premium as case_premium',
+        (eb) => eb.fn.coalesce('u.display_name', 'k.name').as('author_name'),
+      ])
+      .where('sc.status', '=', 'validated');
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('sc.validated_at', '>', after.validatedAt),
+          eb.and([eb('sc.validated_at', '=', after.validatedAt), eb('sc.id', '>', after.id)]),
+        ]),
+      );
+    }
+    return query.orderBy('sc.validated_at').orderBy('sc.id').limit(limit).execute();
+  }
+
+  /** The names people and keys go by, for the authors and approvers of changes. */
+  async actorNames(ids: string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return new Map();
+    const [people, keys] = await Promise.all([
+      this.db.selectFrom('users').select(['id', 'display_name as name']).where('id', 'in', wanted).execute(),
+      this.db.selectFrom('api_keys').select(['id', 'name']).where('id', 'in', wanted).execute(),
+    ]);
+    return new Map([...keys, ...people].map((row) => [row.id, row.name]));
+  }
+
   lockChange(trx: Transaction<DB>, id: string): Promise<SignatureChange | undefined> {
     return trx.selectFrom('signature_changes').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
   }

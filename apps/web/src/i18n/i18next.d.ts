@@ -5,6 +5,7 @@ import type dashboardEn from './catalogs/dashboard.en.json';
 import type consoleQueueEn from './catalogs/console-queue.en.json';
 import type en from './catalogs/en.json';
 import type peopleEn from './catalogs/people.en.json';
+import type rulesEn from './catalogs/rules.en.json';
 import type settingsEn from './catalogs/settings.en.json';
 
 // t() takes only keys of the English catalogs (the first page's and the pages' own): a missing key is a type error
@@ -19,7 +20,8 @@ declare module 'i18next' {
         typeof peopleEn &
         typeof dashboardEn &
         typeof buildsEn &
-        typeof consoleQueueEn;
+        typeof consoleQueueEn &
+        typeof rulesEn;
     };
   }
 }

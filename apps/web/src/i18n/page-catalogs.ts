@@ -10,6 +10,8 @@ import consoleQueueEn from './catalogs/console-queue.en.json';
 import consoleQueueEs from './catalogs/console-queue.es.json';
 import peopleEn from './catalogs/people.en.json';
 import peopleEs from './catalogs/people.es.json';
+import rulesEn from './catalogs/rules.en.json';
+import rulesEs from './catalogs/rules.es.json';
 import settingsEn from './catalogs/settings.en.json';
 import settingsEs from './catalogs/settings.es.json';
 import { LANGUAGES, type Language } from './index';
@@ -32,6 +34,9 @@ export const peopleCatalog: PageCatalog = { en: peopleEn, es: peopleEs };
 /** The analysts' queue and case pages. */
 export const consoleQueueCatalog: PageCatalog = { en: consoleQueueEn, es: consoleQueueEs };
 
+/** The console's rule editor, signature changes with their validation reports, and the approvals inbox. */
+export const rulesCatalog: PageCatalog = { en: rulesEn, es: rulesEs };
+
 /** Every page catalog: for the catalog tests and the types of t(). */
 export const pageCatalogs = [
   caseCatalog,
@@ -40,6 +45,7 @@ export const pageCatalogs = [
   dashboardCatalog,
   buildsCatalog,
   consoleQueueCatalog,
+  rulesCatalog,
 ];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();

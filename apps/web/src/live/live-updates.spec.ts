@@ -10,9 +10,10 @@ describe('what a live event makes stale', () => {
     ]);
   });
 
-  it('a new stream or lost events: every case, everything of the review, every build', () => {
-    expect(staleQueries('ready', { listening: true })).toEqual([['cases'], ['review'], ['builds']]);
-    expect(staleQueries('resync', null)).toEqual([['cases'], ['review'], ['builds']]);
+  it('a new stream or lost events: every case, everything of the review, every change and build', () => {
+    const everything = [['cases'], ['review'], ['signature-changes'], ['builds']];
+    expect(staleQueries('ready', { listening: true })).toEqual(everything);
+    expect(staleQueries('resync', null)).toEqual(everything);
   });
 
   it("a build's stage, progress or status: the builds", () => {
@@ -21,7 +22,15 @@ describe('what a live event makes stale', () => {
     ).toEqual([['builds']]);
   });
 
+  it('a signature change: that change and the approvals inbox', () => {
+    expect(staleQueries('change.changed', { changeId: 'ch1', caseId: 'c1', status: 'validated' })).toEqual([
+      ['signature-changes', 'detail', 'ch1'],
+      ['signature-changes', 'awaiting-approval'],
+    ]);
+  });
+
   it('nothing for an event it cannot read', () => {
+    expect(staleQueries('change.changed', { caseId: 'c1' })).toEqual([]);
     expect(staleQueries('case.changed', null)).toEqual([]);
     expect(staleQueries('case.changed', { caseId: 42 })).toEqual([]);
   });

@@ -3,19 +3,28 @@ import { useEffect } from 'react';
 import { buildsQueryKey } from '../api/builds';
 import { caseQueryKey } from '../api/portal';
 import { reviewQueryKeys } from '../api/review';
+import { awaitingApprovalQueryKey, changeQueryKey } from '../api/signature-changes';
 
 /** The events of `GET /v1/events` the web app acts on (see the README's "Live updates"). */
-export const LIVE_EVENT_TYPES = ['ready', 'resync', 'case.changed', 'build.changed'] as const;
+export const LIVE_EVENT_TYPES = ['ready', 'resync', 'case.changed', 'change.changed', 'build.changed'] as const;
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
 
 /**
  * What an event makes stale. The events say only what changed: the pages read it again through the API. `ready`
- * (a new stream: what happened before it was not sent) and `resync` (events were lost) make every case stale.
+ * (a new stream: what happened before it was not sent) and `resync` (events were lost) make every case and every
+ * signature change stale. A signature change (proposed, a step of its validation, validated, decided) makes that
+ * change and the approvals inbox stale.
  */
 export function staleQueries(type: LiveEventType, data: unknown): QueryKey[] {
-  if (type === 'ready' || type === 'resync') return [['cases'], reviewQueryKeys.all, buildsQueryKey];
+  if (type === 'ready' || type === 'resync') {
+    return [['cases'], reviewQueryKeys.all, ['signature-changes'], buildsQueryKey];
+  }
   // a build's stage, progress or status: its page and the list read it again
   if (type === 'build.changed') return [buildsQueryKey];
+  if (type === 'change.changed') {
+    const changeId = (data as { changeId?: unknown } | null)?.changeId;
+    return typeof changeId === 'string' ? [changeQueryKey(changeId), awaitingApprovalQueryKey] : [];
+  }
   const caseId = (data as { caseId?: unknown } | null)?.caseId;
   if (typeof caseId !== 'string') return [];
   return [['cases', 'list'], caseQueryKey(caseId), reviewQueryKeys.queue, reviewQueryKeys.case(caseId)];

@@ -16,6 +16,7 @@ import * as dashboardIndexes from './2026_11_30_0060_dashboard_indexes';
 import * as liveEvents from './2026_11_30_0061_live_events';
 import * as people from './2026_11_30_0080_people';
 import * as apiKeyOwners from './2026_12_01_0010_api_key_owners';
+import * as approvalInbox from './2026_12_01_0030_approval_inbox';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0061_live_events': liveEvents,
   '2026_11_30_0080_people': people,
   '2026_12_01_0010_api_key_owners': apiKeyOwners,
+  '2026_12_01_0030_approval_inbox': approvalInbox,
 };

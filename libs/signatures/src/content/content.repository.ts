@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
 import { AdvisoryLock } from '@sigdesk/db';
 import type { DB, RuleRevision } from '@sigdesk/db';
-import { byName, rulesHash, SignatureContent, VersionedContent } from './signature-content';
+import { byName, ContentRule, rulesHash, SignatureContent, VersionedContent } from './signature-content';
 
 /**
  * Signature content per channel and version. A version's row names its rule revisions; a version without a row of
@@ -32,6 +32,32 @@ export class ContentRepository {
         ? []
         : await executor.selectFrom('rule_revisions').selectAll().where('sha256', 'in', row.rules).execute();
     return { channel, version, content: { rules: revisions.map(toRule).sort(byName), allowlist: row.allowlist } };
+  }
+
+  /**
+   * The rule named `name` in the content in force at `version` of the channel, if it holds one: one lookup by name
+   * (rule_revisions_name_idx) rather than reading a version's thousands of rules.
+   */
+  async ruleAt(channel: string, version: number | null, name: string): Promise<ContentRule | undefined> {
+    const row =
+      version === null
+        ? undefined
+        : await this.db
+            .selectFrom('signature_contents')
+            .select('version')
+            .where('channel', '=', channel)
+            .where('version', '<=', version)
+            .orderBy('version', 'desc')
+            .limit(1)
+            .executeTakeFirst();
+    let query = this.db.selectFrom('rule_revisions as r').selectAll('r').where('r.name', '=', name);
+    query = row
+      ? query.where(
+          sql<boolean>`r.sha256 = ANY (SELECT unnest(rules) FROM signature_contents WHERE channel = ${channel} AND version = ${row.version})`,
+        )
+      : query.where('r.base', '=', true);
+    const found = await query.limit(1).executeTakeFirst();
+    return found && toRule(found);
   }
 
   /**

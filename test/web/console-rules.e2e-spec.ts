@@ -1,0 +1,326 @@
+import { randomBytes } from 'node:crypto';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  ApiClient,
+  EICAR,
+  eventually,
+  pageHeading,
+  saveScreenshot,
+  SeededCustomer,
+  seedCustomer,
+  seedRelease,
+  seriousAccessibilityViolations,
+  startWebTest,
+  submissionForm,
+  WebPage,
+  WebTest,
+} from '@sigdesk/testing';
+import { signedInStaff } from './support/sessions';
+
+/** An analyst's API calls made with their browser session (the cookie of the context, and the CSRF token). */
+function sessionApi(context: BrowserContext, csrfToken: string) {
+  return {
+    async post(path: string, data: unknown = {}) {
+      const answer = await context.request.post(path, {
+        data,
+        headers: { 'x-csrf-token': csrfToken },
+        failOnStatusCode: false,
+      });
+      return { status: answer.status(), body: (await answer.json().catch(() => null)) as any };
+    },
+    async get(path: string) {
+      const answer = await context.request.get(path, { failOnStatusCode: false });
+      return { status: answer.status(), body: (await answer.json().catch(() => null)) as any };
+    },
+  };
+}
+
+type SessionApi = ReturnType<typeof sessionApi>;
+
+/**
+ * Puts `text` in the rule editor in place of what it holds, pasted as a person pastes (one input: no auto-indent on
+ * the way, and a rule of 200,000 characters arrives at once). In-page code as text: this program has no DOM types.
+ */
+async function replaceRule(page: Page, text: string) {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.evaluate(`(() => {
+    const data = new DataTransfer();
+    data.setData('text/plain', ${JSON.stringify(text)});
+    document.querySelector('.cm-content').dispatchEvent(
+      new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+    );
+  })()`);
+}
+
+/**
+ * The check passed; its database version is 1, or the one an expedited build made after an approval of an earlier
+ * test (the newest content of the channel is what a change is checked against).
+ */
+const NO_PROBLEMS = /^No problems: checked against database version \d+\.$/;
+
+describe('the rule editor, validation reports and approvals in a real browser', () => {
+  let web: WebTest;
+  let customer: SeededCustomer;
+  const pages: WebPage[] = [];
+
+  beforeAll(async () => {
+    web = await startWebTest({ worker: true });
+    await seedRelease(web.env, 1);
+    customer = await seedCustomer(web.env, { tier: 'msa_start', roundTheClock: true });
+  }, 300_000);
+  afterEach(async () => {
+    for (const opened of pages.splice(0)) {
+      expect(opened.problems).toEqual([]);
+      await opened.close();
+    }
+  });
+  afterAll(async () => {
+    await web?.close();
+  });
+
+  async function analyst(displayName: string) {
+    const opened = await web.open({ height: 1100, width: 1440 });
+    pages.push(opened);
+    const { person, csrfToken } = await signedInStaff(opened.context, { role: 'analyst', displayName });
+    return { ...opened, person, api: sessionApi(opened.context, csrfToken) };
+  }
+
+  /** A customer's case with one sample, once intake has checked it (queued). */
+  async function submitted(kind: 'false_negative' | 'false_positive', content: Buffer) {
+    const created = await customer.client.upload(
+      '/v1/submissions',
+      submissionForm(
+        {
+          kind,
+          severity: '1',
+          databaseVersion: '1',
+          premium: 'false',
+          detectionName: kind === 'false_positive' ? 'EICAR-Test-File' : undefined,
+        },
+        [{ name: kind === 'false_negative' ? 'dropper.exe' : 'handbook.txt', content }],
+      ),
+    );
+    expect(created.status).toBe(201);
+    const queued = await eventually(
+      () => customer.client.get(`/v1/submissions/${created.body.id}`),
+      (res) => res.body.status === 'queued',
+    );
+    expect(queued.body.status).toBe('queued');
+    return { id: created.body.id as string, reference: created.body.reference as string };
+  }
+
+  /** The analyst claims cases through the API until it has `caseId`, then confirms it. */
+  async function claimAndConfirm(api: SessionApi, caseId: string) {
+    for (let i = 0; ; i++) {
+      if (i > 100) throw new Error(`case ${caseId} was not claimed`);
+      const claimed = await api.post('/v1/review-queue/claim');
+      expect([200, 204]).toContain(claimed.status);
+      if (claimed.status === 200 && claimed.body.id === caseId) break;
+      if (claimed.status === 204) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const verdict = await api.post(`/v1/cases/${caseId}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
+    expect(verdict.status).toBe(200);
+  }
+
+  /** axe in the light theme, then in the dark one (chosen as a person does, with the header's button), and back. */
+  async function noSeriousViolations(page: Page, darkScreenshot?: string) {
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Use the dark theme' }).click();
+    await page.locator('html[data-mantine-color-scheme="dark"]').waitFor({ state: 'attached' });
+    if (darkScreenshot) await saveScreenshot(page, darkScreenshot);
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Use the light theme' }).click();
+    await page.locator('html[data-mantine-color-scheme="light"]').waitFor({ state: 'attached' });
+  }
+
+  it('writes a rule for a false negative: an inline diagnostic, fixed, a pattern from the sample, validated and approved by a second analyst', async () => {
+    const marker = `SIGDESK-MARKER-${randomBytes(5).toString('hex').toUpperCase()}`;
+    const sample = Buffer.concat([Buffer.alloc(256, 0), Buffer.from(marker), Buffer.alloc(64, 0xff)]);
+    const found = await submitted('false_negative', sample);
+    const author = await analyst('Lucía Fernández');
+    await claimAndConfirm(author.api, found.id);
+
+    // the second analyst keeps the inbox open: the change appears there by itself once validated
+    const reviewer = await analyst('Tomás Ruiz');
+    await reviewer.page.goto('/approvals');
+    await pageHeading(reviewer.page, 'Approvals');
+
+    const page = author.page;
+    await page.goto(`/review/${found.id}/change`);
+    await pageHeading(page, `Signature change for ${found.reference}`);
+    const editor = page.getByTestId('rule-editor');
+    await editor.locator('.cm-content').waitFor();
+    // the template carries the case reference; its empty strings section is the first thing the check reports
+    expect(await editor.locator('.cm-content').textContent()).toContain(`case = "${found.reference}"`);
+    await page.getByTestId('diagnostic').first().waitFor();
+
+    // a typo in the condition: the compiler's error is marked on line 5, where it is
+    const ruleName = `Trojan_Dropper_${randomBytes(3).toString('hex')}`;
+    await replaceRule(page, `rule ${ruleName} {\n  meta:\n    case = "${found.reference}"\n  condition:\n    tru\n}`);
+    await page.getByText('Line 5, column 5:', { exact: false }).waitFor();
+    const lines = editor.locator('.cm-line');
+    await lines.nth(4).locator('.cm-lintRange-error').waitFor();
+    expect(await lines.nth(4).locator('.cm-lintRange-error').textContent()).toBe('tru');
+    expect(await lines.nth(0).locator('.cm-lintRange-error').count()).toBe(0);
+    expect(await page.getByTestId('check-status').textContent()).toMatch(/1 error\(s\)/);
+    await saveScreenshot(page, 'console-rule-editor-diagnostic');
+
+    // fixed, and the pattern picked from the sample's printable strings
+    await replaceRule(
+      page,
+      `rule ${ruleName}\n{\n    meta:\n        case = "${found.reference}"\n    strings:\n    condition:\n        any of them\n}`,
+    );
+    await page.getByRole('textbox', { name: 'Filter strings' }).fill(marker);
+    await page.getByRole('button', { name: 'Insert the string at 0x100 into the rule' }).click();
+    await page.getByText(NO_PROBLEMS).waitFor();
+    expect(await editor.locator('.cm-content').textContent()).toContain(`$s1 = "${marker}"`);
+    expect(await page.getByTestId('diagnostic').count()).toBe(0);
+
+    // the hex view reads the bytes at an offset
+    await page.getByRole('tab', { name: 'Bytes (hex)' }).click();
+    await page.getByRole('textbox', { name: 'Offset' }).fill('0x100');
+    await page.getByRole('button', { name: 'Show bytes' }).click();
+    await page.getByTestId('sample-hex').getByText(marker.slice(0, 16)).waitFor();
+    await page.getByRole('tab', { name: 'Printable strings' }).click();
+    await saveScreenshot(page, 'console-rule-editor');
+    await noSeriousViolations(page, 'console-rule-editor-dark');
+
+    // Ctrl+Enter in the editor submits, once
+    const proposals: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && /\/signature-changes$/.test(new URL(request.url()).pathname)) {
+        proposals.push(request.url());
+      }
+    });
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+Enter');
+    await page.waitForURL(/\/changes\/[0-9a-f-]{36}$/);
+    const changeId = page.url().split('/').pop()!;
+    expect(proposals).toHaveLength(1);
+    await pageHeading(page, `Signature change ${ruleName}`);
+    expect(await page.getByTestId('case-link').textContent()).toBe(found.reference);
+
+    // the report, once the validation is done: every check with its result and evidence
+    await page.getByTestId('report-verdict').getByText('Every check passed').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('check-result').allTextContents()).toEqual(Array(6).fill('Passed'));
+    const fixes = page.getByTestId('check-fixes_case');
+    expect(await fixes.textContent()).toContain(ruleName);
+    expect(await fixes.textContent()).toContain('at 0x100');
+    expect(await page.getByTestId('scan-budget').textContent()).toMatch(/ms of processor time with the change/);
+    expect(await page.getByTestId('detection-diff').textContent()).toContain(`detected by ${ruleName}`);
+    expect(await page.getByTestId('change-status').textContent()).toBe('Waiting for approval');
+    await saveScreenshot(page, 'console-change-report');
+    await noSeriousViolations(page);
+
+    // the author's own change waits for another analyst: no buttons for them
+    await page.goto(`/approvals?change=${changeId}`);
+    await page.getByTestId('waiting-for-other').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Reject' }).count()).toBe(0);
+    expect(await page.locator(`[data-change-id="${changeId}"]`).textContent()).toContain('yours');
+
+    // the reviewer's inbox shows it without reloading; they read the rule and the report, and approve
+    const item = reviewer.page.locator(`[data-change-id="${changeId}"]`);
+    await item.waitFor({ timeout: 40_000 });
+    await item.click();
+    const selected = reviewer.page.getByTestId('selected-change');
+    await selected.getByTestId('rule-source').getByText(`$s1 = "${marker}"`).waitFor();
+    await selected.getByTestId('report-verdict').waitFor();
+    expect(await selected.getByTestId('case-link').getAttribute('href')).toBe(`/review/${found.id}`);
+    await saveScreenshot(reviewer.page, 'console-approvals');
+    await noSeriousViolations(reviewer.page);
+
+    // a rejection needs a reason: said on the page before anything is sent
+    await reviewer.page.getByRole('button', { name: 'Reject' }).click();
+    await reviewer.page.getByText('Say why you reject the change.').waitFor();
+    await reviewer.page.getByRole('textbox', { name: 'Note' }).fill('Narrow and right.');
+    await reviewer.page.getByRole('button', { name: 'Approve' }).click();
+    await eventually(
+      () => author.api.get(`/v1/signature-changes/${changeId}`),
+      (res) => res.body.status === 'approved',
+    );
+    expect((await author.api.get(`/v1/signature-changes/${changeId}`)).body).toMatchObject({
+      status: 'approved',
+      approvedByName: 'Tomás Ruiz',
+      decisionNote: 'Narrow and right.',
+    });
+    await reviewer.page.locator(`[data-change-id="${changeId}"]`).waitFor({ state: 'detached' });
+
+    // the author's page tells it by itself
+    await page.goto(`/changes/${changeId}`);
+    expect(await page.getByTestId('change-status').textContent()).toBe('Approved');
+  }, 180_000);
+
+  it('survives hostile rules in the editor: too deep is a diagnostic, too large a clear refusal; page and API stay up', async () => {
+    const found = await submitted('false_negative', Buffer.concat([randomBytes(200), Buffer.from('HOSTILE-CASE')]));
+    const author = await analyst('Irene Molina');
+    await claimAndConfirm(author.api, found.id);
+    const page = author.page;
+    await page.goto(`/review/${found.id}/change`);
+    await pageHeading(page, `Signature change for ${found.reference}`);
+    await page.getByTestId('rule-editor').locator('.cm-content').waitFor();
+
+    const deep = `rule Deep {\n  meta:\n    case = "${found.reference}"\n  condition:\n    ${'('.repeat(3_000)}true${')'.repeat(3_000)}\n}`;
+    await replaceRule(page, deep);
+    await page.getByTestId('diagnostics').getByText(/nest/i).first().waitFor({ timeout: 20_000 });
+
+    // past the API's bound on a rule (200,000 characters): refused, and the page says the check failed
+    const huge = `rule Huge {\n  meta:\n    case = "${found.reference}"\n  strings:\n${Array.from(
+      { length: 6_000 },
+      (_, i) => `    $s${i} = "${randomBytes(12).toString('hex')}"`,
+    ).join('\n')}\n  condition:\n    any of them\n}`;
+    expect(huge.length).toBeGreaterThan(200_000);
+    await replaceRule(page, huge);
+    await page.getByText('The rule could not be checked', { exact: false }).waitFor({ timeout: 20_000 });
+    await saveScreenshot(page, 'console-rule-editor-hostile');
+
+    // the page still works: a good rule is checked as before
+    await replaceRule(
+      page,
+      `rule Hostile_Fixed_${randomBytes(2).toString('hex')}\n{\n    meta:\n        case = "${found.reference}"\n    strings:\n        $a = "HOSTILE-CASE"\n    condition:\n        $a\n}`,
+    );
+    await page.getByText(NO_PROBLEMS).waitFor({ timeout: 20_000 });
+    expect((await new ApiClient(web.env.url).get('/health/live')).status).toBe(200);
+  }, 180_000);
+
+  it('replaces the rule that matched a false positive, and shows the replacement as a diff of that rule', async () => {
+    const quoted = Buffer.concat([EICAR, Buffer.from(' quoted in the test handbook, page 12')]);
+    const found = await submitted('false_positive', quoted);
+    const author = await analyst('Marta Gil');
+    await claimAndConfirm(author.api, found.id);
+    const page = author.page;
+    await page.goto(`/review/${found.id}/change`);
+    await pageHeading(page, `Signature change for ${found.reference}`);
+    await page.getByRole('radio', { name: 'Replace the rule that matched with a narrower one' }).check();
+    await page.getByText('Matched at intake: EICAR_Test_File').waitFor();
+    const editor = page.getByTestId('rule-editor');
+    await editor.getByText(`case = "${found.reference}"`).waitFor();
+    expect(await editor.locator('.cm-content').textContent()).toContain('rule EICAR_Test_File');
+    await page.getByText(NO_PROBLEMS).waitFor({ timeout: 20_000 });
+    await page.getByRole('textbox', { name: 'Reason (optional)' }).fill('The handbook quotes the test string.');
+    await page.getByRole('button', { name: 'Submit for validation' }).click();
+    await page.waitForURL(/\/changes\/[0-9a-f-]{36}$/);
+    await pageHeading(page, 'Signature change EICAR_Test_File');
+
+    const diff = page.getByTestId('rule-diff');
+    await diff.waitFor();
+    expect(await diff.locator('[data-kind="added"]').allTextContents()).toEqual([
+      expect.stringContaining(`case = "${found.reference}"`),
+    ]);
+    expect(await diff.locator('[data-kind="removed"]').allTextContents()).toEqual([
+      expect.stringContaining('case = "baseline"'),
+    ]);
+    await page.getByTestId('report-verdict').waitFor({ timeout: 60_000 });
+    await saveScreenshot(page, 'console-change-replacement');
+    await noSeriousViolations(page);
+
+    const change = (await author.api.get(page.url().replace(/.*\/changes\//, '/v1/signature-changes/'))).body;
+    expect(change).toMatchObject({
+      type: 'suppress_detection',
+      targetRule: 'EICAR_Test_File',
+      sha256: null,
+      reason: 'The handbook quotes the test string.',
+    });
+  }, 180_000);
+});
