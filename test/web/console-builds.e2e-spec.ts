@@ -78,7 +78,7 @@ describe("the console's builds in a real browser: the list, a build's proof and 
     await row.getByRole('link', { name: `Build ${built.version}` }).click();
     await pageHeading(page, `Build ${built.version}`);
     const proof = page.getByRole('region', { name: 'Proof' });
-    await proof.getByText('Fixes its cases').waitFor();
+    await proof.getByRole('heading', { name: 'Fixes the case' }).waitFor();
     const delta = page.getByRole('region', { name: 'What it changes' });
     await delta.getByText('Rules added: 1').waitFor();
     await delta.getByText('Trojan_Console_Build').waitFor();
@@ -135,7 +135,7 @@ describe("the console's builds in a real browser: the list, a build's proof and 
     await alert.waitFor();
     await alert.getByRole('link', { name: change.changeId.slice(0, 8) }).waitFor();
     const proof = page.getByRole('region', { name: 'Proof' });
-    await proof.getByText('vendor-tool.bin').waitFor();
+    await proof.getByTestId('check-clean_corpus').getByRole('cell', { name: 'vendor-tool.bin' }).waitFor();
     await proof.getByText('Trojan_Console_Broken').first().waitFor();
     // an admin reads builds but does not publish: no button
     expect(await page.getByRole('button', { name: 'Publish', exact: true }).count()).toBe(0);

@@ -26,37 +26,17 @@ import { notifyDone } from '../../../components/notify';
 import { useSession } from '../../../hooks/session';
 import { usePageTitle } from '../../../hooks/usePageTitle';
 import { formatBytes, formatDateTime, formatElapsed } from '../../../i18n/format';
-import { buildsCatalog, usePageCatalog } from '../../../i18n/page-catalogs';
-import { readableColor } from '../../../theme';
+import { buildsCatalog, rulesCatalog, usePageCatalog } from '../../../i18n/page-catalogs';
+import type { ValidationReport as ValidationReportView } from '../../../api/signature-changes';
+import { ValidationReport } from '../rules/ValidationReport';
 import { BUILD_KIND_LABELS, GATE_LABELS } from './build-labels';
 import { BuildProgress, BuildStatusBadge } from './BuildStatus';
-
-/** The parts of a proof report the page shows (the API's `ProofReport`, as stored with the build). */
-interface ReportView {
-  checks?: Array<{
-    check: string;
-    passed: boolean;
-    summary: string;
-    evidence?: Array<{ file: string; sha256: string; rules: Array<{ rule: string; offsets: number[] }> }>;
-  }>;
-  diff?: Array<{
-    file: string;
-    sha256: string;
-    collection: string;
-    before: { detected: boolean; rules: string[] };
-    after: { detected: boolean; rules: string[] };
-    intended: boolean;
-  }>;
-  diffCount?: number;
-}
 
 interface ManifestView {
   files?: Array<{ name: string; sha256: string; size: number }>;
   ruleCount?: number;
   allowlistCount?: number;
 }
-
-const EVIDENCE_SHOWN = 20;
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   const headingId = useId();
@@ -78,108 +58,6 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
       </Text>
       <Text component="div">{children}</Text>
     </div>
-  );
-}
-
-function Proof({ report }: { report: ReportView }) {
-  const { t } = useTranslation();
-  return (
-    <Stack gap="md">
-      {(report.checks ?? []).map((check) => (
-        <div key={check.check}>
-          <Group gap="xs">
-            <Badge variant="light" color={check.passed ? 'teal' : 'red'} c="var(--mantine-color-text)">
-              {check.passed ? t('builds.proof.passed') : t('builds.proof.failed')}
-            </Badge>
-            <Text fw={600}>{GATE_LABELS[check.check] ? t(GATE_LABELS[check.check]) : check.check}</Text>
-          </Group>
-          <Text size="sm" mt={4}>
-            {check.summary}
-          </Text>
-          {check.evidence && check.evidence.length > 0 && (
-            <Table.ScrollContainer minWidth={600} mt="xs">
-              <Table withTableBorder fz="sm">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('builds.proof.file')}</Table.Th>
-                    <Table.Th>{t('builds.proof.rules')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {check.evidence.slice(0, EVIDENCE_SHOWN).map((evidence) => (
-                    <Table.Tr key={evidence.sha256}>
-                      <Table.Td>
-                        {evidence.file}
-                        <Text size="xs" c="dimmed" ff="monospace">
-                          {evidence.sha256}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        {evidence.rules.map((rule) => (
-                          <Text key={rule.rule} size="sm">
-                            <Code>{rule.rule}</Code>{' '}
-                            {rule.offsets.length > 0 &&
-                              t('builds.proof.offsets', {
-                                offsets: rule.offsets
-                                  .slice(0, 5)
-                                  .map((offset) => `0x${offset.toString(16)}`)
-                                  .join(', '),
-                              })}
-                          </Text>
-                        ))}
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          )}
-        </div>
-      ))}
-    </Stack>
-  );
-}
-
-function DetectionDiff({ report }: { report: ReportView }) {
-  const { t } = useTranslation();
-  const diff = report.diff ?? [];
-  if (diff.length === 0) return <Text c="dimmed">{t('builds.diff.none')}</Text>;
-  const verdict = (side: { detected: boolean; rules: string[] }) =>
-    side.detected ? side.rules.join(', ') : t('builds.diff.notDetected');
-  return (
-    <>
-      <Table.ScrollContainer minWidth={700}>
-        <Table fz="sm">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('builds.proof.file')}</Table.Th>
-              <Table.Th>{t('builds.diff.collection')}</Table.Th>
-              <Table.Th>{t('builds.diff.before')}</Table.Th>
-              <Table.Th>{t('builds.diff.after')}</Table.Th>
-              <Table.Th>{t('builds.diff.intended')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {diff.map((entry) => (
-              <Table.Tr key={`${entry.collection}/${entry.sha256}`}>
-                <Table.Td>{entry.file}</Table.Td>
-                <Table.Td>{entry.collection}</Table.Td>
-                <Table.Td>{verdict(entry.before)}</Table.Td>
-                <Table.Td>{verdict(entry.after)}</Table.Td>
-                <Table.Td c={entry.intended ? undefined : readableColor('red')}>
-                  {entry.intended ? t('builds.diff.yes') : t('builds.diff.no')}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
-      {(report.diffCount ?? 0) > diff.length && (
-        <Text size="sm" c="dimmed" mt="xs">
-          {t('builds.diff.more', { shown: diff.length, total: report.diffCount })}
-        </Text>
-      )}
-    </>
   );
 }
 
@@ -282,6 +160,8 @@ function PublishButton({ build, channel }: { build: BuildDetail; channel: string
  */
 export function BuildPage() {
   usePageCatalog(buildsCatalog);
+  // the proof is shown as a change's validation report is, with its words
+  usePageCatalog(rulesCatalog);
   const { t, i18n } = useTranslation();
   const { version: versionText } = useParams();
   const [params] = useSearchParams();
@@ -307,7 +187,6 @@ export function BuildPage() {
       </Alert>
     );
   }
-  const report = (found?.report ?? {}) as ReportView;
   const manifest = (found?.manifest ?? {}) as ManifestView;
   const buildFailure = found?.failure as { gate?: string; detail?: string; changeIds?: string[] } | null | undefined;
 
@@ -405,15 +284,18 @@ export function BuildPage() {
               </Fact>
             </SimpleGrid>
           </Section>
-          {report.checks && (
-            <Section title={t('builds.proof.title')}>
-              <Proof report={report} />
-            </Section>
-          )}
-          {report.checks && (
-            <Section title={t('builds.diff.title')}>
-              <DetectionDiff report={report} />
-            </Section>
+          {found.report && (
+            <Paper withBorder p="lg" radius="md">
+              <ValidationReport
+                heading={t('builds.proof')}
+                of="build"
+                change={{
+                  status: found.status === 'building' ? 'validating' : 'validated',
+                  progress: null,
+                  report: found.report as unknown as ValidationReportView,
+                }}
+              />
+            </Paper>
           )}
           {found.delta && (
             <Section title={t('builds.delta.title')}>

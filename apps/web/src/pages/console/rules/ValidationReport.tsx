@@ -241,15 +241,25 @@ function DetectionDiff({ report }: { report: Report }) {
 /**
  * A change's validation: while it runs, where it is; then each check with its result and evidence (file, rule,
  * offsets), the scan-time budget against its limit, and the detection diff between the channel's newest version
- * and the candidate. The change page and the approvals inbox both show it.
+ * and the candidate. The change page, the approvals inbox and a build's page (the same proof, for its changes) show it.
  */
-export function ValidationReport({ change }: { change: Pick<SignatureChange, 'status' | 'progress' | 'report'> }) {
+export function ValidationReport({
+  change,
+  heading,
+  of = 'change',
+}: {
+  change: Pick<SignatureChange, 'status' | 'progress' | 'report'>;
+  /** the section's title: a build's page calls it its proof */
+  heading?: string;
+  /** whose proof it is: a change's validation (the default), or a build's */
+  of?: 'change' | 'build';
+}) {
   const { t } = useTranslation();
   const report = change.report;
   return (
     <Stack gap="md" component="section" aria-labelledby="report-heading">
       <Title order={2} size="h3" id="report-heading">
-        {t('rules.report.heading')}
+        {heading ?? t('rules.report.heading')}
       </Title>
       {change.status === 'validating' && <ValidationProgress progress={change.progress} />}
       {report && (
@@ -258,7 +268,13 @@ export function ValidationReport({ change }: { change: Pick<SignatureChange, 'st
             color={report.passed ? 'teal' : 'red'}
             variant="light"
             icon={report.passed ? <IconCircleCheck aria-hidden /> : <IconCircleX aria-hidden />}
-            title={report.passed ? t('rules.report.passedTitle') : t('rules.report.failedTitle')}
+            title={
+              report.passed
+                ? t('rules.report.passedTitle')
+                : of === 'build'
+                  ? t('rules.report.buildFailedTitle')
+                  : t('rules.report.failedTitle')
+            }
             styles={{ title: { color: 'var(--mantine-color-text)' } }}
             data-testid="report-verdict"
           >
