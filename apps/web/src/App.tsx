@@ -5,6 +5,7 @@ import { I18nextProvider, initReactI18next } from 'react-i18next';
 import { RouterProvider } from 'react-router/dom';
 import { ApiError } from './api/client';
 import { sessionEndedQueryKey, sessionQueryKey } from './api/session';
+import { sessionQuery } from './hooks/session';
 import { createI18n, currentLanguage } from './i18n';
 import { createRouter } from './router';
 import { cssVariablesResolver, theme } from './theme';
@@ -42,6 +43,10 @@ const queryClient: QueryClient = new QueryClient({
     },
   },
 });
+
+// who is signed in is asked at once, beside the first page's files rather than after them: every signed-in page
+// waits for it
+void queryClient.prefetchQuery(sessionQuery);
 
 const router = createRouter();
 

@@ -1,21 +1,22 @@
+import type { Diagnostic } from '../../../../libs/detection/src/diagnostic';
+import type {
+  CheckName,
+  CheckResult,
+  DiffEntry,
+  Evidence,
+  ProofReport,
+} from '../../../../libs/signatures/src/proof/proof-report';
 import { api, type ApiClient } from './client';
+
+export type { CheckName, CheckResult, Diagnostic, DiffEntry, Evidence };
+/** The validation's report: the proof's (libs/signatures/src/proof/proof-report.ts). */
+export type ValidationReport = ProofReport;
 import type { CaseKind, CaseStatus } from './portal';
 
 /**
  * Signature changes as the API describes them (libs/signatures: `changeView`, the rule check's answer, the proof's
  * report): written by an analyst for a confirmed case, proven by a validation job, approved by another analyst.
  */
-
-/** A compiler's or the check's own diagnostic; line and column are 1-based, within the rule's source. */
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  code: string;
-  message: string;
-  detail: string;
-  source?: string;
-  line?: number;
-  column?: number;
-}
 
 /** `POST /v1/signature-changes/check`: every reason a proposal of the rule would be refused, and warnings. */
 export interface RuleCheckAnswer {
@@ -29,46 +30,6 @@ export interface RuleCheckAnswer {
 
 export type ChangeType = 'add_detection' | 'suppress_detection';
 export type ChangeStatus = 'validating' | 'validation_failed' | 'validated' | 'approved' | 'rejected' | 'built';
-
-export type CheckName =
-  'compiles' | 'no_new_warnings' | 'fixes_case' | 'clean_corpus' | 'regression' | 'scan_time_budget' | 'engine';
-
-export interface Evidence {
-  file: string;
-  sha256: string;
-  rules: Array<{ rule: string; offsets: number[] }>;
-  allowlisted?: boolean;
-}
-
-export interface CheckResult {
-  check: CheckName;
-  passed: boolean;
-  /** the API's sentence, in English */
-  summary: string;
-  evidence?: Evidence[];
-  diagnostics?: Diagnostic[];
-  figures?: Record<string, number>;
-}
-
-export interface DiffEntry {
-  file: string;
-  sha256: string;
-  collection: 'case' | 'clean_corpus' | 'regression';
-  before: { detected: boolean; rules: string[] };
-  after: { detected: boolean; rules: string[] };
-  intended: boolean;
-}
-
-/** The validation's report (libs/signatures/src/proof/content-prover.ts). */
-export interface ValidationReport {
-  passed: boolean;
-  parentVersion: number | null;
-  checks: CheckResult[];
-  diff: DiffEntry[];
-  diffCount: number;
-  rules: number;
-  millis: number;
-}
 
 /** Where a running validation is: `stage`, and for the scans how many files of how many. */
 export interface ValidationProgress {
