@@ -6,7 +6,7 @@ import {
   type WebPage,
   type WebTest,
 } from '@sigdesk/testing';
-import { signedInStaff, type StaffPerson } from './sessions';
+import { signedInStaff, standInForSessions, type StaffPerson } from './sessions';
 
 export interface BrowserSuiteOptions {
   /** Run the queue worker too (intake, builds, webhooks). */
@@ -94,15 +94,30 @@ export function sessionApi(context: BrowserContext, csrfToken: string) {
 
 export type SessionApi = ReturnType<typeof sessionApi>;
 
-/** A page of `suite` signed in as a new member of the staff, with the person and their session's API. */
+/** A page (of a suite's `open`) signed in as a new member of the staff, with the person and their session's API. */
 export async function staffPage(
-  suite: Pick<BrowserSuite, 'open'>,
+  open: BrowserSuite['open'],
   person: { role: StaffPerson['role']; displayName: string },
   pageOptions?: Parameters<WebTest['open']>[0],
 ): Promise<WebPage & { person: StaffPerson; api: SessionApi }> {
-  const opened = await suite.open(pageOptions);
+  const opened = await open(pageOptions);
   const { person: signedIn, csrfToken } = await signedInStaff(opened.context, person);
   return { ...opened, person: signedIn, api: sessionApi(opened.context, csrfToken) };
+}
+
+/**
+ * A page (of a suite's `open`) of a signed-in person of `customer`'s organisation (sessions stood in for), every API
+ * request it makes sent with the customer's key.
+ */
+export async function customerPage(
+  open: BrowserSuite['open'],
+  customer: { key: string },
+  pageOptions?: Parameters<WebTest['open']>[0],
+): Promise<WebPage> {
+  const opened = await open(pageOptions);
+  await opened.context.setExtraHTTPHeaders({ authorization: `Bearer ${customer.key}` });
+  await standInForSessions(opened.context, true);
+  return opened;
 }
 
 /**
