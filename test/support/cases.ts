@@ -47,3 +47,16 @@ export async function claimedCase(
   }
   throw new Error(`case ${caseId} was not claimed`);
 }
+
+/** `analyst` claims and declines every queued case, so that the next claim is the case a test means. */
+export async function emptyQueue(
+  analyst: { post(path: string, body?: unknown): Promise<{ status: number; body: any }> },
+  note = 'test cleanup',
+): Promise<void> {
+  for (;;) {
+    const claimed = await analyst.post('/v1/review-queue/claim');
+    if (claimed.status === 204) return;
+    if (claimed.status !== 200) throw new Error(`claim: ${claimed.status} ${JSON.stringify(claimed.body)}`);
+    await analyst.post(`/v1/cases/${claimed.body.id}/verdict`, { verdict: 'declined', note });
+  }
+}

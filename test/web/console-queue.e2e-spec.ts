@@ -13,7 +13,7 @@ import {
   seedRelease,
   seriousAccessibilityViolations,
 } from '@sigdesk/testing';
-import { queuedCase } from '../support/cases';
+import { emptyQueue as emptyAnalystQueue, queuedCase } from '../support/cases';
 import { browserSuite, noSeriousViolationsInBothThemes, staffPage } from './support/suite';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
@@ -61,13 +61,7 @@ describe("the analyst's queue and case pages in a real browser", () => {
   }
 
   /** Every queued case out of the way, so that a test sees its own cases first. */
-  async function emptyQueue() {
-    for (;;) {
-      const claimed = await cleaner.post('/v1/review-queue/claim');
-      if (claimed.status === 204) return;
-      await cleaner.post(`/v1/cases/${claimed.body.id}/verdict`, { verdict: 'declined', note: 'test cleanup' });
-    }
-  }
+  const emptyQueue = () => emptyAnalystQueue(cleaner);
 
   const rowReferences = (page: Page) => page.getByTestId('queue-row').locator('td:first-child a').allTextContents();
 
