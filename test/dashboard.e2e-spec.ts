@@ -7,9 +7,9 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
-  submissionForm,
   TestEnvironment,
 } from '@sigdesk/testing';
+import { submitCase } from './support/cases';
 
 /** The figures of the staff's dashboard, read from PostgreSQL and counted by day in the viewer's time zone. */
 describe('GET /v1/dashboard', () => {
@@ -29,13 +29,8 @@ describe('GET /v1/dashboard', () => {
     await env?.close();
   });
 
-  async function submit(customer: SeededCustomer, fields: Record<string, string>) {
-    const res = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm({ databaseVersion: '1', ...fields }, [{ name: 's.bin', content: randomBytes(100) }]),
-    );
-    if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as { id: string };
+  function submit(customer: SeededCustomer, fields: Record<string, string>) {
+    return submitCase(customer, { databaseVersion: '1', ...fields }, [{ name: 's.bin', content: randomBytes(100) }]);
   }
 
   it('counts the queue by tier, premium and severity, the clocks met and breached, fix times and builds by day', async () => {

@@ -8,9 +8,9 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
-  submissionForm,
   TestEnvironment,
 } from '@sigdesk/testing';
+import { submitCase } from './support/cases';
 
 interface ServerSentEvent {
   event: string;
@@ -109,12 +109,7 @@ describe('live updates (GET /v1/events)', () => {
   }
 
   async function submit(customer: SeededCustomer): Promise<string> {
-    const res = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm({ databaseVersion: '1' }, [{ name: 's.bin', content: randomBytes(64) }]),
-    );
-    if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.id;
+    return (await submitCase(customer, { databaseVersion: '1' }, [{ name: 's.bin', content: randomBytes(64) }])).id;
   }
 
   it('tells a customer of their own cases only, by id, and analysts of every case', async () => {

@@ -7,11 +7,11 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
-  submissionForm,
   TestEnvironment,
 } from '@sigdesk/testing';
 import { CompiledQuery, Kysely, sql } from 'kysely';
 import type { DB } from '@sigdesk/db';
+import { emptyQueue, submitCase } from './support/cases';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
@@ -39,24 +39,16 @@ describe('the review queue and cases for the console', () => {
 
   /** A case, once intake has checked its samples and queued it. */
   async function submit(customer: SeededCustomer, fields: Record<string, string> = {}, content = randomBytes(300)) {
-    const res = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm({ databaseVersion: '1', ...fields }, [{ name: 's.bin', content }]),
-    );
-    if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
+    const created = await submitCase(customer, { databaseVersion: '1', ...fields }, [{ name: 's.bin', content }]);
     await eventually(
-      () => analysts[0].get(`/v1/cases/${res.body.id}`),
+      () => analysts[0].get(`/v1/cases/${created.id}`),
       (r) => r.body.timeline.some((e: { type: string }) => e.type === 'intake_completed'),
     );
-    return res.body as { id: string; reference: string };
+    return created;
   }
 
   async function drainQueue() {
-    for (;;) {
-      const claimed = await analysts[0].post('/v1/review-queue/claim');
-      if (claimed.status === 204) break;
-      await analysts[0].post(`/v1/cases/${claimed.body.id}/verdict`, { verdict: 'declined', note: 'test cleanup' });
-    }
+    await emptyQueue(analysts[0]);
     const inReview = await env.db.selectFrom('cases').select('id').where('status', '=', 'in_review').execute();
     for (const { id } of inReview) {
       await analysts[0].post(`/v1/cases/${id}/takeover`);

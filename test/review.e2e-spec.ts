@@ -8,26 +8,18 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
-  submissionForm,
   TestEnvironment,
 } from '@sigdesk/testing';
 import { CompiledQuery, Kysely, sql } from 'kysely';
 import type { DB } from '@sigdesk/db';
 import { ReviewService, SlaTimers } from '@sigdesk/review';
+import { submitCase } from './support/cases';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-async function submit(
-  customer: SeededCustomer,
-  fields: Record<string, string | undefined> = {},
-  content = randomBytes(200),
-) {
-  const res = await customer.client.upload(
-    '/v1/submissions',
-    submissionForm({ databaseVersion: '1', ...fields }, [{ name: 's.bin', content }]),
-  );
-  if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+/** A case of `customer` with one sample (`content`), on database 1 unless `fields` say otherwise. */
+function submit(customer: SeededCustomer, fields: Record<string, string | undefined> = {}, content = randomBytes(200)) {
+  return submitCase(customer, { databaseVersion: '1', ...fields }, [{ name: 's.bin', content }]);
 }
 
 describe('the review queue', () => {

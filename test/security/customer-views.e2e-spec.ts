@@ -11,6 +11,7 @@ import {
   TestEnvironment,
   WebhookReceiver,
 } from '@sigdesk/testing';
+import { emptyQueue } from '../support/cases';
 
 /** What a customer could tell two answers apart by: everything but ids, references, times and hashes. */
 function shape(value: unknown): unknown {
@@ -73,11 +74,7 @@ describe('a customer sees only their own case, built for them', () => {
 
   /** Takes every queued case off the queue, so that the next claim is the case a test means. */
   async function drainQueue() {
-    for (;;) {
-      const claimed = await otherAnalyst.post('/v1/review-queue/claim');
-      if (claimed.status === 204) return;
-      await otherAnalyst.post(`/v1/cases/${claimed.body.id}/verdict`, { verdict: 'declined', note: 'cleanup' });
-    }
+    await emptyQueue(otherAnalyst, 'cleanup');
   }
 
   /** Waits for the intake of these cases: only then are they in the review queue, in contract order. */

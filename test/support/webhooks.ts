@@ -2,22 +2,14 @@ import { sql } from 'kysely';
 import type { CaseStatus } from '@sigdesk/db';
 import { CaseNotifier } from '@sigdesk/notifications';
 import { JobQueueService } from '@sigdesk/queues';
-import { SeededCustomer, submissionForm, TestEnvironment } from '@sigdesk/testing';
+import { SeededCustomer, TestEnvironment } from '@sigdesk/testing';
+import type { SubmittedCase as CreatedCase } from './cases';
 
 /** An address outside every refused range (example.com's), that the tests never connect to. */
 export const PUBLIC_ADDRESS = '93.184.215.14';
 
-export interface CreatedCase {
-  id: string;
-  reference: string;
-  organizationId: string;
-}
-
-export async function submitCase(customer: SeededCustomer): Promise<CreatedCase> {
-  const res = await customer.client.upload('/v1/submissions', submissionForm());
-  if (res.status !== 201) throw new Error(`submission: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.id, reference: res.body.reference, organizationId: customer.organizationId };
-}
+/** The webhook tests' cases: submitted through the API with the EICAR test file. */
+export { submitCase, type SubmittedCase as CreatedCase } from './cases';
 
 export async function registerWebhook(customer: SeededCustomer, url: string): Promise<{ id: string; secret: string }> {
   const res = await customer.client.post('/v1/webhooks', { url });

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  ApiClient,
   eventually,
   pageHeading,
   saveScreenshot,
@@ -10,79 +9,45 @@ import {
   seedRelease,
   seriousAccessibilityViolations,
   submissionForm,
-  startWebTest,
   TestDnsServer,
   WebhookReceiver,
-  WebPage,
-  WebTest,
 } from '@sigdesk/testing';
-import { standInForSessions } from './support/sessions';
+import { claimedCase, queuedCase } from '../support/cases';
+import { browserSuite, customerPage } from './support/suite';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
 describe("the portal's case page and webhook settings in a real browser", () => {
-  let web: WebTest;
   let dns: TestDnsServer;
   let receiver: WebhookReceiver;
-  let current: WebPage | undefined;
 
   beforeAll(async () => {
     // the webhooks' public names resolve through a DNS server of the test's own; the receiver is on loopback
     dns = await TestDnsServer.start();
     dns.set('hooks.acme.example', ['93.184.215.14']);
     receiver = await WebhookReceiver.start();
-    web = await startWebTest({
-      worker: true,
-      env: { SIGDESK_WEBHOOKS_ALLOW_LOOPBACK: 'true', SIGDESK_WEBHOOKS_DNS_SERVERS: dns.address },
-    });
+  });
+  const suite = browserSuite({
+    worker: true,
+    env: () => ({ SIGDESK_WEBHOOKS_ALLOW_LOOPBACK: 'true', SIGDESK_WEBHOOKS_DNS_SERVERS: dns.address }),
+  });
+  const { web } = suite;
+  beforeAll(async () => {
     await seedRelease(web.env, 101, new Date(Date.now() - 2 * 86_400_000));
     await seedRelease(web.env, 102, new Date(Date.now() - 86_400_000));
-  }, 300_000);
-  afterEach(async () => {
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
   });
   afterAll(async () => {
-    await web?.close();
     await receiver?.close();
     await dns?.close();
   });
 
   async function open(customer: SeededCustomer, locale = 'en-GB') {
-    current = await web.open({ locale, height: 1000 });
-    await current.context.setExtraHTTPHeaders({ authorization: `Bearer ${customer.key}` });
-    await standInForSessions(current.context, true);
-    return current.page;
+    return (await customerPage(suite.open, customer, { locale, height: 1000 })).page;
   }
 
   /** A case of `customer` with its samples, once intake has checked them (queued). */
   async function submitted(customer: SeededCustomer, files: Array<{ name: string; content: Buffer }>, premium = false) {
-    const created = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm({ severity: '1', databaseVersion: '102', premium: String(premium) }, files),
-    );
-    expect(created.status).toBe(201);
-    const queued = await eventually(
-      () => customer.client.get(`/v1/submissions/${created.body.id}`),
-      (res) => res.body.status === 'queued',
-    );
-    expect(queued.body.status).toBe('queued');
-    return { id: created.body.id as string, reference: created.body.reference as string };
-  }
-
-  /**
-   * The analyst claims cases until it has `caseId`: other tests' cases may be queued before it, and a case the
-   * worker holds locked for a moment (its triage) is skipped by the claim, which then answers 204.
-   */
-  async function claim(analyst: ApiClient, caseId: string) {
-    for (let i = 0; i < 100; i++) {
-      const claimed = await analyst.post('/v1/review-queue/claim');
-      expect([200, 204]).toContain(claimed.status);
-      if (claimed.status === 200 && claimed.body.id === caseId) return;
-      if (claimed.status === 204) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`case ${caseId} was not claimed`);
+    return queuedCase(customer, { severity: '1', databaseVersion: '102', premium: String(premium) }, files);
   }
 
   it('shows a case after submission: the report, the samples with their SHA-256 and the running response clock', async () => {
@@ -118,7 +83,7 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     const customer = await seedCustomer(web.env, { tier: 'msa_start', roundTheClock: true });
     const analyst = await seedKey(web.env, 'analyst');
     const found = await submitted(customer, [{ name: 'first.bin', content: randomBytes(2000) }]);
-    await claim(analyst, found.id);
+    await claimedCase(analyst, found.id);
     const page = await open(customer);
     const streams: string[] = [];
     page.on('request', (request) => {
@@ -167,7 +132,7 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     const customer = await seedCustomer(web.env, { tier: 'standard', roundTheClock: true });
     const analyst = await seedKey(web.env, 'analyst');
     const found = await submitted(customer, [{ name: 'muestra.bin', content: randomBytes(500) }]);
-    await claim(analyst, found.id);
+    await claimedCase(analyst, found.id);
     await analyst.post(`/v1/cases/${found.id}/responses`, {
       message: '¿Desde qué ruta se ejecutó el archivo?',
       awaitCustomer: true,
@@ -219,7 +184,7 @@ describe("the portal's case page and webhook settings in a real browser", () => 
     await page.locator('html[data-mantine-color-scheme="dark"]').waitFor({ state: 'attached' });
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await saveScreenshot(page, 'customer-case-fixed-dark');
-    await current?.close();
+    await page.context().close();
 
     const spanish = await open(customer, 'es-ES');
     await spanish.goto(`/cases/${found.id}`);

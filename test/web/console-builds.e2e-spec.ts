@@ -8,41 +8,27 @@ import {
   seedRelease,
   SeededCustomer,
   seriousAccessibilityViolations,
-  startWebTest,
   validatedChange,
-  WebPage,
-  WebTest,
 } from '@sigdesk/testing';
-import { signedInStaff } from './support/sessions';
+import { browserSuite, staffPage } from './support/suite';
 
 describe("the console's builds in a real browser: the list, a build's proof and publishing it", () => {
-  let web: WebTest;
+  const suite = browserSuite({ worker: true, env: { SIGDESK_EXPEDITED_WINDOW_SECONDS: '1' } });
+  const { web } = suite;
   let msa: SeededCustomer;
   let author: ApiClient;
   let reviewer: ApiClient;
-  let current: WebPage | undefined;
 
   beforeAll(async () => {
-    web = await startWebTest({ worker: true, env: { SIGDESK_EXPEDITED_WINDOW_SECONDS: '1' } });
     await seedRelease(web.env, 1);
     msa = await seedCustomer(web.env, { tier: 'msa_start', roundTheClock: true });
     author = await seedKey(web.env, 'analyst');
     reviewer = await seedKey(web.env, 'analyst');
-  }, 300_000);
-  afterEach(async () => {
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
-  });
-  afterAll(async () => {
-    await web?.close();
   });
 
   async function open(role: 'release' | 'admin' = 'release', locale = 'en-GB') {
-    current = await web.open({ locale, height: 1000 });
     const displayName = role === 'release' ? 'Jorge Navarro' : 'Elena Martín';
-    await signedInStaff(current.context, { role, displayName });
-    return current.page;
+    return (await staffPage(suite.open, { role, displayName }, { locale, height: 1000 })).page;
   }
 
   /** An approved MSA Start change, and the expedited build that holds it once stored. */

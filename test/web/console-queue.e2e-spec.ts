@@ -12,45 +12,33 @@ import {
   seedKey,
   seedRelease,
   seriousAccessibilityViolations,
-  startWebTest,
-  submissionForm,
-  WebPage,
-  WebTest,
 } from '@sigdesk/testing';
-import { signedInStaff } from './support/sessions';
+import { emptyQueue as emptyAnalystQueue, queuedCase } from '../support/cases';
+import { browserSuite, noSeriousViolationsInBothThemes, staffPage } from './support/suite';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
 describe("the analyst's queue and case pages in a real browser", () => {
-  let web: WebTest;
+  const { web, open } = browserSuite({ worker: true });
   let msa: SeededCustomer;
   let standard: SeededCustomer;
   let cleaner: ApiClient;
-  const pages: WebPage[] = [];
 
   beforeAll(async () => {
-    web = await startWebTest({ worker: true });
     await seedRelease(web.env, 101, new Date(Date.now() - 2 * 86_400_000));
     await seedRelease(web.env, 102, new Date(Date.now() - 86_400_000));
     msa = await seedCustomer(web.env, { tier: 'msa_start', name: 'Northwind Logistics', roundTheClock: true });
     standard = await seedCustomer(web.env, { tier: 'standard', name: 'Contoso Retail', roundTheClock: true });
     cleaner = await seedKey(web.env, 'analyst');
-  }, 300_000);
-  afterEach(async () => {
-    for (const page of pages.splice(0)) {
-      expect(page.problems).toEqual([]);
-      await page.close();
-    }
-  });
-  afterAll(async () => {
-    await web?.close();
   });
 
   async function analystPage(displayName: string, options: { locale?: string } = {}) {
-    const opened = await web.open({ locale: options.locale ?? 'en-GB', height: 1000, width: 1440 });
-    pages.push(opened);
-    const { person } = await signedInStaff(opened.context, { role: 'analyst', displayName });
-    return { page: opened.page, person };
+    const { page, person } = await staffPage(
+      open,
+      { role: 'analyst', displayName },
+      { locale: options.locale ?? 'en-GB', height: 1000, width: 1440 },
+    );
+    return { page, person };
   }
 
   /** A case of `customer`, once intake has checked its samples and queued it. */
@@ -59,47 +47,23 @@ describe("the analyst's queue and case pages in a real browser", () => {
     fields: Record<string, string> = {},
     content: Buffer = randomBytes(2048),
   ) {
-    const created = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm(
-        {
-          severity: '2',
-          databaseVersion: '102',
-          description: 'The product misses this dropper: it writes a DLL into System32 and starts it.',
-          ...fields,
-        },
-        [{ name: 'dropper.exe', content }],
-      ),
+    const found = await queuedCase(
+      customer,
+      {
+        severity: '2',
+        databaseVersion: '102',
+        description: 'The product misses this dropper: it writes a DLL into System32 and starts it.',
+        ...fields,
+      },
+      [{ name: 'dropper.exe', content }],
     );
-    expect(created.status).toBe(201);
-    const queued = await eventually(
-      () => customer.client.get(`/v1/submissions/${created.body.id}`),
-      (res) => res.body.status === 'queued',
-    );
-    expect(queued.body.status).toBe('queued');
-    return { id: created.body.id as string, reference: created.body.reference as string, content };
+    return { id: found.id, reference: found.reference, content };
   }
 
   /** Every queued case out of the way, so that a test sees its own cases first. */
-  async function emptyQueue() {
-    for (;;) {
-      const claimed = await cleaner.post('/v1/review-queue/claim');
-      if (claimed.status === 204) return;
-      await cleaner.post(`/v1/cases/${claimed.body.id}/verdict`, { verdict: 'declined', note: 'test cleanup' });
-    }
-  }
+  const emptyQueue = () => emptyAnalystQueue(cleaner);
 
   const rowReferences = (page: Page) => page.getByTestId('queue-row').locator('td:first-child a').allTextContents();
-
-  async function expectAccessibleInBothSchemes(page: Page, name: string) {
-    expect(await seriousAccessibilityViolations(page)).toEqual([]);
-    await page.getByRole('button', { name: 'Use the dark theme' }).click();
-    await page.locator('html[data-mantine-color-scheme="dark"]').waitFor({ state: 'attached' });
-    expect(await seriousAccessibilityViolations(page)).toEqual([]);
-    await saveScreenshot(page, `${name}-dark`);
-    await page.getByRole('button', { name: 'Use the light theme' }).click();
-    await page.locator('html[data-mantine-color-scheme="light"]').waitFor({ state: 'attached' });
-  }
 
   it('lists the queue in contract order with live countdowns, and shows a new case without reloading', async () => {
     await emptyQueue();
@@ -154,7 +118,7 @@ describe("the analyst's queue and case pages in a real browser", () => {
     );
 
     await saveScreenshot(page, 'console-queue');
-    await expectAccessibleInBothSchemes(page, 'console-queue');
+    await noSeriousViolationsInBothThemes(page, 'console-queue-dark');
   });
 
   it('claims the next case with the keyboard and opens it; a second analyst sees who holds it', async () => {
@@ -243,7 +207,7 @@ describe("the analyst's queue and case pages in a real browser", () => {
       `/review/${found.id}/change`,
     );
     await saveScreenshot(page, 'console-case');
-    await expectAccessibleInBothSchemes(page, 'console-case');
+    await noSeriousViolationsInBothThemes(page, 'console-case-dark');
 
     // the download: d, a ZIP protected with "infected" as an attachment
     const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('d')]);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   ApiClient,
   EICAR,
@@ -9,33 +9,9 @@ import {
   SeededCustomer,
   seedCustomer,
   seedRelease,
-  seriousAccessibilityViolations,
-  startWebTest,
-  submissionForm,
-  WebPage,
-  WebTest,
 } from '@sigdesk/testing';
-import { signedInStaff } from './support/sessions';
-
-/** An analyst's API calls made with their browser session (the cookie of the context, and the CSRF token). */
-function sessionApi(context: BrowserContext, csrfToken: string) {
-  return {
-    async post(path: string, data: unknown = {}) {
-      const answer = await context.request.post(path, {
-        data,
-        headers: { 'x-csrf-token': csrfToken },
-        failOnStatusCode: false,
-      });
-      return { status: answer.status(), body: (await answer.json().catch(() => null)) as any };
-    },
-    async get(path: string) {
-      const answer = await context.request.get(path, { failOnStatusCode: false });
-      return { status: answer.status(), body: (await answer.json().catch(() => null)) as any };
-    },
-  };
-}
-
-type SessionApi = ReturnType<typeof sessionApi>;
+import { claimedCase, queuedCase } from '../support/cases';
+import { browserSuite, noSeriousViolationsInBothThemes, type SessionApi, staffPage } from './support/suite';
 
 /**
  * Puts `text` in the rule editor in place of what it holds, pasted as a person pastes (one input: no auto-indent on
@@ -60,78 +36,38 @@ async function replaceRule(page: Page, text: string) {
 const NO_PROBLEMS = /^No problems: checked against database version \d+\.$/;
 
 describe('the rule editor, validation reports and approvals in a real browser', () => {
-  let web: WebTest;
+  const { web, open } = browserSuite({ worker: true });
   let customer: SeededCustomer;
-  const pages: WebPage[] = [];
 
   beforeAll(async () => {
-    web = await startWebTest({ worker: true });
     await seedRelease(web.env, 1);
     customer = await seedCustomer(web.env, { tier: 'msa_start', roundTheClock: true });
-  }, 300_000);
-  afterEach(async () => {
-    for (const opened of pages.splice(0)) {
-      expect(opened.problems).toEqual([]);
-      await opened.close();
-    }
-  });
-  afterAll(async () => {
-    await web?.close();
   });
 
   async function analyst(displayName: string) {
-    const opened = await web.open({ height: 1100, width: 1440 });
-    pages.push(opened);
-    const { person, csrfToken } = await signedInStaff(opened.context, { role: 'analyst', displayName });
-    return { ...opened, person, api: sessionApi(opened.context, csrfToken) };
+    return staffPage(open, { role: 'analyst', displayName }, { height: 1100, width: 1440 });
   }
 
   /** A customer's case with one sample, once intake has checked it (queued). */
   async function submitted(kind: 'false_negative' | 'false_positive', content: Buffer) {
-    const created = await customer.client.upload(
-      '/v1/submissions',
-      submissionForm(
-        {
-          kind,
-          severity: '1',
-          databaseVersion: '1',
-          premium: 'false',
-          detectionName: kind === 'false_positive' ? 'EICAR-Test-File' : undefined,
-        },
-        [{ name: kind === 'false_negative' ? 'dropper.exe' : 'handbook.txt', content }],
-      ),
+    return queuedCase(
+      customer,
+      {
+        kind,
+        severity: '1',
+        databaseVersion: '1',
+        premium: 'false',
+        detectionName: kind === 'false_positive' ? 'EICAR-Test-File' : undefined,
+      },
+      [{ name: kind === 'false_negative' ? 'dropper.exe' : 'handbook.txt', content }],
     );
-    expect(created.status).toBe(201);
-    const queued = await eventually(
-      () => customer.client.get(`/v1/submissions/${created.body.id}`),
-      (res) => res.body.status === 'queued',
-    );
-    expect(queued.body.status).toBe('queued');
-    return { id: created.body.id as string, reference: created.body.reference as string };
   }
 
   /** The analyst claims cases through the API until it has `caseId`, then confirms it. */
   async function claimAndConfirm(api: SessionApi, caseId: string) {
-    for (let i = 0; ; i++) {
-      if (i > 100) throw new Error(`case ${caseId} was not claimed`);
-      const claimed = await api.post('/v1/review-queue/claim');
-      expect([200, 204]).toContain(claimed.status);
-      if (claimed.status === 200 && claimed.body.id === caseId) break;
-      if (claimed.status === 204) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await claimedCase(api, caseId);
     const verdict = await api.post(`/v1/cases/${caseId}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
     expect(verdict.status).toBe(200);
-  }
-
-  /** axe in the light theme, then in the dark one (chosen as a person does, with the header's button), and back. */
-  async function noSeriousViolations(page: Page, darkScreenshot?: string) {
-    expect(await seriousAccessibilityViolations(page)).toEqual([]);
-    await page.getByRole('button', { name: 'Use the dark theme' }).click();
-    await page.locator('html[data-mantine-color-scheme="dark"]').waitFor({ state: 'attached' });
-    if (darkScreenshot) await saveScreenshot(page, darkScreenshot);
-    expect(await seriousAccessibilityViolations(page)).toEqual([]);
-    await page.getByRole('button', { name: 'Use the light theme' }).click();
-    await page.locator('html[data-mantine-color-scheme="light"]').waitFor({ state: 'attached' });
   }
 
   it('writes a rule for a false negative: an inline diagnostic, fixed, a pattern from the sample, validated and approved by a second analyst', async () => {
@@ -184,7 +120,7 @@ describe('the rule editor, validation reports and approvals in a real browser', 
     await page.getByTestId('sample-hex').getByText(marker.slice(0, 16)).waitFor();
     await page.getByRole('tab', { name: 'Printable strings' }).click();
     await saveScreenshot(page, 'console-rule-editor');
-    await noSeriousViolations(page, 'console-rule-editor-dark');
+    await noSeriousViolationsInBothThemes(page, 'console-rule-editor-dark');
 
     // Ctrl+Enter in the editor submits, once
     const proposals: string[] = [];
@@ -211,7 +147,7 @@ describe('the rule editor, validation reports and approvals in a real browser', 
     expect(await page.getByTestId('detection-diff').textContent()).toContain(`detected by ${ruleName}`);
     expect(await page.getByTestId('change-status').textContent()).toBe('Waiting for approval');
     await saveScreenshot(page, 'console-change-report');
-    await noSeriousViolations(page);
+    await noSeriousViolationsInBothThemes(page);
 
     // the author's own change waits for another analyst: no buttons for them
     await page.goto(`/approvals?change=${changeId}`);
@@ -229,7 +165,7 @@ describe('the rule editor, validation reports and approvals in a real browser', 
     await selected.getByTestId('report-verdict').waitFor();
     expect(await selected.getByTestId('case-link').getAttribute('href')).toBe(`/review/${found.id}`);
     await saveScreenshot(reviewer.page, 'console-approvals');
-    await noSeriousViolations(reviewer.page);
+    await noSeriousViolationsInBothThemes(reviewer.page);
 
     // a rejection needs a reason: said on the page before anything is sent
     await reviewer.page.getByRole('button', { name: 'Reject' }).click();
@@ -313,7 +249,7 @@ describe('the rule editor, validation reports and approvals in a real browser', 
     ]);
     await page.getByTestId('report-verdict').waitFor({ timeout: 60_000 });
     await saveScreenshot(page, 'console-change-replacement');
-    await noSeriousViolations(page);
+    await noSeriousViolationsInBothThemes(page);
 
     const change = (await author.api.get(page.url().replace(/.*\/changes\//, '/v1/signature-changes/'))).body;
     expect(change).toMatchObject({

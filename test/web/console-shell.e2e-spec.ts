@@ -1,39 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import {
-  eventually,
   pageHeading,
   saveScreenshot,
   seedCustomer,
   seedRelease,
   seriousAccessibilityViolations,
-  startWebTest,
   submissionForm,
   WebPage,
-  WebTest,
 } from '@sigdesk/testing';
 import { signedInStaff, standInForSessions } from './support/sessions';
+import { queuedCase } from '../support/cases';
+import { browserSuite } from './support/suite';
 
 describe("the console's frame and dashboard in a real browser: roles, themes, shortcuts", () => {
-  let web: WebTest;
-  let current: WebPage | undefined;
+  const suite = browserSuite({ worker: true });
+  const { web } = suite;
 
   beforeAll(async () => {
-    web = await startWebTest({ worker: true });
     await seedRelease(web.env, 102, new Date(Date.now() - 86_400_000));
     // an open case of an MSA Start customer, so that the dashboard has a queue to show
     const customer = await seedCustomer(web.env, { tier: 'msa_start', roundTheClock: true });
-    const created = await customer.client.upload(
-      '/v1/submissions',
-      // content no rule detects: the case waits for an analyst
-      submissionForm({ severity: '1', databaseVersion: '102', premium: 'true' }, [
-        { name: 'dropper.bin', content: randomBytes(2048) },
-      ]),
-    );
-    expect(created.status).toBe(201);
-    await eventually(
-      () => customer.client.get(`/v1/submissions/${created.body.id}`),
-      (res) => res.body.status === 'queued',
-    );
+    // content no rule detects: the case waits for an analyst
+    await queuedCase(customer, { severity: '1', databaseVersion: '102', premium: 'true' }, [
+      { name: 'dropper.bin', content: randomBytes(2048) },
+    ]);
     // and a fortnight of answered cases, one a day or two, every third one late: the charts' history
     const standard = await seedCustomer(web.env, { tier: 'standard' });
     for (let day = 1; day <= 10; day++) {
@@ -52,18 +42,9 @@ describe("the console's frame and dashboard in a real browser: roles, themes, sh
         .execute();
     }
   }, 300_000);
-  afterEach(async () => {
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
-  });
-  afterAll(async () => {
-    await web?.close();
-  });
 
   async function open(locale = 'en-GB') {
-    current = await web.open({ locale, height: 1100 });
-    return current;
+    return suite.open({ locale, height: 1100 });
   }
 
   /** The names of the navigation's links. */

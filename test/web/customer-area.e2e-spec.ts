@@ -5,31 +5,18 @@ import {
   pageHeading,
   saveScreenshot,
   seriousAccessibilityViolations,
-  startWebTest,
   tabStops,
-  WebPage,
   WebTest,
 } from '@sigdesk/testing';
 import { PASSWORD, standInForSessions } from './support/sessions';
+import { browserSuite } from './support/suite';
 
 describe('the customer area in a real browser', () => {
-  let web: WebTest;
-  let current: WebPage | undefined;
-
-  beforeAll(async () => {
-    web = await startWebTest();
-  }, 300_000);
-  afterEach(async () => {
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
-  });
-  afterAll(async () => {
-    await web?.close();
-  });
+  const suite = browserSuite();
+  const { web } = suite;
 
   async function open(signedIn: boolean, options?: Parameters<WebTest['open']>[0]) {
-    current = await web.open(options);
+    const current = await suite.open(options);
     // a real person of a new organisation; signed in: the session's cookie is in the browser
     const sessions = await standInForSessions(current.context, signedIn);
     return { page: current.page, sessions };

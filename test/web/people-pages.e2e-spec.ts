@@ -7,11 +7,10 @@ import {
   seedCustomer,
   seriousAccessibilityViolations,
   SessionClient,
-  startWebTest,
-  WebPage,
   WebTest,
 } from '@sigdesk/testing';
 import { invitedPerson, PASSWORD, signInContext, standInForSessions, uniqueEmail } from './support/sessions';
+import { browserSuite } from './support/suite';
 
 /** The path of the latest link under `path` mailed to `email` (the page is opened on the test's own origin). */
 async function mailedPath(web: WebTest, email: string, path: string): Promise<string> {
@@ -19,24 +18,11 @@ async function mailedPath(web: WebTest, email: string, path: string): Promise<st
 }
 
 describe("people's pages in a real browser: invitation, password reset, account security, users", () => {
-  let web: WebTest;
-  let current: WebPage | undefined;
-
-  beforeAll(async () => {
-    web = await startWebTest();
-  }, 300_000);
-  afterEach(async () => {
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
-  });
-  afterAll(async () => {
-    await web?.close();
-  });
+  const suite = browserSuite();
+  const { web } = suite;
 
   async function open(locale = 'en-GB') {
-    current = await web.open({ locale, height: 1000 });
-    return current;
+    return suite.open({ locale, height: 1000 });
   }
 
   it('an invited customer sets a password, turns on the second factor, and signs in with it', async () => {

@@ -8,39 +8,25 @@ import {
   seedRelease,
   seriousAccessibilityViolations,
   submissionForm,
-  startWebTest,
-  WebPage,
-  WebTest,
 } from '@sigdesk/testing';
-import { standInForSessions } from './support/sessions';
+import { browserSuite, customerPage } from './support/suite';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
 describe('the customer portal in a real browser', () => {
-  let web: WebTest;
-  let current: WebPage | undefined;
+  const suite = browserSuite({ worker: true });
+  const { web } = suite;
 
   beforeAll(async () => {
-    web = await startWebTest({ worker: true });
     // 100 is two releases old: outdated; 101 is the one before the newest, 102
     await seedRelease(web.env, 100, new Date(Date.now() - 3 * 86_400_000));
     await seedRelease(web.env, 101, new Date(Date.now() - 2 * 86_400_000));
     await seedRelease(web.env, 102, new Date(Date.now() - 86_400_000));
-  }, 300_000);
-  afterEach(async () => {
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
-  });
-  afterAll(async () => {
-    await web?.close();
   });
 
   /** A signed-in customer's page (sessions stood in for), every API request made with the customer's key. */
   async function open(customer: SeededCustomer, locale = 'en-GB') {
-    current = await web.open({ locale, height: 1000 });
-    await current.context.setExtraHTTPHeaders({ authorization: `Bearer ${customer.key}` });
-    await standInForSessions(current.context, true);
+    const current = await customerPage(suite.open, customer, { locale, height: 1000 });
     const submissions: Request[] = [];
     current.page.on('request', (request) => {
       if (request.method() === 'POST' && new URL(request.url()).pathname === '/v1/submissions') {

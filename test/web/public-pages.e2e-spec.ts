@@ -1,31 +1,14 @@
-import {
-  saveScreenshot,
-  seriousAccessibilityViolations,
-  startWebTest,
-  tabStops,
-  WebPage,
-  WebTest,
-} from '@sigdesk/testing';
+import { saveScreenshot, seriousAccessibilityViolations, tabStops, WebPage, WebTest } from '@sigdesk/testing';
+import { browserSuite } from './support/suite';
 
 describe('the public pages in a real browser', () => {
-  let web: WebTest;
+  // every page of every test runs under the strict CSP with nothing logged, thrown or missing
+  const suite = browserSuite();
+  /** The page the test opened last. */
   let current: WebPage | undefined;
 
-  beforeAll(async () => {
-    web = await startWebTest();
-  }, 300_000);
-  afterEach(async () => {
-    // every page of every test runs under the strict CSP with nothing logged, thrown or missing
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
-  });
-  afterAll(async () => {
-    await web?.close();
-  });
-
   async function open(options?: Parameters<WebTest['open']>[0]) {
-    current = await web.open(options);
+    current = await suite.open(options);
     return current.page;
   }
 
@@ -149,7 +132,6 @@ describe('the public pages in a real browser', () => {
       expect(current!.problems).toEqual([]);
       await current!.close();
     }
-    current = undefined;
   });
 
   it('checks the form before sending it, and sends nothing while it is incomplete', async () => {

@@ -1,14 +1,7 @@
-import {
-  pageHeading,
-  saveScreenshot,
-  seedCustomer,
-  seriousAccessibilityViolations,
-  startWebTest,
-  WebPage,
-  WebTest,
-} from '@sigdesk/testing';
+import { pageHeading, saveScreenshot, seedCustomer, seriousAccessibilityViolations } from '@sigdesk/testing';
 import type { Page } from 'playwright-core';
 import { standInForSessions } from './support/sessions';
+import { browserSuite } from './support/suite';
 
 /** Waits for the page's transitions (a dialog fading in) to end: contrast is judged on what stays on screen. */
 async function animationsDone(page: Page): Promise<void> {
@@ -20,23 +13,11 @@ async function animationsDone(page: Page): Promise<void> {
 }
 
 describe("Settings, API keys: an organisation's admin makes, uses and revokes a key in a real browser", () => {
-  let web: WebTest;
-  let current: WebPage | undefined;
-
-  beforeAll(async () => {
-    web = await startWebTest({ env: { SIGDESK_LIMIT_API_KEYS_PER_ORGANIZATION: '2' } });
-  }, 300_000);
-  afterEach(async () => {
-    expect(current?.problems ?? []).toEqual([]);
-    await current?.close();
-    current = undefined;
-  });
-  afterAll(async () => {
-    await web?.close();
-  });
+  const suite = browserSuite({ env: { SIGDESK_LIMIT_API_KEYS_PER_ORGANIZATION: '2' } });
+  const { web } = suite;
 
   async function open(locale: string, organizationAdmin: boolean) {
-    current = await web.open({ locale, height: 1100 });
+    const current = await suite.open({ locale, height: 1100 });
     const customer = await seedCustomer(web.env, { name: 'Acme Logistics' });
     const sessions = await standInForSessions(current.context, true, {
       organizationId: customer.organizationId,
