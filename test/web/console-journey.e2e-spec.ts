@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import {
   eventually,
   pageHeading,
@@ -7,28 +6,11 @@ import {
   seedCustomer,
   seedRelease,
   seriousAccessibilityViolations,
-  startWebTest,
   submissionForm,
-  WebPage,
-  WebTest,
 } from '@sigdesk/testing';
-import { signedInStaff, standInForSessions } from './support/sessions';
-
-/**
- * Puts `text` in the rule editor in place of what it holds, pasted as a person pastes. In-page code as text: this
- * program has no DOM types.
- */
-async function replaceRule(page: Page, text: string) {
-  await page.locator('.cm-content').click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.evaluate(`(() => {
-    const data = new DataTransfer();
-    data.setData('text/plain', ${JSON.stringify(text)});
-    document.querySelector('.cm-content').dispatchEvent(
-      new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
-    );
-  })()`);
-}
+import { NO_PROBLEMS, replaceRule } from './support/rule-editor';
+import { standInForSessions } from './support/sessions';
+import { browserSuite, staffPage } from './support/suite';
 
 /**
  * The whole way of a customer's false negative through people's pages, four of them at once, each in a browser of
@@ -36,28 +18,12 @@ async function replaceRule(page: Page, text: string) {
  * (Jorge). Nothing is done through the API but the customer's upload and what the test reads to check.
  */
 describe('a false negative from the queue to a published build, by four people in four browsers', () => {
-  let web: WebTest;
-  const opened: WebPage[] = [];
+  const { web, open } = browserSuite({ worker: true, env: { SIGDESK_EXPEDITED_WINDOW_SECONDS: '1' } });
+  const size = { height: 1100, width: 1440 };
 
   beforeAll(async () => {
-    web = await startWebTest({ worker: true, env: { SIGDESK_EXPEDITED_WINDOW_SECONDS: '1' } });
     await seedRelease(web.env, 1);
-  }, 300_000);
-  afterEach(async () => {
-    for (const page of opened.splice(0)) {
-      expect(page.problems).toEqual([]);
-      await page.close();
-    }
   });
-  afterAll(async () => {
-    await web?.close();
-  });
-
-  async function browser() {
-    const page = await web.open({ height: 1100, width: 1440 });
-    opened.push(page);
-    return page;
-  }
 
   it('claim, ask, answer, confirm, write and fix a rule, validate, approve, build, publish: the customer sees "fixed"', async () => {
     const customer = await seedCustomer(web.env, {
@@ -81,14 +47,11 @@ describe('a false negative from the queue to a published build, by four people i
     );
 
     // the four of them, signed in
-    const ana = await browser();
+    const ana = await open(size);
     await standInForSessions(ana.context, true, { organizationId: customer.organizationId });
-    const lucia = await browser();
-    await signedInStaff(lucia.context, { role: 'analyst', displayName: 'Lucía Fernández' });
-    const tomas = await browser();
-    await signedInStaff(tomas.context, { role: 'analyst', displayName: 'Tomás Ruiz' });
-    const jorge = await browser();
-    await signedInStaff(jorge.context, { role: 'release', displayName: 'Jorge Navarro' });
+    const lucia = await staffPage(open, { role: 'analyst', displayName: 'Lucía Fernández' }, size);
+    const tomas = await staffPage(open, { role: 'analyst', displayName: 'Tomás Ruiz' }, size);
+    const jorge = await staffPage(open, { role: 'release', displayName: 'Jorge Navarro' }, size);
 
     await ana.page.goto(`/cases/${created.body.id}`);
     await pageHeading(ana.page, `Case ${reference}`);
@@ -141,7 +104,7 @@ describe('a false negative from the queue to a published build, by four people i
     );
     await lucia.page.getByRole('textbox', { name: 'Filter strings' }).fill(marker);
     await lucia.page.getByRole('button', { name: 'Insert the string at 0x100 into the rule' }).click();
-    await lucia.page.getByText(/^No problems: checked against database version \d+\.$/).waitFor();
+    await lucia.page.getByText(NO_PROBLEMS).waitFor();
     await lucia.page.locator('.cm-content').click();
     await lucia.page.keyboard.press('Control+Enter');
     await lucia.page.waitForURL(/\/changes\/[0-9a-f-]{36}$/);

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import {
   ApiClient,
   EICAR,
@@ -11,29 +10,8 @@ import {
   seedRelease,
 } from '@sigdesk/testing';
 import { claimedCase, queuedCase } from '../support/cases';
+import { NO_PROBLEMS, replaceRule } from './support/rule-editor';
 import { browserSuite, noSeriousViolationsInBothThemes, type SessionApi, staffPage } from './support/suite';
-
-/**
- * Puts `text` in the rule editor in place of what it holds, pasted as a person pastes (one input: no auto-indent on
- * the way, and a rule of 200,000 characters arrives at once). In-page code as text: this program has no DOM types.
- */
-async function replaceRule(page: Page, text: string) {
-  await page.locator('.cm-content').click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.evaluate(`(() => {
-    const data = new DataTransfer();
-    data.setData('text/plain', ${JSON.stringify(text)});
-    document.querySelector('.cm-content').dispatchEvent(
-      new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
-    );
-  })()`);
-}
-
-/**
- * The check passed; its database version is 1, or the one an expedited build made after an approval of an earlier
- * test (the newest content of the channel is what a change is checked against).
- */
-const NO_PROBLEMS = /^No problems: checked against database version \d+\.$/;
 
 describe('the rule editor, validation reports and approvals in a real browser', () => {
   const { web, open } = browserSuite({ worker: true });
