@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { COMPILER_OPTIONS } from './compiled-ruleset';
 import { EnginePool } from './engine-pool';
@@ -34,7 +34,7 @@ function running(pid: number): boolean {
 /** The engine processes that are children of this one. */
 function engineChildren(): number[] {
   const found: number[] = [];
-  for (const entry of require('node:fs').readdirSync('/proc') as string[]) {
+  for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
@@ -114,6 +114,8 @@ describe(EnginePool.name, () => {
     warmUp.kill();
     await until(() => pool.sparePids.length === 1);
     const [spare] = pool.sparePids;
+    // prlimit sets the limit, then runs node in its place
+    await until(() => readlinkSync(`/proc/${spare}/exe`) === process.execPath);
     expect(readFileSync(`/proc/${spare}/limits`, 'utf8')).toMatch(/^Max data size\s+3221225472\s+3221225472\s+bytes/m);
 
     const late = pool.engine(settings({ buildTimeoutMs: 1 }));
