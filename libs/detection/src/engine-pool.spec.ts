@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { engineProcesses, processRunning as running } from '@sigdesk/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { COMPILER_OPTIONS } from './compiled-ruleset';
 import { EnginePool } from './engine-pool';
@@ -20,35 +21,6 @@ const settings = (overrides: Partial<EngineSettings> = {}): EngineSettings => ({
   memoryLimitBytes: LIMIT,
   ...overrides,
 });
-
-/** Running, as opposed to gone or a zombie nobody has reaped yet. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** The engine processes that are children of this one. */
-function engineChildren(): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (Number(fields[1]) === process.pid && fields[0] !== 'Z' && cmdline.includes('sigdesk-yara-engine')) {
-        found.push(Number(entry));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const started = Date.now();
@@ -178,13 +150,13 @@ describe(EnginePool.name, () => {
     await pool.close();
 
     expect(spares.some(running)).toBe(false);
-    expect(engineChildren()).toEqual([]);
+    expect(engineProcesses()).toEqual([]);
     const after = pool.engine(settings());
     await expect(after.built).resolves.toMatchObject({ kind: 'built' });
     after.kill();
     await after.gone;
     await sleep(200);
     expect(pool.sparePids).toEqual([]);
-    expect(engineChildren()).toEqual([]);
+    expect(engineProcesses()).toEqual([]);
   });
 });
