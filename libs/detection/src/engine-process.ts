@@ -74,7 +74,8 @@ let warnedNoPrlimit = false;
 const YARA_PATH = require.resolve('@litko/yara-x');
 
 /**
- * One child process running YARA-X on one ruleset: it builds the rules once, then scans one input at a time. It may
+ * One child process running YARA-X on one ruleset: it builds the rules once, then scans one input at a time (it may
+ * be started ahead of its rules, a spare: see `EngineProcess.spare` and EnginePool; it still gets one ruleset). It may
  * die (a native crash, the memory limit, kill()) without harm to this process: the build then ends `crashed`, a
  * running scan rejects with ScanEngineError (`crashed`), and no later scan is accepted. A scan past its timeout
  * kills the process: the scan rejects with ScanTimeoutError once the process is gone.

@@ -3,8 +3,8 @@
  * require hook of the benchmarks and the tsc build, none of which transpile or copy a child's own file.
  *
  * It may be started ahead of its rules (a spare of an EnginePool): `load` requires YARA-X then, so that only the
- * build is left when the rules come. It builds the rules once (compile first: on success its warnings are validate's; on failure validate lists every
- * error, where compile stops at the first), keeps them, and scans one input at a time with the synchronous
+ * build is left when the rules come. It builds the rules once (compile first: on success its warnings are
+ * validate's; on failure validate lists every error, where compile stops at the first), keeps them, and scans one input at a time with the synchronous
  * `scan`/`scanFile`, which honour `setMaxMatchesPerPattern` (the async ones do not, and run on the JavaScript thread
  * anyway). Only the small evidence goes back. A buffer comes in slices (`chunk` messages) after its `scan-buffer`.
  *
