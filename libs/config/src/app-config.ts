@@ -69,6 +69,11 @@ export class AppConfig {
     maxAttempts: number;
     /** one file's scan by one ruleset; past it the engine process is killed (validation, build and triage alike) */
     scanTimeoutMs: number;
+    /**
+     * engine processes kept started for the rule checks (each compiles one check's rule, then goes and is replaced);
+     * 0: each check starts its own
+     */
+    ruleCheckEngines: number;
   };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
@@ -157,6 +162,7 @@ export class AppConfig {
       leaseMs: environment.SIGDESK_BUILD_LEASE_SECONDS * 1000,
       maxAttempts: environment.SIGDESK_BUILD_MAX_ATTEMPTS,
       scanTimeoutMs: environment.SIGDESK_SCAN_TIMEOUT_SECONDS * 1000,
+      ruleCheckEngines: environment.SIGDESK_RULE_CHECK_ENGINES,
     };
     this.review = {
       claimTimeoutMs: environment.SIGDESK_CLAIM_TIMEOUT_MINUTES * 60_000,

@@ -86,6 +86,7 @@ export const environmentSchema = z.object({
   SIGDESK_BUILD_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   SIGDESK_BUILD_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   SIGDESK_SCAN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  SIGDESK_RULE_CHECK_ENGINES: z.coerce.number().int().min(0).max(16).default(2),
   SIGDESK_RESPONSE_TARGETS: z
     .string()
     .optional()

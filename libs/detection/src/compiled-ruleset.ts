@@ -1,6 +1,7 @@
 import type { CompilerOptions } from '@litko/yara-x';
 import { resolve } from 'node:path';
 import { EngineProcess, type BuildOutcome, type EngineSettings, type ScanInput } from './engine-process';
+import type { EnginePool } from './engine-pool';
 import { ScanEngineError } from './scan-errors';
 
 export interface PatternMatch {
@@ -56,6 +57,11 @@ export interface RulesetOptions {
    * for none. Default DEFAULT_ENGINE_MEMORY_BYTES.
    */
   memoryLimitBytes?: number | null;
+  /**
+   * Where the engine processes come from: spares started ahead (each still builds this ruleset alone and is never
+   * reused for another), instead of a process started when it is needed.
+   */
+  engines?: EnginePool;
 }
 
 export const DEFAULT_MAX_MATCHES_PER_PATTERN = 100;
@@ -87,6 +93,12 @@ export function engineSettings(source: string, ruleCount: number, options: Rules
     buildTimeoutMs: options.compileTimeoutMs ?? compileTimeoutFor(ruleCount),
     memoryLimitBytes: options.memoryLimitBytes === undefined ? DEFAULT_ENGINE_MEMORY_BYTES : options.memoryLimitBytes,
   };
+}
+
+/** An engine process building `source`: a spare of `options.engines` when there is one. */
+export function startEngine(source: string, ruleCount: number, options: RulesetOptions): EngineProcess {
+  const settings = engineSettings(source, ruleCount, options);
+  return options.engines ? options.engines.engine(settings) : new EngineProcess(settings);
 }
 
 /** A ruleset dropped without close() must not leave its engine process and compiled rules behind for good. */
@@ -213,7 +225,7 @@ export class CompiledRuleset {
     if (this.closed) throw new ScanEngineError('the ruleset was closed');
     if (this.refusal) throw this.refusal;
     if (!this.engine || this.engine.dead) {
-      this.adopt(new EngineProcess(engineSettings(this.source, this.ruleCount, this.options)));
+      this.adopt(startEngine(this.source, this.ruleCount, this.options));
     }
     return this.engine as EngineProcess;
   }

@@ -33,6 +33,9 @@ export interface EngineSettings {
   memoryLimitBytes: number | null;
 }
 
+/** What a process started ahead of its rules needs: its memory limit (see EngineSettings). */
+export type SpareSettings = Pick<EngineSettings, 'memoryLimitBytes'>;
+
 export type BuildOutcome =
   | { kind: 'built'; millis: number; warnings: EngineReport[] }
   /** YARA-X refused the text: `errors` as validate lists them, `failure` as compile said it */
@@ -68,9 +71,11 @@ const STDERR_TAIL_CHARS = 2000;
 /** Sets the child's limits before it execs node; found once, at a fixed place (the environment is not searched). */
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
 let warnedNoPrlimit = false;
+const YARA_PATH = require.resolve('@litko/yara-x');
 
 /**
- * One child process running YARA-X on one ruleset: it builds the rules once, then scans one input at a time. It may
+ * One child process running YARA-X on one ruleset: it builds the rules once, then scans one input at a time (it may
+ * be started ahead of its rules, a spare: see `EngineProcess.spare` and EnginePool; it still gets one ruleset). It may
  * die (a native crash, the memory limit, kill()) without harm to this process: the build then ends `crashed`, a
  * running scan rejects with ScanEngineError (`crashed`), and no later scan is accepted. A scan past its timeout
  * kills the process: the scan rejects with ScanTimeoutError once the process is gone.
@@ -88,7 +93,9 @@ export class EngineProcess {
   /** Resolves once the process is gone. */
   readonly gone: Promise<void>;
   private readonly child: ChildProcess;
-  private state: 'building' | 'ready' | 'dead' = 'building';
+  private state: 'spare' | 'building' | 'ready' | 'dead' = 'spare';
+  private settings?: EngineSettings;
+  private readonly memoryLimitBytes: number | null;
   private running?: RunningScan;
   private nextId = 1;
   private killedFor?: 'timeout' | 'stop';
@@ -97,10 +104,15 @@ export class EngineProcess {
   private settleBuild!: (outcome: BuildOutcome) => void;
   private settleGone!: () => void;
 
-  constructor(private readonly settings: EngineSettings) {
+  /**
+   * Starts a process: with EngineSettings it builds their source at once; with SpareSettings alone it is a spare
+   * (see `EngineProcess.spare`).
+   */
+  constructor(settings: EngineSettings | SpareSettings) {
     this.built = new Promise<BuildOutcome>((resolve) => (this.settleBuild = resolve));
     this.gone = new Promise<void>((resolve) => (this.settleGone = resolve));
     const limit = settings.memoryLimitBytes;
+    this.memoryLimitBytes = limit;
     if (limit !== null && !PRLIMIT && !warnedNoPrlimit) {
       warnedNoPrlimit = true;
       process.emitWarning('prlimit was not found: the YARA-X engine processes run without a memory limit');
@@ -125,10 +137,39 @@ export class EngineProcess {
       this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
     });
     this.child.stderr?.on('error', () => undefined);
+    if ('source' in settings) this.build(settings);
+    else void this.send({ type: 'load', yaraPath: YARA_PATH });
+    this.updateRef();
+  }
+
+  /**
+   * A process started ahead of its rules, with its memory limit: node and YARA-X are loaded while it waits, and
+   * `build()` gives it its rules, once. A spare that nobody waits for does not keep this process alive.
+   */
+  static spare(settings: SpareSettings): EngineProcess {
+    return new EngineProcess(settings);
+  }
+
+  /** Not given its rules yet (a spare): `build()` may be called. */
+  get spare(): boolean {
+    return this.state === 'spare';
+  }
+
+  /**
+   * Gives a spare its rules: the build starts now, its timeout counted from now. Only once, only on a spare of the
+   * same memory limit (the limit is set when the process starts).
+   */
+  build(settings: EngineSettings): void {
+    if (this.state !== 'spare' || this.settings) throw new Error('the rule engine has its rules already');
+    if (settings.memoryLimitBytes !== this.memoryLimitBytes) {
+      throw new Error('the rule engine was started with another memory limit');
+    }
+    this.settings = settings;
+    this.state = 'building';
     this.buildTimer = setTimeout(() => this.kill('timeout'), settings.buildTimeoutMs);
     void this.send({
       type: 'build',
-      yaraPath: require.resolve('@litko/yara-x'),
+      yaraPath: YARA_PATH,
       source: settings.source,
       compilerOptions: settings.compilerOptions,
       maxMatchesPerPattern: settings.maxMatchesPerPattern,
@@ -224,18 +265,19 @@ export class EngineProcess {
   /** The process is gone (or never started): whatever waited for it gets its answer now. */
   private exited(how: string): void {
     if (this.state === 'dead') return;
-    const building = this.state === 'building';
+    // a spare that dies has its build end too: nobody waits for it, but `built` settles however the process ends
+    const building = this.state === 'building' || this.state === 'spare';
     this.state = 'dead';
     clearTimeout(this.buildTimer);
     const said = this.stderrTail.trim();
-    const limit = this.settings.memoryLimitBytes;
+    const limit = this.memoryLimitBytes;
     const outOfMemory = limit !== null && PRLIMIT && /memory allocation of \d+ bytes failed|out of memory/i.test(said);
     const detail =
       (said ? `${how}; its last words: ${said}` : how) +
       (outOfMemory ? ` (it has a memory limit of ${Math.round(limit / 1024 / 1024)} MiB)` : '');
     if (building) {
       this.settleBuild(
-        this.killedFor === 'timeout'
+        this.killedFor === 'timeout' && this.settings
           ? { kind: 'timed_out', timeoutMs: this.settings.buildTimeoutMs }
           : this.killedFor === 'stop'
             ? { kind: 'stopped' }

@@ -2,8 +2,9 @@
  * The rule engine's process: plain JavaScript run with `node -e`, so that it runs the same under jest, the swc
  * require hook of the benchmarks and the tsc build, none of which transpile or copy a child's own file.
  *
- * It builds the rules once (compile first: on success its warnings are validate's; on failure validate lists every
- * error, where compile stops at the first), keeps them, and scans one input at a time with the synchronous
+ * It may be started ahead of its rules (a spare of an EnginePool): `load` requires YARA-X then, so that only the
+ * build is left when the rules come. It builds the rules once (compile first: on success its warnings are
+ * validate's; on failure validate lists every error, where compile stops at the first), keeps them, and scans one input at a time with the synchronous
  * `scan`/`scanFile`, which honour `setMaxMatchesPerPattern` (the async ones do not, and run on the JavaScript thread
  * anyway). Only the small evidence goes back. A buffer comes in slices (`chunk` messages) after its `scan-buffer`.
  *
@@ -47,6 +48,9 @@ function scan(id, run) {
 
 process.on('message', (message) => {
   switch (message.type) {
+    case 'load':
+      yarax = require(message.yaraPath);
+      break;
     case 'build': {
       yarax = require(message.yaraPath);
       const started = performance.now();

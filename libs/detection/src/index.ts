@@ -14,3 +14,4 @@ export { checkRuleStructure, DEFAULT_RULE_LIMITS, type RuleLimits } from './rule
 export { compileRuleset, type CompileOutcome, type Diagnostic, type RuleSource } from './ruleset';
 export { ScanEngineError, ScanTimeoutError } from './scan-errors';
 export { readRuleText, type RuleDeclaration } from './rule-text';
+export { EnginePool, type EnginePoolOptions } from './engine-pool';

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CombinedSource } from './combined-source';
-import { CompiledRuleset, engineSettings, type RulesetOptions } from './compiled-ruleset';
-import { EngineProcess, type BuildOutcome, type EngineReport } from './engine-process';
+import { CompiledRuleset, startEngine, type RulesetOptions } from './compiled-ruleset';
+import type { BuildOutcome, EngineReport } from './engine-process';
 import { checkRuleStructure, checkSourceSize } from './rule-limits';
 import type { Diagnostic } from './diagnostic';
 import { readRuleText, type RuleDeclaration, type RuleTextReading } from './rule-text';
@@ -100,12 +100,11 @@ export async function compileRuleset(sources: RuleSource[], options: RulesetOpti
   if (beyondLimits.length > 0) return answer([...own, ...beyondLimits]);
 
   const combined = new CombinedSource(sources);
-  const settings = engineSettings(combined.text, ruleNames.length, options);
-  let engine = new EngineProcess(settings);
+  let engine = startEngine(combined.text, ruleNames.length, options);
   let outcome = await engine.built;
   const firstCrash = outcome.kind === 'crashed' ? outcome.detail : undefined;
   if (firstCrash !== undefined) {
-    engine = new EngineProcess(settings);
+    engine = startEngine(combined.text, ruleNames.length, options);
     outcome = await engine.built;
   }
   if (outcome.kind !== 'built' && outcome.kind !== 'rejected') {

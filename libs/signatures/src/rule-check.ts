@@ -1,4 +1,4 @@
-import { compileRuleset, readRuleText, type Diagnostic } from '@sigdesk/detection';
+import { compileRuleset, readRuleText, type Diagnostic, type EnginePool } from '@sigdesk/detection';
 
 /** What a change's rule is checked against: the case it fixes and the rules of the content it goes into. */
 export interface RuleCheckContext {
@@ -8,6 +8,8 @@ export interface RuleCheckContext {
   ruleNamed(name: string): boolean | Promise<boolean>;
   /** the rule a `suppress_detection` change replaces: the new rule may keep its name */
   replaces?: string;
+  /** engine processes started ahead (each compiles this one rule and goes): without it, one is started now */
+  engines?: EnginePool;
 }
 
 export interface RuleCheck {
@@ -52,7 +54,7 @@ export async function checkChangeRule(source: string, context: RuleCheckContext)
     });
   }
 
-  const compiled = await compileRuleset([{ name: SOURCE, source }]);
+  const compiled = await compileRuleset([{ name: SOURCE, source }], { engines: context.engines });
   // only checked, never scanned with: its engine process goes at once
   await compiled.ruleset?.close();
   errors.push(...compiled.errors);

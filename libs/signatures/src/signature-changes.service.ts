@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Principal } from '@sigdesk/accounts';
 import { CasesRepository, CaseTransitions, eventActor } from '@sigdesk/cases';
 import type { SignatureChange, SignatureChangeStatus } from '@sigdesk/db';
 import { AppError, invalidCursor } from '@sigdesk/http';
 import { expeditedBuildJob, JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import { AppConfig } from '@sigdesk/config';
+import { DEFAULT_ENGINE_MEMORY_BYTES, EnginePool } from '@sigdesk/detection';
 import { checkChangeRule, type RuleCheck } from './rule-check';
 import { RuleCheckGate } from './rule-check-gate';
 import { ContentRepository } from './content/content.repository';
@@ -46,8 +47,10 @@ export function changeView(change: SignatureChange) {
 
 /** Signature changes: written by an analyst for a confirmed case, validated by a job, approved by another analyst. */
 @Injectable()
-export class SignatureChangesService {
+export class SignatureChangesService implements OnApplicationShutdown {
   private readonly checks = new RuleCheckGate();
+  /** engine processes started ahead for the rule checks (the editor's, a proposal's), after the first check */
+  private readonly checkEngines: EnginePool;
 
   constructor(
     private readonly config: AppConfig,
@@ -57,7 +60,16 @@ export class SignatureChangesService {
     private readonly outbox: OutboxRepository,
     private readonly unitOfWork: UnitOfWork,
     private readonly contents: ContentRepository,
-  ) {}
+  ) {
+    this.checkEngines = new EnginePool({
+      size: config.builds.ruleCheckEngines,
+      memoryLimitBytes: DEFAULT_ENGINE_MEMORY_BYTES,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.checkEngines.close();
+  }
 
   async propose(principal: Principal, caseId: string, input: NewSignatureChange) {
     const found = await this.cases.findById(caseId);
@@ -87,6 +99,7 @@ export class SignatureChangesService {
         reference: found.reference,
         ruleNamed,
         replaces: input.type === 'suppress_detection' ? input.targetRule : undefined,
+        engines: this.checkEngines,
       });
       if (!check.ok) throw refusalOf(check);
       ruleName = check.ruleName;
@@ -177,6 +190,7 @@ export class SignatureChangesService {
           (await this.contents.ruleAt(channel, headVersion, name)) !== undefined ||
           (await this.signatures.openChangeAddsRule(channel, name)),
         replaces: input.targetRule,
+        engines: this.checkEngines,
       }),
     );
     return {

@@ -9,3 +9,4 @@ export * from './migration-database';
 export * from './session-client';
 export * from './smtp-catcher';
 export * from './people';
+export * from './engine-processes';
