@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import {
   ApiClient,
   eventually,
@@ -590,5 +591,44 @@ describe('people: invitations, sessions, CSRF, password resets', () => {
     const signIn = await new SessionClient(env.url).signIn(plain.email, plain.password);
     expect(signIn.status).toBe(401);
     expect(signIn.body.error).toBe('invalid_credentials');
+  });
+
+  it('pages through the users one by one without a person twice, whatever the microseconds of their creation', async () => {
+    // PostgreSQL keeps microseconds, a cursor (a JavaScript date) milliseconds: rows made within one millisecond,
+    // and rows with microseconds past the cursor's millisecond, must neither come again nor be skipped
+    const org = await seedCustomer(env, { name: 'Initech' });
+    for (const name of ['uno', 'dos', 'tres', 'cuatro']) {
+      await admin.post('/v1/admin/users/invitations', {
+        email: `${name}@initech.example`,
+        displayName: name,
+        role: 'customer',
+        organizationId: org.organizationId,
+      });
+      const token = await mailedToken(smtp, `${name}@initech.example`, '/invitations');
+      expect(
+        (await anonymous().post(`/v1/invitations/${token}/accept`, { password: `a long password ${name}` })).status,
+      ).toBe(201);
+    }
+    await sql`UPDATE users SET created_at = '2026-11-30T10:00:00.123Z'
+      WHERE organization_id = ${org.organizationId}`.execute(env.db);
+    // and microseconds past the millisecond, as PostgreSQL's now() writes them
+    await sql`UPDATE users SET created_at = created_at + make_interval(secs => 0.000456)
+      WHERE email = 'tres@initech.example'`.execute(env.db);
+    await sql`UPDATE users SET created_at = '2026-11-30T10:00:00.124Z' WHERE email = 'cuatro@initech.example'`.execute(
+      env.db,
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const listed: { status: number; body: any } = await admin.get(
+        `/v1/admin/users?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(listed.status).toBe(200);
+      seen.push(...listed.body.items.map((u: { email: string }) => u.email));
+      cursor = listed.body.nextCursor;
+      if (!cursor) break;
+    }
+    const initech = seen.filter((email) => email.endsWith('@initech.example'));
+    expect(initech.sort()).toEqual(['cuatro', 'dos', 'tres', 'uno'].map((name) => `${name}@initech.example`).sort());
   });
 });

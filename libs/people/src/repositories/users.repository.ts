@@ -96,12 +96,15 @@ export class UsersRepository {
   }
 
   list(query: { organizationId?: string; after?: { createdAt: string; id: string }; limit: number }) {
+    // cursors hold milliseconds (JavaScript's dates), PostgreSQL microseconds: compare and order at the cursor's
+    // precision, or a row would come again on the next page
+    const createdAt = sql<Date>`date_trunc('milliseconds', created_at)`;
     let select = this.db.selectFrom('users').selectAll();
     if (query.organizationId) select = select.where('organization_id', '=', query.organizationId);
     if (query.after) {
       const after = query.after;
-      select = select.where(sql<boolean>`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+      select = select.where(sql<boolean>`(${createdAt}, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
     }
-    return select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
+    return select.orderBy(createdAt).orderBy('id').limit(query.limit).execute();
   }
 }
