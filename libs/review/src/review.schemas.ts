@@ -176,6 +176,7 @@ export const analystCaseSchema = z.object({
   }),
 });
 
+export type CaseStatusName = z.infer<typeof caseStatus>;
 export type ResponseClock = z.infer<typeof responseClockSchema>;
 export type Claim = z.infer<typeof claimSchema>;
 export type QueueItem = z.infer<typeof queueItemSchema>;

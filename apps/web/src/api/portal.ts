@@ -3,6 +3,7 @@ import type {
   OrganizationApiKey,
 } from '../../../../libs/accounts/src/api-keys/organization-api-key.schema';
 import type { CurrentOrganization } from '../../../../libs/accounts/src/organizations/current-organization.schema';
+import type { CaseStatusName } from '../../../../libs/review/src/review.schemas';
 import { api, type ApiClient } from './client';
 
 export type { CreatedOrganizationApiKey, CurrentOrganization, OrganizationApiKey };
@@ -30,8 +31,12 @@ export const CASE_STATUSES = [
   'fix_scheduled',
   'fixed',
   'closed',
-] as const;
+] as const satisfies readonly CaseStatusName[];
 export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+// the list holds every status the API names (the compiler checks it against the API's schema)
+const everyStatusListed: Exclude<CaseStatusName, CaseStatus> extends never ? true : never = true;
+void everyStatusListed;
 
 /** The response clock of a case as the API reports it (`responseClock`). */
 export interface ResponseClockView {

@@ -1,6 +1,6 @@
 import { Alert, Group, Paper, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useId, useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { fetchDashboard, type DashboardOverview } from '../../api/dashboard';
 import { describeError } from '../../api/errors';
@@ -9,6 +9,7 @@ import { usePageTitle } from '../../hooks/usePageTitle';
 import { translationKey } from '../../i18n';
 import { browserTimeZone, formatElapsed } from '../../i18n/format';
 import { dashboardCatalog, usePageCatalog } from '../../i18n/page-catalogs';
+import { Section } from '../../components/Section';
 
 const PERIODS = ['7', '30', '90'] as const;
 
@@ -122,18 +123,6 @@ export function fixTimeHistory(overview: DashboardOverview) {
     msa_start: median.get(`${day}/msa_start`) ?? 0,
     standard: median.get(`${day}/standard`) ?? 0,
   }));
-}
-
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  const headingId = useId();
-  return (
-    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby={headingId}>
-      <Title order={2} size="h4" mb="md" id={headingId}>
-        {title}
-      </Title>
-      {children}
-    </Paper>
-  );
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 } from '@mantine/core';
 import { IconDownload, IconRocket } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { buildsQueryKey, fetchBuild, publishBuild, type BuildDetail } from '../../../api/builds';
@@ -31,23 +31,12 @@ import type { ValidationReport as ValidationReportView } from '../../../api/sign
 import { ValidationReport } from '../rules/ValidationReport';
 import { BUILD_KIND_LABELS, GATE_LABELS } from './build-labels';
 import { BuildProgress, BuildStatusBadge } from './BuildStatus';
+import { Section } from '../../../components/Section';
 
 interface ManifestView {
   files?: Array<{ name: string; sha256: string; size: number }>;
   ruleCount?: number;
   allowlistCount?: number;
-}
-
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  const headingId = useId();
-  return (
-    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby={headingId}>
-      <Title order={2} size="h4" mb="md" id={headingId}>
-        {title}
-      </Title>
-      {children}
-    </Paper>
-  );
 }
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
