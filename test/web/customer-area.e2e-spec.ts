@@ -91,6 +91,8 @@ describe('the customer area in a real browser', () => {
     await page.getByRole('button', { name: 'Ana García' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('menuitem', { name: 'Sign out', exact: true }).waitFor();
+    // the menu takes the focus once it has opened; Escape is its key from then on
+    await page.locator('[role="menu"] :focus').waitFor();
     await page.keyboard.press('Escape');
     await page.getByRole('menuitem', { name: 'Sign out', exact: true }).waitFor({ state: 'hidden' });
   });
