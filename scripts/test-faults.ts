@@ -21,7 +21,7 @@ import { describeRun, envNumber, ensureBuild, freePort, ROOT, sleep } from '../b
 import { FAULTS, runFault, settleIntake } from './faults/faults';
 import { Customer, Load } from './faults/load';
 import { reconcile } from './faults/reconcile';
-import { seedCustomer, seedKey, seedRelease, validatedChange } from './faults/seed';
+import { seedCleanCorpus, seedCustomer, seedKey, seedRelease, validatedChange } from './faults/seed';
 import { now, Postgres, RedisServer, S3Server, SigdeskProcess } from './faults/services';
 import { printTable, Row, rowPassed, Suite } from './faults/suite';
 
@@ -33,6 +33,9 @@ const BASELINE_MS = 4_000;
 const STANDARD_CUSTOMERS = 4;
 /** Six premium incidents each: enough for the premium submissions of a run. */
 const MSA_CUSTOMERS = 40;
+/** The clean corpus the builds scan: 192 MiB, so that a build runs for seconds and can be interrupted. */
+const CLEAN_CORPUS_FILES = 12;
+const CLEAN_CORPUS_FILE_MIB = 16;
 
 const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
 let cleaning: Promise<void> | undefined;
@@ -143,9 +146,12 @@ async function main(): Promise<number> {
   const authorKey = await seedKey(apiUrl, adminKey, 'analyst', 'author');
   const reviewerKey = await seedKey(apiUrl, adminKey, 'analyst', 'reviewer');
   const buildChange = await validatedChange(apiUrl, buildCustomer, authorKey);
+  // after the change's validation, which stays quick: its build scans this corpus
+  await seedCleanCorpus(apiUrl, adminKey, CLEAN_CORPUS_FILES, CLEAN_CORPUS_FILE_MIB);
   console.log(
     `seeded: release 100, ${STANDARD_CUSTOMERS} standard and ${MSA_CUSTOMERS} MSA Start customers, ` +
-      `a validated change (${buildChange.ruleName}); ${((now() - began) / 1000).toFixed(1)} s so far`,
+      `a validated change (${buildChange.ruleName}), a clean corpus of ` +
+      `${CLEAN_CORPUS_FILES * CLEAN_CORPUS_FILE_MIB} MiB; ${((now() - began) / 1000).toFixed(1)} s so far`,
   );
 
   const load = new Load({ url: () => apiUrl, clients: CLIENTS, thinkMs: THINK_MS, sampleBytes: 10 * 1024, customers });

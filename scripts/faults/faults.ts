@@ -52,6 +52,7 @@ async function ready(suite: Suite): Promise<boolean> {
 async function waitFor<T>(
   deadline: number,
   probe: () => T | undefined | Promise<T | undefined>,
+  everyMs = 200,
 ): Promise<T | undefined> {
   for (;;) {
     const value = await Promise.resolve()
@@ -59,7 +60,7 @@ async function waitFor<T>(
       .catch(() => undefined);
     if (value !== undefined) return value;
     if (now() > deadline) return undefined;
-    await sleep(200);
+    await sleep(everyMs);
   }
 }
 
@@ -375,14 +376,18 @@ export const FAULTS: Fault[] = [
         return;
       }
       const approvedAt = now();
-      const building = await waitFor(now() + 30_000, async () => {
-        const { rows } = await suite.db.query<{ version: number; stage: string }>(
-          `SELECT version, stage FROM database_builds WHERE status = 'building' ORDER BY version DESC LIMIT 1`,
-        );
-        return rows[0];
-      });
+      const building = await waitFor(
+        now() + 30_000,
+        async () => {
+          const { rows } = await suite.db.query<{ version: number; stage: string }>(
+            `SELECT version, stage FROM database_builds WHERE status = 'building' ORDER BY version DESC LIMIT 1`,
+          );
+          return rows[0];
+        },
+        25,
+      );
       if (!building) {
-        // tell a build that ran and ended between two looks (200 ms apart) from one that never started
+        // tell a build that ran and ended between two looks (25 ms apart) from one that never started
         const { rows: since } = await suite.db.query<{ version: number; status: string; stage: string; ms: number }>(
           `SELECT version, status, stage, extract(epoch FROM finished_at - started_at) * 1000 AS ms
            FROM database_builds WHERE $1 = ANY(change_ids)`,
