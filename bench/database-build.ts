@@ -38,7 +38,7 @@
  * BENCH_SEED (rules, default 1), BENCH_BUILD=1.
  * Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; see bench/README.md. */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { compile, type YaraX } from '@litko/yara-x';
+import { loadYaraX, type YaraX } from '@sigdesk/detection';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
@@ -63,6 +63,8 @@ import {
   verdict,
   prng,
 } from './support/harness';
+
+const { compile } = loadYaraX();
 
 const GOAL_SECONDS = 60;
 const THROUGHPUT_GOAL = 0.8;

@@ -8,7 +8,7 @@
  * Environment: BENCH_SIZES (default 1000,10000,20000,30000), BENCH_RUNS (compiles per size, default 3),
  * BENCH_CORPUS_MIB (default 256), BENCH_SCAN_PASSES (default 2). Needs nothing but this machine; see bench/README.md.
  */
-import { compile, type YaraX } from '@litko/yara-x';
+import { loadYaraX, type YaraX } from '@sigdesk/detection';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileRuleset, type CompiledRuleset, type RuleSource } from '@sigdesk/detection';
 import { envNumber, MiB, verdict } from './support/harness';
+
+const { compile } = loadYaraX();
 
 const DOUBLING_GOAL = 2.2;
 const THROUGHPUT_GOAL = 0.8;

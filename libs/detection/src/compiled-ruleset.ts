@@ -1,4 +1,4 @@
-import type { CompilerOptions } from '@litko/yara-x';
+import type { CompilerOptions } from './yara-x';
 import { resolve } from 'node:path';
 import { EngineProcess, type BuildOutcome, type EngineSettings, type ScanInput } from './engine-process';
 import type { EnginePool } from './engine-pool';

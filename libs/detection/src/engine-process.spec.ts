@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { COMPILER_OPTIONS } from './compiled-ruleset';
 import { EngineProcess, type EngineSettings } from './engine-process';
 import { ENGINE_SCRIPT } from './engine-script';
+import { YARA_X_PATH } from './yara-x';
 
 const LOOP_RULE =
   'rule Loop { condition: for any i in (0..filesize) : (for any j in (0..filesize) : (for any k in (0..filesize) : (' +
@@ -83,11 +84,9 @@ describe(EngineProcess.name, () => {
   });
 
   it('has its process end when the parent dies, even in the middle of a scan', async () => {
-    const parent = spawn(
-      process.execPath,
-      ['-e', PARENT_SCRIPT, ENGINE_SCRIPT, require.resolve('@litko/yara-x'), LOOP_RULE],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const parent = spawn(process.execPath, ['-e', PARENT_SCRIPT, ENGINE_SCRIPT, YARA_X_PATH, LOOP_RULE], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const pid = await new Promise<number>((resolve) =>
       parent.stdout.once('data', (data: Buffer) => resolve(Number(String(data)))),
     );

@@ -1,9 +1,9 @@
-import type { CompilerOptions } from '@litko/yara-x';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { MatchedRule } from './compiled-ruleset';
 import { ENGINE_SCRIPT } from './engine-script';
+import { YARA_X_PATH, type CompilerOptions } from './yara-x';
 import { ScanEngineError, ScanTimeoutError } from './scan-errors';
 
 export type ScanInput = { data: Uint8Array } | { path: string };
@@ -71,7 +71,7 @@ const STDERR_TAIL_CHARS = 2000;
 /** Sets the child's limits before it execs node; found once, at a fixed place (the environment is not searched). */
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
 let warnedNoPrlimit = false;
-const YARA_PATH = require.resolve('@litko/yara-x');
+const YARA_PATH = YARA_X_PATH;
 
 /**
  * One child process running YARA-X on one ruleset: it builds the rules once, then scans one input at a time (it may
@@ -269,7 +269,8 @@ export class EngineProcess {
     const building = this.state === 'building' || this.state === 'spare';
     this.state = 'dead';
     clearTimeout(this.buildTimer);
-    const said = this.stderrTail.trim();
+    // Rust's advice to set RUST_BACKTRACE is not for the reader of a diagnostic
+    const said = this.stderrTail.replace(/^note: run with `RUST_BACKTRACE=1`.*$/gm, '').trim();
     const limit = this.memoryLimitBytes;
     const outOfMemory = limit !== null && PRLIMIT && /memory allocation of \d+ bytes failed|out of memory/i.test(said);
     const detail =

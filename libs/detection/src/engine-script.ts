@@ -5,8 +5,7 @@
  * It may be started ahead of its rules (a spare of an EnginePool): `load` requires YARA-X then, so that only the
  * build is left when the rules come. It builds the rules once (compile first: on success its warnings are
  * validate's; on failure validate lists every error, where compile stops at the first), keeps them, and scans one input at a time with the synchronous
- * `scan`/`scanFile`, which honour `setMaxMatchesPerPattern` (the async ones do not, and run on the JavaScript thread
- * anyway). Only the small evidence goes back. A buffer comes in slices (`chunk` messages) after its `scan-buffer`.
+ * `scan`/`scanFile`, which honour `setMaxMatchesPerPattern`. Only the small evidence goes back. A buffer comes in slices (`chunk` messages) after its `scan-buffer`.
  *
  * A child busy in a native call reads no message, so it would not see its parent go away for as long as the call
  * runs (a hostile loop runs for hours): a watchdog thread checks the parent every half second and kills the process

@@ -15,3 +15,4 @@ export { compileRuleset, type CompileOutcome, type Diagnostic, type RuleSource }
 export { ScanEngineError, ScanTimeoutError } from './scan-errors';
 export { readRuleText, type RuleDeclaration } from './rule-text';
 export { EnginePool, type EnginePoolOptions } from './engine-pool';
+export { loadYaraX, YARA_X_PATH, type CompilerOptions, type RuleMatch, type YaraX, type YaraXBinding } from './yara-x';

@@ -127,7 +127,7 @@ describe(compileRuleset.name, () => {
   it('surfaces a slow pattern as a warning on its line and still compiles', async () => {
     const outcome = await sut([
       { name: 'fast.yar', source: rule('Fast', 'strings: $a = "fast-enough"\n  condition: $a') },
-      { name: 'slow.yar', source: rule('Slow', 'strings:\n    $h = { 01 ?? ?? ?? 02 }\n  condition: $h') },
+      { name: 'slow.yar', source: rule('Slow', 'strings:\n    $h = { 01 }\n  condition: $h') },
     ]);
 
     expect(outcome.ok).toBe(true);
@@ -138,7 +138,7 @@ describe(compileRuleset.name, () => {
         message: 'slow pattern: this pattern may slow down the scan',
         source: 'slow.yar',
         line: 3,
-        column: 5,
+        column: 10,
       }),
     ]);
   });
