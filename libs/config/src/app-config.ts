@@ -1,4 +1,4 @@
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseResponseTargets, ResponseTargets } from '@sigdesk/calendar';
 import { Environment, parseEnvironment } from './config.schema';
@@ -74,6 +74,11 @@ export class AppConfig {
      * 0: each check starts its own
      */
     ruleCheckEngines: number;
+    /**
+     * scans one compiled ruleset runs at once (validation, build and triage alike), on threads of its engine process
+     * over one compiled copy of the rules: the machine's cores unless configured
+     */
+    scanThreads: number;
   };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
@@ -163,6 +168,7 @@ export class AppConfig {
       maxAttempts: environment.SIGDESK_BUILD_MAX_ATTEMPTS,
       scanTimeoutMs: environment.SIGDESK_SCAN_TIMEOUT_SECONDS * 1000,
       ruleCheckEngines: environment.SIGDESK_RULE_CHECK_ENGINES,
+      scanThreads: environment.SIGDESK_SCAN_THREADS || availableParallelism(),
     };
     this.review = {
       claimTimeoutMs: environment.SIGDESK_CLAIM_TIMEOUT_MINUTES * 60_000,

@@ -87,6 +87,8 @@ export const environmentSchema = z.object({
   SIGDESK_BUILD_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   SIGDESK_SCAN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   SIGDESK_RULE_CHECK_ENGINES: z.coerce.number().int().min(0).max(16).default(2),
+  /** scans each compiled ruleset runs at once (its engine's threads); 0: one per core of the machine */
+  SIGDESK_SCAN_THREADS: z.coerce.number().int().min(0).max(256).default(0),
   SIGDESK_RESPONSE_TARGETS: z
     .string()
     .optional()

@@ -412,7 +412,26 @@ export interface RateLimitCountersTable {
   resets_at: Date;
 }
 
+/** YARA-X's compiled form of a ruleset, stored once per ruleset content and engine version. */
+export interface CompiledRulesetsTable {
+  rules_hash: string;
+  /** the YARA-X binding's version: compiled rules open only in the version that saved them */
+  engine: string;
+  /** of the serialised rules, stored in the object store under it */
+  sha256: string;
+  /** bigint: arrives as a string */
+  size: ColumnType<string, number, number>;
+  rule_count: number;
+  rule_names: Json<string[]>;
+  /** the compile's warnings, as diagnostics */
+  warnings: Json<unknown[]>;
+  compile_millis: number;
+  created_at: Generated<Date>;
+  last_used_at: Generated<Date>;
+}
+
 export interface DB {
+  compiled_rulesets: CompiledRulesetsTable;
   organizations: OrganizationsTable;
   contracts: ContractsTable;
   api_keys: ApiKeysTable;

@@ -1,8 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompiledRuleset, type RulesetOptions } from './compiled-ruleset';
-import { compileRuleset, type RuleSource } from './ruleset';
+import { compileRuleset, openRuleset, type RuleSource } from './ruleset';
 import { ScanEngineError, ScanTimeoutError } from './scan-errors';
 
 const EICAR = String.raw`X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`;
@@ -173,6 +174,42 @@ describe(CompiledRuleset.name, () => {
     expect(gapMs).toBeLessThan(wallMs / 4);
   });
 
+  it('saves the compiled rules, which another ruleset opens and scans with, without compiling them', async () => {
+    const path = join(dir, 'eicar.yarc');
+    const outcome = await compileRuleset([EICAR_RULE], { saveTo: path });
+    rulesets.push(outcome.ruleset!);
+    const bytes = await readFile(path);
+    expect(outcome.saved).toEqual(
+      expect.objectContaining({ path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }),
+    );
+
+    // no source to compile: what it detects can only come from the saved file
+    const opened = await openRuleset([], ['EICAR_Test_File'], outcome.saved!);
+    rulesets.push(opened);
+
+    const result = await opened.scanBuffer(Buffer.from(EICAR));
+    expect(result.matches.map((m) => m.rule)).toEqual(['EICAR_Test_File']);
+  });
+
+  it('compiles from the source when the saved rules do not match their SHA-256 (YARA-X would open them)', async () => {
+    const path = join(dir, 'altered.yarc');
+    const outcome = await compileRuleset([EICAR_RULE], { saveTo: path });
+    rulesets.push(outcome.ruleset!);
+    const bytes = await readFile(path);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(path, bytes);
+
+    const fromSource = await openRuleset([EICAR_RULE], ['EICAR_Test_File'], outcome.saved!);
+    rulesets.push(fromSource);
+    await expect(fromSource.scanBuffer(Buffer.from(EICAR))).resolves.toMatchObject({
+      matches: [{ rule: 'EICAR_Test_File' }],
+    });
+    // and with nothing to compile instead, nothing is detected from the altered bytes
+    const empty = await openRuleset([], [], outcome.saved!);
+    rulesets.push(empty);
+    await expect(empty.scanBuffer(Buffer.from(EICAR))).resolves.toMatchObject({ matches: [] });
+  });
+
   it('rejects scans with ScanEngineError once closed, its engine process gone', async () => {
     const sut = await build([EICAR_RULE]);
     const pid = sut.enginePid as number;
@@ -182,7 +219,7 @@ describe(CompiledRuleset.name, () => {
     expect(processExists(pid)).toBe(false);
   });
 
-  it('kills the engine of a scan that outlasts timeoutMs: ScanTimeoutError within seconds, the event loop turning', async () => {
+  it("ends a scan that outlasts timeoutMs by YARA-X's own limit: ScanTimeoutError, the engine kept, the event loop turning", async () => {
     const sut = await build([LOOP_RULE]);
     const pid = sut.enginePid as number;
 
@@ -191,13 +228,40 @@ describe(CompiledRuleset.name, () => {
     );
 
     expect(value).toBeInstanceOf(ScanTimeoutError);
-    expect(wallMs).toBeGreaterThanOrEqual(2000);
+    expect(wallMs).toBeGreaterThanOrEqual(1000);
     expect(wallMs).toBeLessThan(5000);
     expect(gapMs).toBeLessThan(200);
-    expect(processExists(pid)).toBe(false);
+    await expect(sut.scanBuffer(LOOP_MATCH)).resolves.toMatchObject({ matches: [{ rule: 'Loop' }] });
+    expect(sut.enginePid).toBe(pid);
   });
 
-  it('scans in a fresh engine after a timeout, including the scans that waited behind the one killed', async () => {
+  it('runs scans side by side on its threads: one held by a hostile loop does not hold the others', async () => {
+    const sut = await build([LOOP_RULE, EICAR_RULE], { scanThreads: 2 });
+    const pid = sut.enginePid as number;
+
+    const spinning = sut.scanBuffer(Buffer.alloc(64 * 1024), { timeoutMs: 3000 }).catch((error: unknown) => error);
+    const others = await Promise.all([1, 2, 3].map(() => sut.scanBuffer(Buffer.from(EICAR))));
+
+    expect(sut.pendingScans).toBe(1);
+    expect(others.map((r) => r.matches.some((m) => m.rule === 'EICAR_Test_File'))).toEqual([true, true, true]);
+    expect(await spinning).toBeInstanceOf(ScanTimeoutError);
+    expect(sut.enginePid).toBe(pid);
+  });
+
+  it('scans again, in a fresh engine, a scan interrupted when the engine is killed for the one beside it', async () => {
+    const sut = await build([LOOP_RULE], { scanThreads: 2 });
+    const first = sut.enginePid;
+
+    // under a second, the limit is the parent's: the process is killed, the scan running beside it interrupted
+    const spinning = sut.scanBuffer(Buffer.alloc(64 * 1024), { timeoutMs: 300 });
+    const beside = sut.scanBuffer(LOOP_MATCH, { timeoutMs: 60_000 });
+
+    await expect(spinning).rejects.toBeInstanceOf(ScanTimeoutError);
+    await expect(beside).resolves.toMatchObject({ matches: [{ rule: 'Loop' }] });
+    expect(sut.enginePid).not.toBe(first);
+  });
+
+  it('scans in a fresh engine after a timeout that killed it, including the scans that waited behind', async () => {
     const sut = await build([LOOP_RULE]);
     const first = sut.enginePid;
 

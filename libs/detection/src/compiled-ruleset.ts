@@ -1,8 +1,15 @@
 import type { CompilerOptions } from './yara-x';
 import { resolve } from 'node:path';
-import { EngineProcess, type BuildOutcome, type EngineSettings, type ScanInput } from './engine-process';
+import {
+  EngineProcess,
+  type BuildOutcome,
+  type CompiledFile,
+  type EngineSettings,
+  type ScanInput,
+  type ScanVariables,
+} from './engine-process';
 import type { EnginePool } from './engine-pool';
-import { ScanEngineError } from './scan-errors';
+import { ScanEngineError, ScanInterruptedError } from './scan-errors';
 
 export interface PatternMatch {
   /** `$name` of the pattern */
@@ -13,6 +20,8 @@ export interface PatternMatch {
 
 export interface MatchedRule {
   rule: string;
+  /** the YARA namespace of the rule (`default` unless its source was given one) */
+  namespace?: string;
   tags: string[];
   /**
    * The rule's meta values. @litko/yara-x 0.3 turns a boolean (`flag = true`) into the string "unknown"; strings,
@@ -42,6 +51,8 @@ export interface ScanOptions {
    * scans of the ruleset). On expiry the engine's process is killed and the promise rejects with ScanTimeoutError.
    */
   timeoutMs?: number;
+  /** values of the rules' external variables for this scan */
+  variables?: ScanVariables;
 }
 
 export interface RulesetOptions {
@@ -62,6 +73,8 @@ export interface RulesetOptions {
    * reused for another), instead of a process started when it is needed.
    */
   engines?: EnginePool;
+  /** scans run at once, over one compiled copy of the rules in the engine process (default 1) */
+  scanThreads?: number;
 }
 
 export const DEFAULT_MAX_MATCHES_PER_PATTERN = 100;
@@ -85,21 +98,29 @@ export function compileTimeoutFor(ruleCount: number): number {
 /** include statements would read files of the server: sources must be self-contained */
 export const COMPILER_OPTIONS: CompilerOptions = { enableIncludes: false };
 
-export function engineSettings(source: string, ruleCount: number, options: RulesetOptions): EngineSettings {
-  return {
-    source,
-    compilerOptions: COMPILER_OPTIONS,
+/** How the engine gets its rules: built from their source (and saved, if asked), or opened from a saved file. */
+export type RulesFrom = { source: string; saveTo?: string } | { compiled: CompiledFile };
+
+export function engineSettings(from: RulesFrom, ruleCount: number, options: RulesetOptions): EngineSettings {
+  const common = {
     maxMatchesPerPattern: options.maxMatchesPerPattern ?? DEFAULT_MAX_MATCHES_PER_PATTERN,
     buildTimeoutMs: options.compileTimeoutMs ?? compileTimeoutFor(ruleCount),
     memoryLimitBytes: options.memoryLimitBytes === undefined ? DEFAULT_ENGINE_MEMORY_BYTES : options.memoryLimitBytes,
+    scanThreads: options.scanThreads ?? 1,
   };
+  return 'compiled' in from
+    ? { ...common, compiled: from.compiled }
+    : { ...common, source: from.source, compilerOptions: COMPILER_OPTIONS, saveTo: from.saveTo };
 }
 
-/** An engine process building `source`: a spare of `options.engines` when there is one. */
-export function startEngine(source: string, ruleCount: number, options: RulesetOptions): EngineProcess {
-  const settings = engineSettings(source, ruleCount, options);
+/** An engine process getting its rules `from` source or a saved file: a spare of `options.engines` when there is one. */
+export function startEngine(from: RulesFrom, ruleCount: number, options: RulesetOptions): EngineProcess {
+  const settings = engineSettings(from, ruleCount, options);
   return options.engines ? options.engines.engine(settings) : new EngineProcess(settings);
 }
+
+/** A scan interrupted for another one's sake runs again, this many times at most. */
+const MAX_INTERRUPTIONS = 3;
 
 /** A ruleset dropped without close() must not leave its engine process and compiled rules behind for good. */
 const abandoned = new FinalizationRegistry<EngineProcess>((engine) => engine.kill());
@@ -107,18 +128,20 @@ const abandoned = new FinalizationRegistry<EngineProcess>((engine) => engine.kil
 interface QueuedScan {
   input: ScanInput;
   timeoutMs?: number;
+  variables?: ScanVariables;
+  interruptions: number;
   resolve(result: ScanResult): void;
   reject(error: Error): void;
 }
 
 /**
- * Rules compiled by YARA-X, ready to scan. Made by compileRuleset.
+ * Rules compiled by YARA-X, ready to scan. Made by compileRuleset, or from rules compiled and saved before.
  *
- * The rules live in a child process of their own (see engine-process.ts), which scans one input at a time; scans
- * wait in order behind the running one. When that process is gone (a scan timed out and was killed, or it crashed)
- * the next scan, and those that were waiting, get a fresh process, which builds the rules again first: they are not
- * blamed for the input before them. Call `close()` when the ruleset is no longer used: the process holds the
- * compiled rules.
+ * The rules live in a child process of their own (see engine-process.ts), which runs up to `scanThreads` scans at
+ * once over its one compiled copy; scans wait in order for a free thread. When that process is gone (a scan ran
+ * past its time limit and was killed, or it crashed) the next scan, and those that were waiting, get a fresh
+ * process, which opens the saved rules (or builds them again) first: they are not blamed for the input before them.
+ * Call `close()` when the ruleset is no longer used: the process holds the compiled rules.
  */
 export class CompiledRuleset {
   readonly ruleCount: number;
@@ -136,26 +159,41 @@ export class CompiledRuleset {
    * @param engine a process that already holds these rules (compileRuleset's); without it, the first scan or
    *   `ready()` starts one
    */
+  /**
+   * @param saved the rules compiled and saved before: a fresh engine opens them rather than compile `source`
+   */
   constructor(
     readonly source: string,
     readonly ruleNames: readonly string[],
     private readonly options: RulesetOptions = {},
     engine?: EngineProcess,
+    private saved?: CompiledFile,
   ) {
     this.ruleCount = ruleNames.length;
     if (engine) this.adopt(engine);
   }
 
+  /** Scans that may run at once. */
+  get scanThreads(): number {
+    return Math.max(1, Math.floor(this.options.scanThreads ?? 1));
+  }
+
   /** Builds the rules if no engine holds them; resolves with the milliseconds YARA-X took to build them. */
   async ready(): Promise<number> {
-    const outcome = await this.usableEngine().built;
+    const engine = this.usableEngine();
+    let outcome = await engine.built;
+    if (outcome.kind === 'unusable') {
+      this.dropUnusable(engine);
+      outcome = await this.usableEngine().built;
+    }
     if (outcome.kind === 'built') return outcome.millis;
+    if (outcome.kind === 'unusable') throw new ScanEngineError(outcome.detail);
     throw this.buildFailure(outcome);
   }
 
   /** Scans waiting or running. */
   get pendingScans(): number {
-    return this.queue.length + (this.engine?.busy ? 1 : 0);
+    return this.queue.length + (this.engine?.scanning ?? 0);
   }
 
   /** The process id of the engine holding the rules, while there is one (for logs, and to watch it). */
@@ -168,12 +206,12 @@ export class CompiledRuleset {
    * the scan starts; the caller may reuse `data` as soon as the promise settles.
    */
   scanBuffer(data: Buffer, opts: ScanOptions = {}): Promise<ScanResult> {
-    return this.enqueue({ data }, opts.timeoutMs);
+    return this.enqueue({ data }, opts);
   }
 
   /** Scans a file, read by the engine. */
   scanFile(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
-    return this.enqueue({ path: resolve(path) }, opts.timeoutMs);
+    return this.enqueue({ path: resolve(path) }, opts);
   }
 
   /** Kills the engine; scans waiting or running reject with ScanEngineError, and so do later ones. */
@@ -186,11 +224,18 @@ export class CompiledRuleset {
     await engine?.gone;
   }
 
-  private enqueue(input: ScanInput, timeoutMs: number | undefined): Promise<ScanResult> {
+  private enqueue(input: ScanInput, opts: ScanOptions): Promise<ScanResult> {
     if (this.closed) return Promise.reject(new ScanEngineError('the ruleset was closed'));
     if (this.refusal) return Promise.reject(this.refusal);
     return new Promise<ScanResult>((resolve, reject) => {
-      this.queue.push({ input, timeoutMs, resolve, reject });
+      this.queue.push({
+        input,
+        timeoutMs: opts.timeoutMs,
+        variables: opts.variables,
+        interruptions: 0,
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -205,7 +250,9 @@ export class CompiledRuleset {
       this.awaitedBuild = engine;
       void engine.built.then((outcome) => {
         if (this.awaitedBuild === engine) this.awaitedBuild = undefined;
-        if (outcome.kind !== 'built') {
+        if (outcome.kind === 'unusable') {
+          this.dropUnusable(engine);
+        } else if (outcome.kind !== 'built') {
           const failure = this.buildFailure(outcome);
           for (const scan of this.queue.splice(0)) scan.reject(failure);
         }
@@ -213,11 +260,20 @@ export class CompiledRuleset {
       });
       return;
     }
-    const scan = this.queue.shift() as QueuedScan;
-    engine
-      .scan(scan.input, scan.timeoutMs)
-      .then(scan.resolve, scan.reject)
-      .finally(() => this.pump());
+    while (!engine.busy && this.queue.length > 0) {
+      const scan = this.queue.shift() as QueuedScan;
+      engine
+        .scan(scan.input, scan.timeoutMs, scan.variables)
+        .then(scan.resolve, (error: unknown) => {
+          if (error instanceof ScanInterruptedError && scan.interruptions < MAX_INTERRUPTIONS) {
+            scan.interruptions += 1;
+            this.queue.unshift(scan);
+          } else {
+            scan.reject(error as Error);
+          }
+        })
+        .finally(() => this.pump());
+    }
   }
 
   /** The engine holding the rules, a fresh one if there is none or it is gone. */
@@ -225,9 +281,17 @@ export class CompiledRuleset {
     if (this.closed) throw new ScanEngineError('the ruleset was closed');
     if (this.refusal) throw this.refusal;
     if (!this.engine || this.engine.dead) {
-      this.adopt(startEngine(this.source, this.ruleCount, this.options));
+      const from: RulesFrom = this.saved ? { compiled: this.saved } : { source: this.source };
+      this.adopt(startEngine(from, this.ruleCount, this.options));
     }
     return this.engine as EngineProcess;
+  }
+
+  /** The saved rules cannot be opened: the next engine builds them from their source. */
+  private dropUnusable(engine: EngineProcess): void {
+    this.saved = undefined;
+    engine.kill();
+    if (this.engine === engine) this.engine = undefined;
   }
 
   private adopt(engine: EngineProcess): void {
@@ -236,7 +300,7 @@ export class CompiledRuleset {
     abandoned.register(this, engine, this);
   }
 
-  private buildFailure(outcome: Exclude<BuildOutcome, { kind: 'built' }>): ScanEngineError {
+  private buildFailure(outcome: Exclude<BuildOutcome, { kind: 'built' | 'unusable' }>): ScanEngineError {
     switch (outcome.kind) {
       case 'rejected':
         this.refusal = new ScanEngineError(`YARA-X could not build the rules: ${outcome.failure}`);

@@ -35,7 +35,9 @@ export class EnginePool {
   /** An engine process building `settings`: a spare when one is at hand for their memory limit, else a new one. */
   engine(settings: EngineSettings): EngineProcess {
     let engine: EngineProcess | undefined;
-    if (!this.closed && settings.memoryLimitBytes === this.options.memoryLimitBytes) {
+    // spares run one scan at a time (a rule check's): a ruleset that scans on several threads gets its own process
+    const fits = settings.memoryLimitBytes === this.options.memoryLimitBytes && (settings.scanThreads ?? 1) === 1;
+    if (!this.closed && fits) {
       engine = this.spares.shift();
       engine?.build(settings);
     }

@@ -4,9 +4,12 @@ import type { Socket } from 'node:net';
 import type { MatchedRule } from './compiled-ruleset';
 import { ENGINE_SCRIPT } from './engine-script';
 import { YARA_X_PATH, type CompilerOptions } from './yara-x';
-import { ScanEngineError, ScanTimeoutError } from './scan-errors';
+import { ScanEngineError, ScanInterruptedError, ScanTimeoutError } from './scan-errors';
 
 export type ScanInput = { data: Uint8Array } | { path: string };
+
+/** Values of the rules' external variables for one scan (the file's name, say). */
+export type ScanVariables = Record<string, string | number | boolean>;
 
 export interface EngineScan {
   matches: MatchedRule[];
@@ -22,22 +25,50 @@ export interface EngineReport {
   message: string;
 }
 
-export interface EngineSettings {
-  /** the combined source text */
-  source: string;
-  compilerOptions: CompilerOptions;
+/** Rules compiled before and saved (by a build with `saveTo`): the file and the SHA-256 its bytes must have. */
+export interface CompiledFile {
+  path: string;
+  sha256: string;
+}
+
+/** The compiled rules a build saved: where, their SHA-256 and size, and how long serialising and writing took. */
+export interface SavedRules extends CompiledFile {
+  bytes: number;
+  millis: number;
+}
+
+interface CommonSettings {
   maxMatchesPerPattern: number;
-  /** the build is killed past this */
+  /** the build (or the opening of compiled rules) is killed past this */
   buildTimeoutMs: number;
   /** the process's data segment limit (RLIMIT_DATA), or null for none */
   memoryLimitBytes: number | null;
+  /** scans run at once over the one compiled copy (threads of the engine; default 1) */
+  scanThreads?: number;
 }
 
-/** What a process started ahead of its rules needs: its memory limit (see EngineSettings). */
-export type SpareSettings = Pick<EngineSettings, 'memoryLimitBytes'>;
+export type EngineSettings = CommonSettings &
+  (
+    | {
+        /** the combined source text */
+        source: string;
+        compilerOptions: CompilerOptions;
+        /** where to save the compiled rules once built, for other processes to open instead of compiling */
+        saveTo?: string;
+      }
+    | {
+        /** rules compiled before: opened (their SHA-256 checked first) instead of compiled */
+        compiled: CompiledFile;
+      }
+  );
+
+/** What a process started ahead of its rules needs: its memory limit (see EngineSettings) and its threads. */
+export type SpareSettings = Pick<CommonSettings, 'memoryLimitBytes' | 'scanThreads'>;
 
 export type BuildOutcome =
-  | { kind: 'built'; millis: number; warnings: EngineReport[] }
+  | { kind: 'built'; millis: number; warnings: EngineReport[]; saved?: SavedRules }
+  /** compiled rules that cannot be used (altered, unreadable, or from another YARA-X): compile from source instead */
+  | { kind: 'unusable'; detail: string }
   /** YARA-X refused the text: `errors` as validate lists them, `failure` as compile said it */
   | { kind: 'rejected'; millis: number; errors: EngineReport[]; warnings: EngineReport[]; failure: string }
   /** the process died before it answered: a signal, an exit, or it could not start */
@@ -47,7 +78,9 @@ export type BuildOutcome =
   | { kind: 'stopped' };
 
 type EngineMessage =
-  | { type: 'built'; millis: number; warnings: EngineReport[] }
+  | { type: 'built'; millis: number; warnings: EngineReport[]; saved?: SavedRules }
+  | { type: 'unusable'; reason: string }
+  | { type: 'timed-out'; id: number; message: string }
   | { type: 'rejected'; millis: number; errors: EngineReport[]; warnings: EngineReport[]; failure: string }
   | { type: 'result'; id: number; matches: MatchedRule[]; millis: number; cpuMillis: number }
   | { type: 'error'; id: number; message: string };
@@ -55,6 +88,8 @@ type EngineMessage =
 interface RunningScan {
   id: number;
   timeoutMs?: number;
+  /** killed for its time: the process went for this scan */
+  overran?: boolean;
   timer?: NodeJS.Timeout;
   resolve(scan: EngineScan): void;
   reject(error: Error): void;
@@ -65,6 +100,13 @@ interface RunningScan {
  * each), and with larger slices the transfer got slower, not faster.
  */
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * YARA-X keeps time in whole seconds (a clock that ticks every second): a limit under a second is not given to it,
+ * and the process is killed instead. A scan still running this long after its limit (half of the limit when that
+ * is shorter) gets its process killed too.
+ */
+const NATIVE_TIMEOUT_MIN_MS = 1_000;
+const TIMEOUT_GRACE_MS = 2_000;
 /** What is kept of the engine's standard error, to say why it died. */
 const STDERR_TAIL_CHARS = 2000;
 
@@ -96,7 +138,8 @@ export class EngineProcess {
   private state: 'spare' | 'building' | 'ready' | 'dead' = 'spare';
   private settings?: EngineSettings;
   private readonly memoryLimitBytes: number | null;
-  private running?: RunningScan;
+  private readonly threads: number;
+  private readonly running = new Map<number, RunningScan>();
   private nextId = 1;
   private killedFor?: 'timeout' | 'stop';
   private stderrTail = '';
@@ -113,6 +156,7 @@ export class EngineProcess {
     this.gone = new Promise<void>((resolve) => (this.settleGone = resolve));
     const limit = settings.memoryLimitBytes;
     this.memoryLimitBytes = limit;
+    this.threads = Math.max(1, Math.floor(settings.scanThreads ?? 1));
     if (limit !== null && !PRLIMIT && !warnedNoPrlimit) {
       warnedNoPrlimit = true;
       process.emitWarning('prlimit was not found: the YARA-X engine processes run without a memory limit');
@@ -125,8 +169,9 @@ export class EngineProcess {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       // structured clone: buffers cross as bytes, not as JSON arrays of numbers
       serialization: 'advanced',
-      // the engine reads untrusted text: it gets none of this process's secrets, nor its NODE_OPTIONS hooks
-      env: {},
+      // the engine reads untrusted text: it gets none of this process's secrets, nor its NODE_OPTIONS hooks; its
+      // scans run on libuv's threads, as many as it may run at once
+      env: { UV_THREADPOOL_SIZE: String(this.threads) },
     });
     this.child.on('message', (message: EngineMessage) => this.receive(message));
     // 'close' rather than 'exit': the standard error is read to its end by then, the process's last words with it
@@ -137,7 +182,7 @@ export class EngineProcess {
       this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
     });
     this.child.stderr?.on('error', () => undefined);
-    if ('source' in settings) this.build(settings);
+    if ('buildTimeoutMs' in settings) this.build(settings);
     else void this.send({ type: 'load', yaraPath: YARA_PATH });
     this.updateRef();
   }
@@ -164,17 +209,35 @@ export class EngineProcess {
     if (settings.memoryLimitBytes !== this.memoryLimitBytes) {
       throw new Error('the rule engine was started with another memory limit');
     }
+    if (Math.max(1, Math.floor(settings.scanThreads ?? 1)) !== this.threads) {
+      throw new Error('the rule engine was started with another number of scan threads');
+    }
     this.settings = settings;
     this.state = 'building';
     this.buildTimer = setTimeout(() => this.kill('timeout'), settings.buildTimeoutMs);
-    void this.send({
-      type: 'build',
-      yaraPath: YARA_PATH,
-      source: settings.source,
-      compilerOptions: settings.compilerOptions,
-      maxMatchesPerPattern: settings.maxMatchesPerPattern,
-    });
+    const common = { yaraPath: YARA_PATH, maxMatchesPerPattern: settings.maxMatchesPerPattern };
+    void this.send(
+      'compiled' in settings
+        ? { type: 'open', ...common, path: settings.compiled.path, sha256: settings.compiled.sha256 }
+        : {
+            type: 'build',
+            ...common,
+            source: settings.source,
+            compilerOptions: settings.compilerOptions,
+            saveTo: settings.saveTo,
+          },
+    );
     this.updateRef();
+  }
+
+  /** Scans it may run at once. */
+  get scanThreads(): number {
+    return this.threads;
+  }
+
+  /** Scans running. */
+  get scanning(): number {
+    return this.running.size;
   }
 
   /** The engine's process id, while it has one. */
@@ -190,23 +253,39 @@ export class EngineProcess {
     return this.state === 'dead';
   }
 
-  /** A scan is running. */
+  /** As many scans run as it may run at once. */
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.running.size >= this.threads;
   }
 
-  /** Scans one input; the engine must be ready and not busy. The timeout counts from now. */
-  scan(input: ScanInput, timeoutMs?: number): Promise<EngineScan> {
-    if (this.state !== 'ready' || this.running) {
+  /**
+   * Scans one input; the engine must be ready and not busy. The timeout counts from now: YARA-X ends the scan at
+   * its limit (ScanTimeoutError, the process goes on); one that runs on `TIMEOUT_GRACE_MS` past it has its process
+   * killed, and the scans that ran beside it reject with ScanInterruptedError.
+   */
+  scan(input: ScanInput, timeoutMs?: number, variables?: ScanVariables): Promise<EngineScan> {
+    if (this.state !== 'ready' || this.busy) {
       return Promise.reject(new ScanEngineError('the rule engine is not ready for a scan', this.state === 'dead'));
     }
     return new Promise<EngineScan>((resolve, reject) => {
       const scan: RunningScan = { id: this.nextId++, timeoutMs, resolve, reject };
-      this.running = scan;
-      if (timeoutMs !== undefined) scan.timer = setTimeout(() => this.kill('timeout'), timeoutMs);
+      this.running.set(scan.id, scan);
+      if (timeoutMs !== undefined) {
+        scan.timer = setTimeout(
+          () => {
+            scan.overran = true;
+            this.kill('timeout');
+          },
+          timeoutMs + Math.min(TIMEOUT_GRACE_MS, timeoutMs / 2),
+        );
+      }
       this.updateRef();
-      if ('path' in input) void this.send({ type: 'scan-file', id: scan.id, path: input.path });
-      else void this.sendBuffer(scan.id, input.data);
+      const limit =
+        timeoutMs !== undefined && timeoutMs >= NATIVE_TIMEOUT_MIN_MS
+          ? { timeoutMs: Math.ceil(timeoutMs / 1000) * 1000 }
+          : {};
+      if ('path' in input) void this.send({ type: 'scan-file', id: scan.id, path: input.path, variables, ...limit });
+      else void this.sendBuffer(scan.id, input.data, variables, limit.timeoutMs);
     });
   }
 
@@ -218,11 +297,16 @@ export class EngineProcess {
     this.updateRef();
   }
 
-  private async sendBuffer(id: number, data: Uint8Array): Promise<void> {
-    await this.send({ type: 'scan-buffer', id, bytes: data.byteLength });
+  private async sendBuffer(
+    id: number,
+    data: Uint8Array,
+    variables: ScanVariables | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<void> {
+    await this.send({ type: 'scan-buffer', id, bytes: data.byteLength, variables, timeoutMs });
     for (let offset = 0; offset < data.byteLength; offset += CHUNK_BYTES) {
-      if (this.running?.id !== id) return;
-      await this.send({ type: 'chunk', data: data.subarray(offset, offset + CHUNK_BYTES) });
+      if (!this.running.has(id)) return;
+      await this.send({ type: 'chunk', id, data: data.subarray(offset, offset + CHUNK_BYTES) });
     }
   }
 
@@ -239,7 +323,16 @@ export class EngineProcess {
       case 'built':
         clearTimeout(this.buildTimer);
         this.state = 'ready';
-        this.settleBuild({ kind: 'built', millis: message.millis, warnings: message.warnings });
+        this.settleBuild({
+          kind: 'built',
+          millis: message.millis,
+          warnings: message.warnings,
+          ...(message.saved ? { saved: message.saved } : {}),
+        });
+        break;
+      case 'unusable':
+        this.settleBuild({ kind: 'unusable', detail: message.reason });
+        this.kill();
         break;
       case 'rejected': {
         const { millis, errors, warnings, failure } = message;
@@ -248,13 +341,15 @@ export class EngineProcess {
         break;
       }
       case 'result':
+      case 'timed-out':
       case 'error': {
-        const scan = this.running;
-        if (!scan || scan.id !== message.id) return;
+        const scan = this.running.get(message.id);
+        if (!scan) return;
         clearTimeout(scan.timer);
-        this.running = undefined;
+        this.running.delete(message.id);
         if (message.type === 'result')
           scan.resolve({ matches: message.matches, millis: message.millis, cpuMillis: message.cpuMillis });
+        else if (message.type === 'timed-out') scan.reject(new ScanTimeoutError(scan.timeoutMs ?? 0));
         else scan.reject(new Error(message.message));
         break;
       }
@@ -285,12 +380,12 @@ export class EngineProcess {
             : { kind: 'crashed', detail },
       );
     }
-    const scan = this.running;
-    this.running = undefined;
-    if (scan) {
+    const scans = [...this.running.values()];
+    this.running.clear();
+    for (const scan of scans) {
       clearTimeout(scan.timer);
-      if (this.killedFor === 'timeout' && scan.timeoutMs !== undefined)
-        scan.reject(new ScanTimeoutError(scan.timeoutMs));
+      if (this.killedFor === 'timeout' && scan.overran) scan.reject(new ScanTimeoutError(scan.timeoutMs ?? 0));
+      else if (this.killedFor === 'timeout') scan.reject(new ScanInterruptedError());
       else if (this.killedFor === 'stop') scan.reject(new ScanEngineError('the ruleset was closed'));
       else scan.reject(new ScanEngineError(`the rule engine crashed during the scan: ${detail}`, true));
     }
@@ -304,8 +399,7 @@ export class EngineProcess {
    */
   private updateRef(): void {
     const waited =
-      this.state !== 'dead' &&
-      (this.state === 'building' || this.running !== undefined || this.killedFor !== undefined);
+      this.state !== 'dead' && (this.state === 'building' || this.running.size > 0 || this.killedFor !== undefined);
     const handles = [this.child, this.child.channel, this.child.stderr as Socket | null];
     for (const handle of handles) {
       if (waited) handle?.ref();

@@ -4,8 +4,18 @@
  *
  * It may be started ahead of its rules (a spare of an EnginePool): `load` requires YARA-X then, so that only the
  * build is left when the rules come. It builds the rules once (compile first: on success its warnings are
- * validate's; on failure validate lists every error, where compile stops at the first), keeps them, and scans one input at a time with the synchronous
- * `scan`/`scanFile`, which honour `setMaxMatchesPerPattern`. Only the small evidence goes back. A buffer comes in slices (`chunk` messages) after its `scan-buffer`.
+ * validate's; on failure validate lists every error, where compile stops at the first), or opens rules compiled
+ * before (`open`: a file of `serialize()`d rules, whose SHA-256 is checked first, since YARA-X takes altered bytes
+ * without a word), and keeps them. A build may save the compiled rules to a file (`saveTo`) for others to open.
+ *
+ * Scans run with `scanAsync`/`scanFileAsync`, on libuv's thread pool (UV_THREADPOOL_SIZE, set by the parent): up to
+ * that many at once over the one compiled copy, each with YARA-X's own time limit (`setTimeout`) so that a scan past
+ * it ends alone (`timed-out`) and the others go on. Only the small evidence goes back. A buffer comes in slices
+ * (`chunk` messages, with its scan's id) after its `scan-buffer`.
+ *
+ * The processor time of one scan among several cannot be read on its own: each result carries its share of the
+ * process's processor time over the scan (its wall time, scaled by the process's use of the cores it ran on
+ * against the scans that ran then), so that the shares of a pass add up to the process's time.
  *
  * A child busy in a native call reads no message, so it would not see its parent go away for as long as the call
  * runs (a hostile loop runs for hours): a watchdog thread checks the parent every half second and kills the process
@@ -15,6 +25,8 @@ export const ENGINE_SCRIPT = `
 'use strict';
 process.title = 'sigdesk-yara-engine';
 const { Worker } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { readFileSync, writeFileSync, renameSync } = require('node:fs');
 new Worker(
   "const { workerData } = require('node:worker_threads');" +
     "setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);",
@@ -23,26 +35,70 @@ new Worker(
 
 let yarax;
 let rules;
-let incoming;
+const incoming = new Map();
 const text = (error) => String((error && error.message) || error);
 const report = ({ code, message }) => ({ code, message });
+const cpuNow = () => {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+};
+
+// the processor time shared by the scans running: accrued to each in proportion to the wall time it ran
+const running = new Set();
+let lastCpu = cpuNow();
+function accrue() {
+  const cpu = cpuNow();
+  if (running.size > 0) {
+    const share = (cpu - lastCpu) / running.size;
+    for (const scan of running) scan.cpuMillis += share;
+  }
+  lastCpu = cpu;
+}
 
 function scan(id, run) {
+  accrue();
+  const current = { cpuMillis: 0 };
+  running.add(current);
   const started = performance.now();
-  const cpu = process.cpuUsage();
+  let pending;
   try {
-    const matches = run().map((rule) => ({
-      rule: rule.ruleIdentifier,
-      tags: rule.tags,
-      meta: rule.meta,
-      patterns: rule.matches.map((m) => ({ identifier: m.identifier, offset: m.offset, length: m.length })),
-    }));
-    const used = process.cpuUsage(cpu);
-    const cpuMillis = (used.user + used.system) / 1000;
-    process.send({ type: 'result', id, matches, millis: performance.now() - started, cpuMillis });
+    pending = run();
   } catch (error) {
-    process.send({ type: 'error', id, message: text(error) });
+    pending = Promise.reject(error);
   }
+  pending.then(
+    (found) => {
+      accrue();
+      running.delete(current);
+      const matches = found.map((rule) => ({
+        rule: rule.ruleIdentifier,
+        ...(rule.namespace === 'default' ? {} : { namespace: rule.namespace }),
+        tags: rule.tags,
+        meta: rule.meta,
+        patterns: rule.matches.map((m) => ({ identifier: m.identifier, offset: m.offset, length: m.length })),
+      }));
+      const millis = performance.now() - started;
+      process.send({ type: 'result', id, matches, millis, cpuMillis: current.cpuMillis });
+    },
+    (error) => {
+      accrue();
+      running.delete(current);
+      const message = text(error);
+      process.send({ type: /timed out/i.test(message) ? 'timed-out' : 'error', id, message });
+    },
+  );
+}
+
+function configure(message) {
+  rules.setMaxMatchesPerPattern(message.maxMatchesPerPattern);
+}
+
+// YARA-X's time limit belongs to the compiled rules, not to one scan: set when a scan asks for another one
+let timeLimit;
+function limitTime(timeoutMs) {
+  if (timeoutMs === undefined || timeoutMs === timeLimit) return;
+  rules.setTimeout(timeoutMs);
+  timeLimit = timeoutMs;
 }
 
 process.on('message', (message) => {
@@ -55,9 +111,19 @@ process.on('message', (message) => {
       const started = performance.now();
       try {
         rules = yarax.compile(message.source, message.compilerOptions);
-        rules.setMaxMatchesPerPattern(message.maxMatchesPerPattern);
+        configure(message);
         const warnings = rules.getWarnings().map(report);
-        process.send({ type: 'built', millis: performance.now() - started, warnings });
+        const millis = performance.now() - started;
+        let saved;
+        if (message.saveTo) {
+          const savingStarted = performance.now();
+          const bytes = rules.serialize();
+          writeFileSync(message.saveTo + '.partial', bytes);
+          renameSync(message.saveTo + '.partial', message.saveTo);
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          saved = { path: message.saveTo, sha256, bytes: bytes.length, millis: performance.now() - savingStarted };
+        }
+        process.send({ type: 'built', millis, warnings, saved });
       } catch (error) {
         const found = yarax.validate(message.source, message.compilerOptions);
         process.send({
@@ -70,21 +136,57 @@ process.on('message', (message) => {
       }
       break;
     }
+    case 'open': {
+      yarax = require(message.yaraPath);
+      const started = performance.now();
+      let bytes;
+      try {
+        bytes = readFileSync(message.path);
+      } catch (error) {
+        process.send({ type: 'unusable', reason: 'the compiled rules could not be read: ' + text(error) });
+        break;
+      }
+      if (createHash('sha256').update(bytes).digest('hex') !== message.sha256) {
+        process.send({ type: 'unusable', reason: 'the compiled rules do not match their SHA-256' });
+        break;
+      }
+      try {
+        rules = yarax.deserialize(bytes);
+        configure(message);
+      } catch (error) {
+        process.send({ type: 'unusable', reason: 'YARA-X could not open the compiled rules: ' + text(error) });
+        break;
+      }
+      process.send({ type: 'built', millis: performance.now() - started, warnings: [] });
+      break;
+    }
     case 'scan-file':
-      scan(message.id, () => rules.scanFile(message.path));
+      limitTime(message.timeoutMs);
+      scan(message.id, () => rules.scanFileAsync(message.path, message.variables));
       break;
     case 'scan-buffer':
-      incoming = { id: message.id, data: Buffer.allocUnsafe(message.bytes), filled: 0 };
+      incoming.set(message.id, {
+        data: Buffer.allocUnsafe(message.bytes),
+        filled: 0,
+        variables: message.variables,
+        timeoutMs: message.timeoutMs,
+      });
       break;
-    case 'chunk':
-      incoming.data.set(message.data, incoming.filled);
-      incoming.filled += message.data.byteLength;
+    case 'chunk': {
+      const into = incoming.get(message.id);
+      if (!into) break;
+      into.data.set(message.data, into.filled);
+      into.filled += message.data.byteLength;
       break;
+    }
   }
-  if (incoming && incoming.filled === incoming.data.byteLength) {
-    const { id, data } = incoming;
-    incoming = undefined;
-    scan(id, () => rules.scan(data));
+  if (message.type === 'scan-buffer' || message.type === 'chunk') {
+    const into = incoming.get(message.id);
+    if (into && into.filled === into.data.byteLength) {
+      incoming.delete(message.id);
+      limitTime(into.timeoutMs);
+      scan(message.id, () => rules.scanAsync(into.data, into.variables));
+    }
   }
 });
 process.on('disconnect', () => process.exit(0));

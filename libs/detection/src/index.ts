@@ -11,8 +11,25 @@ export {
 } from './compiled-ruleset';
 export { decideDetection, type DetectionDecision } from './detection';
 export { checkRuleStructure, DEFAULT_RULE_LIMITS, type RuleLimits } from './rule-limits';
-export { compileRuleset, type CompileOutcome, type Diagnostic, type RuleSource } from './ruleset';
-export { ScanEngineError, ScanTimeoutError } from './scan-errors';
+export {
+  combinedText,
+  compileRuleset,
+  openRuleset,
+  type CompileOptions,
+  type CompileOutcome,
+  type Diagnostic,
+  type RuleSource,
+} from './ruleset';
+export type { CompiledFile, SavedRules, ScanVariables } from './engine-process';
+export { ScanEngineError, ScanInterruptedError, ScanTimeoutError } from './scan-errors';
 export { readRuleText, type RuleDeclaration } from './rule-text';
 export { EnginePool, type EnginePoolOptions } from './engine-pool';
-export { loadYaraX, YARA_X_PATH, type CompilerOptions, type RuleMatch, type YaraX, type YaraXBinding } from './yara-x';
+export {
+  loadYaraX,
+  YARA_X_PATH,
+  YARA_X_VERSION,
+  type CompilerOptions,
+  type RuleMatch,
+  type YaraX,
+  type YaraXBinding,
+} from './yara-x';

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CombinedSource } from './combined-source';
 import { CompiledRuleset, startEngine, type RulesetOptions } from './compiled-ruleset';
-import type { BuildOutcome, EngineReport } from './engine-process';
+import type { BuildOutcome, CompiledFile, EngineReport, SavedRules } from './engine-process';
 import { checkRuleStructure, checkSourceSize } from './rule-limits';
 import type { Diagnostic } from './diagnostic';
 import { readRuleText, type RuleDeclaration, type RuleTextReading } from './rule-text';
@@ -30,6 +30,42 @@ export interface CompileOutcome {
   ruleNames: string[];
   /** the whole compile: the checks here and YARA-X's build in the engine process */
   millis: number;
+  /** YARA-X's build alone, in the engine process */
+  buildMillis?: number;
+  /** the compiled rules, saved where `saveTo` asked */
+  saved?: SavedRules;
+}
+
+export interface CompileOptions extends RulesetOptions {
+  /** a file to save the compiled rules to (see `openRuleset`), when they compile */
+  saveTo?: string;
+}
+
+/** The one text YARA-X builds from the sources: see compileRuleset. */
+export function combinedText(sources: RuleSource[]): string {
+  return new CombinedSource(sources).text;
+}
+
+/**
+ * A ruleset from rules compiled and saved before (by compileRuleset with `saveTo`): its engine opens the file, after
+ * checking its SHA-256, instead of compiling. Should the file be unusable (altered, unreadable, saved by another
+ * YARA-X), the engine builds the rules from `sources` instead. Nothing is checked here: the rules were checked when
+ * they were compiled, and the caller keeps what that compile said.
+ */
+export async function openRuleset(
+  sources: RuleSource[],
+  ruleNames: string[],
+  compiled: CompiledFile,
+  options: RulesetOptions = {},
+): Promise<CompiledRuleset> {
+  const ruleset = new CompiledRuleset(combinedText(sources), ruleNames, options, undefined, compiled);
+  try {
+    await ruleset.ready();
+    return ruleset;
+  } catch (error) {
+    await ruleset.close();
+    throw error;
+  }
 }
 
 /**
@@ -46,7 +82,7 @@ export interface CompileOutcome {
  * longer than `compileTimeoutMs`, makes an error of its own (`engine_crashed`, `engine_timeout`). Never throws for
  * the engine's sake.
  */
-export async function compileRuleset(sources: RuleSource[], options: RulesetOptions = {}): Promise<CompileOutcome> {
+export async function compileRuleset(sources: RuleSource[], options: CompileOptions = {}): Promise<CompileOutcome> {
   const started = performance.now();
   const ruleNames: string[] = [];
   const own: Diagnostic[] = [];
@@ -85,28 +121,33 @@ export async function compileRuleset(sources: RuleSource[], options: RulesetOpti
     (order.get(a.source ?? '') ?? -1) - (order.get(b.source ?? '') ?? -1) ||
     (a.line ?? 0) - (b.line ?? 0) ||
     (a.column ?? 0) - (b.column ?? 0);
-  const answer = (diagnostics: Diagnostic[], ruleset?: CompiledRuleset): CompileOutcome => {
+  const answer = (diagnostics: Diagnostic[], ruleset?: CompiledRuleset, built?: BuildOutcome): CompileOutcome => {
     const all = diagnostics.sort(byPlace);
     const errors = all.filter((d) => d.severity === 'error');
+    const ok = errors.length === 0;
     return {
-      ok: errors.length === 0,
+      ok,
       errors,
       warnings: all.filter((d) => d.severity === 'warning'),
-      ...(ruleset && errors.length === 0 ? { ruleset } : {}),
+      ...(ruleset && ok ? { ruleset } : {}),
       ruleNames,
       millis: performance.now() - started,
+      ...(built?.kind === 'built' || built?.kind === 'rejected' ? { buildMillis: built.millis } : {}),
+      ...(built?.kind === 'built' && built.saved && ok ? { saved: built.saved } : {}),
     };
   };
   if (beyondLimits.length > 0) return answer([...own, ...beyondLimits]);
 
   const combined = new CombinedSource(sources);
-  let engine = startEngine(combined.text, ruleNames.length, options);
+  const from = { source: combined.text, saveTo: options.saveTo };
+  let engine = startEngine(from, ruleNames.length, options);
   let outcome = await engine.built;
   const firstCrash = outcome.kind === 'crashed' ? outcome.detail : undefined;
   if (firstCrash !== undefined) {
-    engine = startEngine(combined.text, ruleNames.length, options);
+    engine = startEngine(from, ruleNames.length, options);
     outcome = await engine.built;
   }
+  if (outcome.kind === 'unusable') throw new Error('the rule engine was asked to open rules instead of building them');
   if (outcome.kind !== 'built' && outcome.kind !== 'rejected') {
     return answer([...own, engineFailure(outcome, firstCrash)]);
   }
@@ -135,9 +176,11 @@ export async function compileRuleset(sources: RuleSource[], options: RulesetOpti
 
   const ok = outcome.kind === 'built' && !own.some((d) => d.severity === 'error');
   if (!ok) engine.kill();
+  const saved = outcome.kind === 'built' ? outcome.saved : undefined;
   return answer(
     [...own, ...fromCompiler],
-    ok ? new CompiledRuleset(combined.text, ruleNames, options, engine) : undefined,
+    ok ? new CompiledRuleset(combined.text, ruleNames, options, engine, saved) : undefined,
+    outcome,
   );
 }
 

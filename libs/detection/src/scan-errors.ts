@@ -1,6 +1,7 @@
 /**
- * A scan took longer than its `timeoutMs`. The engine's process was killed to stop it (YARA-X cannot be interrupted
- * otherwise): the promise rejects once the process is gone, and the ruleset's next scan starts a fresh one.
+ * A scan took longer than its `timeoutMs`. YARA-X stops it by itself; when it does not (a native call it cannot
+ * leave), the engine's process is killed, the promise rejects once the process is gone, and the ruleset's next scan
+ * starts a fresh one.
  */
 export class ScanTimeoutError extends Error {
   override readonly name = 'ScanTimeoutError';
@@ -23,5 +24,15 @@ export class ScanEngineError extends Error {
     readonly crashed = false,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The engine's process was killed for another scan that ran beside this one (past its time limit): this scan is not
+ * to blame, and runs again in a fresh process.
+ */
+export class ScanInterruptedError extends ScanEngineError {
+  constructor() {
+    super('the rule engine was stopped for another scan that ran past its time limit');
   }
 }

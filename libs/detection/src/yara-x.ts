@@ -6,8 +6,19 @@
  * Only the engine process (engine-script.ts) and the benchmarks load it: untrusted rules are never built here.
  */
 
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
 /** Where the binding is: the engine process requires it by this path. */
 export const YARA_X_PATH: string = require.resolve('@litko/yara-x-linux-x64-gnu');
+
+/**
+ * The binding's version: compiled rules saved by one version open only in the same one, so it is part of where
+ * they are recorded.
+ */
+export const YARA_X_VERSION: string = (
+  JSON.parse(readFileSync(join(dirname(YARA_X_PATH), 'package.json'), 'utf8')) as { version: string }
+).version;
 
 export interface CompilerOptions {
   /** the namespace of a source given to `compile` */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { CompileOutcome, CompiledRuleset, decideDetection, DetectionDecision } from '@sigdesk/detection';
+import { CompiledRuleset, decideDetection, DetectionDecision } from '@sigdesk/detection';
 import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectCache } from '@sigdesk/storage';
-import { CompiledRulesets } from './content/compiled-rulesets';
+import { CompiledOutcome, CompiledRulesets } from './content/compiled-rulesets';
 import { ContentRepository } from './content/content.repository';
 import { activeAllowlist, rulesHash, VersionedContent } from './content/signature-content';
 
@@ -84,14 +84,15 @@ export class SignatureEngine {
   }
 
   /** Runs `work` with the compiled ruleset of the content's rules. */
-  withCompiled<T>(versioned: VersionedContent, work: (compiled: CompileOutcome) => Promise<T>): Promise<T> {
+  withCompiled<T>(versioned: VersionedContent, work: (compiled: CompiledOutcome) => Promise<T>): Promise<T> {
     return this.rulesets.use(versioned.content.rules, work);
   }
 
   /**
-   * Scans each target with the content's ruleset, one after the other, and decides detection at `now` (the
-   * allow-list in force then). A file already scanned with the same rules in this process is not scanned again:
-   * YARA-X answers the same for the same rules and bytes, and files are named by their SHA-256.
+   * Scans each target with the content's ruleset, as many at once as the ruleset's engine runs, and decides
+   * detection at `now` (the allow-list in force then); the verdicts come in the order of the targets. A file already
+   * scanned with the same rules in this process is not scanned again: YARA-X answers the same for the same rules
+   * and bytes, and files are named by their SHA-256.
    */
   async scanAll(
     versioned: VersionedContent,
@@ -109,25 +110,44 @@ export class SignatureEngine {
     const rules = rulesHash(versioned.content.rules);
     const files = options.files ?? this.localFiles();
     const unknown = (target: ScanTarget) => !this.remembered.has(rememberedKey(rules, target));
-    const verdicts: FileVerdict[] = [];
-    for (const [index, target] of targets.entries()) {
-      for (const ahead of targets.slice(index + 1, index + 1 + FETCH_AHEAD)) if (unknown(ahead)) void files.get(ahead);
-      const remembered = !unknown(target);
-      const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs, files);
-      verdicts.push({
-        ...decideDetection(
-          target.sha256,
-          { matches: scan.rules.map((rule) => matchOf(rule)), millis: 0, cpuMillis: 0 },
-          allowlist,
-        ),
-        target,
-        millis: scan.millis,
-        cpuMillis: scan.cpuMillis,
-        offsets: scan.offsets,
-        remembered,
-      });
-      if (options.onScanned && (index + 1) % 50 === 0) await options.onScanned(index + 1);
-    }
+    const threads = Math.max(1, Math.min(ruleset.scanThreads, targets.length));
+    const verdicts = new Array<FileVerdict>(targets.length);
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const scanNext = async (): Promise<void> => {
+      while (!failed && next < targets.length) {
+        const index = next++;
+        const target = targets[index];
+        for (const ahead of targets.slice(index + 1, index + 1 + FETCH_AHEAD + threads)) {
+          if (unknown(ahead)) void files.get(ahead);
+        }
+        const remembered = !unknown(target);
+        const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs, files);
+        verdicts[index] = {
+          ...decideDetection(
+            target.sha256,
+            { matches: scan.rules.map((rule) => matchOf(rule)), millis: 0, cpuMillis: 0 },
+            allowlist,
+          ),
+          target,
+          millis: scan.millis,
+          cpuMillis: scan.cpuMillis,
+          offsets: scan.offsets,
+          remembered,
+        };
+        done += 1;
+        if (options.onScanned && done % 50 === 0) await options.onScanned(done);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: threads }, () =>
+        scanNext().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      ),
+    );
     return verdicts;
   }
 

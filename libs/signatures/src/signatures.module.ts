@@ -3,6 +3,7 @@ import { CasesModule } from '@sigdesk/cases';
 import { ReleasesModule } from '@sigdesk/releases';
 import { ChangeValidator } from './change-validator';
 import { CompiledRulesets } from './content/compiled-rulesets';
+import { CompiledRulesetsRepository } from './content/compiled-rulesets.repository';
 import { ContentRepository } from './content/content.repository';
 import { ContentProver } from './proof/content-prover';
 import { SignatureChangesController } from './signature-changes.controller';
@@ -16,6 +17,7 @@ const SHARED = [
   SignaturesRepository,
   ContentRepository,
   CompiledRulesets,
+  CompiledRulesetsRepository,
   SignatureEngine,
   ContentProver,
   SignatureChangesService,

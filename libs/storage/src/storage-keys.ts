@@ -2,5 +2,7 @@
 export const StorageKeys = {
   samplesPrefix: 'samples/',
   sample: (sha256: string) => `samples/${sha256.slice(0, 2)}/${sha256}`,
+  /** YARA-X's serialised rules, by their SHA-256 (compiled_rulesets says which ruleset and engine they are) */
+  compiledRules: (sha256: string) => `compiled-rules/${sha256.slice(0, 2)}/${sha256}`,
   sha256OfSampleKey: (key: string): string | null => /^samples\/[0-9a-f]{2}\/([0-9a-f]{64})$/.exec(key)?.[1] ?? null,
 };

@@ -1,46 +1,89 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { CompileOutcome, compileRuleset, ScanEngineError } from '@sigdesk/detection';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppConfig } from '@sigdesk/config';
+import {
+  CompileOutcome,
+  compileRuleset,
+  openRuleset,
+  ScanEngineError,
+  YARA_X_VERSION,
+  type RuleSource,
+  type RulesetOptions,
+} from '@sigdesk/detection';
+import { ObjectCache, ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { CompiledRulesetsRepository } from './compiled-rulesets.repository';
 import { ContentRule, rulesHash } from './signature-content';
 
 interface Entry {
-  outcome: Promise<CompileOutcome>;
+  outcome: Promise<CompiledOutcome>;
   users: number;
   lastUsed: number;
   /** a ruleset that did not compile is not kept: the next request compiles again */
   failed?: boolean;
+  /** the compiled rules this process saved, removed with the entry */
+  savedPath?: string;
 }
+
+/** A compile's outcome, and whether its rules were compiled here or opened from a compile before. */
+export type CompiledOutcome = CompileOutcome & {
+  /** the rules were opened from their compiled form (stored by an earlier compile), not compiled here */
+  opened?: boolean;
+  /** the compiled form stored in the object store (StorageKeys.compiledRules), when there is one */
+  compiled?: { sha256: string; size: number; engine: string };
+};
 
 /** Rulesets kept compiled while nobody uses them: the published and head content of a channel, say. */
 const MAX_IDLE = 3;
 
 /**
- * Compiles each distinct ruleset once per process: a validation, the build of the same content and triage share one
- * compiled ruleset (and its engine process) instead of compiling the same rules again. Rulesets in use are never
- * closed; idle ones beyond a few are, least recently used first.
+ * Compiles each distinct ruleset once: once per process (a validation, the build of the same content and triage
+ * share one compiled ruleset and its engine), and once for all processes: the compiled form (YARA-X's serialised
+ * rules) is stored in the object store under its SHA-256 and recorded with what the compile said
+ * (compiled_rulesets), so that another worker, the API, or this one after a restart opens the rules instead of
+ * compiling them again. Compiled rules are opened only with the SHA-256 recorded in PostgreSQL: bytes altered in the
+ * object store or on disk are refused, and the rules are compiled from their source instead.
+ *
+ * Rulesets in use are never closed; idle ones beyond a few are, least recently used first.
  */
 @Injectable()
 export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(CompiledRulesets.name);
   private readonly entries = new Map<string, Entry>();
+  private readonly folder: string;
   private closing = false;
 
+  constructor(
+    private readonly config: AppConfig,
+    private readonly records: CompiledRulesetsRepository,
+    private readonly store: ObjectStore,
+    private readonly objects: ObjectCache,
+  ) {
+    this.folder = join(config.dataDir, 'compiled-rules');
+  }
+
+  /** How every ruleset here scans: on the configured threads of its engine. */
+  get options(): RulesetOptions {
+    return { scanThreads: this.config.builds.scanThreads };
+  }
+
   /** Runs `work` with the compiled ruleset of `rules`, compiling it only if no compiled copy is at hand. */
-  async use<T>(rules: readonly ContentRule[], work: (compiled: CompileOutcome) => Promise<T>): Promise<T> {
+  async use<T>(rules: readonly ContentRule[], work: (compiled: CompiledOutcome) => Promise<T>): Promise<T> {
     if (this.closing) throw new ScanEngineError('the process is shutting down');
     const key = rulesHash(rules);
     let entry = this.entries.get(key);
     if (!entry) {
-      const created: Entry = {
-        outcome: compileRuleset(rules.map((r) => ({ name: r.name, source: r.source }))),
-        users: 0,
-        lastUsed: Date.now(),
-      };
+      const created = { users: 0, lastUsed: Date.now() } as Entry;
+      created.outcome = this.obtain(key, rules, created);
       entry = created;
       this.entries.set(key, created);
       created.outcome.then(
         (outcome) => {
           created.failed = !outcome.ok;
-          this.logger.log({ rules: rules.length, ok: outcome.ok, millis: outcome.millis }, 'ruleset compiled');
+          this.logger.log(
+            { rules: rules.length, ok: outcome.ok, millis: Math.round(outcome.millis), opened: !!outcome.opened },
+            outcome.opened ? 'compiled ruleset opened' : 'ruleset compiled',
+          );
         },
         () => this.entries.delete(key),
       );
@@ -53,6 +96,59 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
       entry.lastUsed = Date.now();
       await this.evict();
     }
+  }
+
+  /** Opens the stored compiled form of the rules if there is one, else compiles them (and stores what it made). */
+  private async obtain(key: string, rules: readonly ContentRule[], entry: Entry): Promise<CompiledOutcome> {
+    const started = performance.now();
+    const sources: RuleSource[] = rules.map((r) => ({ name: r.name, source: r.source }));
+    const record = await this.records.find(key, YARA_X_VERSION);
+    if (record) {
+      try {
+        const path = await this.objects.localCopy(StorageKeys.compiledRules(record.sha256), record.sha256);
+        const ruleset = await openRuleset(sources, record.ruleNames, { path, sha256: record.sha256 }, this.options);
+        return {
+          ok: true,
+          errors: [],
+          warnings: record.warnings,
+          ruleset,
+          ruleNames: record.ruleNames,
+          millis: performance.now() - started,
+          opened: true,
+          compiled: { sha256: record.sha256, size: record.size, engine: YARA_X_VERSION },
+        };
+      } catch (error) {
+        // the object is gone or altered: compile, and record the compiled form again
+        this.logger.warn({ err: error, rulesHash: key }, 'stored compiled rules could not be opened: compiling');
+        await this.records.forget(key, YARA_X_VERSION, record.sha256).catch(() => undefined);
+      }
+    }
+    await mkdir(this.folder, { recursive: true, mode: 0o700 });
+    const saveTo = join(this.folder, `${key}-${process.pid}-${Date.now()}.yarc`);
+    entry.savedPath = saveTo;
+    const outcome: CompiledOutcome = await compileRuleset(sources, { ...this.options, saveTo });
+    if (outcome.ok && outcome.saved) {
+      const saved = outcome.saved;
+      try {
+        await this.store.putFile(StorageKeys.compiledRules(saved.sha256), saved.path, saved.bytes);
+        await this.records.record({
+          rulesHash: key,
+          engine: YARA_X_VERSION,
+          sha256: saved.sha256,
+          size: saved.bytes,
+          ruleNames: outcome.ruleNames,
+          warnings: outcome.warnings,
+          compileMillis: outcome.buildMillis ?? outcome.millis,
+        });
+        outcome.compiled = { sha256: saved.sha256, size: saved.bytes, engine: YARA_X_VERSION };
+      } catch (error) {
+        // the rules compiled and are in use here; other processes will compile them too
+        this.logger.warn({ err: error, rulesHash: key }, 'compiled rules not stored');
+      }
+    } else {
+      await rm(saveTo, { force: true });
+    }
+    return outcome;
   }
 
   /**
@@ -68,7 +164,13 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
   async onApplicationShutdown(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(all.map(async (e) => (await e.outcome.catch(() => undefined))?.ruleset?.close()));
+    await Promise.all(all.map((entry) => this.close(entry)));
+  }
+
+  private async close(entry: Entry): Promise<void> {
+    const outcome = await entry.outcome.catch(() => undefined);
+    await outcome?.ruleset?.close();
+    if (entry.savedPath) await rm(entry.savedPath, { force: true });
   }
 
   private async evict(): Promise<void> {
@@ -76,8 +178,7 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
     const idle = [...this.entries].filter(([, e]) => e.users === 0).sort(([, a], [, b]) => b.lastUsed - a.lastUsed);
     for (const [key, entry] of idle.slice(MAX_IDLE)) {
       this.entries.delete(key);
-      const outcome = await entry.outcome.catch(() => undefined);
-      await outcome?.ruleset?.close();
+      await this.close(entry);
     }
   }
 }
