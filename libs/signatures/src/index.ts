@@ -1,5 +1,6 @@
 export * from './change-validator';
 export * from './content/compiled-rulesets';
+export * from './content/compiled-rulesets.repository';
 export * from './content/content.repository';
 export * from './content/signature-content';
 export * from './proof/content-prover';

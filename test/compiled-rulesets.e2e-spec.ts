@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { YARA_X_VERSION } from '@sigdesk/detection';
+import {
+  CompiledOutcome,
+  CompiledRulesets,
+  CompiledRulesetsRepository,
+  ContentRule,
+  ruleRevision,
+  rulesHash,
+} from '@sigdesk/signatures';
+import { ObjectCache, ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { startTestEnvironment, TestEnvironment } from '@sigdesk/testing';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Rules of their own for each test: the record of one test is not another's. */
+function rules(tag: string): ContentRule[] {
+  return [
+    ruleRevision(`Marker_${tag}`, `rule Marker_${tag} { strings: $a = "marker-${tag}" condition: $a }`),
+    ruleRevision(`Other_${tag}`, `rule Other_${tag} { strings: $a = "other-${tag}" condition: $a }`),
+  ];
+}
+
+describe('rulesets compiled once for every process', () => {
+  let env: TestEnvironment;
+  const instances: CompiledRulesets[] = [];
+
+  beforeAll(async () => {
+    env = await startTestEnvironment({ worker: false });
+  });
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => i.onApplicationShutdown()));
+    await env?.close();
+  });
+
+  /** What another process has: the same database and bucket, no compiled ruleset in memory. */
+  function anotherProcess(): CompiledRulesets {
+    const app = env.sigdesk.app;
+    const instance = new CompiledRulesets(
+      env.config,
+      app.get(CompiledRulesetsRepository),
+      app.get(ObjectStore),
+      app.get(ObjectCache),
+    );
+    instances.push(instance);
+    return instance;
+  }
+
+  /** Uses the ruleset and scans `text` with it: what it says of its rules, and the rules that matched. */
+  async function scanWith(instance: CompiledRulesets, content: ContentRule[], text: string) {
+    return instance.use(content, async (compiled: CompiledOutcome) => {
+      const result = await compiled.ruleset!.scanBuffer(Buffer.from(text));
+      return { compiled, matched: result.matches.map((m) => m.rule) };
+    });
+  }
+
+  async function recordOf(content: ContentRule[]) {
+    return env.db
+      .selectFrom('compiled_rulesets')
+      .selectAll()
+      .where('rules_hash', '=', rulesHash(content))
+      .where('engine', '=', YARA_X_VERSION)
+      .executeTakeFirst();
+  }
+
+  it('stores the compiled form of a ruleset under its SHA-256, which another process opens instead of compiling', async () => {
+    const content = rules('a');
+
+    const first = await scanWith(anotherProcess(), content, 'xx marker-a xx');
+
+    expect(first.compiled.opened).toBeUndefined();
+    expect(first.matched).toEqual(['Marker_a']);
+    const record = await recordOf(content);
+    expect(record).toMatchObject({ rule_count: 2, rule_names: ['Marker_a', 'Other_a'] });
+    const stored = await env.store.getBuffer(StorageKeys.compiledRules(record!.sha256));
+    expect(sha256(stored)).toBe(record!.sha256);
+    expect(stored.length).toBe(Number(record!.size));
+
+    const second = await scanWith(anotherProcess(), content, 'xx other-a xx');
+
+    expect(second.compiled).toMatchObject({
+      ok: true,
+      opened: true,
+      ruleNames: ['Marker_a', 'Other_a'],
+      compiled: { sha256: record!.sha256 },
+    });
+    expect(second.matched).toEqual(['Other_a']);
+  });
+
+  it('keeps the warnings of the compile with the compiled form', async () => {
+    const content = [ruleRevision('Slow_w', 'rule Slow_w { strings: $a = { 01 } condition: $a }')];
+
+    const first = await scanWith(anotherProcess(), content, '\x01');
+    const second = await scanWith(anotherProcess(), content, '\x01');
+
+    expect(first.compiled.warnings.map((w) => w.code)).toEqual(['slow_pattern']);
+    expect(second.compiled.opened).toBe(true);
+    expect(second.compiled.warnings).toEqual(first.compiled.warnings);
+  });
+
+  it('compiles from the source, and records again, when the stored compiled rules were altered', async () => {
+    const content = rules('b');
+    await scanWith(anotherProcess(), content, '');
+    const record = await recordOf(content);
+    // other rules' compiled form under this one's key: YARA-X would open it and detect other things
+    const planted = rules('planted');
+    await scanWith(anotherProcess(), planted, '');
+    const plantedRecord = await recordOf(planted);
+    await env.store.put(
+      StorageKeys.compiledRules(record!.sha256),
+      await env.store.getBuffer(StorageKeys.compiledRules(plantedRecord!.sha256)),
+    );
+
+    const after = await scanWith(anotherProcess(), content, 'marker-b marker-planted');
+
+    expect(after.compiled.opened).toBeUndefined();
+    expect(after.matched).toEqual(['Marker_b']);
+    expect(await recordOf(content)).toMatchObject({ rule_count: 2 });
+  });
+
+  it('records nothing for rules that do not compile', async () => {
+    const content = [ruleRevision('Broken_c', 'rule Broken_c { condition: nope }')];
+
+    const outcome = await anotherProcess().use(content, async (compiled) => compiled);
+
+    expect(outcome.ok).toBe(false);
+    expect(await recordOf(content)).toBeUndefined();
+  });
+});
