@@ -1,4 +1,5 @@
 import { verifyFiles, verifyManifest, BuildsRepository, DatabaseBuilder } from '@sigdesk/builds';
+import { loadYaraX, YARA_X_VERSION } from '@sigdesk/detection';
 import {
   ApiClient,
   eventually,
@@ -88,6 +89,15 @@ describe('database builds', () => {
     }
     expect(verifyFiles(manifest, files)).toEqual([]);
     expect(files['rules.yar'].toString()).toContain(first.marker);
+    // the same rules compiled, which release tooling opens with the YARA-X the manifest names, without compiling
+    expect(manifest.compiledRules).toEqual({
+      file: 'rules.yarc',
+      engine: `@litko/yara-x-linux-x64-gnu@${YARA_X_VERSION}`,
+    });
+    const opened = loadYaraX().deserialize(files['rules.yarc']);
+    expect(opened.scan(Buffer.from(`xx ${first.marker} xx`)).map((m) => m.ruleIdentifier)).toEqual([
+      'Trojan_Build_First',
+    ]);
     const delta = JSON.parse(files['delta.json'].toString());
     expect(delta.rules.added.map((r: any) => r.name).sort()).toEqual(['Trojan_Build_First', 'Trojan_Build_Second']);
 

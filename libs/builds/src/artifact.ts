@@ -1,7 +1,13 @@
 import { createHash, createPublicKey, KeyObject, sign, verify } from 'node:crypto';
 
 /** What a release carries besides its manifest. Names are part of the artifact format: never rename one. */
-export const ARTIFACT_FILES = { rules: 'rules.yar', allowlist: 'allowlist.txt', delta: 'delta.json' } as const;
+export const ARTIFACT_FILES = {
+  rules: 'rules.yar',
+  allowlist: 'allowlist.txt',
+  delta: 'delta.json',
+  /** the same rules compiled: YARA-X's serialised form, which `compiledRules.engine` opens without compiling */
+  compiledRules: 'rules.yarc',
+} as const;
 
 export interface RuleEntry {
   name: string;
@@ -27,6 +33,11 @@ export interface Manifest {
   ruleCount: number;
   allowlistCount: number;
   files: Array<{ name: string; sha256: string; size: number }>;
+  /**
+   * The compiled rules' file and the YARA-X that opens it (compiled rules open only in the version that saved them:
+   * other tooling compiles `rules.yar`). Absent from builds made without them.
+   */
+  compiledRules?: { file: string; engine: string };
 }
 
 export interface DatabaseContent {

@@ -12,9 +12,10 @@ import {
   ContentRepository,
   ProofReport,
   SignatureContent,
+  SignatureEngine,
   SignaturesRepository,
 } from '@sigdesk/signatures';
-import { ObjectStore } from '@sigdesk/storage';
+import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 import {
   ARTIFACT_FILES,
   computeDelta,
@@ -27,6 +28,9 @@ import {
 } from './artifact';
 import { BuildsRepository } from './builds.repository';
 import { SigningKeys } from './signing-keys';
+
+/** The YARA-X that opens a build's compiled rules: this binding, at the version the manifest names. */
+const YARA_X_BINDING = '@litko/yara-x-linux-x64-gnu';
 
 export const BuildKeys = {
   prefix: (channel: string, version: number) => `builds/${channel}/${version}/`,
@@ -61,6 +65,7 @@ export class DatabaseBuilder {
     private readonly signatures: SignaturesRepository,
     private readonly contents: ContentRepository,
     private readonly prover: ContentProver,
+    private readonly engine: SignatureEngine,
     private readonly cases: CasesRepository,
     private readonly transitions: CaseTransitions,
     private readonly store: ObjectStore,
@@ -151,6 +156,14 @@ export class DatabaseBuilder {
       [ARTIFACT_FILES.allowlist]: files.allowlist,
       [ARTIFACT_FILES.delta]: delta,
     };
+    // the rules compiled for the proof (kept compiled, and stored once for every process), shipped as they are
+    const compiled = await this.engine.withCompiled({ channel, version: build.version, content: next }, async (c) =>
+      c.ok ? c.compiled : undefined,
+    );
+    const compiledFile = compiled
+      ? { name: ARTIFACT_FILES.compiledRules, sha256: compiled.sha256, size: compiled.size }
+      : undefined;
+    if (!compiled) this.logger.warn({ channel, version: build.version }, 'build stored without compiled rules');
     const caseRefs = await Promise.all(
       changes.map(async (c) => (await this.cases.findById(c.case_id))?.reference ?? c.case_id),
     );
@@ -166,12 +179,27 @@ export class DatabaseBuilder {
       cases: [...new Set(caseRefs)],
       ruleCount: nextContent.rules.length,
       allowlistCount: nextContent.allowlist.length,
-      files: Object.entries(payload).map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),
+      files: [
+        ...Object.entries(payload).map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),
+        ...(compiledFile ? [compiledFile] : []),
+      ],
+      ...(compiled
+        ? { compiledRules: { file: ARTIFACT_FILES.compiledRules, engine: `${YARA_X_BINDING}@${compiled.engine}` } }
+        : {}),
     };
     const bytes = manifestBytes(manifest);
     const signature = signManifest(bytes, this.keys.privateKey());
     for (const [name, body] of Object.entries(payload))
       await this.store.put(BuildKeys.file(channel, build.version, name), body);
+    if (compiled) {
+      // a checked local copy: the file shipped has the bytes the manifest signs
+      const path = await this.engine.localCopy(StorageKeys.compiledRules(compiled.sha256), compiled.sha256);
+      await this.store.putFile(
+        BuildKeys.file(channel, build.version, ARTIFACT_FILES.compiledRules),
+        path,
+        compiled.size,
+      );
+    }
     await this.store.put(BuildKeys.file(channel, build.version, 'manifest.json'), bytes, 'application/json');
     await this.store.put(BuildKeys.file(channel, build.version, 'manifest.sig'), Buffer.from(signature));
 
