@@ -99,6 +99,7 @@ describe('release tooling CLI', () => {
       'manifest.json',
       'manifest.sig',
       'rules.yar',
+      'rules.yarc',
     ]);
     expect(await readFile(join(dir, 'rules.yar'), 'utf8')).toContain(marker);
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));

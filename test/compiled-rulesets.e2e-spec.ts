@@ -4,10 +4,14 @@ import {
   CompiledOutcome,
   CompiledRulesets,
   CompiledRulesetsRepository,
+  ContentRepository,
   ContentRule,
   ruleRevision,
   rulesHash,
+  ScanVerdictsRepository,
+  SignatureEngine,
 } from '@sigdesk/signatures';
+import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectCache, ObjectStore, StorageKeys } from '@sigdesk/storage';
 import { startTestEnvironment, TestEnvironment } from '@sigdesk/testing';
 
@@ -116,6 +120,50 @@ describe('rulesets compiled once for every process', () => {
     expect(after.compiled.opened).toBeUndefined();
     expect(after.matched).toEqual(['Marker_b']);
     expect(await recordOf(content)).toMatchObject({ rule_count: 2 });
+  });
+
+  it('keeps what a ruleset found in each file for every process: another scans none of them again', async () => {
+    const app = env.sigdesk.app;
+    const content = rules('v');
+    const versioned = { channel: 'test', version: null, content: { rules: content, allowlist: [] } };
+    const files = await Promise.all(
+      ['clean', 'has marker-v', 'has other-v'].map(async (text) => {
+        const bytes = Buffer.from(text);
+        const key = `test-objects/${sha256(bytes)}`;
+        await env.store.put(key, bytes);
+        return { file: text, sha256: sha256(bytes), storageKey: key };
+      }),
+    );
+    const engineOf = (rulesets: CompiledRulesets) =>
+      new SignatureEngine(
+        app.get(ContentRepository),
+        app.get(ReleasesRepository),
+        rulesets,
+        app.get(ObjectCache),
+        app.get(ScanVerdictsRepository),
+      );
+    const first = anotherProcess();
+    const verdicts = await first.use(content, (compiled) =>
+      engineOf(first).scanAll(versioned, compiled.ruleset!, files, { timeoutMs: 10_000 }),
+    );
+    expect(verdicts.map((v) => [v.rules, v.remembered])).toEqual([
+      [[], false],
+      [['Marker_v'], false],
+      [['Other_v'], false],
+    ]);
+
+    // another process, its ruleset closed: a scan would fail, so every verdict is read
+    const second = anotherProcess();
+    const again = await second.use(content, async (compiled) => {
+      await compiled.ruleset!.close();
+      return engineOf(second).scanAll(versioned, compiled.ruleset!, files, { timeoutMs: 10_000 });
+    });
+    expect(again.map((v) => [v.rules, v.remembered])).toEqual([
+      [[], true],
+      [['Marker_v'], true],
+      [['Other_v'], true],
+    ]);
+    expect(again.map((v) => v.cpuMillis)).toEqual(verdicts.map((v) => v.cpuMillis));
   });
 
   it('records nothing for rules that do not compile', async () => {

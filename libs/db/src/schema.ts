@@ -430,8 +430,20 @@ export interface CompiledRulesetsTable {
   last_used_at: Generated<Date>;
 }
 
+/** What a ruleset found in a file (before any allow-list): the same for the same rules and bytes. */
+export interface ScanVerdictsTable {
+  rules_hash: string;
+  sha256: string;
+  rules: Json<string[]>;
+  offsets: Json<Record<string, number[]>>;
+  millis: number;
+  cpu_millis: number;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
   compiled_rulesets: CompiledRulesetsTable;
+  scan_verdicts: ScanVerdictsTable;
   organizations: OrganizationsTable;
   contracts: ContractsTable;
   api_keys: ApiKeysTable;

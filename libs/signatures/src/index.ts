@@ -5,6 +5,7 @@ export * from './content/content.repository';
 export * from './content/signature-content';
 export * from './proof/content-prover';
 export * from './signature-changes.service';
+export * from './scan-verdicts.repository';
 export * from './signature-engine';
 export * from './signatures-bootstrap';
 export * from './signatures.module';

@@ -5,14 +5,7 @@ import { ObjectCache } from '@sigdesk/storage';
 import { CompiledOutcome, CompiledRulesets } from './content/compiled-rulesets';
 import { ContentRepository } from './content/content.repository';
 import { activeAllowlist, rulesHash, VersionedContent } from './content/signature-content';
-
-/** What a scan found, before any allow-list: the same for the same rules and the same bytes. */
-interface RawScan {
-  rules: string[];
-  offsets: Record<string, number[]>;
-  millis: number;
-  cpuMillis: number;
-}
+import { RawScan, ScanVerdictsRepository } from './scan-verdicts.repository';
 
 /** Local copies fetched ahead of the scan that needs them, so that downloads and checks overlap the scans. */
 const FETCH_AHEAD = 8;
@@ -70,6 +63,7 @@ export class SignatureEngine {
     private readonly releases: ReleasesRepository,
     private readonly rulesets: CompiledRulesets,
     private readonly objects: ObjectCache,
+    private readonly verdicts: ScanVerdictsRepository,
   ) {}
 
   /** The content of the newest published release of the channel, or null when none is published. */
@@ -91,8 +85,8 @@ export class SignatureEngine {
   /**
    * Scans each target with the content's ruleset, as many at once as the ruleset's engine runs, and decides
    * detection at `now` (the allow-list in force then); the verdicts come in the order of the targets. A file already
-   * scanned with the same rules in this process is not scanned again: YARA-X answers the same for the same rules
-   * and bytes, and files are named by their SHA-256.
+   * scanned with the same rules, in this process or another (scan_verdicts), is not scanned again: YARA-X answers the
+   * same for the same rules and bytes, and files are named by their SHA-256.
    */
   async scanAll(
     versioned: VersionedContent,
@@ -110,6 +104,12 @@ export class SignatureEngine {
     const rules = rulesHash(versioned.content.rules);
     const files = options.files ?? this.localFiles();
     const unknown = (target: ScanTarget) => !this.remembered.has(rememberedKey(rules, target));
+    const stored = await this.verdicts.known(
+      rules,
+      targets.filter(unknown).map((t) => t.sha256),
+    );
+    for (const [sha256, scan] of stored) this.remember(rememberedKey(rules, { sha256 }), scan);
+    const scanned: Array<{ sha256: string; scan: RawScan }> = [];
     const threads = Math.max(1, Math.min(ruleset.scanThreads, targets.length));
     const verdicts = new Array<FileVerdict>(targets.length);
     let next = 0;
@@ -124,6 +124,7 @@ export class SignatureEngine {
         }
         const remembered = !unknown(target);
         const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs, files);
+        if (!remembered) scanned.push({ sha256: target.sha256, scan });
         verdicts[index] = {
           ...decideDetection(
             target.sha256,
@@ -140,14 +141,19 @@ export class SignatureEngine {
         if (options.onScanned && done % 50 === 0) await options.onScanned(done);
       }
     };
-    await Promise.all(
-      Array.from({ length: threads }, () =>
-        scanNext().catch((error: unknown) => {
-          failed = true;
-          throw error;
-        }),
-      ),
-    );
+    try {
+      await Promise.all(
+        Array.from({ length: threads }, () =>
+          scanNext().catch((error: unknown) => {
+            failed = true;
+            throw error;
+          }),
+        ),
+      );
+    } finally {
+      // what was scanned stays known, even when the pass stopped on a file
+      await this.verdicts.remember(rules, scanned);
+    }
     return verdicts;
   }
 
@@ -174,12 +180,16 @@ export class SignatureEngine {
       millis: scan.millis,
       cpuMillis: scan.cpuMillis,
     };
+    this.remember(key, raw);
+    return raw;
+  }
+
+  private remember(key: string, raw: RawScan): void {
     if (this.remembered.size >= MAX_REMEMBERED_SCANS) {
       // the oldest entries go first (a Map keeps insertion order)
       for (const old of [...this.remembered.keys()].slice(0, MAX_REMEMBERED_SCANS / 10)) this.remembered.delete(old);
     }
     this.remembered.set(key, raw);
-    return raw;
   }
 
   /** A local file with the object's bytes (verified against its SHA-256), from the bounded local cache. */
@@ -189,7 +199,7 @@ export class SignatureEngine {
 }
 
 /** Scans are remembered under the rules' hash and the file's SHA-256: YARA-X answers the same for both the same. */
-function rememberedKey(rules: string, target: ScanTarget): string {
+function rememberedKey(rules: string, target: Pick<ScanTarget, 'sha256'>): string {
   return `${rules}:${target.sha256}`;
 }
 

@@ -10,6 +10,7 @@ import { SignatureChangesController } from './signature-changes.controller';
 import { SignatureChangesService } from './signature-changes.service';
 import { SignatureEngine } from './signature-engine';
 import { SignaturesBootstrap } from './signatures-bootstrap';
+import { ScanVerdictsRepository } from './scan-verdicts.repository';
 import { SignaturesRepository } from './signatures.repository';
 
 /** What other domains use: the changes, the content of versions, the engine and the proof. */
@@ -18,6 +19,7 @@ const SHARED = [
   ContentRepository,
   CompiledRulesets,
   CompiledRulesetsRepository,
+  ScanVerdictsRepository,
   SignatureEngine,
   ContentProver,
   SignatureChangesService,

@@ -18,6 +18,7 @@ import * as people from './2026_11_30_0080_people';
 import * as apiKeyOwners from './2026_12_01_0010_api_key_owners';
 import * as approvalInbox from './2026_12_01_0030_approval_inbox';
 import * as compiledRulesets from './2026_12_02_0010_compiled_rulesets';
+import * as scanVerdicts from './2026_12_02_0020_scan_verdicts';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0010_api_key_owners': apiKeyOwners,
   '2026_12_01_0030_approval_inbox': approvalInbox,
   '2026_12_02_0010_compiled_rulesets': compiledRulesets,
+  '2026_12_02_0020_scan_verdicts': scanVerdicts,
 };
