@@ -166,6 +166,43 @@ describe('rulesets compiled once for every process', () => {
     expect(again.map((v) => v.cpuMillis)).toEqual(verdicts.map((v) => v.cpuMillis));
   });
 
+  it('keeps verdicts apart for the same bytes under names a rule tells apart (its external variables)', async () => {
+    const app = env.sigdesk.app;
+    const content = [ruleRevision('Vbs_n', 'rule Vbs_n { condition: extension == ".vbs" }')];
+    const versioned = { channel: 'test', version: null, content: { rules: content, allowlist: [] } };
+    const bytes = Buffer.from('the same bytes under two names');
+    const key = `test-objects/${sha256(bytes)}`;
+    await env.store.put(key, bytes);
+    const target = (name: string) => ({ file: name, sha256: sha256(bytes), storageKey: key, name });
+    const engine = () =>
+      new SignatureEngine(
+        app.get(ContentRepository),
+        app.get(ReleasesRepository),
+        anotherProcess(),
+        app.get(ObjectCache),
+        app.get(ScanVerdictsRepository),
+      );
+    const scanNames = (names: string[]) => {
+      const instance = engine();
+      return instance.withCompiled(versioned, (compiled) =>
+        instance.scanAll(versioned, compiled.ruleset!, names.map(target), { timeoutMs: 10_000 }),
+      );
+    };
+
+    const first = await scanNames(['a.vbs', 'a.txt']);
+    const second = await scanNames(['b.txt', 'a.vbs', 'a.txt']);
+
+    expect(first.map((v) => [v.detected, v.remembered])).toEqual([
+      [true, false],
+      [false, false],
+    ]);
+    expect(second.map((v) => [v.detected, v.remembered])).toEqual([
+      [false, false],
+      [true, true],
+      [false, true],
+    ]);
+  });
+
   it('records nothing for rules that do not compile', async () => {
     const content = [ruleRevision('Broken_c', 'rule Broken_c { condition: nope }')];
 

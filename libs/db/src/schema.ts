@@ -434,6 +434,8 @@ export interface CompiledRulesetsTable {
 export interface ScanVerdictsTable {
   rules_hash: string;
   sha256: string;
+  /** the SHA-256 of the scan's external variables, empty when it had none */
+  context: string;
   rules: Json<string[]>;
   offsets: Json<Record<string, number[]>>;
   millis: number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledRuleset, type RulesetOptions } from './compiled-ruleset';
+import { CompiledRuleset, scanVariables, type RulesetOptions } from './compiled-ruleset';
 import { compileRuleset, openRuleset, type RuleSource } from './ruleset';
 import { ScanEngineError, ScanTimeoutError } from './scan-errors';
 
@@ -208,6 +208,34 @@ describe(CompiledRuleset.name, () => {
     const empty = await openRuleset([], [], outcome.saved!);
     rulesets.push(empty);
     await expect(empty.scanBuffer(Buffer.from(EICAR))).resolves.toMatchObject({ matches: [] });
+  });
+
+  it("sets the external variables of packs written for other scanners from the file's name and type", async () => {
+    const sut = await build([
+      {
+        name: 'externals.yar',
+        source: [
+          'rule Script_By_Name { condition: extension == ".vbs" and filename startswith "invoice" }',
+          'rule In_Archive { condition: filepath contains "docs/" and filetype == "zip" and owner == "" }',
+        ].join('\n'),
+      },
+    ]);
+    const rulesFor = async (file: { name?: string; type?: string }) =>
+      (await sut.scanBuffer(Buffer.from('any bytes'), { variables: scanVariables(file) })).matches.map((m) => m.rule);
+
+    expect(scanVariables({ name: 'docs/Invoice.2026.VBS', type: 'zip' })).toEqual({
+      filename: 'Invoice.2026.VBS',
+      filepath: 'docs/Invoice.2026.VBS',
+      extension: '.vbs',
+      filetype: 'zip',
+      owner: '',
+    });
+    expect(scanVariables({ name: '.profile' })).toMatchObject({ filename: '.profile', extension: '' });
+    expect(await rulesFor({ name: 'invoice.vbs' })).toEqual(['Script_By_Name']);
+    expect(await rulesFor({ name: 'invoice.txt' })).toEqual([]);
+    expect(await rulesFor({ name: 'docs/x.bin', type: 'zip' })).toEqual(['In_Archive']);
+    // without variables, each is empty
+    expect((await sut.scanBuffer(Buffer.from('any bytes'))).matches).toEqual([]);
   });
 
   it('rejects scans with ScanEngineError once closed, its engine process gone', async () => {

@@ -95,8 +95,32 @@ export function compileTimeoutFor(ruleCount: number): number {
   return 30_000 + 5 * ruleCount;
 }
 
+/**
+ * The external variables every ruleset may use, as rule packs written for other scanners do (LOKI, THOR, YARA's
+ * command line): declared empty when the rules are compiled, set for each scan from the file scanned.
+ */
+export const EXTERNAL_VARIABLES = { filename: '', filepath: '', extension: '', filetype: '', owner: '' } as const;
+
 /** include statements would read files of the server: sources must be self-contained */
-export const COMPILER_OPTIONS: CompilerOptions = { enableIncludes: false };
+export const COMPILER_OPTIONS: CompilerOptions = { enableIncludes: false, defineVariables: { ...EXTERNAL_VARIABLES } };
+
+/**
+ * The external variables of a scan of a file: `filename` (the last part of its name), `filepath` (its whole name:
+ * the path within its archive, say), `extension` (with its dot, in lower case: `.exe`), `filetype` (the type sigdesk
+ * found, `pe` say) and `owner` (always empty: a sample's owner on the customer's machine is not known).
+ */
+export function scanVariables(file: { name?: string | null; type?: string | null }): ScanVariables {
+  const filepath = file.name ?? '';
+  const filename = filepath.split(/[\\/]/).pop() ?? '';
+  const dot = filename.lastIndexOf('.');
+  return {
+    filename,
+    filepath,
+    extension: dot > 0 ? filename.slice(dot).toLowerCase() : '',
+    filetype: file.type ?? '',
+    owner: '',
+  };
+}
 
 /** How the engine gets its rules: built from their source (and saved, if asked), or opened from a saved file. */
 export type RulesFrom = { source: string; saveTo?: string } | { compiled: CompiledFile };

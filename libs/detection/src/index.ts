@@ -3,6 +3,8 @@ export {
   compileTimeoutFor,
   DEFAULT_ENGINE_MEMORY_BYTES,
   DEFAULT_MAX_MATCHES_PER_PATTERN,
+  EXTERNAL_VARIABLES,
+  scanVariables,
   type MatchedRule,
   type PatternMatch,
   type RulesetOptions,

@@ -52,6 +52,8 @@ export class IntakeJobs {
       file: s.archive_path ?? s.file_name,
       sha256: s.sha256,
       storageKey: StorageKeys.sample(s.sha256),
+      name: s.archive_path ?? s.file_name,
+      type: s.type,
     }));
 
     const published = await this.engine.published(found.database_channel);

@@ -2,13 +2,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import type { DB } from '@sigdesk/db';
 
-/** What a scan found, before any allow-list: the same for the same rules and the same bytes. */
+/** What a scan found, before any allow-list: the same for the same rules, bytes and external variables. */
 export interface RawScan {
   rules: string[];
   offsets: Record<string, number[]>;
   millis: number;
   cpuMillis: number;
 }
+
+/** A file as scanned: its bytes, and the external variables of the scan (their SHA-256, empty for none). */
+export interface ScannedFile {
+  sha256: string;
+  context: string;
+}
+
+export const fileKey = (file: ScannedFile) => `${file.sha256}:${file.context}`;
 
 /** Rows written per statement. */
 const BATCH = 500;
@@ -18,44 +26,44 @@ const BATCH = 500;
 export class ScanVerdictsRepository {
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
-  /** What the ruleset found in those of the files it has scanned before, by SHA-256. */
-  async known(rulesHash: string, sha256s: readonly string[]): Promise<Map<string, RawScan>> {
+  /** What the ruleset found in those of the files it has scanned before, by `fileKey`. */
+  async known(rulesHash: string, files: ReadonlyArray<ScannedFile>): Promise<Map<string, RawScan>> {
     const found = new Map<string, RawScan>();
-    for (let start = 0; start < sha256s.length; start += BATCH) {
+    for (let start = 0; start < files.length; start += BATCH) {
+      const batch = files.slice(start, start + BATCH);
+      const wanted = new Set(batch.map(fileKey));
       const rows = await this.db
         .selectFrom('scan_verdicts')
         .selectAll()
         .where('rules_hash', '=', rulesHash)
-        .where('sha256', 'in', sha256s.slice(start, start + BATCH))
+        .where('sha256', 'in', [...new Set(batch.map((f) => f.sha256))])
         .execute();
       for (const row of rows) {
-        found.set(row.sha256, {
-          rules: row.rules,
-          offsets: row.offsets,
-          millis: row.millis,
-          cpuMillis: row.cpu_millis,
-        });
+        const key = fileKey(row);
+        if (!wanted.has(key)) continue;
+        found.set(key, { rules: row.rules, offsets: row.offsets, millis: row.millis, cpuMillis: row.cpu_millis });
       }
     }
     return found;
   }
 
-  async remember(rulesHash: string, all: ReadonlyArray<{ sha256: string; scan: RawScan }>): Promise<void> {
-    const scans = [...new Map(all.map((s) => [s.sha256, s])).values()];
+  async remember(rulesHash: string, all: ReadonlyArray<ScannedFile & { scan: RawScan }>): Promise<void> {
+    const scans = [...new Map(all.map((s) => [fileKey(s), s])).values()];
     for (let start = 0; start < scans.length; start += BATCH) {
       await this.db
         .insertInto('scan_verdicts')
         .values(
-          scans.slice(start, start + BATCH).map(({ sha256, scan }) => ({
+          scans.slice(start, start + BATCH).map(({ sha256, context, scan }) => ({
             rules_hash: rulesHash,
             sha256,
+            context,
             rules: JSON.stringify(scan.rules),
             offsets: JSON.stringify(scan.offsets),
             millis: scan.millis,
             cpu_millis: scan.cpuMillis,
           })),
         )
-        .onConflict((oc) => oc.columns(['rules_hash', 'sha256']).doNothing())
+        .onConflict((oc) => oc.columns(['rules_hash', 'sha256', 'context']).doNothing())
         .execute();
     }
   }

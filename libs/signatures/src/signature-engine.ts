@@ -1,11 +1,12 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CompiledRuleset, decideDetection, DetectionDecision } from '@sigdesk/detection';
+import { CompiledRuleset, decideDetection, DetectionDecision, scanVariables } from '@sigdesk/detection';
 import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectCache } from '@sigdesk/storage';
 import { CompiledOutcome, CompiledRulesets } from './content/compiled-rulesets';
 import { ContentRepository } from './content/content.repository';
 import { activeAllowlist, rulesHash, VersionedContent } from './content/signature-content';
-import { RawScan, ScanVerdictsRepository } from './scan-verdicts.repository';
+import { fileKey, RawScan, ScannedFile, ScanVerdictsRepository } from './scan-verdicts.repository';
 
 /** Local copies fetched ahead of the scan that needs them, so that downloads and checks overlap the scans. */
 const FETCH_AHEAD = 8;
@@ -39,6 +40,10 @@ export interface ScanTarget {
   file: string;
   sha256: string;
   storageKey: string;
+  /** the file's own name (the path within its archive, say), for the rules' `filename`, `filepath`, `extension` */
+  name?: string | null;
+  /** the type sigdesk found for the file (`pe`, say), for the rules' `filetype` */
+  type?: string | null;
 }
 
 export interface FileVerdict extends DetectionDecision {
@@ -103,13 +108,10 @@ export class SignatureEngine {
     const allowlist = activeAllowlist(versioned.content, options.now ?? new Date());
     const rules = rulesHash(versioned.content.rules);
     const files = options.files ?? this.localFiles();
-    const unknown = (target: ScanTarget) => !this.remembered.has(rememberedKey(rules, target));
-    const stored = await this.verdicts.known(
-      rules,
-      targets.filter(unknown).map((t) => t.sha256),
-    );
-    for (const [sha256, scan] of stored) this.remember(rememberedKey(rules, { sha256 }), scan);
-    const scanned: Array<{ sha256: string; scan: RawScan }> = [];
+    const unknown = (target: ScanTarget) => !this.remembered.has(rememberedKey(rules, scanned(target)));
+    const stored = await this.verdicts.known(rules, targets.filter(unknown).map(scanned));
+    for (const [key, scan] of stored) this.remember(`${rules}:${key}`, scan);
+    const newlyScanned: Array<ScannedFile & { scan: RawScan }> = [];
     const threads = Math.max(1, Math.min(ruleset.scanThreads, targets.length));
     const verdicts = new Array<FileVerdict>(targets.length);
     let next = 0;
@@ -124,7 +126,7 @@ export class SignatureEngine {
         }
         const remembered = !unknown(target);
         const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs, files);
-        if (!remembered) scanned.push({ sha256: target.sha256, scan });
+        if (!remembered) newlyScanned.push({ ...scanned(target), scan });
         verdicts[index] = {
           ...decideDetection(
             target.sha256,
@@ -152,7 +154,7 @@ export class SignatureEngine {
       );
     } finally {
       // what was scanned stays known, even when the pass stopped on a file
-      await this.verdicts.remember(rules, scanned);
+      await this.verdicts.remember(rules, newlyScanned);
     }
     return verdicts;
   }
@@ -169,11 +171,11 @@ export class SignatureEngine {
     timeoutMs: number,
     files: LocalFiles,
   ) {
-    const key = rememberedKey(rules, target);
+    const key = rememberedKey(rules, scanned(target));
     const known = this.remembered.get(key);
     if (known) return known;
     const path = await files.get(target);
-    const scan = await ruleset.scanFile(path, { timeoutMs });
+    const scan = await ruleset.scanFile(path, { timeoutMs, variables: scanVariables(target) });
     const raw: RawScan = {
       rules: [...new Set(scan.matches.map((m) => m.rule))],
       offsets: Object.fromEntries(scan.matches.map((m) => [m.rule, m.patterns.map((p) => p.offset).slice(0, 10)])),
@@ -198,9 +200,22 @@ export class SignatureEngine {
   }
 }
 
-/** Scans are remembered under the rules' hash and the file's SHA-256: YARA-X answers the same for both the same. */
-function rememberedKey(rules: string, target: Pick<ScanTarget, 'sha256'>): string {
-  return `${rules}:${target.sha256}`;
+/**
+ * Scans are remembered under the rules' hash, the file's SHA-256 and the scan's external variables: YARA-X answers
+ * the same for all three the same.
+ */
+function rememberedKey(rules: string, file: ScannedFile): string {
+  return `${rules}:${fileKey(file)}`;
+}
+
+/** The file as its scan sees it: its bytes, and its name and type if a rule may look at them. */
+function scanned(target: ScanTarget): ScannedFile {
+  const variables = scanVariables(target);
+  const given = Object.values(variables).some((value) => value !== '');
+  return {
+    sha256: target.sha256,
+    context: given ? createHash('sha256').update(JSON.stringify(variables)).digest('hex') : '',
+  };
 }
 
 function matchOf(rule: string) {

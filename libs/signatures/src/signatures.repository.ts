@@ -169,7 +169,8 @@ export class SignaturesRepository {
     const samples = await this.db
       .selectFrom('cases as c')
       .innerJoin('case_samples as cs', 'cs.case_id', 'c.id')
-      .select(['cs.sha256', 'c.reference', 'cs.file_name', 'cs.archive_path'])
+      .innerJoin('samples as s', 's.sha256', 'cs.sha256')
+      .select(['cs.sha256', 'c.reference', 'cs.file_name', 'cs.archive_path', 's.type'])
       .where('c.kind', '=', 'false_negative')
       // confirmed by an analyst, or by a database version that detects it (fixed at triage)
       .where((eb) =>
@@ -189,11 +190,18 @@ export class SignaturesRepository {
         file: `${s.reference}:${s.archive_path ?? s.file_name}`,
         sha256: s.sha256,
         storageKey: StorageKeys.sample(s.sha256),
+        name: s.archive_path ?? s.file_name,
+        type: s.type,
       });
     }
     for (const f of collection) {
       if (!targets.has(f.sha256)) {
-        targets.set(f.sha256, { file: `regression-corpus:${f.name}`, sha256: f.sha256, storageKey: f.storage_key });
+        targets.set(f.sha256, {
+          file: `regression-corpus:${f.name}`,
+          sha256: f.sha256,
+          storageKey: f.storage_key,
+          name: f.name,
+        });
       }
     }
     return [...targets.values()];

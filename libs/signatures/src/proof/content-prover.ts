@@ -141,6 +141,8 @@ export class ContentProver {
             file: `${found?.reference ?? change.case_id}:${sample.archive_path ?? sample.file_name}`,
             sha256: sample.sha256,
             storageKey: StorageKeys.sample(sample.sha256),
+            name: sample.archive_path ?? sample.file_name,
+            type: sample.type,
           },
           changeId: change.id,
           shouldDetect: found?.kind === 'false_negative',
@@ -171,6 +173,7 @@ export class ContentProver {
       file: f.name,
       sha256: f.sha256,
       storageKey: f.storageKey,
+      name: f.name,
     }));
     await input.progress('clean corpus', { files: corpus.length, scanned: 0 });
     const corpusScans = await both(corpus, (done) =>
