@@ -4,7 +4,6 @@ WORKDIR /app
 # prlimit (util-linux) bounds the memory of the YARA-X engine processes
 RUN apt-get update && apt-get install -y --no-install-recommends util-linux && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-COPY vendor ./vendor
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
