@@ -17,6 +17,7 @@ import * as liveEvents from './2026_11_30_0061_live_events';
 import * as people from './2026_11_30_0080_people';
 import * as apiKeyOwners from './2026_12_01_0010_api_key_owners';
 import * as approvalInbox from './2026_12_01_0030_approval_inbox';
+import * as stagingObjects from './2026_12_02_0100_staging_objects';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0080_people': people,
   '2026_12_01_0010_api_key_owners': apiKeyOwners,
   '2026_12_01_0030_approval_inbox': approvalInbox,
+  '2026_12_02_0100_staging_objects': stagingObjects,
 };
