@@ -99,7 +99,8 @@ export class ExactLength extends Transform {
   private total = 0;
 
   constructor(private readonly size: number) {
-    super();
+    // room for a few chunks of the file while the connection to S3 is busy, so that neither side waits on each chunk
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
