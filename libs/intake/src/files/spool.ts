@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { detectFileType, SampleType } from './file-type';
-import { ThreadedHashingStream } from './hash-workers';
 import { HashingStream } from './hashing-stream';
 import { StagingOpener, StagingTap } from './staging-tap';
 import {
@@ -44,8 +43,6 @@ export interface StagedCopy {
 export interface SpoolOptions {
   /** A pass-through that may count and refuse bytes. */
   meter?: Transform;
-  /** Hash on three other threads (see {@link ThreadedHashingStream}): for large files. */
-  threadedHashing?: boolean;
   /** Copies the file to object storage while it is received; `staged` says where. */
   stage?: { open: StagingOpener; copy: () => StagedCopy | undefined };
 }
@@ -59,10 +56,10 @@ export async function spoolToFile(
 ): Promise<SpooledFile> {
   const path = join(dir, randomUUID());
   const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-  const hasher = options.threadedHashing ? new ThreadedHashingStream() : new HashingStream();
+  const hasher = new HashingStream();
   const tap = options.stage ? new StagingTap(options.stage.open) : new PassThrough();
   await pipeline(source, options.meter ?? new PassThrough(), tap, hasher, out);
-  const digest = await hasher.digest();
+  const digest = hasher.digest();
   const staged = options.stage?.copy();
   return {
     ...(staged ? { staged } : {}),

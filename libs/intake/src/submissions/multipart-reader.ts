@@ -15,8 +15,8 @@ const STALL_CHECK_MS = 250;
 const PART_HEADER_PAIRS = 16;
 
 /**
- * From this size on, a body's file parts are hashed on other threads (see ThreadedHashingStream), and its first file
- * part copied to a staging object while it arrives: below it, the messages and requests cost more than they save.
+ * From this size on, a body's first file part is copied to a staging object while it arrives: below it, the staging
+ * object's requests (list, PUT, copy, delete) cost more than the overlap saves.
  */
 export const LARGE_UPLOAD_BYTES = 4 * 1024 * 1024;
 
@@ -80,7 +80,6 @@ export async function readMultipart(
   let fieldCount = 0;
   let partCount = 0;
   const prefix = reading.stage && Number.isFinite(declared) ? new BodyPrefix() : undefined;
-  const threadedHashing = Number.isFinite(declared) && declared >= LARGE_UPLOAD_BYTES;
   const checkFields = async () => {
     if (checked) return;
     checked = true;
@@ -131,7 +130,6 @@ export async function readMultipart(
           part.file,
           spoolToFile(part.file, dir, sampleFileName(part.filename), {
             meter: meter(budget, limits.maxUploadBytes),
-            threadedHashing,
             stage,
           }),
         );
