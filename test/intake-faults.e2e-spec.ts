@@ -88,7 +88,7 @@ describe('intake under the faults of its dependencies', () => {
 
       const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
       const later = new Date(Date.now() + 11 * 60_000);
-      expect(await sweeper.sweep(later)).toEqual({ scanned: 1_100, deleted: 1_100 });
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 1_100, deleted: 1_100, staging: 0 });
 
       const left: string[] = [];
       await eachLimited(orphans, 16, async (content) => {
@@ -96,7 +96,7 @@ describe('intake under the faults of its dependencies', () => {
       });
       expect(left).toEqual([]);
       expect(await env.store.head(StorageKeys.sample(sha256(kept)))).not.toBeNull();
-      expect(await sweeper.sweep(later)).toEqual({ scanned: 0, deleted: 0 });
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 0, deleted: 0, staging: 0 });
     }, 300_000);
   });
 
@@ -118,13 +118,13 @@ describe('intake under the faults of its dependencies', () => {
       // its holder still at work: renewed within the lifetime, the claim holds
       await claimedAgo(UPLOAD_CLAIM_TTL_MS / 60_000 - 1);
       await claims.renewUploads(claim);
-      expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 0 });
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 0, staging: 0 });
       expect(await env.store.head(StorageKeys.sample(sha256(content)))).not.toBeNull();
 
       // its holder gone (killed): once the lifetime has passed, the object is the sweeper's
       await claimedAgo(UPLOAD_CLAIM_TTL_MS / 60_000 + 1);
       await claims.renewUploads(claim); // too late: an expired claim stays ended
-      expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 1 });
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 1, staging: 0 });
       expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
     });
 
@@ -147,7 +147,7 @@ describe('intake under the faults of its dependencies', () => {
       await env.store.put(StorageKeys.sample(sha256(other)), other);
 
       const later = new Date(Date.now() + 11 * 60_000);
-      expect(await sweeper.sweep(later)).toEqual({ scanned: 2, deleted: 1 });
+      expect(await sweeper.sweep(later)).toEqual({ scanned: 2, deleted: 1, staging: 0 });
       expect(await env.store.head(StorageKeys.sample(sha256(content)))).toBeNull();
       expect(await env.store.head(StorageKeys.sample(sha256(other)))).not.toBeNull();
     });

@@ -45,10 +45,10 @@ describe(OrphanSampleSweeper.name, () => {
     const orphanKey = await leaveOrphan(randomBytes(300));
 
     const sweeper = env.sigdesk.app.get(OrphanSampleSweeper);
-    expect(await sweeper.sweep(new Date())).toEqual({ scanned: 0, deleted: 0 }); // the orphan is young
+    expect(await sweeper.sweep(new Date())).toEqual({ scanned: 0, deleted: 0, staging: 0 }); // the orphan is young
     const later = new Date(Date.now() + 11 * 60_000);
     // the recorded sample is no candidate: its upload was taken off the list when its case committed
-    expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 1 });
+    expect(await sweeper.sweep(later)).toEqual({ scanned: 1, deleted: 1, staging: 0 });
     expect(await env.store.head(orphanKey)).toBeNull();
     const keptKey = StorageKeys.sample(createHash('sha256').update(kept).digest('hex'));
     expect(await env.store.head(keptKey)).not.toBeNull();

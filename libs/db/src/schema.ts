@@ -170,6 +170,14 @@ export interface SampleObjectUploadsTable {
   started_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** An object written under a staging key while a sample arrives; removed by its request, or by the orphan sweeper. */
+export interface StagingObjectsTable {
+  key: string;
+  /** The process writing it, `<host>-<pid>-<run>`. */
+  holder: string;
+  touched_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface CaseSamplesTable {
   case_id: string;
   sha256: string;
@@ -454,6 +462,7 @@ export interface DB {
   samples: SamplesTable;
   sample_object_claims: SampleObjectClaimsTable;
   sample_object_uploads: SampleObjectUploadsTable;
+  staging_objects: StagingObjectsTable;
   case_samples: CaseSamplesTable;
   case_events: CaseEventsTable;
   idempotency_keys: IdempotencyKeysTable;

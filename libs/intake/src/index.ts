@@ -11,3 +11,4 @@ export * from './samples/sample-object-claims.repository';
 export * from './samples/unended-upload-claims';
 export * from './submissions/idempotency.repository';
 export * from './submissions/submissions.service';
+export * from './samples/staging-objects.repository';

@@ -11,6 +11,7 @@ import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
 import { SampleObjectClaimsRepository } from './samples/sample-object-claims.repository';
 import { SampleObjectRemover } from './samples/sample-object-remover';
+import { StagingObjectsRepository } from './samples/staging-objects.repository';
 import { UnendedUploadClaims } from './samples/unended-upload-claims';
 import { IntakeJobs } from './intake.processor';
 import { OrphanSampleSweeper } from './maintenance/orphan-sweeper';
@@ -25,6 +26,7 @@ import { SubmissionsService } from './submissions/submissions.service';
     SampleIntake,
     SampleObjectClaimsRepository,
     SampleObjectRemover,
+    StagingObjectsRepository,
     UnendedUploadClaims,
     SpoolFolders,
     IdempotencyRepository,

@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -20,7 +21,8 @@ export interface StoredObject {
 }
 
 const PART_SIZE = 8 * 1024 * 1024;
-const SINGLE_PUT_LIMIT = 5 * 1024 * 1024 * 1024;
+/** The most one PUT (or one server-side copy) may carry. */
+export const SINGLE_PUT_LIMIT = 5 * 1024 * 1024 * 1024;
 
 /** The repository for object storage: the only code that speaks S3. */
 export class ObjectStore {
@@ -52,6 +54,35 @@ export class ObjectStore {
         Body: createReadStream(path),
         ContentLength: size,
         ContentType: contentType,
+      }),
+    );
+  }
+
+  /**
+   * Sends `body` as one streamed PUT of `size` bytes, as it is produced. The body must give exactly `size` bytes:
+   * S3 stores the object once it has them all. A body that fails does not end the request by itself (the SDK pipes
+   * it): abort `signal` then.
+   */
+  async putStream(key: string, body: Readable, size: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: size,
+        ContentType: 'application/octet-stream',
+      }),
+      { abortSignal: options.signal },
+    );
+  }
+
+  /** Copies an object within the bucket, on the server's side (up to the 5 GiB one copy may carry). */
+  async copy(from: string, to: string): Promise<void> {
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: to,
+        CopySource: `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
       }),
     );
   }

@@ -15,7 +15,12 @@ import {
 } from '@zip.js/zip.js';
 import type { SpooledFile } from '../files/spool';
 import { ArchiveError } from './archive-error';
-import { isProtectedZip, SAMPLE_EXCHANGE_PASSWORD, unpackProtectedZip } from './protected-zip';
+import {
+  isProtectedZip,
+  SAMPLE_EXCHANGE_PASSWORD,
+  startsWithEncryptedZipEntry,
+  unpackProtectedZip,
+} from './protected-zip';
 
 configure({ useWebWorkers: false });
 
@@ -408,5 +413,15 @@ describe(isProtectedZip.name, () => {
 
     expect(await isProtectedZip(path)).toBe(false);
     expect(await isProtectedZip(join(dir, 'missing.zip'))).toBe(false);
+  });
+});
+
+describe(startsWithEncryptedZipEntry.name, () => {
+  it('tells a sample-exchange archive by its first bytes, whatever the encryption', async () => {
+    const items = [{ name: 'a.exe', data: randomBytes(100) }];
+    expect(startsWithEncryptedZipEntry(Buffer.from(await buildZip(items, ZIP_CRYPTO)))).toBe(true);
+    expect(startsWithEncryptedZipEntry(Buffer.from(await buildZip(items, AES)))).toBe(true);
+    expect(startsWithEncryptedZipEntry(Buffer.from(await buildZip(items)))).toBe(false);
+    expect(startsWithEncryptedZipEntry(Buffer.from('MZ\x90\x00'))).toBe(false);
   });
 });

@@ -61,6 +61,14 @@ interface Budget {
   bytes: number;
 }
 
+/**
+ * Whether a file's first bytes are a ZIP entry that is encrypted: how a sample-exchange archive begins. Only a
+ * hint, read before the rest arrives (isProtectedZip decides, on the whole file).
+ */
+export function startsWithEncryptedZipEntry(head: Buffer): boolean {
+  return head.length >= 8 && head.readUInt32LE(0) === 0x04034b50 && (head.readUInt16LE(6) & 1) === 1;
+}
+
 /** True when the ZIP file at `path` has at least one encrypted entry (a sample-exchange container). Corrupt/non-zip -> false. */
 export async function isProtectedZip(path: string): Promise<boolean> {
   let handle: FileHandle | undefined;

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { detectFileType, SampleType } from './file-type';
 import { HashingStream } from './hashing-stream';
+import { StagingOpener, StagingTap } from './staging-tap';
 import {
   formatProcessIdentity,
   isKnownGone,
@@ -28,22 +29,40 @@ export interface SpooledFile {
   md5: string;
   size: number;
   type: SampleType;
+  /** A copy in object storage written while the file was received (see {@link SpoolOptions.stage}). */
+  staged?: StagedCopy;
 }
 
-/** Streams `source` to a new file in `dir`, hashing on the way; `meter` (a pass-through) may count and refuse bytes. */
+/** A copy of a file in object storage, written while the file was received, under a key of its own. */
+export interface StagedCopy {
+  key: string;
+  /** True once the object holds exactly the file; false when the copy failed or was given up. Never rejects. */
+  stored: Promise<boolean>;
+}
+
+export interface SpoolOptions {
+  /** A pass-through that may count and refuse bytes. */
+  meter?: Transform;
+  /** Copies the file to object storage while it is received; `staged` says where. */
+  stage?: { open: StagingOpener; copy: () => StagedCopy | undefined };
+}
+
+/** Streams `source` to a new file in `dir`, hashing on the way (and copying it to object storage, when asked). */
 export async function spoolToFile(
   source: Readable | AsyncIterable<Uint8Array>,
   dir: string,
   fileName: string,
-  meter?: Transform,
+  options: SpoolOptions = {},
 ): Promise<SpooledFile> {
   const path = join(dir, randomUUID());
-  const hasher = new HashingStream();
   const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-  if (meter) await pipeline(source, meter, hasher, out);
-  else await pipeline(source, hasher, out);
+  const hasher = new HashingStream();
+  const tap = options.stage ? new StagingTap(options.stage.open) : new PassThrough();
+  await pipeline(source, options.meter ?? new PassThrough(), tap, hasher, out);
   const digest = hasher.digest();
+  const staged = options.stage?.copy();
   return {
+    ...(staged ? { staged } : {}),
     path,
     fileName,
     sha256: digest.sha256,

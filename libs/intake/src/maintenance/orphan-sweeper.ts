@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@sigdesk/config';
+import { ObjectStore } from '@sigdesk/storage';
 import { SampleObjectClaimsRepository } from '../samples/sample-object-claims.repository';
 import { SampleObjectRemover } from '../samples/sample-object-remover';
+import { StagingObjectsRepository } from '../samples/staging-objects.repository';
 
 /** Candidates read at a time. */
 const PAGE_SIZE = 500;
@@ -24,10 +26,51 @@ export class OrphanSampleSweeper {
     private readonly config: AppConfig,
     private readonly claims: SampleObjectClaimsRepository,
     private readonly remover: SampleObjectRemover,
+    private readonly stagingObjects: StagingObjectsRepository,
+    private readonly objects: ObjectStore,
   ) {}
 
-  /** `scanned`: the candidates older than the grace period; `deleted`: the objects removed. */
-  async sweep(now = new Date()): Promise<{ scanned: number; deleted: number }> {
+  /**
+   * `scanned`: the candidates older than the grace period; `deleted`: the objects removed; `staging`: the staging
+   * objects removed (their requests died, or stopped renewing them).
+   */
+  async sweep(now = new Date()): Promise<{ scanned: number; deleted: number; staging: number }> {
+    const samples = await this.sweepSamples(now);
+    return { ...samples, staging: await this.sweepStaging() };
+  }
+
+  /** Staging objects of requests that are gone: the object, then its row. */
+  private async sweepStaging(): Promise<number> {
+    let removed = 0;
+    let failed = 0;
+    let lastError: unknown;
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.stagingObjects.abandoned(after, PAGE_SIZE);
+      if (page.last === null) break;
+      after = page.last;
+      for (const key of page.keys) {
+        try {
+          await this.objects.delete(key);
+          await this.stagingObjects.forget(key);
+          removed++;
+        } catch (error) {
+          failed++;
+          lastError = error;
+          this.logger.warn({ err: error, key }, 'removing an abandoned staging object failed');
+        }
+      }
+    }
+    if (removed) this.logger.log({ removed }, 'abandoned staging objects removed');
+    if (failed) {
+      throw new Error(`${failed} staging object(s) could not be removed; the next sweep tries again`, {
+        cause: lastError,
+      });
+    }
+    return removed;
+  }
+
+  private async sweepSamples(now: Date): Promise<{ scanned: number; deleted: number }> {
     const before = new Date(now.getTime() - this.config.intake.orphanGraceMs);
     const ended = await this.claims.endClaimsOfGoneHolders();
     if (ended) this.logger.log({ ended }, 'upload claims of processes that are gone ended');

@@ -35,7 +35,7 @@ export class RepliesController {
     // before the body: a reply the case would refuse is refused before any of its samples is read
     await this.review.assertCanReply(principal, caseId);
     return this.samples.withWorkDir(async (workDir) => {
-      const upload = await this.samples.read(request, workDir);
+      const upload = await this.samples.read(request, workDir, { stage: true });
       const { message } = parseInput(replySchema, upload.fields, 'reply');
       const samples = await this.samples.unpack(upload.files, workDir);
       await this.samples.storeAndRecord(samples, () =>

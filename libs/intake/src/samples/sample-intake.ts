@@ -1,16 +1,19 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { CasesRepository } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import { AppError } from '@sigdesk/http';
-import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { ObjectStore, SINGLE_PUT_LIMIT, StorageKeys } from '@sigdesk/storage';
 import { ArchiveError } from '../archive/archive-error';
-import { isProtectedZip, unpackProtectedZip } from '../archive/protected-zip';
-import type { SpooledFile } from '../files/spool';
+import { isProtectedZip, startsWithEncryptedZipEntry, unpackProtectedZip } from '../archive/protected-zip';
+import type { SpooledFile, SpoolOptions, StagedCopy } from '../files/spool';
+import { ExactLength } from '../files/staging-tap';
 import { SpoolFolders } from '../files/spool-folders';
 import { MultipartSubmission, readMultipart } from '../submissions/multipart-reader';
 import { SampleObjectClaimsRepository, UPLOAD_CLAIM_RENEW_MS, UploadClaim } from './sample-object-claims.repository';
 import { SampleObjectRemover } from './sample-object-remover';
+import { StagingObjectsRepository } from './staging-objects.repository';
 import { UnendedUploadClaims } from './unended-upload-claims';
 
 /**
@@ -20,6 +23,24 @@ import { UnendedUploadClaims } from './unended-upload-claims';
 /** How long a request waits for the sweeper to finish removing an object it needs, and how often it looks. */
 const DELETION_WAIT_MS = 15_000;
 const DELETION_POLL_MS = 100;
+/** How long the end of a request waits for a staging upload it gave up to stop, before leaving it to the sweeper. */
+const STAGING_SETTLE_MS = 30_000;
+
+/** A staging object a request writes: removed when the request ends. */
+interface StagingUpload {
+  key: string;
+  stored: Promise<boolean>;
+  abort(): void;
+}
+
+/**
+ * One request's temporary things: its private spool folder, made when first asked for, and the staging objects
+ * its files are copied to while they arrive.
+ */
+export interface IntakeWork {
+  folder: () => Promise<string>;
+  staging: StagingUpload[];
+}
 
 @Injectable()
 export class SampleIntake {
@@ -33,14 +54,27 @@ export class SampleIntake {
     private readonly remover: SampleObjectRemover,
     private readonly spool: SpoolFolders,
     private readonly unended: UnendedUploadClaims,
+    private readonly stagingObjects: StagingObjectsRepository,
   ) {}
 
   /**
    * Runs `work` with a private temporary folder, made when first asked for (a request refused before its first
-   * file makes none) and removed afterwards, whatever happens.
+   * file makes none), and removes it afterwards whatever happens, with the staging objects the request wrote.
    */
-  withWorkDir<T>(work: (dir: () => Promise<string>) => Promise<T>): Promise<T> {
-    return this.spool.withFolder(work);
+  async withWorkDir<T>(work: (workDir: IntakeWork) => Promise<T>): Promise<T> {
+    const staging: StagingUpload[] = [];
+    const renewal = setInterval(() => {
+      this.stagingObjects.renew(staging.map((s) => s.key)).catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'renewing staging objects failed; retrying');
+      });
+    }, UPLOAD_CLAIM_RENEW_MS);
+    renewal.unref();
+    try {
+      return await this.spool.withFolder((folder) => work({ folder, staging }));
+    } finally {
+      clearInterval(renewal);
+      await this.removeStaging(staging);
+    }
   }
 
   /**
@@ -49,8 +83,13 @@ export class SampleIntake {
    */
   async read(
     request: FastifyRequest,
-    workDir: () => Promise<string>,
-    options: { fileField?: string; beforeFiles?: (fields: Record<string, string>) => Promise<void> } = {},
+    workDir: IntakeWork,
+    options: {
+      fileField?: string;
+      beforeFiles?: (fields: Record<string, string>) => Promise<void>;
+      /** Copy a large file to a staging object while it arrives, for storeAndRecord (samples only). */
+      stage?: boolean;
+    } = {},
   ): Promise<MultipartSubmission> {
     const limits = this.config.limits.multipart;
     const upload = await readMultipart(
@@ -62,7 +101,12 @@ export class SampleIntake {
         maxFieldBytes: limits.fieldBytes,
         maxUploadBytes: limits.uploadBytes,
       },
-      { fileField: options.fileField ?? 'sample', spoolDir: workDir, beforeFiles: options.beforeFiles },
+      {
+        fileField: options.fileField ?? 'sample',
+        spoolDir: workDir.folder,
+        beforeFiles: options.beforeFiles,
+        stage: options.stage ? (size) => this.stager(workDir, size) : undefined,
+      },
     );
     const empty = upload.files.find((f) => f.size === 0);
     if (empty) throw AppError.badRequest('empty_sample', `The sample "${empty.fileName}" is empty (0 bytes).`);
@@ -70,12 +114,12 @@ export class SampleIntake {
   }
 
   /** Protected ZIPs become their files; everything else is a sample as it is. Duplicates collapse to one. */
-  async unpack(files: SpooledFile[], workDir: () => Promise<string>): Promise<SpooledFile[]> {
+  async unpack(files: SpooledFile[], workDir: IntakeWork): Promise<SpooledFile[]> {
     const samples: SpooledFile[] = [];
     for (const file of files) {
       if (file.type === 'zip' && (await isProtectedZip(file.path))) {
         try {
-          samples.push(...(await unpackProtectedZip(file, await workDir(), this.config.limits.archive)));
+          samples.push(...(await unpackProtectedZip(file, await workDir.folder(), this.config.limits.archive)));
         } catch (error) {
           if (error instanceof ArchiveError) {
             throw AppError.unprocessable(error.code, error.message, { archive: file.fileName, ...error.details });
@@ -108,7 +152,7 @@ export class SampleIntake {
       for (const sample of samples) {
         if (claim.known.has(sample.sha256)) continue;
         uploaded.push(sample.sha256); // before the upload: one that fails may have stored the object all the same
-        await this.objects.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
+        await this.store(sample);
       }
       const result = await record();
       recorded = true;
@@ -117,6 +161,82 @@ export class SampleIntake {
       const renewedAt = renewal.stop();
       await this.endClaim(claim, samples, renewedAt);
       if (!recorded) await this.removeUploaded(uploaded);
+    }
+  }
+
+  /**
+   * Writes a sample under its content address: a server-side copy of the staging object it was copied to while it
+   * arrived, when that copy holds it; else from the spool folder.
+   */
+  private async store(sample: SpooledFile): Promise<void> {
+    const key = StorageKeys.sample(sample.sha256);
+    if (sample.staged && (await sample.staged.stored)) {
+      try {
+        await this.objects.copy(sample.staged.key, key);
+        return;
+      } catch (error) {
+        this.logger.warn({ err: error, sha256: sample.sha256 }, 'copying a staging object failed; sending the file');
+      }
+    }
+    await this.objects.putFile(key, sample.path, sample.size);
+  }
+
+  /**
+   * How a file part of `size` bytes is copied to a staging object while it arrives: listed (for the sweeper)
+   * before its upload begins, as one streamed PUT of that size. Not for a ZIP whose first entry is encrypted (a
+   * sample-exchange archive: its entries are the samples), nor past what one PUT and one copy may carry.
+   */
+  private stager(workDir: IntakeWork, size: number): SpoolOptions['stage'] {
+    if (size > SINGLE_PUT_LIMIT) return undefined;
+    let copy: StagedCopy | undefined;
+    return {
+      open: (head) => {
+        if (startsWithEncryptedZipEntry(head)) return null;
+        const key = StorageKeys.staging(randomUUID());
+        const body = new ExactLength(size);
+        const controller = new AbortController();
+        // the SDK pipes the body: a body that fails must end the request itself
+        body.on('error', () => controller.abort());
+        const stored = this.stagingObjects
+          .list(key)
+          .then(() => this.objects.putStream(key, body, size, { signal: controller.signal }))
+          .then(
+            () => true,
+            (error: unknown) => {
+              body.destroy();
+              if (!controller.signal.aborted) {
+                this.logger.warn({ err: error, key }, 'a staging upload failed; the file is sent once received');
+              }
+              return false;
+            },
+          );
+        workDir.staging.push({ key, stored, abort: () => controller.abort() });
+        copy = { key, stored };
+        return body;
+      },
+      copy: () => copy,
+    };
+  }
+
+  /**
+   * Removes a request's staging objects, and their rows once they are gone. An upload still running (the request
+   * failed before its file ended) is aborted first. What cannot be removed now stays listed, for the sweeper.
+   */
+  private async removeStaging(staging: StagingUpload[]): Promise<void> {
+    for (const upload of staging) {
+      try {
+        upload.abort();
+        const settled = await Promise.race([
+          upload.stored.then(() => true),
+          new Promise<false>((resolve) => setTimeout(resolve, STAGING_SETTLE_MS, false).unref()),
+        ]);
+        if (!settled) throw new Error(`the staging upload did not stop within ${STAGING_SETTLE_MS} ms`);
+        await this.objects.delete(upload.key);
+        await this.stagingObjects.forget(upload.key);
+      } catch (error) {
+        // the request's answer is its own: the sweeper removes what is left
+        this.logger.warn({ err: error, key: upload.key }, 'removing a staging object failed; left to the sweeper');
+      }
     }
   }
 
@@ -190,9 +310,7 @@ export class SampleIntake {
       if (again.length === 0) return;
       const reclaimed = await this.claimUploads(again.map((s) => s.sha256));
       try {
-        for (const sample of again) {
-          await this.objects.putFile(StorageKeys.sample(sample.sha256), sample.path, sample.size);
-        }
+        for (const sample of again) await this.store(sample);
       } finally {
         await this.claims.releaseUploads(reclaimed);
       }

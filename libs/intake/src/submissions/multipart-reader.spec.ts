@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { AppError } from '@sigdesk/http';
+import type { SpoolOptions } from '../files/spool';
 import { readMultipart } from './multipart-reader';
 
 /**
@@ -28,9 +29,9 @@ jest.mock('../files/spool', () => {
   const actual = jest.requireActual<typeof import('../files/spool')>('../files/spool');
   return {
     ...actual,
-    spoolToFile: (source: Readable, dir: string, fileName: string, meter?: Transform) => {
+    spoolToFile: (source: Readable, dir: string, fileName: string, options?: SpoolOptions) => {
       consumer.source = source;
-      if (!consumer.slow) return actual.spoolToFile(source, dir, fileName, meter);
+      if (!consumer.slow) return actual.spoolToFile(source, dir, fileName, options);
       const slow = new Transform({
         highWaterMark: 1,
         transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -42,7 +43,7 @@ jest.mock('../files/spool', () => {
           else handOn();
         },
       });
-      return actual.spoolToFile(source.pipe(slow), dir, fileName, meter);
+      return actual.spoolToFile(source.pipe(slow), dir, fileName, options);
     },
   };
 });

@@ -2,7 +2,8 @@ import { Transform, TransformCallback, type Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '@sigdesk/http';
 import { sampleFileName } from '../files/sample-names';
-import { SpooledFile, spoolToFile } from '../files/spool';
+import { SpooledFile, spoolToFile, SpoolOptions } from '../files/spool';
+import { BodyPrefix, firstFileSize } from './body-prefix';
 
 /** How often a file part is checked for a body cut short inside it. */
 const STALL_CHECK_MS = 250;
@@ -12,6 +13,12 @@ const STALL_CHECK_MS = 250;
  * part's header block at 16 KiB whatever this says, and refuses more as a malformed body.
  */
 const PART_HEADER_PAIRS = 16;
+
+/**
+ * From this size on, a body's first file part is copied to a staging object while it arrives: below it, the staging
+ * object's requests (list, PUT, copy, delete) cost more than the overlap saves.
+ */
+export const LARGE_UPLOAD_BYTES = 4 * 1024 * 1024;
 
 export interface MultipartLimits {
   maxFileBytes: number;
@@ -37,6 +44,13 @@ export interface MultipartReading {
    * sent before it), or at the end of a body without files. What it throws refuses the request at once.
    */
   beforeFiles?: (fields: Record<string, string>) => Promise<void>;
+  /**
+   * Copies the first file part to object storage while it is received, when its size can be told in advance:
+   * when it is the last part of a body whose Content-Length is given, its size follows from where its content
+   * begins. Called then, with that size; what it gives decides, on the file's first bytes, whether and where.
+   * A file of another size (it was not the last part after all) is not copied, and says so (`staged.stored`).
+   */
+  stage?: (size: number) => SpoolOptions['stage'];
 }
 
 /**
@@ -64,6 +78,8 @@ export async function readMultipart(
   const budget = { remaining: limits.maxUploadBytes };
   let checked = false;
   let fieldCount = 0;
+  let partCount = 0;
+  const prefix = reading.stage && Number.isFinite(declared) ? new BodyPrefix() : undefined;
   const checkFields = async () => {
     if (checked) return;
     checked = true;
@@ -82,7 +98,13 @@ export async function readMultipart(
         headerPairs: PART_HEADER_PAIRS,
       },
     });
-    for await (const part of parts) {
+    const iterator = parts[Symbol.asyncIterator]();
+    // the first step starts the parser, which pipes the body into itself: the prefix is read alongside from now
+    let step = iterator.next();
+    prefix?.attach(request.raw);
+    for (let result = await step; !result.done; result = await step) {
+      const part = result.value;
+      partCount++;
       if (part.type === 'file') {
         if (part.fieldname !== fileField) {
           part.file.resume();
@@ -98,10 +120,18 @@ export async function readMultipart(
           throw error;
         }
         const dir = await reading.spoolDir();
+        let stage: SpoolOptions['stage'];
+        if (prefix && files.length === 0) {
+          const size = firstFileSize(prefix.detach(), request.headers['content-type'] ?? '', partCount, declared);
+          if (size !== null && size >= LARGE_UPLOAD_BYTES && size <= limits.maxFileBytes) stage = reading.stage?.(size);
+        }
         const spooled = await untilStalled(
           request,
           part.file,
-          spoolToFile(part.file, dir, sampleFileName(part.filename), meter(budget, limits.maxUploadBytes)),
+          spoolToFile(part.file, dir, sampleFileName(part.filename), {
+            meter: meter(budget, limits.maxUploadBytes),
+            stage,
+          }),
         );
         if (part.file.truncated) throw fileTooLarge(limits.maxFileBytes);
         files.push(spooled);
@@ -119,9 +149,12 @@ export async function readMultipart(
         }
         fields[part.fieldname] = String(part.value);
       }
+      step = iterator.next();
     }
   } catch (error) {
     throw translateMultipartError(error, limits);
+  } finally {
+    prefix?.detach();
   }
   await checkFields();
   return { fields, files };

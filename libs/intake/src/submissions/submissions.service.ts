@@ -70,6 +70,7 @@ export class SubmissionsService {
     let checked: CheckedSubmission | undefined;
     return this.samples.withWorkDir(async (workDir) => {
       const upload = await this.samples.read(request, workDir, {
+        stage: true,
         // Clients send the fields before the files: what they make refusable is refused before any file is
         // spooled. Fields that may still follow the files are checked once the body is read.
         beforeFiles: async (sent) => {
