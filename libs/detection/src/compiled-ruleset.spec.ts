@@ -236,6 +236,9 @@ describe(CompiledRuleset.name, () => {
     expect(await rulesFor({ name: 'docs/x.bin', type: 'zip' })).toEqual(['In_Archive']);
     // without variables, each is empty
     expect((await sut.scanBuffer(Buffer.from('any bytes'))).matches).toEqual([]);
+    // names the binding would read as a boolean or an integer (and YARA-X then refuse) still scan
+    for (const name of ['true', 'FALSE', '123', '-7', 'docs/true.vbs'])
+      await expect(rulesFor({ name })).resolves.toBeDefined();
   });
 
   it('rejects scans with ScanEngineError once closed, its engine process gone', async () => {

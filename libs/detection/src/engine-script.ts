@@ -93,6 +93,18 @@ function configure(message) {
   rules.setMaxMatchesPerPattern(message.maxMatchesPerPattern);
 }
 
+// the binding reads a string that looks like a boolean or an integer ("true", "123") as one, which YARA-X then
+// refuses for a string variable and fails the scan: such a value is left out (the variable keeps its empty default)
+const MISREAD = /^(true|false|[+-]?[0-9]+)$/i;
+function usable(variables) {
+  if (!variables) return variables;
+  const kept = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (!(typeof value === 'string' && MISREAD.test(value))) kept[name] = value;
+  }
+  return kept;
+}
+
 // YARA-X's time limit belongs to the compiled rules, not to one scan: set when a scan asks for another one
 let timeLimit;
 function limitTime(timeoutMs) {
@@ -162,7 +174,7 @@ process.on('message', (message) => {
     }
     case 'scan-file':
       limitTime(message.timeoutMs);
-      scan(message.id, () => rules.scanFileAsync(message.path, message.variables));
+      scan(message.id, () => rules.scanFileAsync(message.path, usable(message.variables)));
       break;
     case 'scan-buffer':
       incoming.set(message.id, {
@@ -185,7 +197,7 @@ process.on('message', (message) => {
     if (into && into.filled === into.data.byteLength) {
       incoming.delete(message.id);
       limitTime(into.timeoutMs);
-      scan(message.id, () => rules.scanAsync(into.data, into.variables));
+      scan(message.id, () => rules.scanAsync(into.data, usable(into.variables)));
     }
   }
 });
