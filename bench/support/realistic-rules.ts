@@ -47,13 +47,13 @@ export const RULE_VARIABLES: Readonly<Record<'filename' | 'filepath' | 'extensio
  */
 export const MIXTURE = {
   /** share of the text strings taken from what clean files contain (API names, libc, JS idioms, paths) */
-  commonText: 0.32,
+  commonText: 0.2,
   /** share of the hex strings made of x86 code as compilers emit it, operands wildcarded */
-  codeHex: 0.08,
+  codeHex: 0.04,
   /** share of the text strings that are 3–4 characters long */
-  shortText: 0.04,
+  shortText: 0.02,
   /** of the text strings: `nocase`, `wide`, `fullword`, `xor`, `base64` */
-  nocase: 0.22,
+  nocase: 0.15,
   wide: 0.3,
   fullword: 0.12,
   xor: 0.006,
@@ -94,16 +94,16 @@ const COMMON_TEXT = [
   'setenv', 'socket', 'connect', 'bind', 'listen', 'accept', 'recv', 'send', 'fork', 'execve', 'execvp', 'system',
   'popen', 'dlopen', 'dlsym', 'mmap', 'mprotect', 'ptrace', 'pthread_create', 'unlink', 'chmod', 'kill', 'getpid',
   '/bin/sh', '/bin/bash', '/proc/', '/proc/self/exe', '/etc/passwd', '/etc/', '/tmp/', '/dev/null', '/usr/bin/',
-  '/var/run', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'HOME', 'PATH', 'USER', 'http://', 'https://', 'User-Agent',
+  '/var/run', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'http://', 'https://', 'User-Agent',
   'Mozilla/5.0', 'Content-Type', 'Content-Length', 'POST', 'GET ', 'Host: ', 'password', 'passwd', 'login', 'admin',
   'error', 'Error', 'failed', 'usage: ', 'Usage: ', 'version', 'config', 'debug', 'update', 'download', 'upload',
-  'encrypt', 'decrypt', 'cipher', 'base64', 'AES', 'RSA', 'SHA256', 'md5', 'key', 'token', 'session', 'cookie',
+  'encrypt', 'decrypt', 'cipher', 'base64', 'SHA256', 'token', 'session', 'cookie',
   'kernel32.dll', 'ntdll.dll', 'user32.dll', 'advapi32.dll', 'ws2_32.dll', 'wininet.dll', 'VirtualAlloc',
   'VirtualProtect', 'GetProcAddress', 'LoadLibraryA', 'LoadLibraryW', 'CreateThread', 'CreateProcessA',
   'WriteProcessMemory', 'ReadProcessMemory', 'CreateRemoteThread', 'OpenProcess', 'GetModuleHandleA', 'Sleep',
   'RegOpenKeyExA', 'RegSetValueExA', 'InternetOpenA', 'HttpSendRequestA', 'URLDownloadToFileA', 'ShellExecuteA',
   'WinExec', 'IsDebuggerPresent', 'CryptEncrypt', 'This program cannot be run in DOS mode', '.text', '.data',
-  '.rdata', '.reloc', 'MZ', 'PE', 'function(){', 'return eval(', 'require("child_process")', 'module.exports=',
+  '.rdata', '.reloc', 'function(){', 'return eval(', 'require("child_process")', 'module.exports=',
   '.prototype.constructor', 'eval(', 'atob(', 'btoa(', 'fromCharCode', 'charCodeAt', 'document.write(',
   'window.location.href', 'XMLHttpRequest', 'ActiveXObject', 'WScript.Shell', 'new Function(', 'child_process',
   'process.env', 'Buffer.from(', 'unescape(', 'decodeURIComponent(', '.split("").reverse().join("")', 'var _0x',
