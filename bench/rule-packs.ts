@@ -352,7 +352,19 @@ function report(results: RulesetResult[], corpusBytes: number): string[] {
     ],
     ['scan errors', ...column((r) => int(r.single.perFile.filter((f) => f.error).length))],
   ];
+  const simple = results.find((r) => r.ruleset.label === 'simple');
+  if (simple)
+    rows.push(['MB per CPU-second: simple / this', ...column((r) => `${(perCpu(simple) / perCpu(r)).toFixed(2)}×`)]);
   return table(rows);
+}
+
+function scanErrors(result: RulesetResult): string[] {
+  const failed = result.single.perFile.filter((f) => f.error);
+  if (!failed.length) return [];
+  return [
+    `scan errors of the ${result.ruleset.label} rules (1 process): ${failed.length}`,
+    ...failed.slice(0, 5).map((f) => `  ${f.path}: ${f.error}`),
+  ];
 }
 
 function slowest(result: RulesetResult): string[] {
@@ -420,7 +432,7 @@ async function main() {
     );
     console.log(report(results, corpus.bytes).join('\n'));
     console.log('');
-    for (const result of results) console.log(slowest(result).join('\n'));
+    for (const result of results) console.log([...scanErrors(result), ...slowest(result)].join('\n'));
   } finally {
     cleanUp();
   }

@@ -47,13 +47,13 @@ export const RULE_VARIABLES: Readonly<Record<'filename' | 'filepath' | 'extensio
  */
 export const MIXTURE = {
   /** share of the text strings taken from what clean files contain (API names, libc, JS idioms, paths) */
-  commonText: 0.2,
+  commonText: 0.24,
   /** share of the hex strings made of x86 code as compilers emit it, operands wildcarded */
-  codeHex: 0.04,
+  codeHex: 0.1,
   /** share of the text strings that are 3–4 characters long */
   shortText: 0.02,
   /** of the text strings: `nocase`, `wide`, `fullword`, `xor`, `base64` */
-  nocase: 0.15,
+  nocase: 0.18,
   wide: 0.3,
   fullword: 0.12,
   xor: 0.006,
