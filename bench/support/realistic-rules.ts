@@ -47,9 +47,9 @@ export const RULE_VARIABLES: Readonly<Record<'filename' | 'filepath' | 'extensio
  */
 export const MIXTURE = {
   /** share of the text strings taken from what clean files contain (API names, libc, JS idioms, paths) */
-  commonText: 0.24,
+  commonText: 0.3,
   /** share of the hex strings made of x86 code as compilers emit it, operands wildcarded */
-  codeHex: 0.1,
+  codeHex: 0.2,
   /** share of the text strings that are 3–4 characters long */
   shortText: 0.02,
   /** of the text strings: `nocase`, `wide`, `fullword`, `xor`, `base64` */
