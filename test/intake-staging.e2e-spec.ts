@@ -8,19 +8,13 @@ import {
   seedRelease,
   SeededCustomer,
   startTestEnvironment,
+  SUBMISSION_FIELDS,
   TestEnvironment,
 } from '@sigdesk/testing';
 
 const digest = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest('hex');
 const MiB = 1024 * 1024;
-const FIELDS = {
-  kind: 'false_negative',
-  severity: '2',
-  product: 'Endpoint Security for Business',
-  productVersion: '12.4.0.467',
-  databaseVersion: '100',
-  description: 'The product does not detect this dropper.',
-};
+const FIELDS = SUBMISSION_FIELDS;
 
 /** A multipart body as clients send it: the fields, then the files, then the closing delimiter and a CRLF. */
 function multipart(files: Array<{ name: string; content: Buffer }>, fields: Record<string, string> = FIELDS) {

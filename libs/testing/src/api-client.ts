@@ -115,20 +115,22 @@ export async function seedRelease(
 
 export const EICAR = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
 
+/** The fields of a valid false-negative submission, as the tests send them. */
+export const SUBMISSION_FIELDS: Readonly<Record<string, string>> = {
+  kind: 'false_negative',
+  severity: '2',
+  product: 'Endpoint Security for Business',
+  productVersion: '12.4.0.467',
+  databaseVersion: '100',
+  description: 'The product does not detect this dropper.',
+};
+
 export function submissionForm(
   fields: Record<string, string | undefined> = {},
   files: Array<{ name: string; content: Buffer | Uint8Array }> = [{ name: 'eicar.com', content: EICAR }],
 ): FormData {
   const form = new FormData();
-  const all: Record<string, string | undefined> = {
-    kind: 'false_negative',
-    severity: '2',
-    product: 'Endpoint Security for Business',
-    productVersion: '12.4.0.467',
-    databaseVersion: '100',
-    description: 'The product does not detect this dropper.',
-    ...fields,
-  };
+  const all: Record<string, string | undefined> = { ...SUBMISSION_FIELDS, ...fields };
   for (const [name, value] of Object.entries(all)) if (value !== undefined) form.append(name, value);
   for (const file of files) form.append('sample', new Blob([file.content]), file.name);
   return form;
