@@ -69,7 +69,9 @@ describe("the console's builds in a real browser: the list, a build's proof and 
     await delta.getByText('Rules added: 1').waitFor();
     await delta.getByText('Trojan_Console_Build').waitFor();
     const manifest = page.getByRole('region', { name: 'Manifest and downloads' });
-    await manifest.getByRole('link', { name: 'Download rules.yar' }).waitFor();
+    await manifest.getByRole('link', { name: 'Download rules.yar', exact: true }).waitFor();
+    // the same rules compiled, listed and signed in the manifest beside their source
+    await manifest.getByRole('link', { name: 'Download rules.yarc', exact: true }).waitFor();
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
 
     // the confirmation names the version, the channel and the case it closes (shown without its opening
