@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CompiledRuleset, decideDetection, DetectionDecision, scanVariables } from '@sigdesk/detection';
+import {
+  CompiledRuleset,
+  decideDetection,
+  DetectionDecision,
+  scanVariables,
+  type ScanVariables,
+} from '@sigdesk/detection';
 import { ReleasesRepository } from '@sigdesk/releases';
 import { ObjectCache } from '@sigdesk/storage';
 import { CompiledOutcome, CompiledRulesets } from './content/compiled-rulesets';
@@ -108,9 +114,17 @@ export class SignatureEngine {
     const allowlist = activeAllowlist(versioned.content, options.now ?? new Date());
     const rules = rulesHash(versioned.content.rules);
     const files = options.files ?? this.localFiles();
-    const unknown = (target: ScanTarget) => !this.remembered.has(rememberedKey(rules, scanned(target)));
-    const stored = await this.verdicts.known(rules, targets.filter(unknown).map(scanned));
-    for (const [key, scan] of stored) this.remember(`${rules}:${key}`, scan);
+    // each target as its scan sees it, worked out once for the pass (its variables' hash is part of its key)
+    const asScanned = targets.map(scanned);
+    const unknown = (index: number) => !this.remembered.has(rememberedKey(rules, asScanned[index]));
+    const stored = await this.verdicts.known(
+      rules,
+      asScanned.filter((_, index) => unknown(index)),
+    );
+    for (const file of asScanned) {
+      const scan = stored.get(fileKey(file));
+      if (scan) this.remember(rememberedKey(rules, file), scan);
+    }
     const newlyScanned: Array<ScannedFile & { scan: RawScan }> = [];
     const threads = Math.max(1, Math.min(ruleset.scanThreads, targets.length));
     const verdicts = new Array<FileVerdict>(targets.length);
@@ -121,12 +135,12 @@ export class SignatureEngine {
       while (!failed && next < targets.length) {
         const index = next++;
         const target = targets[index];
-        for (const ahead of targets.slice(index + 1, index + 1 + FETCH_AHEAD + threads)) {
-          if (unknown(ahead)) void files.get(ahead);
-        }
-        const remembered = !unknown(target);
-        const scan = await this.scanOnce(rules, ruleset, target, options.timeoutMs, files);
-        if (!remembered) newlyScanned.push({ ...scanned(target), scan });
+        const ahead = Math.min(targets.length, index + 1 + FETCH_AHEAD + threads);
+        for (let later = index + 1; later < ahead; later++) if (unknown(later)) void files.get(targets[later]);
+        const remembered = !unknown(index);
+        const file = asScanned[index];
+        const scan = await this.scanOnce(rules, ruleset, target, file, options.timeoutMs, files);
+        if (!remembered) newlyScanned.push({ sha256: file.sha256, context: file.context, scan });
         verdicts[index] = {
           ...decideDetection(
             target.sha256,
@@ -168,14 +182,15 @@ export class SignatureEngine {
     rules: string,
     ruleset: CompiledRuleset,
     target: ScanTarget,
+    file: ScannedFile & { variables: ScanVariables },
     timeoutMs: number,
     files: LocalFiles,
   ) {
-    const key = rememberedKey(rules, scanned(target));
+    const key = rememberedKey(rules, file);
     const known = this.remembered.get(key);
     if (known) return known;
     const path = await files.get(target);
-    const scan = await ruleset.scanFile(path, { timeoutMs, variables: scanVariables(target) });
+    const scan = await ruleset.scanFile(path, { timeoutMs, variables: file.variables });
     const raw: RawScan = {
       rules: [...new Set(scan.matches.map((m) => m.rule))],
       offsets: Object.fromEntries(scan.matches.map((m) => [m.rule, m.patterns.map((p) => p.offset).slice(0, 10)])),
@@ -208,13 +223,14 @@ function rememberedKey(rules: string, file: ScannedFile): string {
   return `${rules}:${fileKey(file)}`;
 }
 
-/** The file as its scan sees it: its bytes, and its name and type if a rule may look at them. */
-function scanned(target: ScanTarget): ScannedFile {
+/** The file as its scan sees it: its bytes, and its name and type if a rule may look at them (its variables). */
+function scanned(target: ScanTarget): ScannedFile & { variables: ScanVariables } {
   const variables = scanVariables(target);
   const given = Object.values(variables).some((value) => value !== '');
   return {
     sha256: target.sha256,
     context: given ? createHash('sha256').update(JSON.stringify(variables)).digest('hex') : '',
+    variables,
   };
 }
 
