@@ -13,7 +13,7 @@ import {
   readPack,
   SKIP_REASONS,
 } from './pack-files';
-import { UNSAFE_PATH } from './pack-paths';
+import { PATH_TOO_LONG, UNSAFE_PATH } from './pack-paths';
 
 configure({ useWebWorkers: false });
 
@@ -61,14 +61,14 @@ async function buildZip(items: ZipItem[]): Promise<Uint8Array> {
 /**
  * A one-entry deflated ZIP written by hand, so that its headers can lie about the size (zip.js would not write that).
  */
-function handMadeZip(name: string, data: Buffer, declaredSize: number): Buffer {
-  const compressed = deflateRawSync(data);
+function handMadeZip(name: string, data: Buffer, declaredSize: number, method = 8): Buffer {
+  const compressed = method === 8 ? deflateRawSync(data) : data;
   const fileName = Buffer.from(name);
   const crc = crc32(data);
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);
   local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
+  local.writeUInt16LE(method, 8);
   local.writeUInt32LE(crc, 14);
   local.writeUInt32LE(compressed.length, 18);
   local.writeUInt32LE(declaredSize, 22);
@@ -77,7 +77,7 @@ function handMadeZip(name: string, data: Buffer, declaredSize: number): Buffer {
   central.writeUInt32LE(0x02014b50, 0);
   central.writeUInt16LE(20, 4);
   central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
+  central.writeUInt16LE(method, 10);
   central.writeUInt32LE(crc, 16);
   central.writeUInt32LE(compressed.length, 20);
   central.writeUInt32LE(declaredSize, 24);
@@ -288,6 +288,17 @@ describe(readPack.name, () => {
       expect(pack.files).toEqual([{ path: 'ok.yar', namespace: 'ok/ok', text: RULE, bytes: RULE.length }]);
     });
 
+    it('skips an entry compressed with a method that is not supported', async () => {
+      const bzip2 = handMadeZip('bzip2.yar', Buffer.from(RULE), RULE.length, 12);
+
+      const error = await refusal(read(bzip2, 'p.zip'));
+
+      expect([error.code, error.skipped]).toEqual([
+        'empty_pack',
+        [{ path: 'bzip2.yar', reason: SKIP_REASONS.unsupportedCompression }],
+      ]);
+    });
+
     it('refuses more YARA files than maxFiles', async () => {
       const bytes = await buildZip(['a', 'b', 'c', 'd'].map((name) => ({ name: `${name}.yar`, data: RULE })));
 
@@ -350,9 +361,10 @@ describe(readPack.name, () => {
 
       const error = await refusal(read(bytes, 'empty.zip'));
 
-      expect([error.code, error.message]).toEqual([
+      expect([error.code, error.message, error.skipped]).toEqual([
         'empty_pack',
         'The pack contains no YARA file (.yar, .yara) (1 entries skipped).',
+        [{ path: 'README.md', reason: SKIP_REASONS.notYara }],
       ]);
     });
 
@@ -428,6 +440,20 @@ describe(readPack.name, () => {
         ],
         bytes: bytes.length,
       });
+    });
+
+    it('skips a name longer than 1024 characters', async () => {
+      const long = `${'n/'.repeat(600)}rule.yar`;
+      const bytes = tarGz([
+        paxPath(long),
+        tarEntry({ name: 'long.yar', data: RULE }),
+        tarEntry({ name: 'a.yar', data: RULE }),
+      ]);
+
+      const pack = await read(bytes, 'p.tgz');
+
+      expect(pack.files.map((file) => file.path)).toEqual(['a.yar']);
+      expect(pack.skipped).toEqual([{ path: `${long.slice(0, 200)}…`, reason: PATH_TOO_LONG }]);
     });
 
     it('skips a non-UTF-8 rule file and keeps the others', async () => {

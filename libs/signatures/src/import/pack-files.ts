@@ -95,6 +95,8 @@ export class PackError extends Error {
   constructor(
     readonly code: PackErrorCode,
     message: string,
+    /** For 'empty_pack': the entries skipped, which tell why none was taken. */
+    readonly skipped: SkippedEntry[] = [],
   ) {
     super(message);
     this.name = 'PackError';
@@ -442,7 +444,7 @@ class PackCollector {
   finish(packName: string): Pick<PackContents, 'files' | 'skipped'> {
     if (this.files.length === 0) {
       const skipped = this.skipped.length === 0 ? '' : ` (${this.skipped.length} entries skipped)`;
-      throw new PackError('empty_pack', `The pack contains no YARA file (.yar, .yara)${skipped}.`);
+      throw new PackError('empty_pack', `The pack contains no YARA file (.yar, .yara)${skipped}.`, this.skipped);
     }
     const sorted = [...this.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const namespaces = assignNamespaces(
