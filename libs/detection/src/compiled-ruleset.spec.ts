@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledRuleset, scanVariables, type RulesetOptions } from './compiled-ruleset';
+import { CompiledRuleset, scanVariables, type RulesetOptions, type ScanResult } from './compiled-ruleset';
 import { compileRuleset, openRuleset, type RuleSource } from './ruleset';
 import { ScanEngineError, ScanTimeoutError } from './scan-errors';
 
@@ -208,6 +208,32 @@ describe(CompiledRuleset.name, () => {
     const empty = await openRuleset([], [], outcome.saved!);
     rulesets.push(empty);
     await expect(empty.scanBuffer(Buffer.from(EICAR))).resolves.toMatchObject({ matches: [] });
+  });
+
+  it('saves namespaced rules, which open (or, when the file is unusable, build again) in their namespaces', async () => {
+    const sources: RuleSource[] = [
+      EICAR_RULE,
+      { ...EICAR_RULE, name: 'pack/eicar.yar', namespace: 'pack' },
+      { name: 'pe/only.yar', namespace: 'pe', source: 'import "pe"\nrule EICAR_Test_File { condition: not pe.is_pe }' },
+    ];
+    const path = join(dir, 'namespaced.yarc');
+    const outcome = await compileRuleset(sources, { saveTo: path });
+    rulesets.push(outcome.ruleset!);
+    const found = (result: ScanResult) => result.matches.map((m) => `${m.namespace ?? '-'}:${m.rule}`);
+    const expected = ['-:EICAR_Test_File', 'pack:EICAR_Test_File', 'pe:EICAR_Test_File'];
+    expect(found(await outcome.ruleset!.scanBuffer(Buffer.from(EICAR)))).toEqual(expected);
+
+    // no source to compile: the namespaces can only come from the saved file
+    const opened = await openRuleset([], outcome.ruleNames, outcome.saved!);
+    rulesets.push(opened);
+    expect(found(await opened.scanBuffer(Buffer.from(EICAR)))).toEqual(expected);
+
+    const bytes = await readFile(path);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(path, bytes);
+    const rebuilt = await openRuleset(sources, outcome.ruleNames, outcome.saved!);
+    rulesets.push(rebuilt);
+    expect(found(await rebuilt.scanBuffer(Buffer.from(EICAR)))).toEqual(expected);
   });
 
   it("sets the external variables of packs written for other scanners from the file's name and type", async () => {

@@ -5,6 +5,7 @@ import {
   type BuildOutcome,
   type CompiledFile,
   type EngineSettings,
+  type EngineSource,
   type ScanInput,
   type ScanVariables,
 } from './engine-process';
@@ -123,7 +124,7 @@ export function scanVariables(file: { name?: string | null; type?: string | null
 }
 
 /** How the engine gets its rules: built from their source (and saved, if asked), or opened from a saved file. */
-export type RulesFrom = { source: string; saveTo?: string } | { compiled: CompiledFile };
+export type RulesFrom = { source: EngineSource; saveTo?: string } | { compiled: CompiledFile };
 
 export function engineSettings(from: RulesFrom, ruleCount: number, options: RulesetOptions): EngineSettings {
   const common = {
@@ -178,7 +179,7 @@ export class CompiledRuleset {
   private closed = false;
 
   /**
-   * @param source the combined source text, already validated by YARA-X
+   * @param source the combined source text (or the units of namespaced sources), already validated by YARA-X
    * @param ruleNames the rules it declares, in order
    * @param engine a process that already holds these rules (compileRuleset's); without it, the first scan or
    *   `ready()` starts one
@@ -187,7 +188,7 @@ export class CompiledRuleset {
    * @param saved the rules compiled and saved before: a fresh engine opens them rather than compile `source`
    */
   constructor(
-    readonly source: string,
+    readonly source: EngineSource,
     readonly ruleNames: readonly string[],
     private readonly options: RulesetOptions = {},
     engine?: EngineProcess,

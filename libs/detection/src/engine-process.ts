@@ -23,7 +23,18 @@ export interface EngineScan {
 export interface EngineReport {
   code: string;
   message: string;
+  /** the index of the SourceUnit it is about, when the rules were built from units (its line numbers are the unit's) */
+  unit?: number;
 }
+
+/** A text YARA-X builds in a namespace of its own (`default` for YARA's default one). */
+export interface SourceUnit {
+  namespace: string;
+  source: string;
+}
+
+/** What the engine builds: one text in the default namespace, or units in namespaces of their own. */
+export type EngineSource = string | SourceUnit[];
 
 /** Rules compiled before and saved (by a build with `saveTo`): the file and the SHA-256 its bytes must have. */
 export interface CompiledFile {
@@ -50,8 +61,8 @@ interface CommonSettings {
 export type EngineSettings = CommonSettings &
   (
     | {
-        /** the combined source text */
-        source: string;
+        /** the combined source text, or one per namespace */
+        source: EngineSource;
         compilerOptions: CompilerOptions;
         /** where to save the compiled rules once built, for other processes to open instead of compiling */
         saveTo?: string;

@@ -22,7 +22,8 @@ export {
   type Diagnostic,
   type RuleSource,
 } from './ruleset';
-export type { CompiledFile, SavedRules, ScanVariables } from './engine-process';
+export type { CompiledFile, EngineSource, SavedRules, ScanVariables, SourceUnit } from './engine-process';
+export { DEFAULT_NAMESPACE, namespaceProblem, qualifiedRuleName } from './rule-units';
 export { ScanEngineError, ScanInterruptedError, ScanTimeoutError } from './scan-errors';
 export { readRuleText, type RuleDeclaration } from './rule-text';
 export { EnginePool, type EnginePoolOptions } from './engine-pool';

@@ -199,6 +199,184 @@ describe(compileRuleset.name, () => {
     expect(await sut([])).toMatchObject({ ok: true, ruleNames: [], ruleset: { ruleCount: 0 } });
   });
 
+  describe('with namespaces', () => {
+    const marker = (name: string, text: string) => rule(name, `strings: $m = "${text}"\n  condition: $m`);
+
+    it('builds the same rule names in two namespaces, each match carrying its namespace', async () => {
+      const outcome = await sut([
+        { name: 'plain.yar', source: marker('Dropper', 'plain') },
+        { name: 'pack-a/dropper.yar', namespace: 'pack-a', source: marker('Dropper', 'alpha') },
+        { name: 'pack-b/dropper.yar', namespace: 'pack-b', source: `private ${marker('Dropper', 'beta')}` },
+        { name: 'pack-b/user.yar', namespace: 'pack-b', source: rule('Uses', 'condition: Dropper') },
+      ]);
+
+      expect(outcome).toMatchObject({ ok: true, errors: [] });
+      expect(outcome.ruleNames).toEqual(['Dropper', 'pack-a:Dropper', 'pack-b:Dropper', 'pack-b:Uses']);
+      const result = await outcome.ruleset!.scanBuffer(Buffer.from('plain alpha beta'));
+      expect(result.matches.map((m) => [m.namespace, m.rule])).toEqual([
+        [undefined, 'Dropper'],
+        ['pack-a', 'Dropper'],
+        ['pack-b', 'Uses'],
+      ]);
+      const onlyBeta = await outcome.ruleset!.scanBuffer(Buffer.from('beta'));
+      expect(onlyBeta.matches.map((m) => [m.namespace, m.rule])).toEqual([['pack-b', 'Uses']]);
+    });
+
+    it("keeps a namespace's import and private rules to its own sources", async () => {
+      const usesPe = rule('Pe', 'condition: pe.is_pe');
+      const importing = { name: 'pe-pack.yar', namespace: 'pe-pack', source: `import "pe"\n${usesPe}` };
+
+      const alone = await sut([importing, { name: 'plain.yar', source: rule('Plain') }]);
+      expect(alone).toMatchObject({ ok: true, ruleNames: ['pe-pack:Pe', 'Plain'] });
+
+      const outcome = await sut([
+        importing,
+        { name: 'other.yar', namespace: 'other', source: `\n${usesPe}` },
+        { name: 'plain.yar', source: rule('Plain', 'condition: Pe') },
+      ]);
+      expect(outcome.ok).toBe(false);
+      expect(outcome.errors.map((e) => [e.code, e.source, e.line, e.message])).toEqual([
+        ['E009', 'other.yar', 3, 'unknown identifier `pe`: this identifier has not been declared'],
+        ['E009', 'plain.yar', 2, 'unknown identifier `Pe`: this identifier has not been declared'],
+      ]);
+    });
+
+    it('reports an error in the second of three namespaced sources against its name and own line', async () => {
+      const outcome = await sut([
+        { name: 'default.yar', source: `${rule('D1')}${rule('D2')}` },
+        { name: 'first.yar', namespace: 'one', source: `${rule('A')}${rule('B')}` },
+        {
+          name: 'second.yar',
+          namespace: 'two',
+          source: `// second\n\nrule Second {\n  condition:\n    filesize > 0 annd true\n}\n`,
+        },
+        { name: 'third.yar', namespace: 'three', source: rule('C') },
+      ]);
+
+      expect(outcome.ok).toBe(false);
+      expect(outcome.ruleset).toBeUndefined();
+      expect(outcome.errors).toEqual([
+        {
+          severity: 'error',
+          code: 'E001',
+          message: expect.stringMatching(/^syntax error: expecting .*, found `annd`$/),
+          detail: expect.stringContaining('--> second.yar:5:18'),
+          source: 'second.yar',
+          line: 5,
+          column: 18,
+        },
+      ]);
+      expect(outcome.errors[0].detail).toContain('\n5 |     filesize > 0 annd true\n');
+    });
+
+    it('lists the errors of every namespace, the sources of one namespace told apart', async () => {
+      const outcome = await sut([
+        { name: 'ok.yar', source: rule('Fine') },
+        { name: 'one-a.yar', namespace: 'one', source: rule('A') },
+        { name: 'one-b.yar', namespace: 'one', source: `\n\n${rule('B', 'condition: fals')}` },
+        { name: 'two.yar', namespace: 'two', source: rule('A', 'condition: tru') },
+      ]);
+
+      expect(outcome.errors.map((e) => [e.code, e.source, e.line, e.column])).toEqual([
+        ['E009', 'one-b.yar', 4, 14],
+        ['E009', 'two.yar', 2, 14],
+      ]);
+    });
+
+    it('refuses a rule name declared twice in one namespace, and accepts it in two', async () => {
+      const outcome = await sut([
+        { name: 'a.yar', namespace: 'pack', source: rule('Twin') },
+        { name: 'b.yar', namespace: 'other', source: rule('Twin') },
+        { name: 'c.yar', namespace: 'pack', source: `\n${rule('Twin')}` },
+        { name: 'd.yar', source: rule('Twin') },
+      ]);
+
+      expect(outcome.errors).toEqual([
+        expect.objectContaining({
+          code: 'duplicate_rule',
+          message: 'duplicate rule `Twin`: already declared in a.yar (line 1)',
+          detail: expect.stringContaining('rule names must be unique within namespace `pack`'),
+          source: 'c.yar',
+          line: 2,
+        }),
+      ]);
+      expect(outcome.ruleNames).toEqual(['pack:Twin', 'other:Twin', 'pack:Twin', 'Twin']);
+    });
+
+    it('attributes a warning to its namespaced source and line', async () => {
+      const outcome = await sut([
+        { name: 'plain.yar', source: rule('Plain', 'strings: $a = "fast-enough"\n  condition: $a') },
+        { name: 'fast.yar', namespace: 'n', source: rule('Fast', 'strings: $a = "fast-enough"\n  condition: $a') },
+        { name: 'slow.yar', namespace: 'n', source: `\n${rule('Slow', 'strings:\n    $h = { 01 }\n  condition: $h')}` },
+      ]);
+
+      expect(outcome.ok).toBe(true);
+      expect(outcome.warnings).toEqual([
+        expect.objectContaining({ code: 'slow_pattern', source: 'slow.yar', line: 4, column: 10 }),
+      ]);
+    });
+
+    it('attributes the warnings of one pack given in two namespaces to each copy', async () => {
+      const pack = `import "pe"\n${rule('Slow', 'strings:\n    $h = { 01 }\n  condition: $h and pe.is_pe')}`;
+      const outcome = await sut([
+        { name: 'first/pack.yar', namespace: 'first', source: pack },
+        { name: 'fine.yar', namespace: 'between', source: rule('Fine') },
+        { name: 'second/pack.yar', namespace: 'second', source: pack },
+      ]);
+
+      expect(outcome.ok).toBe(true);
+      expect(outcome.warnings.map((w) => [w.code, w.source, w.line, w.column])).toEqual([
+        ['slow_pattern', 'first/pack.yar', 4, 10],
+        ['slow_pattern', 'second/pack.yar', 4, 10],
+      ]);
+      expect(outcome.warnings[1].detail).toContain('--> second/pack.yar:4:10');
+    });
+
+    it('refuses an include in a namespaced source, naming the source and line', async () => {
+      const outcome = await sut([
+        { name: 'plain.yar', source: rule('Plain') },
+        { name: 'includer.yar', namespace: 'pack', source: `${rule('A')}include "x.yar"\n` },
+      ]);
+
+      expect(outcome.errors).toEqual([expect.objectContaining({ code: 'E044', source: 'includer.yar', line: 4 })]);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['the default one named', 'default'],
+      ['with a space', 'pack a'],
+      ['with a colon', 'pack:a'],
+      ['with a line break', 'pack\na'],
+      ['too long', 'n'.repeat(201)],
+      ['not a string', 42],
+    ])('refuses a namespace %s with a diagnostic of its source, starting no engine', async (_, namespace) => {
+      const spawn = jest.spyOn(childProcess, 'spawn');
+      try {
+        const outcome = await sut([
+          { name: 'good.yar', namespace: 'fine', source: rule('Good') },
+          { name: 'bad.yar', namespace: namespace as string, source: rule('Bad') },
+        ]);
+
+        expect(outcome).toMatchObject({ ok: false, ruleNames: ['fine:Good'] });
+        expect(outcome.errors).toEqual([
+          expect.objectContaining({ severity: 'error', code: 'invalid_namespace', source: 'bad.yar' }),
+        ]);
+        expect(spawn).not.toHaveBeenCalled();
+      } finally {
+        spawn.mockRestore();
+      }
+    });
+
+    it('accepts a namespace of 200 letters, digits and `_ . / -`', async () => {
+      const namespace = `packs/vendor-1.2_x/${'n'.repeat(181)}`;
+      const outcome = await sut([{ name: 'ok.yar', namespace, source: rule('Ok') }]);
+
+      expect(outcome).toMatchObject({ ok: true, ruleNames: [`${namespace}:Ok`] });
+      const result = await outcome.ruleset!.scanBuffer(Buffer.from('x'));
+      expect(result.matches).toEqual([expect.objectContaining({ namespace, rule: 'Ok' })]);
+    });
+  });
+
   describe('with hostile rule text', () => {
     it('refuses a condition nested 50,000 parentheses deep with a structured error, starting no engine', async () => {
       const spawn = jest.spyOn(childProcess, 'spawn');

@@ -5,6 +5,7 @@ import type { BuildOutcome, CompiledFile, EngineReport, SavedRules } from './eng
 import { checkRuleStructure, checkSourceSize } from './rule-limits';
 import type { Diagnostic } from './diagnostic';
 import { readRuleText, type RuleDeclaration, type RuleTextReading } from './rule-text';
+import { DEFAULT_NAMESPACE, namespaceOf, namespaceProblem, qualifiedRuleName, RuleUnits } from './rule-units';
 
 export type { Diagnostic };
 
@@ -18,6 +19,12 @@ const LEXICAL_SLICE_MS = 20;
 export interface RuleSource {
   name: string;
   source: string;
+  /**
+   * The YARA namespace its rules fall in; absent for YARA's `default` (which cannot be named). Sources of one
+   * namespace are built as one text (in the order given): their rule names must differ, their `import`s and
+   * private rules are shared; those of other namespaces are not. 1 to 200 letters, digits, `_`, `.`, `/` or `-`.
+   */
+  namespace?: string;
 }
 
 export interface CompileOutcome {
@@ -26,7 +33,10 @@ export interface CompileOutcome {
   warnings: Diagnostic[];
   /** present when ok, its engine process holding the built rules: close() it when done with it */
   ruleset?: CompiledRuleset;
-  /** rule identifiers declared, in order */
+  /**
+   * rule identifiers declared, in order: plain for rules of the default namespace, `namespace:name` for those of
+   * a source with a namespace (private rules included)
+   */
   ruleNames: string[];
   /** the whole compile: the checks here and YARA-X's build in the engine process */
   millis: number;
@@ -41,7 +51,10 @@ export interface CompileOptions extends RulesetOptions {
   saveTo?: string;
 }
 
-/** The one text YARA-X builds from the sources: see compileRuleset. */
+/**
+ * The one text YARA-X builds from sources without namespaces: see compileRuleset. Sources with namespaces are built
+ * as texts of their own, which no one text stands for.
+ */
 export function combinedText(sources: RuleSource[]): string {
   return new CombinedSource(sources).text;
 }
@@ -50,7 +63,7 @@ export function combinedText(sources: RuleSource[]): string {
  * A ruleset from rules compiled and saved before (by compileRuleset with `saveTo`): its engine opens the file, after
  * checking its SHA-256, instead of compiling. Should the file be unusable (altered, unreadable, saved by another
  * YARA-X), the engine builds the rules from `sources` instead. Nothing is checked here: the rules were checked when
- * they were compiled, and the caller keeps what that compile said.
+ * they were compiled, and the caller keeps what that compile said (their namespaces must be valid: it throws if not).
  */
 export async function openRuleset(
   sources: RuleSource[],
@@ -58,7 +71,7 @@ export async function openRuleset(
   compiled: CompiledFile,
   options: RulesetOptions = {},
 ): Promise<CompiledRuleset> {
-  const ruleset = new CompiledRuleset(combinedText(sources), ruleNames, options, undefined, compiled);
+  const ruleset = new CompiledRuleset(new RuleUnits(sources).engineSource, ruleNames, options, undefined, compiled);
   try {
     await ruleset.ready();
     return ruleset;
@@ -72,9 +85,13 @@ export async function openRuleset(
  * Compiles the sources as one database: they are joined into one text (each preceded by a line break) that YARA-X
  * builds in one pass, whatever the number of rules, and each diagnostic is traced back to its source and line.
  *
- * Sources must each be complete: a rule name declared twice (in one source or two), a block comment or a `{` left
- * open at the end of a source are errors of their own, named after the source at fault, because in the joined text
- * they would otherwise be reported against (or silently swallow) the sources after it.
+ * Sources given a namespace are joined per namespace instead, and the texts of all namespaces built in one pass,
+ * each in its namespace: the diagnostics are traced back through the text of their namespace (see RuleUnits). A
+ * namespace that is not valid is an error (`invalid_namespace`) of its source.
+ *
+ * Sources must each be complete: a rule name declared twice in one namespace (in one source or two), a block
+ * comment or a `{` left open at the end of a source are errors of their own, named after the source at fault,
+ * because in the joined text they would otherwise be reported against (or silently swallow) the sources after it.
  *
  * The text reaches YARA-X only within the structure limits (rule-limits.ts): past them the errors come back without
  * an engine started. YARA-X then runs in a child process (engine-process.ts) that builds the rules once and keeps
@@ -86,16 +103,25 @@ export async function compileRuleset(sources: RuleSource[], options: CompileOpti
   const started = performance.now();
   const ruleNames: string[] = [];
   const own: Diagnostic[] = [];
+  /** what keeps the sources from the engine: structure limits, namespaces */
   const beyondLimits: Diagnostic[] = [];
+  /** by qualified name (see qualifiedRuleName) */
   const declaredIn = new Map<string, { source: string; line: number }>();
   const duplicates = new Set<string>();
 
   let sliceStarted = performance.now();
-  for (const { name, source } of sources) {
+  for (const given of sources) {
+    const { name, source } = given;
     if (performance.now() - sliceStarted > LEXICAL_SLICE_MS) {
       await nextTurn();
       sliceStarted = performance.now();
     }
+    const badNamespace = namespaceProblem(given.namespace);
+    if (badNamespace) {
+      beyondLimits.push(invalidNamespace(given, badNamespace));
+      continue;
+    }
+    const namespace = namespaceOf(given);
     const tooLarge = checkSourceSize(source);
     if (tooLarge) {
       beyondLimits.push({ ...tooLarge, source: name });
@@ -103,13 +129,14 @@ export async function compileRuleset(sources: RuleSource[], options: CompileOpti
     }
     const reading = readRuleText(source);
     for (const declaration of reading.declarations) {
-      ruleNames.push(declaration.name);
-      const first = declaredIn.get(declaration.name);
+      const qualified = qualifiedRuleName(namespace, declaration.name);
+      ruleNames.push(qualified);
+      const first = declaredIn.get(qualified);
       if (first) {
-        duplicates.add(declaration.name);
-        own.push(duplicateRule(declaration, name, first));
+        duplicates.add(qualified);
+        own.push(duplicateRule(declaration, name, first, namespace));
       } else {
-        declaredIn.set(declaration.name, { source: name, line: declaration.line });
+        declaredIn.set(qualified, { source: name, line: declaration.line });
       }
     }
     own.push(...incompleteness(name, reading));
@@ -138,8 +165,8 @@ export async function compileRuleset(sources: RuleSource[], options: CompileOpti
   };
   if (beyondLimits.length > 0) return answer([...own, ...beyondLimits]);
 
-  const combined = new CombinedSource(sources);
-  const from = { source: combined.text, saveTo: options.saveTo };
+  const units = new RuleUnits(sources);
+  const from = { source: units.engineSource, saveTo: options.saveTo };
   let engine = startEngine(from, ruleNames.length, options);
   let outcome = await engine.built;
   const firstCrash = outcome.kind === 'crashed' ? outcome.detail : undefined;
@@ -162,11 +189,12 @@ export async function compileRuleset(sources: RuleSource[], options: CompileOpti
     reports.unshift({ severity: 'error', report: { code, message: outcome.failure } });
   }
   const fromCompiler = reports.flatMap(({ severity, report }) => {
-    const diagnostic = combined.diagnose(severity, report.code, report.message);
-    if (diagnostic.code === 'E012') {
+    const diagnostic = units.diagnose(severity, report);
+    const unit = units.unitOf(report);
+    if (diagnostic.code === 'E012' && unit) {
       const name = /duplicate rule `([^`]+)`/.exec(diagnostic.message)?.[1];
-      if (name !== undefined && duplicates.has(name)) return [];
-      return [clarifyDuplicate(diagnostic, report.message, combined)];
+      if (name !== undefined && duplicates.has(qualifiedRuleName(unit.namespace, name))) return [];
+      return [clarifyDuplicate(diagnostic, report.message, unit.combined)];
     }
     const said = own.some(
       (o) => o.source === diagnostic.source && o.line === diagnostic.line && o.column === diagnostic.column,
@@ -179,7 +207,7 @@ export async function compileRuleset(sources: RuleSource[], options: CompileOpti
   const saved = outcome.kind === 'built' ? outcome.saved : undefined;
   return answer(
     [...own, ...fromCompiler],
-    ok ? new CompiledRuleset(combined.text, ruleNames, options, engine, saved) : undefined,
+    ok ? new CompiledRuleset(from.source, ruleNames, options, engine, saved) : undefined,
     outcome,
   );
 }
@@ -245,18 +273,35 @@ function incompleteness(source: string, reading: RuleTextReading): Diagnostic[] 
   return found;
 }
 
-function duplicateRule(declaration: RuleDeclaration, source: string, first: { source: string; line: number }) {
+function duplicateRule(
+  declaration: RuleDeclaration,
+  source: string,
+  first: { source: string; line: number },
+  namespace: string,
+) {
   const where = first.source === source ? `line ${first.line}` : `${first.source} (line ${first.line})`;
+  const unique = namespace === DEFAULT_NAMESPACE ? 'across the database' : `within namespace \`${namespace}\``;
   return {
     severity: 'error' as const,
     code: 'duplicate_rule',
     message: `duplicate rule \`${declaration.name}\`: already declared in ${where}`,
     detail:
       `rule \`${declaration.name}\` is declared in ${first.source} at line ${first.line} and again in ${source} ` +
-      `at line ${declaration.line}; rule names must be unique across the database`,
+      `at line ${declaration.line}; rule names must be unique ${unique}`,
     source,
     line: declaration.line,
     column: declaration.column,
+  };
+}
+
+function invalidNamespace(given: RuleSource, problem: string): Diagnostic {
+  const shown = typeof given.namespace === 'string' ? JSON.stringify(given.namespace.slice(0, 200)) : 'this';
+  return {
+    severity: 'error',
+    code: 'invalid_namespace',
+    message: `invalid namespace ${shown}`,
+    detail: `${given.name} asks for namespace ${shown}: ${problem}`,
+    source: given.name,
   };
 }
 
