@@ -367,6 +367,23 @@ describe(compileRuleset.name, () => {
       }
     });
 
+    it('declares the external variables in every namespace, set for each scan', async () => {
+      const outcome = await sut([
+        { name: 'plain.yar', source: rule('ByName', 'condition: filename == "a.exe"') },
+        { name: 'pack.yar', namespace: 'pack', source: rule('ByName', 'condition: extension == ".exe"') },
+      ]);
+
+      const result = await outcome.ruleset!.scanBuffer(Buffer.from('x'), {
+        variables: { filename: 'a.exe', extension: '.exe' },
+      });
+      expect(result.matches.map((m) => [m.namespace, m.rule])).toEqual([
+        [undefined, 'ByName'],
+        ['pack', 'ByName'],
+      ]);
+      const other = await outcome.ruleset!.scanBuffer(Buffer.from('x'), { variables: { extension: '.exe' } });
+      expect(other.matches.map((m) => [m.namespace, m.rule])).toEqual([['pack', 'ByName']]);
+    });
+
     it('accepts a namespace of 200 letters, digits and `_ . / -`', async () => {
       const namespace = `packs/vendor-1.2_x/${'n'.repeat(181)}`;
       const outcome = await sut([{ name: 'ok.yar', namespace, source: rule('Ok') }]);
