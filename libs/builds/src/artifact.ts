@@ -7,11 +7,20 @@ export const ARTIFACT_FILES = {
   delta: 'delta.json',
   /** the same rules compiled: YARA-X's serialised form, which `compiledRules.engine` opens without compiling */
   compiledRules: 'rules.yarc',
+  /**
+   * the files of imported rule packs, each to be compiled in its own YARA namespace (YARA's text has no way to
+   * say one): `{ format, files: [{ namespace, source, pack, file }] }`. Absent when the database has none.
+   */
+  namespacedRules: 'namespaces.json',
 } as const;
 
 export interface RuleEntry {
   name: string;
   source: string;
+  /** an imported pack file's YARA namespace (its `name` too); absent: a rule of `rules.yar` */
+  namespace?: string;
+  pack?: string;
+  file?: string;
 }
 
 export interface Delta {
@@ -47,10 +56,34 @@ export interface DatabaseContent {
 
 export const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-/** The files of a release, byte for byte: rules sorted by name, one SHA-256 per allow-list line. */
-export function renderContent(content: DatabaseContent): { rules: Buffer; allowlist: Buffer } {
-  const rules = [...content.rules].sort((a, b) => a.name.localeCompare(b.name));
+/**
+ * The files of a release, byte for byte: rules sorted by name, one SHA-256 per allow-list line; the namespaced files
+ * of imported packs, when there are any, sorted by namespace.
+ */
+export function renderContent(content: DatabaseContent): { rules: Buffer; allowlist: Buffer; namespaced?: Buffer } {
+  const sorted = [...content.rules].sort((a, b) => a.name.localeCompare(b.name));
+  const rules = sorted.filter((r) => r.namespace === undefined);
+  const namespaced = sorted.filter((r) => r.namespace !== undefined);
   return {
+    ...(namespaced.length
+      ? {
+          namespaced: Buffer.from(
+            `${JSON.stringify(
+              {
+                format: 'sigdesk-namespaces/1',
+                files: namespaced.map((r) => ({
+                  namespace: r.namespace,
+                  pack: r.pack,
+                  file: r.file,
+                  source: r.source,
+                })),
+              },
+              null,
+              2,
+            )}\n`,
+          ),
+        }
+      : {}),
     rules: Buffer.from(rules.map((r) => `// rule ${r.name}\n${r.source.trim()}\n`).join('\n')),
     allowlist: Buffer.from(
       [...content.allowlist]
@@ -92,14 +125,14 @@ export function computeDelta(
 
 /** The parent's content with a delta applied: what an update server computes from an increment. */
 export function applyDelta(parent: DatabaseContent, delta: Delta): DatabaseContent {
-  const rules = new Map(parent.rules.map((r) => [r.name, r.source]));
+  const rules = new Map(parent.rules.map((r) => [r.name, r]));
   for (const name of delta.rules.removed) rules.delete(name);
-  for (const rule of [...delta.rules.added, ...delta.rules.changed]) rules.set(rule.name, rule.source);
+  for (const rule of [...delta.rules.added, ...delta.rules.changed]) rules.set(rule.name, rule);
   const allowlist = new Set(parent.allowlist);
   for (const sha of delta.allowlist.removed) allowlist.delete(sha);
   for (const sha of delta.allowlist.added) allowlist.add(sha);
   return {
-    rules: [...rules].map(([name, source]) => ({ name, source })).sort(byName),
+    rules: [...rules.values()].sort(byName),
     allowlist: [...allowlist].sort(),
   };
 }

@@ -56,14 +56,13 @@ export class BuildsRepository {
     return this.running(this.db, channel);
   }
 
-  /** Approved changes no build has taken yet, for cases on this channel, in approval order. */
+  /** Approved changes no build has taken yet, on this channel (for its cases, or imported packs), in approval order. */
   unbuiltChanges(executor: Kysely<DB>, channel: string): Promise<SignatureChange[]> {
     return executor
       .selectFrom('signature_changes as sc')
-      .innerJoin('cases as c', 'c.id', 'sc.case_id')
       .selectAll('sc')
       .where('sc.status', '=', 'approved')
-      .where('c.database_channel', '=', channel)
+      .where('sc.channel', '=', channel)
       .orderBy('sc.approval_seq')
       .execute();
   }
@@ -177,13 +176,13 @@ export class BuildsRepository {
     restAfterError: boolean,
   ): Promise<Array<{ channel: string; expedited: boolean }>> {
     const { rows } = await sql<{ channel: string; expedited: boolean }>`
-      SELECT c.database_channel AS channel, bool_or(c.tier = 'msa_start') AS expedited
-      FROM signature_changes sc JOIN cases c ON c.id = sc.case_id
+      SELECT sc.channel, coalesce(bool_or(c.tier = 'msa_start'), false) AS expedited
+      FROM signature_changes sc LEFT JOIN cases c ON c.id = sc.case_id
       WHERE sc.status = 'approved' AND sc.approved_at < ${approvedBefore}
         -- a channel whose last build ended in an error (storage down, say) rests a few minutes
-        AND NOT (${restAfterError} AND EXISTS (SELECT 1 FROM database_builds b WHERE b.channel = c.database_channel AND b.status = 'failed'
+        AND NOT (${restAfterError} AND EXISTS (SELECT 1 FROM database_builds b WHERE b.channel = sc.channel AND b.status = 'failed'
                         AND b.failure->>'gate' = 'error' AND b.finished_at > now() - interval '5 minutes'))
-      GROUP BY c.database_channel`.execute(this.db);
+      GROUP BY sc.channel`.execute(this.db);
     return rows;
   }
 

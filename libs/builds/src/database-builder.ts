@@ -129,7 +129,7 @@ export class DatabaseBuilder {
     stage: (name: string, extra?: Record<string, unknown>) => Promise<void>,
   ): Promise<BuildOutcome> {
     const channel = build.channel;
-    const changes = await this.builds.changesByIds(build.change_ids);
+    const changes = await this.signatures.withSources(await this.builds.changesByIds(build.change_ids));
     await stage('content', { changes: changes.length });
     const parent = await this.contents.contentAt(channel, build.parent_version);
     const next = applyChanges(parent.content, changes);
@@ -155,6 +155,7 @@ export class DatabaseBuilder {
       [ARTIFACT_FILES.rules]: files.rules,
       [ARTIFACT_FILES.allowlist]: files.allowlist,
       [ARTIFACT_FILES.delta]: delta,
+      ...(files.namespaced ? { [ARTIFACT_FILES.namespacedRules]: files.namespaced } : {}),
     };
     // the rules compiled for the proof (kept compiled, and stored once for every process), shipped as they are
     const compiled = await this.engine.withCompiled({ channel, version: build.version, content: next }, async (c) =>
@@ -165,7 +166,7 @@ export class DatabaseBuilder {
       : undefined;
     if (!compiled) this.logger.warn({ channel, version: build.version }, 'build stored without compiled rules');
     const caseRefs = await Promise.all(
-      changes.map(async (c) => (await this.cases.findById(c.case_id))?.reference ?? c.case_id),
+      caseIdsOf(changes).map(async (caseId) => (await this.cases.findById(caseId))?.reference ?? caseId),
     );
     const manifest: Manifest = {
       format: 'sigdesk-database/1',
@@ -227,12 +228,9 @@ export class DatabaseBuilder {
         build.version,
         now,
       );
-      await this.builds.scheduleFix(
-        trx,
-        changes.map((c) => c.case_id),
-        build.version,
-      );
+      await this.builds.scheduleFix(trx, caseIdsOf(changes), build.version);
       for (const change of changes) {
+        if (change.case_id === null) continue;
         await this.cases.addEvent(trx, {
           caseId: change.case_id,
           type: 'fix_built',
@@ -327,6 +325,7 @@ export class DatabaseBuilder {
           change.id,
           `build ${build.version} failed the ${failure.gate} check: ${failure.detail}`,
         );
+        if (change.case_id === null) continue;
         const current = await this.cases.lockExistingCase(trx, change.case_id);
         if (current.status === 'fix_scheduled') {
           await this.transitions.move(
@@ -349,10 +348,7 @@ export class DatabaseBuilder {
   private async requestFollowUp(trx: Transaction<DB>, build: DatabaseBuild): Promise<void> {
     const waiting = await this.builds.unbuiltChanges(trx, build.channel);
     if (!waiting.length) return;
-    const expedited = await this.cases.anyMsaStart(
-      trx,
-      waiting.map((c) => c.case_id),
-    );
+    const expedited = await this.cases.anyMsaStart(trx, caseIdsOf(waiting));
     if (!expedited) return;
     const job = expeditedBuildJob(build.channel, this.config.builds.expeditedWindowMs);
     await this.outbox.add(
@@ -367,9 +363,24 @@ export class DatabaseBuilder {
 }
 
 /** What a release file lists: the rules, and the allow-list with each entry's expiry when it has one. */
+/** The cases of changes (an import has none). */
+function caseIdsOf(changes: ReadonlyArray<{ case_id: string | null }>): string[] {
+  return changes.flatMap((c) => (c.case_id === null ? [] : [c.case_id]));
+}
+
 function artifactContent(content: SignatureContent): DatabaseContent {
   return {
-    rules: content.rules.map((r) => ({ name: r.name, source: r.source })),
+    rules: content.rules.map((r) =>
+      r.namespace === null
+        ? { name: r.name, source: r.source }
+        : {
+            name: r.name,
+            source: r.source,
+            namespace: r.namespace,
+            pack: r.provenance?.pack,
+            file: r.provenance?.file,
+          },
+    ),
     allowlist: content.allowlist.map((e) => (e.expiresAt ? `${e.sha256} expires=${e.expiresAt}` : e.sha256)),
   };
 }

@@ -237,7 +237,50 @@ export interface RuleRevisionsTable {
   base: Generated<boolean>;
   case_id: string | null;
   change_id: string | null;
+  /** the YARA namespace of an imported pack file (whose whole text is the revision); null: the default namespace */
+  namespace: ColumnType<string | null, string | null | undefined, string | null>;
+  provenance: ColumnType<RuleProvenance | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+}
+
+/** Where an imported rule came from: its pack, the file within it, and the import. */
+export interface RuleProvenance {
+  pack: string;
+  file: string;
+  importId: string;
+}
+
+export type RulePackImportStatus = 'analysing' | 'analysed' | 'failed' | 'accepted';
+
+/** An uploaded rule pack, its files and their quality report (rule_pack_files), until accepted as a change. */
+export interface RulePackImportsTable {
+  id: Generated<string>;
+  channel: string;
+  pack_name: string;
+  file_name: string;
+  format: 'yara' | 'zip' | 'tar.gz';
+  /** bigint: arrives as a string */
+  bytes: ColumnType<string, number, number>;
+  sha256: string;
+  skipped: Json<Array<{ path: string; reason: string }>>;
+  status: RulePackImportStatus;
+  progress: Json<Record<string, unknown>> | null;
+  summary: Json<Record<string, unknown>> | null;
+  error: string | null;
+  created_by: string;
+  change_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RulePackFilesTable {
+  import_id: string;
+  position: number;
+  path: string;
+  namespace: string;
+  source: string;
+  report: Json<Record<string, unknown>> | null;
+  accepted_source: string | null;
 }
 
 export interface AllowlistEntry {
@@ -261,13 +304,16 @@ export interface SignatureContentsTable {
   created_at: CreatedAt;
 }
 
-export type SignatureChangeType = 'add_detection' | 'suppress_detection';
+/** `import_rules`: a rule pack's files as accepted from an import (rule_pack_imports), with no case of its own. */
+export type SignatureChangeType = 'add_detection' | 'suppress_detection' | 'import_rules';
 export type SignatureChangeStatus =
   'validating' | 'validation_failed' | 'validated' | 'approved' | 'rejected' | 'built';
 
 export interface SignatureChangesTable {
   id: Generated<string>;
-  case_id: string;
+  /** null for an import (`rule_pack_import_id`) */
+  case_id: string | null;
+  rule_pack_import_id: ColumnType<string | null, string | null | undefined, string | null>;
   type: SignatureChangeType;
   rule_name: string | null;
   rule_source: string | null;
@@ -412,6 +458,8 @@ export type Session = Selectable<SessionsTable>;
 
 export type RuleRevision = Selectable<RuleRevisionsTable>;
 export type SignatureChange = Selectable<SignatureChangesTable>;
+export type RulePackImport = Selectable<RulePackImportsTable>;
+export type RulePackFile = Selectable<RulePackFilesTable>;
 
 /** A rate limit's counter for one bucket and window (UNLOGGED: lost in a crash, which only restarts windows). */
 export interface RateLimitCountersTable {
@@ -470,6 +518,8 @@ export interface DB {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   rule_revisions: RuleRevisionsTable;
+  rule_pack_imports: RulePackImportsTable;
+  rule_pack_files: RulePackFilesTable;
   signature_contents: SignatureContentsTable;
   regression_corpus_files: RegressionCorpusFilesTable;
   signature_changes: SignatureChangesTable;

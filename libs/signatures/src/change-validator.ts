@@ -24,8 +24,9 @@ export class ChangeValidator {
     changeId: string,
     reportProgress: (progress: Record<string, unknown>) => Promise<void> = async () => undefined,
   ): Promise<{ status: string }> {
-    const change = await this.signatures.findChange(changeId);
-    if (!change) throw new UnrecoverableError(`signature change ${changeId} does not exist`);
+    const found = await this.signatures.findChange(changeId);
+    if (!found) throw new UnrecoverableError(`signature change ${changeId} does not exist`);
+    const [change] = await this.signatures.withSources([found]);
     if (change.status !== 'validating') return { status: change.status };
     // a run cut short (its worker died, or the queues lost the job) starts again from the beginning: nothing but
     // the progress is written before the report, and the report is written once

@@ -25,6 +25,7 @@ export function changeView(change: SignatureChange) {
   return {
     id: change.id,
     caseId: change.case_id,
+    rulePackImportId: change.rule_pack_import_id,
     channel: change.channel,
     type: change.type,
     ruleName: change.rule_name,
@@ -210,7 +211,7 @@ export class SignatureChangesService implements OnApplicationShutdown {
   async get(id: string) {
     const change = await this.signatures.findChange(id);
     if (!change) throw AppError.notFound('This signature change');
-    const found = await this.cases.findById(change.case_id);
+    const found = change.case_id === null ? undefined : await this.cases.findById(change.case_id);
     const names = await this.signatures.actorNames([
       change.author,
       ...(change.approved_by ? [change.approved_by] : []),
@@ -281,6 +282,10 @@ export class SignatureChangesService implements OnApplicationShutdown {
           `This change is ${change.status}; only a change whose validation passed can be approved.`,
         );
       }
+      if (change.case_id === null) {
+        // an imported pack has no case to schedule a fix for: the next scheduled build of its channel takes it
+        return this.signatures.approve(trx, id, principal.actorId, note, now);
+      }
       const current = await this.cases.lockExistingCase(trx, change.case_id);
       if (current.status !== 'confirmed') {
         throw AppError.conflict('case_not_confirmed', `Case ${current.reference} is ${current.status}, not confirmed.`);
@@ -308,6 +313,7 @@ export class SignatureChangesService implements OnApplicationShutdown {
         throw AppError.conflict('cannot_reject', `This change is ${change.status}; it can no longer be rejected.`);
       }
       const result = await this.signatures.setStatus(trx, id, 'rejected', note, now);
+      if (change.case_id === null) return result;
       await this.cases.addEvent(trx, {
         caseId: change.case_id,
         type: 'signature_change_rejected',

@@ -192,8 +192,10 @@ export class SignatureEngine {
     const path = await files.get(target);
     const scan = await ruleset.scanFile(path, { timeoutMs, variables: file.variables });
     const raw: RawScan = {
-      rules: [...new Set(scan.matches.map((m) => m.rule))],
-      offsets: Object.fromEntries(scan.matches.map((m) => [m.rule, m.patterns.map((p) => p.offset).slice(0, 10)])),
+      rules: [...new Set(scan.matches.map(qualifiedName))],
+      offsets: Object.fromEntries(
+        scan.matches.map((m) => [qualifiedName(m), m.patterns.map((p) => p.offset).slice(0, 10)]),
+      ),
       millis: scan.millis,
       cpuMillis: scan.cpuMillis,
     };
@@ -232,6 +234,11 @@ function scanned(target: ScanTarget): ScannedFile & { variables: ScanVariables }
     context: given ? createHash('sha256').update(JSON.stringify(variables)).digest('hex') : '',
     variables,
   };
+}
+
+/** A rule as verdicts and reports name it: `namespace:rule` for a rule of an imported pack file. */
+export function qualifiedName(match: { rule: string; namespace?: string }): string {
+  return match.namespace ? `${match.namespace}:${match.rule}` : match.rule;
 }
 
 function matchOf(rule: string) {

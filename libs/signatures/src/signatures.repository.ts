@@ -3,7 +3,7 @@ import { Insertable, Kysely, sql, Transaction } from 'kysely';
 import { AdvisoryLock } from '@sigdesk/db';
 import type { DB, SignatureChange, SignatureChangesTable, SignatureChangeStatus } from '@sigdesk/db';
 import { StorageKeys } from '@sigdesk/storage';
-import type { SignatureContent } from './content/signature-content';
+import type { ContentChange, SignatureContent } from './content/signature-content';
 import type { ScanTarget } from './signature-engine';
 
 export type Corpus = 'clean' | 'regression';
@@ -27,6 +27,36 @@ export class SignaturesRepository {
 
   findChange(id: string): Promise<SignatureChange | undefined> {
     return this.db.selectFrom('signature_changes').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The changes with the files of those that import a rule pack (the files as accepted, in the pack's order). */
+  async withSources<C extends ContentChange & { rule_pack_import_id: string | null }>(changes: C[]): Promise<C[]> {
+    const imports = changes.flatMap((c) => (c.rule_pack_import_id ? [c.rule_pack_import_id] : []));
+    if (imports.length === 0) return changes;
+    const files = await this.db
+      .selectFrom('rule_pack_files as f')
+      .innerJoin('rule_pack_imports as i', 'i.id', 'f.import_id')
+      .select(['f.import_id', 'f.path', 'f.namespace', 'f.accepted_source', 'i.pack_name'])
+      .where('f.import_id', 'in', imports)
+      .where('f.accepted_source', 'is not', null)
+      .orderBy('f.import_id')
+      .orderBy('f.position')
+      .execute();
+    return changes.map((change) =>
+      change.rule_pack_import_id
+        ? {
+            ...change,
+            sources: files
+              .filter((f) => f.import_id === change.rule_pack_import_id)
+              .map((f) => ({
+                namespace: f.namespace,
+                path: f.path,
+                source: f.accepted_source!,
+                provenance: { pack: f.pack_name, file: f.path, importId: f.import_id },
+              })),
+          }
+        : change,
+    );
   }
 
   /** Whether an open change (not rejected, not yet built) of the channel adds a rule of this name. */

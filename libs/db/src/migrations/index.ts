@@ -20,6 +20,7 @@ import * as approvalInbox from './2026_12_01_0030_approval_inbox';
 import * as compiledRulesets from './2026_12_02_0010_compiled_rulesets';
 import * as scanVerdicts from './2026_12_02_0020_scan_verdicts';
 import * as stagingObjects from './2026_12_02_0100_staging_objects';
+import * as rulePacks from './2026_12_03_0010_rule_packs';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0010_compiled_rulesets': compiledRulesets,
   '2026_12_02_0020_scan_verdicts': scanVerdicts,
   '2026_12_02_0100_staging_objects': stagingObjects,
+  '2026_12_03_0010_rule_packs': rulePacks,
 };

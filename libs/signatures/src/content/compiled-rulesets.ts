@@ -13,7 +13,7 @@ import {
 } from '@sigdesk/detection';
 import { ObjectCache, ObjectStore, StorageKeys } from '@sigdesk/storage';
 import { CompiledRulesetsRepository } from './compiled-rulesets.repository';
-import { ContentRule, rulesHash } from './signature-content';
+import { ContentRule, rulesHash, toSources } from './signature-content';
 
 interface Entry {
   outcome: Promise<CompiledOutcome>;
@@ -101,7 +101,7 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
   /** Opens the stored compiled form of the rules if there is one, else compiles them (and stores what it made). */
   private async obtain(key: string, rules: readonly ContentRule[], entry: Entry): Promise<CompiledOutcome> {
     const started = performance.now();
-    const sources: RuleSource[] = rules.map((r) => ({ name: r.name, source: r.source }));
+    const sources: RuleSource[] = toSources({ rules: [...rules], allowlist: [] });
     const record = await this.records.find(key, YARA_X_VERSION);
     if (record) {
       try {

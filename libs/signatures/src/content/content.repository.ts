@@ -95,6 +95,8 @@ export class ContentRepository {
             source: r.source,
             case_id: r.caseId,
             change_id: r.changeId,
+            namespace: r.namespace,
+            provenance: r.provenance && JSON.stringify(r.provenance),
           })),
         )
         .onConflict((oc) => oc.column('sha256').doNothing())
@@ -128,6 +130,14 @@ export class ContentRepository {
   }
 }
 
-function toRule(r: RuleRevision) {
-  return { name: r.name, source: r.source, sha256: r.sha256, caseId: r.case_id, changeId: r.change_id };
+function toRule(r: RuleRevision): ContentRule {
+  return {
+    name: r.name,
+    source: r.source,
+    sha256: r.sha256,
+    caseId: r.case_id,
+    changeId: r.change_id,
+    namespace: r.namespace,
+    provenance: r.provenance,
+  };
 }

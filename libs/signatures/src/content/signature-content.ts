@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { AllowlistEntry, SignatureChange } from '@sigdesk/db';
+import type { AllowlistEntry, RuleProvenance, SignatureChange } from '@sigdesk/db';
 import type { RuleSource } from '@sigdesk/detection';
 
-export type { AllowlistEntry };
+export type { AllowlistEntry, RuleProvenance };
 
-/** One rule of a database version: a revision, stored once under the SHA-256 of its source. */
+/**
+ * One entry of a database version: a revision, stored once under the SHA-256 of its source. An analyst's rule is
+ * named after the rule and compiled in the default namespace with the others; a file of an imported pack is named
+ * after its namespace (`pack/path`, never a rule identifier) and compiled alone in it, its rules, `import`s and
+ * private helpers staying within it.
+ */
 export interface ContentRule {
   name: string;
   source: string;
@@ -12,6 +17,18 @@ export interface ContentRule {
   /** the case it was written for, if any */
   caseId: string | null;
   changeId: string | null;
+  /** the YARA namespace of an imported pack file; null: the default namespace */
+  namespace: string | null;
+  /** the pack, file and import an imported file came from */
+  provenance: RuleProvenance | null;
+}
+
+/** A file of a rule pack as accepted from an import: the content of an `import_rules` change. */
+export interface PackSource {
+  namespace: string;
+  path: string;
+  source: string;
+  provenance: RuleProvenance;
 }
 
 /** What a database version holds: its rules (in the order of their names) and its allow-list. */
@@ -30,7 +47,10 @@ export interface VersionedContent {
 export type ContentChange = Pick<
   SignatureChange,
   'id' | 'case_id' | 'type' | 'rule_name' | 'rule_source' | 'sha256' | 'target_rule' | 'reason' | 'expires_at'
->;
+> & {
+  /** an `import_rules` change's files (see SignaturesRepository.withSources) */
+  sources?: readonly PackSource[];
+};
 
 export const sha256Of = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -42,7 +62,31 @@ export function ruleRevision(
   source: string,
   origin: { caseId?: string | null; changeId?: string | null } = {},
 ): ContentRule {
-  return { name, source, sha256: sha256Of(source), caseId: origin.caseId ?? null, changeId: origin.changeId ?? null };
+  return {
+    name,
+    source,
+    sha256: sha256Of(source),
+    caseId: origin.caseId ?? null,
+    changeId: origin.changeId ?? null,
+    namespace: null,
+    provenance: null,
+  };
+}
+
+/**
+ * An imported pack file as an entry of the content: named after its namespace, and its SHA-256 taken over the
+ * namespace too (the same text in two namespaces is two rulesets; rule text holds no NUL).
+ */
+export function packRevision(file: PackSource, changeId: string | null): ContentRule {
+  return {
+    name: file.namespace,
+    source: file.source,
+    sha256: sha256Of(`\0${file.namespace}\0${file.source}`),
+    caseId: null,
+    changeId,
+    namespace: file.namespace,
+    provenance: file.provenance,
+  };
 }
 
 /** Identifies a ruleset: equal for equal rules, whatever the allow-list. Compiled rulesets are cached under it. */
@@ -63,13 +107,18 @@ export function activeAllowlist(content: SignatureContent, now: Date): Set<strin
 }
 
 export function toSources(content: SignatureContent): RuleSource[] {
-  return content.rules.map((r) => ({ name: r.name, source: r.source }));
+  return content.rules.map((r) =>
+    r.namespace === null
+      ? { name: r.name, source: r.source }
+      : { name: r.name, source: r.source, namespace: r.namespace },
+  );
 }
 
 /**
  * The content with changes applied in order, as a build applies them: `add_detection` adds its rule;
  * `suppress_detection` adds an allow-list entry, or removes its target rule (and adds the replacement, if any).
  * A rule name added twice stays twice, so that the compiler reports the duplicate against the change.
+ * `import_rules` adds its pack's files, each replacing the file of the same namespace if the content had one.
  */
 export function applyChanges(base: SignatureContent, changes: readonly ContentChange[]): SignatureContent {
   let rules = [...base.rules];
@@ -86,6 +135,12 @@ export function applyChanges(base: SignatureContent, changes: readonly ContentCh
         });
       }
       if (change.target_rule) rules = rules.filter((r) => r.name !== change.target_rule);
+    }
+    if (change.type === 'import_rules') {
+      if (!change.sources) throw new Error(`the files of import change ${change.id} were not read`);
+      const namespaces = new Set(change.sources.map((f) => f.namespace));
+      rules = rules.filter((r) => r.namespace === null || !namespaces.has(r.namespace));
+      rules.push(...change.sources.map((f) => packRevision(f, change.id)));
     }
     if (change.rule_name && change.rule_source) {
       rules.push(ruleRevision(change.rule_name, change.rule_source, { caseId: change.case_id, changeId: change.id }));

@@ -78,7 +78,9 @@ export class ContentProver {
           ...(compiled.ok ? {} : { diagnostics: compiled.errors }),
         });
         if (!compiled.ok) {
-          guilty = input.changes.filter((c) => compiled.errors.some((e) => e.source === c.rule_name)).map((c) => c.id);
+          guilty = input.changes
+            .filter((c) => compiled.errors.some((e) => e.source !== undefined && sourcesOf(c).has(e.source)))
+            .map((c) => c.id);
         }
         const known = new Set(parentCompiled.warnings.map(warningKey));
         const newWarnings = compiled.warnings.filter((w) => !known.has(warningKey(w)));
@@ -125,15 +127,21 @@ export class ContentProver {
     const both = (targets: ScanTarget[], onScanned?: (done: number) => Promise<void>) =>
       this.scanBoth(input.parent, candidate, parent, next, targets, now, onScanned);
     const allowlisted = allowlistedBy(input.changes);
-    const ruleChanges = new Map(input.changes.filter((c) => c.rule_name).map((c) => [c.rule_name!, c.id]));
+    // a rule names its change: an analyst's by its name, an imported one by its namespace (`namespace:rule`)
+    const ruleChanges = new Map(input.changes.flatMap((c) => [...sourcesOf(c)].map((name) => [name, c.id] as const)));
     const blameRules = (rules: string[]) => {
-      const named = rules.flatMap((r) => (ruleChanges.has(r) ? [ruleChanges.get(r)!] : []));
+      const named = rules.flatMap((r) => {
+        const id = ruleChanges.get(r) ?? ruleChanges.get(r.slice(0, Math.max(0, r.lastIndexOf(':'))));
+        return id ? [id] : [];
+      });
       blame(named.length ? named : withRules(input.changes));
     };
 
-    // each change's own case
+    // each change's own case (an import has none)
     const caseTargets: Array<{ target: ScanTarget; changeId: string; shouldDetect: boolean }> = [];
-    for (const change of input.changes) {
+    const withCases = input.changes.filter((c) => c.case_id !== null);
+    for (const change of withCases) {
+      if (change.case_id === null) continue;
       const found = await this.cases.findById(change.case_id);
       for (const sample of await this.cases.samplesOf(change.case_id)) {
         caseTargets.push({
@@ -157,16 +165,17 @@ export class ContentProver {
       if (after.detected !== caseTargets[i].shouldDetect) blame([caseTargets[i].changeId]);
     }
     const fnCount = caseTargets.filter((t) => t.shouldDetect).length;
-    checks.push({
-      check: 'fixes_case',
-      passed: wrong.length === 0 && caseTargets.length > 0,
-      summary:
-        caseTargets.length === 0
-          ? 'the case has no sample to prove the change on'
-          : `${caseTargets.length - wrong.length} of ${caseTargets.length} case sample(s) handled` +
-            ` (${fnCount} to detect, ${caseTargets.length - fnCount} to stop detecting)`,
-      evidence: caseScans.map(({ after }) => evidence(after)),
-    });
+    if (withCases.length > 0)
+      checks.push({
+        check: 'fixes_case',
+        passed: wrong.length === 0 && caseTargets.length > 0,
+        summary:
+          caseTargets.length === 0
+            ? 'the case has no sample to prove the change on'
+            : `${caseTargets.length - wrong.length} of ${caseTargets.length} case sample(s) handled` +
+              ` (${fnCount} to detect, ${caseTargets.length - fnCount} to stop detecting)`,
+        evidence: caseScans.map(({ after }) => evidence(after)),
+      });
 
     // the clean corpus, side by side: also the scan-time budget
     const corpus = (await this.signatures.corpusFiles()).map((f) => ({
@@ -291,7 +300,12 @@ export class ContentProver {
 
 /** The changes that bring rule text: the ones to blame when a failure names no rule of its own. */
 function withRules(changes: readonly ContentChange[]): string[] {
-  return changes.filter((c) => c.rule_source).map((c) => c.id);
+  return changes.filter((c) => c.rule_source || c.sources?.length).map((c) => c.id);
+}
+
+/** The sources a change brings, as diagnostics name them: its rule's name, or its pack files' namespaces. */
+function sourcesOf(change: ContentChange): Set<string> {
+  return new Set([...(change.rule_name ? [change.rule_name] : []), ...(change.sources ?? []).map((f) => f.namespace)]);
 }
 
 function diffEntry(
