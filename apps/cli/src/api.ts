@@ -32,23 +32,42 @@ export class Api {
     return this.request<T>('POST', path, query);
   }
 
+  /** A JSON body. */
+  postJson<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, {}, { body: JSON.stringify(body), type: 'application/json' });
+  }
+
+  /** A multipart body (a file streamed from disk, say): `timeoutMs` for the whole upload. */
+  postForm<T>(path: string, form: FormData, timeoutMs: number): Promise<T> {
+    return this.request<T>('POST', path, {}, { body: form, timeoutMs });
+  }
+
   url(path: string, query: Query = {}): URL {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, `${value}`);
     return url;
   }
 
-  private async request<T>(method: string, path: string, query: Query): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    query: Query,
+    send: { body: string | FormData; type?: string; timeoutMs?: number } | undefined = undefined,
+  ): Promise<T> {
     const url = this.url(path, query);
+    const timeout = AbortSignal.timeout(send?.timeoutMs ?? TIMEOUT_MS);
     let status: number;
     let text: string;
     try {
       const response = await fetch(url, {
         method,
-        headers: { accept: 'application/json', authorization: `Bearer ${this.key}` },
-        signal: this.signal
-          ? AbortSignal.any([this.signal, AbortSignal.timeout(TIMEOUT_MS)])
-          : AbortSignal.timeout(TIMEOUT_MS),
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${this.key}`,
+          ...(send?.type ? { 'content-type': send.type } : {}),
+        },
+        ...(send ? { body: send.body } : {}),
+        signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout,
       });
       status = response.status;
       text = await response.text();

@@ -4,6 +4,7 @@ import { Args, Command, Context, OptionSpec, PROGRAM } from './command';
 import { buildsCommand } from './commands/builds';
 import { downloadCommand } from './commands/download';
 import { feedCommand } from './commands/feed';
+import { importCommand } from './commands/import';
 import { publishCommand } from './commands/publish';
 import { signingKeyCommand } from './commands/signing-key';
 import { verifyCommand } from './commands/verify';
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   verifyCommand,
   publishCommand,
   signingKeyCommand,
+  importCommand,
 ];
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
@@ -44,7 +46,7 @@ function programHelp(): string {
     `Usage: ${PROGRAM} <command> [options]`,
     '',
     'The release tooling client of sigdesk: approved signature changes, database builds, their verification and',
-    'their publication.',
+    'their publication; and rule packs in (an admin key).',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),

@@ -6,6 +6,7 @@ import { ReviewModule } from '@sigdesk/review';
 import { SignaturesModule } from '@sigdesk/signatures';
 import { CleanCorpusController } from './corpus/clean-corpus.controller';
 import { RegressionCorpusController } from './corpus/regression-corpus.controller';
+import { RulePackUploadsController } from './rule-packs/rule-pack-uploads.controller';
 import { SpoolFolders } from './files/spool-folders';
 import { RepliesController } from './replies/replies.controller';
 import { SampleIntake } from './samples/sample-intake';
@@ -39,6 +40,12 @@ export class IntakeModule {}
 
 @Module({
   imports: [IntakeModule, CasesModule, ReviewModule, SignaturesModule],
-  controllers: [SubmissionsController, RepliesController, CleanCorpusController, RegressionCorpusController],
+  controllers: [
+    SubmissionsController,
+    RepliesController,
+    CleanCorpusController,
+    RegressionCorpusController,
+    RulePackUploadsController,
+  ],
 })
 export class IntakeHttpModule {}

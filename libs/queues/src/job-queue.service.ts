@@ -50,6 +50,7 @@ export class JobQueueService {
     @InjectQueue(QueueName.Notifications) notifications: Queue,
     @InjectQueue(QueueName.Signatures) signatures: Queue,
     @InjectQueue(QueueName.Builds) builds: Queue,
+    @InjectQueue(QueueName.Imports) imports: Queue,
     private readonly outbox: OutboxRepository,
     private readonly backend: QueueBackend,
   ) {
@@ -60,6 +61,7 @@ export class JobQueueService {
       [QueueName.Notifications]: notifications,
       [QueueName.Signatures]: signatures,
       [QueueName.Builds]: builds,
+      [QueueName.Imports]: imports,
     };
     for (const queue of this.allQueues()) logQueueErrors(queue, this.logger, `queue ${queue.name}`);
   }

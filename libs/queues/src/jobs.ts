@@ -9,6 +9,8 @@ export enum QueueName {
   Notifications = 'notifications',
   Signatures = 'signatures',
   Builds = 'builds',
+  /** rule pack analyses: long (a pack's clean-corpus pass), kept apart from the analysts' validations */
+  Imports = 'imports',
 }
 
 export enum JobName {
@@ -24,6 +26,7 @@ export enum JobName {
   BuildDatabase = 'builds.build-database',
   SweepUnbuiltChanges = 'builds.sweep-unbuilt-changes',
   RequestScheduledBuilds = 'builds.request-scheduled-builds',
+  AnalyseRulePack = 'imports.analyse-rule-pack',
 }
 
 export interface JobPayloads {
@@ -41,6 +44,7 @@ export interface JobPayloads {
   [JobName.SweepUnbuiltChanges]: Record<string, never>;
   /** Asks for a scheduled build of every channel with approved changes not built yet. */
   [JobName.RequestScheduledBuilds]: Record<string, never>;
+  [JobName.AnalyseRulePack]: { importId: string };
 }
 
 export type JobOf<N extends JobName> = JobPayloads[N];
@@ -58,6 +62,7 @@ interface QueueOfJob {
   [JobName.BuildDatabase]: QueueName.Builds;
   [JobName.SweepUnbuiltChanges]: QueueName.Builds;
   [JobName.RequestScheduledBuilds]: QueueName.Builds;
+  [JobName.AnalyseRulePack]: QueueName.Imports;
 }
 
 /** The jobs of a queue. */
@@ -76,6 +81,7 @@ export const QUEUE_OF_JOB: QueueOfJob = {
   [JobName.BuildDatabase]: QueueName.Builds,
   [JobName.SweepUnbuiltChanges]: QueueName.Builds,
   [JobName.RequestScheduledBuilds]: QueueName.Builds,
+  [JobName.AnalyseRulePack]: QueueName.Imports,
 };
 
 /** Deterministic job ids (`<entity id>-<job name>`): a job enqueued twice exists once. */

@@ -5,6 +5,10 @@ import { ChangeValidator } from './change-validator';
 import { CompiledRulesets } from './content/compiled-rulesets';
 import { CompiledRulesetsRepository } from './content/compiled-rulesets.repository';
 import { ContentRepository } from './content/content.repository';
+import { RulePackAnalyser } from './import/rule-pack-analyser';
+import { RulePacksController } from './import/rule-packs.controller';
+import { RulePacksRepository } from './import/rule-packs.repository';
+import { RulePacksService } from './import/rule-packs.service';
 import { ContentProver } from './proof/content-prover';
 import { SignatureChangesController } from './signature-changes.controller';
 import { SignatureChangesService } from './signature-changes.service';
@@ -24,10 +28,13 @@ const SHARED = [
   ContentProver,
   SignatureChangesService,
   ChangeValidator,
+  RulePacksRepository,
+  RulePacksService,
+  RulePackAnalyser,
 ];
 
 @Module({ imports: [CasesModule, ReleasesModule], providers: [...SHARED, SignaturesBootstrap], exports: SHARED })
 export class SignaturesModule {}
 
-@Module({ imports: [SignaturesModule], controllers: [SignatureChangesController] })
+@Module({ imports: [SignaturesModule], controllers: [SignatureChangesController, RulePacksController] })
 export class SignaturesHttpModule {}

@@ -3,7 +3,7 @@ import { CasesRepository } from '@sigdesk/cases';
 import { AppConfig } from '@sigdesk/config';
 import { WebhooksRepository } from '@sigdesk/notifications';
 import { JobName, JobOf, jobIdFor, JobQueueService, QueueTimeoutError } from '@sigdesk/queues';
-import { SignaturesRepository } from '@sigdesk/signatures';
+import { RulePacksRepository, SignaturesRepository } from '@sigdesk/signatures';
 
 /** Periodic work. Each scheduler id is persisted in the queues' store: never rename one. */
 export interface PeriodicJob {
@@ -35,7 +35,7 @@ export interface Reconciliation {
   schedulers: string[];
   relayed: number;
   /** per kind of work: the jobs added or run again */
-  restored: { intake: number; validations: number; deliveries: number };
+  restored: { intake: number; validations: number; analyses: number; deliveries: number };
 }
 
 /**
@@ -63,6 +63,7 @@ export class QueueReconciler implements OnModuleDestroy {
     private readonly cases: CasesRepository,
     private readonly signatures: SignaturesRepository,
     private readonly webhooks: WebhooksRepository,
+    private readonly rulePacks: RulePacksRepository,
   ) {}
 
   /** Reconciles every RECONCILE_EVERY_MS, and whenever a connection of the queues becomes ready again. */
@@ -117,6 +118,11 @@ export class QueueReconciler implements OnModuleDestroy {
         (after) => this.signatures.validatingChanges(after, PAGE_SIZE),
         JobName.ValidateSignatureChange,
         (changeId) => ({ changeId }),
+      ),
+      analyses: await this.restoreAll(
+        (after) => this.rulePacks.analysing(after, PAGE_SIZE),
+        JobName.AnalyseRulePack,
+        (importId) => ({ importId }),
       ),
       deliveries: await this.restoreAll(
         (after) => this.webhooks.pendingDeliveries(after, PAGE_SIZE),

@@ -7,7 +7,7 @@ import { IdempotencyRepository, IntakeJobs, OrphanSampleSweeper } from '@sigdesk
 import { WebhookDeliverer } from '@sigdesk/notifications';
 import { MetricsService } from '@sigdesk/ops';
 import { ReviewService, SlaTimers } from '@sigdesk/review';
-import { ChangeValidator } from '@sigdesk/signatures';
+import { ChangeValidator, RulePackAnalyser } from '@sigdesk/signatures';
 import { dispatchJob, JobHandlers, JobName, JobQueueService, QueueName } from '@sigdesk/queues';
 
 /** Below fresh deliveries (priority 0, taken first), for deliveries postponed behind their organisation's share. */
@@ -169,6 +169,26 @@ export class SignaturesQueueProcessor extends DispatchingProcessor<QueueName.Sig
     return {
       [JobName.ValidateSignatureChange]: (payload, job) =>
         this.validator.validate(payload.changeId, (progress) => job.updateProgress(progress)),
+    };
+  }
+}
+
+/** A pack's analysis runs for minutes; its scans run off the event loop, so the lock is renewed while it runs. */
+@Processor(QueueName.Imports, { concurrency: 1, lockDuration: 60_000 })
+export class ImportsQueueProcessor extends DispatchingProcessor<QueueName.Imports> {
+  protected readonly logger = new Logger(ImportsQueueProcessor.name);
+
+  constructor(
+    private readonly analyser: RulePackAnalyser,
+    protected readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  handlers(): JobHandlers<QueueName.Imports> {
+    return {
+      [JobName.AnalyseRulePack]: (payload, job) =>
+        this.analyser.analyse(payload.importId, (progress) => job.updateProgress(progress)),
     };
   }
 }

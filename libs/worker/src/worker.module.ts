@@ -9,6 +9,7 @@ import { OpsModule } from '@sigdesk/ops';
 import { assertEveryJobHandled, JobName, JobQueueService, logQueueErrors } from '@sigdesk/queues';
 import {
   BuildsQueueProcessor,
+  ImportsQueueProcessor,
   IntakeQueueProcessor,
   MaintenanceQueueProcessor,
   NotificationsQueueProcessor,
@@ -28,6 +29,7 @@ import { QueueReconciler } from './queue-reconciler';
     NotificationsQueueProcessor,
     SignaturesQueueProcessor,
     BuildsQueueProcessor,
+    ImportsQueueProcessor,
   ],
 })
 export class WorkerModule implements OnApplicationBootstrap {
@@ -40,12 +42,21 @@ export class WorkerModule implements OnApplicationBootstrap {
     private readonly notifications: NotificationsQueueProcessor,
     private readonly signatures: SignaturesQueueProcessor,
     private readonly builds: BuildsQueueProcessor,
+    private readonly imports: ImportsQueueProcessor,
     private readonly jobs: JobQueueService,
     private readonly reconciler: QueueReconciler,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const processors = [this.intake, this.maintenance, this.sla, this.notifications, this.signatures, this.builds];
+    const processors = [
+      this.intake,
+      this.maintenance,
+      this.sla,
+      this.notifications,
+      this.signatures,
+      this.builds,
+      this.imports,
+    ];
     assertEveryJobHandled(processors.flatMap((p) => Object.keys(p.handlers())) as JobName[]);
     for (const processor of processors)
       logQueueErrors(processor.worker, this.logger, `worker ${processor.worker.name}`);

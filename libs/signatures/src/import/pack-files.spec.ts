@@ -231,9 +231,9 @@ describe(readPack.name, () => {
       expect(pack).toEqual({
         format: 'zip',
         files: [
-          { path: 'rules/b.yar', namespace: 'Vendor_Pack_v2/rules/b', text: RULE, bytes: RULE.length },
-          { path: 'rules/sub/A.YARA', namespace: 'Vendor_Pack_v2/rules/sub/A', text: RULE, bytes: RULE.length + 3 },
-          { path: 'rules/windows/c.yar', namespace: 'Vendor_Pack_v2/rules/windows/c', text: RULE, bytes: RULE.length },
+          { path: 'rules/b.yar', namespace: 'Vendor_Pack_v2/b', text: RULE, bytes: RULE.length },
+          { path: 'rules/sub/A.YARA', namespace: 'Vendor_Pack_v2/sub/A', text: RULE, bytes: RULE.length + 3 },
+          { path: 'rules/windows/c.yar', namespace: 'Vendor_Pack_v2/windows/c', text: RULE, bytes: RULE.length },
         ],
         skipped: [
           { path: 'README.md', reason: SKIP_REASONS.notYara },
@@ -420,13 +420,13 @@ describe(readPack.name, () => {
       expect(pack).toEqual({
         format: 'tar.gz',
         files: [
-          { path: 'vendor/a.yar', namespace: 'vendor/vendor/a', text: RULE, bytes: RULE.length },
-          { path: 'vendor/abs.yar', namespace: 'vendor/vendor/abs', text: RULE, bytes: RULE.length },
-          { path: gnuName, namespace: `vendor/${gnuName.slice(0, -4)}`, text: 'rule g { condition: true }', bytes: 26 },
-          { path: paxName, namespace: `vendor/${paxName.slice(0, -4)}`, text: 'rule p { condition: true }', bytes: 26 },
+          { path: 'vendor/a.yar', namespace: 'vendor/a', text: RULE, bytes: RULE.length },
+          { path: 'vendor/abs.yar', namespace: 'vendor/abs', text: RULE, bytes: RULE.length },
+          { path: gnuName, namespace: `vendor/${gnuName.slice(7, -4)}`, text: 'rule g { condition: true }', bytes: 26 },
+          { path: paxName, namespace: `vendor/${paxName.slice(7, -4)}`, text: 'rule p { condition: true }', bytes: 26 },
           {
             path: 'vendor/with/prefix/deep/file.yara',
-            namespace: 'vendor/vendor/with/prefix/deep/file',
+            namespace: 'vendor/with/prefix/deep/file',
             text: RULE,
             bytes: RULE.length,
           },

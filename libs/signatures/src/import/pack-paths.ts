@@ -80,11 +80,14 @@ export function packNameOf(fileName: string): string {
 /**
  * Gives each path (in the order given) a YARA namespace `${packName}/${path without .yar/.yara}`, restricted to
  * [A-Za-z0-9_./-], at most 200 characters, and unique: a later path whose namespace is taken gets `_2`, `_3`, …
+ * A folder every path is in (`signature-base-master/`, as an archive of a repository has) is left out of them.
  */
 export function assignNamespaces(packName: string, paths: readonly string[]): string[] {
   const taken = new Set<string>();
+  const top = commonFolder(paths);
   return paths.map((path) => {
-    const base = `${packName}/${path.replace(YARA_EXTENSION, '')}`.replace(NOT_NAMESPACE_CHARACTERS, '_');
+    const within = path.slice(top.length).replace(YARA_EXTENSION, '');
+    const base = `${packName}/${within}`.replace(NOT_NAMESPACE_CHARACTERS, '_');
     let namespace = base.slice(0, MAX_NAMESPACE_LENGTH);
     for (let counter = 2; taken.has(namespace); counter++) {
       const suffix = `_${counter}`;
@@ -93,4 +96,11 @@ export function assignNamespaces(packName: string, paths: readonly string[]): st
     taken.add(namespace);
     return namespace;
   });
+}
+
+/** The first folder of the paths (with its slash) when every path is in it, else ''. */
+function commonFolder(paths: readonly string[]): string {
+  const first = paths[0]?.split('/')[0];
+  if (first === undefined || paths.some((path) => !path.startsWith(`${first}/`))) return '';
+  return `${first}/`;
 }

@@ -1,0 +1,97 @@
+import { readRuleText, type Diagnostic } from '@sigdesk/detection';
+
+/** Why a rule of a pack is flagged: an admin may accept a pack without its flagged rules. */
+export type FlagReason = 'clean_corpus_hits' | 'slow';
+
+export interface RuleReport {
+  name: string;
+  line: number;
+  /** a private rule reports no match of its own: a helper of the file's other rules */
+  private: boolean;
+  /** clean-corpus files it matched, and the first of them */
+  cleanHits: number;
+  cleanFiles: string[];
+  /** the compiler's warnings about the rule */
+  warnings: string[];
+  flagged: FlagReason[];
+}
+
+/** The quality report of one file of a pack. */
+export interface FileReport {
+  compiled: boolean;
+  /** why it does not compile (the first errors): an unknown module, a syntax error, an undeclared identifier… */
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+  compileMillis: number;
+  rules: RuleReport[];
+  /**
+   * The profiling pass: processor time to scan the profiling sample of the clean corpus with this file's rules
+   * alone, and its share of all files' times (the file's part of the pack's scan cost).
+   */
+  profile: { cpuMillis: number; share: number } | null;
+}
+
+export interface PackSummary {
+  files: number;
+  compiled: number;
+  failed: number;
+  rules: number;
+  flaggedRules: number;
+  rulesWithCleanHits: number;
+  skipped: number;
+  cleanCorpus: { files: number; bytes: number; filesHit: number; cpuMillis: number };
+  profile: { files: number; bytes: number };
+  millis: number;
+}
+
+/** Warnings cost: YARA-X's slow-pattern and slow-loop warnings. */
+const SLOW = /slow/i;
+
+/** The rules a file declares, with the warnings and clean-corpus hits that fall on each. */
+export function ruleReports(
+  source: string,
+  warnings: readonly Diagnostic[],
+  hits: ReadonlyMap<string, string[]>,
+): RuleReport[] {
+  const declarations = readRuleText(source).declarations;
+  const reports = declarations.map((d) => ({
+    name: d.name,
+    line: d.line,
+    private: d.modifiers.includes('private'),
+    cleanHits: hits.get(d.name)?.length ?? 0,
+    cleanFiles: (hits.get(d.name) ?? []).slice(0, 10),
+    warnings: [] as string[],
+    flagged: [] as FlagReason[],
+  }));
+  for (const warning of warnings) {
+    if (warning.line === undefined) continue;
+    // the rule a warning falls in: the last declared at or before its line
+    const at = reports.filter((r) => r.line <= warning.line!).at(-1);
+    if (at) at.warnings.push(warning.message);
+  }
+  for (const report of reports) {
+    if (report.cleanHits > 0) report.flagged.push('clean_corpus_hits');
+    if (report.warnings.some((w) => SLOW.test(w))) report.flagged.push('slow');
+  }
+  return reports;
+}
+
+// as rule-text.ts reads declarations: `rule` outside comments, strings and regular expressions starts one
+const DECLARATION = /(?<![\w$#@!.])((?:(?:global|private)\s+)*)rule\s+([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * The file without the given rules as detections: each is made `private`, so that it matches nothing of its own
+ * while the file's other rules that use it (a pack's helper rules, `is_pe` say) still work. Its text is kept.
+ */
+export function withoutDetections(source: string, names: ReadonlySet<string>): string {
+  if (names.size === 0) return source;
+  const { blanked } = readRuleText(source);
+  const inserts: number[] = [];
+  for (const match of blanked.matchAll(DECLARATION)) {
+    if (!names.has(match[2]) || /\bprivate\b/.test(match[1])) continue;
+    inserts.push(match.index + match[1].length);
+  }
+  let result = source;
+  for (const at of inserts.reverse()) result = `${result.slice(0, at)}private ${result.slice(at)}`;
+  return result;
+}

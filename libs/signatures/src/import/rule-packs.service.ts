@@ -1,0 +1,179 @@
+import { Injectable } from '@nestjs/common';
+import { createReadStream } from 'node:fs';
+import type { Principal } from '@sigdesk/accounts';
+import type { RulePackFile, RulePackImport } from '@sigdesk/db';
+import { AppError } from '@sigdesk/http';
+import { JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
+import { changeView } from '../signature-changes.service';
+import { SignaturesRepository } from '../signatures.repository';
+import { DEFAULT_PACK_LIMITS, PackError, packNameOf, readPack } from './pack-files';
+import { FileReport, PackSummary, withoutDetections } from './pack-report';
+import { RulePacksRepository } from './rule-packs.repository';
+
+/** An uploaded pack, spooled to a local file (hashed) by the upload's reader. */
+export interface PackUpload {
+  path: string;
+  fileName: string;
+  size: number;
+  sha256: string;
+}
+
+/** What an admin accepts of an analysed pack: every rule, or all but the flagged ones. */
+export type AcceptedRules = 'all' | 'unflagged';
+
+/**
+ * Rule pack imports: a lab's existing rules in, each file in its own YARA namespace, analysed (see
+ * RulePackAnalyser) and then accepted by an admin as one signature change, which goes through the same proof and the
+ * same four-eyes approval as every change.
+ */
+@Injectable()
+export class RulePacksService {
+  constructor(
+    private readonly packs: RulePacksRepository,
+    private readonly signatures: SignaturesRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly unitOfWork: UnitOfWork,
+  ) {}
+
+  /** Reads the pack's files (refused whole when it is not a pack, or past the limits) and starts its analysis. */
+  async create(principal: Principal, upload: PackUpload, channel: string) {
+    const packName = packNameOf(upload.fileName);
+    let contents;
+    try {
+      contents = await readPack(createReadStream(upload.path), upload.fileName, packName, DEFAULT_PACK_LIMITS);
+    } catch (error) {
+      if (error instanceof PackError) throw AppError.unprocessable(error.code, error.message);
+      throw error;
+    }
+    const created = await this.unitOfWork.run(async (trx) => {
+      const row = await this.packs.insert(trx, {
+        channel,
+        packName,
+        fileName: upload.fileName,
+        format: contents.format,
+        bytes: upload.size,
+        sha256: upload.sha256,
+        skipped: contents.skipped,
+        createdBy: principal.actorId,
+        files: contents.files.map((f) => ({ path: f.path, namespace: f.namespace, text: f.text })),
+      });
+      await this.outbox.add(
+        trx,
+        JobName.AnalyseRulePack,
+        { importId: row.id },
+        jobIdFor(JobName.AnalyseRulePack, row.id),
+      );
+      return row;
+    });
+    return { ...importView(created), files: contents.files.length };
+  }
+
+  async list(limit: number) {
+    return { items: (await this.packs.list(limit)).map(importView) };
+  }
+
+  /** The import with its quality report: per file, and per rule within each file. */
+  async get(id: string) {
+    const found = await this.packs.find(id);
+    if (!found) throw AppError.notFound('This rule pack import');
+    const files = await this.packs.files(id);
+    return { ...importView(found), files: files.map(fileView) };
+  }
+
+  /**
+   * Accepts an analysed pack as one `import_rules` change: the files that compile, each with its flagged rules left
+   * out as detections when `rules` is 'unflagged' (made private: a helper other rules use keeps working).
+   */
+  async accept(principal: Principal, id: string, rules: AcceptedRules) {
+    const change = await this.unitOfWork.run(async (trx) => {
+      const found = await this.packs.lock(trx, id);
+      if (!found) throw AppError.notFound('This rule pack import');
+      if (found.status !== 'analysed') {
+        throw AppError.conflict(
+          'import_not_analysed',
+          found.status === 'accepted'
+            ? 'This import was accepted already.'
+            : `This import is ${found.status}; an import is accepted once its analysis has finished.`,
+        );
+      }
+      const files = await this.packs.files(id, trx);
+      const accepted = new Map<number, string | null>();
+      let ruleCount = 0;
+      let leftOut = 0;
+      for (const file of files) {
+        const report = file.report as unknown as FileReport | null;
+        if (!report?.compiled) {
+          accepted.set(file.position, null);
+          continue;
+        }
+        const flagged = new Set(
+          rules === 'unflagged'
+            ? report.rules.filter((r) => r.flagged.length > 0 && !r.private).map((r) => r.name)
+            : [],
+        );
+        ruleCount += report.rules.length - flagged.size;
+        leftOut += flagged.size;
+        accepted.set(file.position, withoutDetections(file.source, flagged));
+      }
+      if (![...accepted.values()].some((source) => source !== null)) {
+        throw AppError.unprocessable('nothing_to_accept', 'No file of this pack compiles: there is nothing to accept.');
+      }
+      const created = await this.signatures.insertChange(trx, {
+        case_id: null,
+        rule_pack_import_id: id,
+        channel: found.channel,
+        type: 'import_rules',
+        rule_name: null,
+        rule_source: null,
+        sha256: null,
+        target_rule: null,
+        reason:
+          `rule pack ${found.pack_name}: ${[...accepted.values()].filter((s) => s !== null).length} file(s), ` +
+          `${ruleCount} rule(s)` +
+          (leftOut ? `, ${leftOut} flagged rule(s) left out as detections` : ''),
+        author: principal.actorId,
+        status: 'validating',
+      });
+      await this.packs.accept(trx, id, accepted, created.id);
+      await this.outbox.add(
+        trx,
+        JobName.ValidateSignatureChange,
+        { changeId: created.id },
+        jobIdFor(JobName.ValidateSignatureChange, created.id),
+      );
+      return created;
+    });
+    return changeView(change);
+  }
+}
+
+function importView(row: RulePackImport) {
+  return {
+    id: row.id,
+    channel: row.channel,
+    packName: row.pack_name,
+    fileName: row.file_name,
+    format: row.format,
+    bytes: Number(row.bytes),
+    sha256: row.sha256,
+    status: row.status,
+    progress: row.progress,
+    summary: row.summary as unknown as PackSummary | null,
+    error: row.error,
+    skipped: row.skipped,
+    changeId: row.change_id,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function fileView(row: RulePackFile) {
+  const report = row.report as unknown as FileReport | null;
+  return {
+    path: row.path,
+    namespace: row.namespace,
+    bytes: Buffer.byteLength(row.source),
+    accepted: row.accepted_source !== null,
+    ...(report ?? {}),
+  };
+}
