@@ -140,6 +140,12 @@ rule Acme_Broken { condition: true }
       ['regression', true],
     ]);
     expect(change.status).toBe('validated');
+    expect(change.rulePack).toMatchObject({ id, packName: 'acme-rules' });
+    // analysts find it in their approvals inbox, by its pack
+    const inbox = await analyst.get('/v1/signature-changes/awaiting-approval');
+    expect(inbox.body.items).toContainEqual(
+      expect.objectContaining({ id: change.id, type: 'import_rules', case: null, packName: 'acme-rules' }),
+    );
     expect((await analyst.post(`/v1/signature-changes/${change.id}/approve`, {})).status).toBe(200);
 
     const built = await env.sigdesk.app.get(DatabaseBuilder).build('default', 'scheduled');

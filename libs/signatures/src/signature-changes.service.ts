@@ -9,6 +9,7 @@ import { DEFAULT_ENGINE_MEMORY_BYTES, EnginePool } from '@sigdesk/detection';
 import { checkChangeRule, type RuleCheck } from './rule-check';
 import { RuleCheckGate } from './rule-check-gate';
 import { ContentRepository } from './content/content.repository';
+import { RulePacksRepository } from './import/rule-packs.repository';
 import { SignaturesRepository } from './signatures.repository';
 
 export interface NewSignatureChange {
@@ -61,6 +62,7 @@ export class SignatureChangesService implements OnApplicationShutdown {
     private readonly outbox: OutboxRepository,
     private readonly unitOfWork: UnitOfWork,
     private readonly contents: ContentRepository,
+    private readonly packs: RulePacksRepository,
   ) {
     this.checkEngines = new EnginePool({
       size: config.builds.ruleCheckEngines,
@@ -216,6 +218,7 @@ export class SignatureChangesService implements OnApplicationShutdown {
       change.author,
       ...(change.approved_by ? [change.approved_by] : []),
     ]);
+    const pack = change.rule_pack_import_id ? await this.packs.find(change.rule_pack_import_id) : undefined;
     let replacedRule: { name: string; source: string; databaseVersion: number | null } | null = null;
     if (change.target_rule) {
       const reported = change.report?.parentVersion;
@@ -229,6 +232,7 @@ export class SignatureChangesService implements OnApplicationShutdown {
       authorName: names.get(change.author) ?? null,
       approvedByName: change.approved_by ? (names.get(change.approved_by) ?? null) : null,
       case: found && { id: found.id, reference: found.reference, kind: found.kind, status: found.status },
+      rulePack: pack ? { id: pack.id, packName: pack.pack_name, summary: pack.summary } : null,
       replacedRule,
     };
   }
@@ -252,14 +256,19 @@ export class SignatureChangesService implements OnApplicationShutdown {
         authorName: row.author_name,
         /** the caller wrote it: another analyst approves it */
         yours: row.author === principal.actorId,
-        case: {
-          id: row.case_id,
-          reference: row.case_reference,
-          kind: row.case_kind,
-          tier: row.case_tier,
-          severity: row.case_severity,
-          premium: row.case_premium,
-        },
+        case:
+          row.case_id === null
+            ? null
+            : {
+                id: row.case_id,
+                reference: row.case_reference,
+                kind: row.case_kind,
+                tier: row.case_tier,
+                severity: row.case_severity,
+                premium: row.case_premium,
+              },
+        /** an import's pack, for a change without a case */
+        packName: row.pack_name,
       })),
       nextCursor: rows.length === limit && last?.validated_at ? `${last.validated_at.toISOString()}_${last.id}` : null,
     };

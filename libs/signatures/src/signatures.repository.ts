@@ -73,12 +73,13 @@ export class SignaturesRepository {
 
   /**
    * Changes whose validation passed and that wait for a second analyst, the longest waiting first, with their case
-   * and the name of their author. Served by signature_changes_awaiting_approval_idx.
+   * (or the rule pack they import) and the name of their author. Served by signature_changes_awaiting_approval_idx.
    */
   awaitingApproval(after: { validatedAt: Date; id: string } | undefined, limit: number) {
     let query = this.db
       .selectFrom('signature_changes as sc')
-      .innerJoin('cases as c', 'c.id', 'sc.case_id')
+      .leftJoin('cases as c', 'c.id', 'sc.case_id')
+      .leftJoin('rule_pack_imports as i', 'i.id', 'sc.rule_pack_import_id')
       .leftJoin('users as u', 'u.id', 'sc.author')
       .leftJoin('api_keys as k', 'k.id', 'sc.author')
       .selectAll('sc')
@@ -88,6 +89,7 @@ export class SignaturesRepository {
         'c.tier as case_tier',
         'c.severity as case_severity',
         'c.premium as case_premium',
+        'i.pack_name',
         (eb) => eb.fn.coalesce('u.display_name', 'k.name').as('author_name'),
       ])
       .where('sc.status', '=', 'validated');

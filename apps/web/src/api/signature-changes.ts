@@ -28,7 +28,8 @@ export interface RuleCheckAnswer {
   millis: number;
 }
 
-export type ChangeType = 'add_detection' | 'suppress_detection';
+/** `import_rules`: an imported rule pack's files, with no case of its own */
+export type ChangeType = 'add_detection' | 'suppress_detection' | 'import_rules';
 export type ChangeStatus = 'validating' | 'validation_failed' | 'validated' | 'approved' | 'rejected' | 'built';
 
 /** Where a running validation is: `stage`, and for the scans how many files of how many. */
@@ -41,7 +42,9 @@ export interface ValidationProgress {
 
 export interface SignatureChange {
   id: string;
-  caseId: string;
+  /** null for an import (`rulePackImportId`) */
+  caseId: string | null;
+  rulePackImportId: string | null;
   channel: string;
   type: ChangeType;
   ruleName: string | null;
@@ -66,6 +69,7 @@ export interface SignatureChangeDetail extends SignatureChange {
   authorName: string | null;
   approvedByName: string | null;
   case: { id: string; reference: string; kind: CaseKind; status: CaseStatus } | null;
+  rulePack: { id: string; packName: string } | null;
   replacedRule: { name: string; source: string; databaseVersion: number | null } | null;
 }
 
@@ -73,6 +77,7 @@ export interface SignatureChangeDetail extends SignatureChange {
 export interface AwaitingChange extends SignatureChange {
   authorName: string | null;
   yours: boolean;
+  /** null for an import: `packName` says which pack */
   case: {
     id: string;
     reference: string;
@@ -80,7 +85,8 @@ export interface AwaitingChange extends SignatureChange {
     tier: 'msa_start' | 'standard';
     severity: number;
     premium: boolean;
-  };
+  } | null;
+  packName: string | null;
 }
 
 export interface SampleStrings {

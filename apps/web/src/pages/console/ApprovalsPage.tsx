@@ -59,14 +59,16 @@ function InboxItem({ change, selected, onSelect }: { change: AwaitingChange; sel
           <Text fw={600} size="sm" style={{ overflowWrap: 'anywhere' }}>
             {summary(change)}
           </Text>
-          {change.case.tier === 'msa_start' && (
+          {change.case?.tier === 'msa_start' && (
             <Badge c="var(--mantine-color-text)" size="sm" color="grape" variant="light" style={{ flexShrink: 0 }}>
               {t('rules.approvals.msaStart')}
             </Badge>
           )}
         </Group>
         <Text size="sm">
-          {change.case.reference} · {t('rules.approvals.severity', { severity: change.case.severity })}
+          {change.case
+            ? `${change.case.reference} · ${t('rules.approvals.severity', { severity: change.case.severity })}`
+            : t('rules.approvals.rulePack', { pack: change.packName ?? '' })}
         </Text>
         <Text size="xs" c="dimmed">
           {change.yours
@@ -167,7 +169,9 @@ function SelectedChange({ id, onDecided }: { id: string; onDecided(): void }) {
     <Stack gap="md" data-testid="selected-change">
       <Group justify="space-between">
         <Title order={2} size="h3">
-          {t('rules.approvals.selectedHeading', { reference: found.case?.reference ?? '' })}
+          {found.case || !found.rulePack
+            ? t('rules.approvals.selectedHeading', { reference: found.case?.reference ?? '' })
+            : t('rules.approvals.selectedPackHeading', { pack: found.rulePack.packName })}
         </Title>
         <Anchor component={Link} to={`/changes/${found.id}`}>
           {t('rules.approvals.openChange')}

@@ -24,7 +24,15 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
 /** What a change does, in one line: the rule it adds, the rule it disables or replaces, the file it allow-lists. */
 export function useChangeSummary() {
   const { t } = useTranslation();
-  return (change: Pick<SignatureChange, 'type' | 'ruleName' | 'rule' | 'targetRule' | 'sha256'>) => {
+  return (
+    change: Pick<SignatureChange, 'type' | 'ruleName' | 'rule' | 'targetRule' | 'sha256'> & {
+      packName?: string | null;
+      rulePack?: { packName: string } | null;
+    },
+  ) => {
+    if (change.type === 'import_rules') {
+      return t('rules.summary.import', { pack: change.packName ?? change.rulePack?.packName ?? '' });
+    }
     if (change.type === 'add_detection') return t('rules.summary.add', { rule: change.ruleName ?? '' });
     if (change.sha256) return t('rules.summary.allowlist', { sha256: `${change.sha256.slice(0, 12)}…` });
     if (change.rule) return t('rules.summary.replace', { rule: change.targetRule ?? '' });
@@ -101,16 +109,20 @@ export function ChangeFacts({ change }: { change: SignatureChangeDetail }) {
         </Badge>
       </Group>
       <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} component="dl" m={0} spacing="sm">
-        <Fact label={t('rules.facts.case')}>
-          {change.case ? (
-            <Anchor component={Link} to={`/review/${change.case.id}`} underline="always" data-testid="case-link">
-              {change.case.reference}
-            </Anchor>
-          ) : (
-            change.caseId
-          )}
-          {change.case && ` · ${t(KIND_LABELS[change.case.kind])}`}
-        </Fact>
+        {change.rulePack ? (
+          <Fact label={t('rules.facts.rulePack')}>{change.rulePack.packName}</Fact>
+        ) : (
+          <Fact label={t('rules.facts.case')}>
+            {change.case ? (
+              <Anchor component={Link} to={`/review/${change.case.id}`} underline="always" data-testid="case-link">
+                {change.case.reference}
+              </Anchor>
+            ) : (
+              change.caseId
+            )}
+            {change.case && ` · ${t(KIND_LABELS[change.case.kind])}`}
+          </Fact>
+        )}
         <Fact label={t('rules.facts.author')}>{change.authorName ?? change.author}</Fact>
         <Fact label={t('rules.facts.created')}>{formatDateTime(change.createdAt, i18n.language)}</Fact>
         <Fact label={t('rules.facts.channel')}>{change.channel}</Fact>
