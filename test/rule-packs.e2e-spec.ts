@@ -155,6 +155,10 @@ rule Acme_Broken { condition: true }
       ['acme-rules/malware/droppers', 'acme-rules', 'acme-rules/malware/droppers.yar'],
       ['acme-rules/malware/generic', 'acme-rules', 'acme-rules/malware/generic.yar'],
     ]);
+    const manifest = JSON.parse((await env.store.getBuffer('builds/default/2/manifest.json')).toString('utf8'));
+    // the base ruleset's four rules and the pack's six (its files are two entries of the content)
+    expect(manifest.ruleCount).toBe(10);
+    expect(manifest.files.map((f: any) => f.name)).toContain('namespaces.json');
     // the flagged helper stays, private: the rule that uses it still compiles, and it detects nothing itself
     expect(namespaced.files[1].source).toContain('private rule Vendor_Tool');
 

@@ -166,6 +166,48 @@ describe('the rule editor, validation reports and approvals in a real browser', 
     expect(await page.getByTestId('change-status').textContent()).toBe('Approved');
   }, 180_000);
 
+  it('lists an imported rule pack in the approvals inbox by its pack, and a second analyst approves it', async () => {
+    const admin = new ApiClient(web.env.url, web.env.adminKey);
+    const form = new FormData();
+    const suffix = randomBytes(3).toString('hex');
+    form.append(
+      'pack',
+      new Blob([`rule Vendor_Pack_${suffix} { strings: $a = "VENDOR-PACK-${suffix}" condition: $a }\n`]),
+      'vendor-pack.yar',
+    );
+    const created = await admin.upload('/v1/admin/rulesets/import', form);
+    expect(created.status).toBe(202);
+    await eventually(
+      () => admin.get(`/v1/admin/rulesets/imports/${created.body.id}`),
+      (res) => res.body.status !== 'analysing',
+    );
+    const accepted = await admin.post(`/v1/admin/rulesets/imports/${created.body.id}/accept`, { rules: 'unflagged' });
+    expect(accepted.status).toBe(202);
+    const changeId: string = accepted.body.id;
+    await eventually(
+      () => admin.get(`/v1/signature-changes/${changeId}`),
+      (res) => res.body.status !== 'validating',
+      60_000,
+    );
+
+    const reviewer = await analyst('Inés Navarro');
+    await reviewer.page.goto(`/approvals`);
+    const item = reviewer.page.locator(`[data-change-id="${changeId}"]`);
+    await item.waitFor();
+    expect(await item.textContent()).toContain('Import of rule pack vendor-pack');
+    expect(await item.textContent()).toContain('Rule pack vendor-pack');
+    await item.click();
+    await reviewer.page.getByRole('heading', { level: 2, name: 'Import of rule pack vendor-pack' }).waitFor();
+    const selected = reviewer.page.getByTestId('selected-change');
+    await selected.getByTestId('report-verdict').waitFor();
+    expect(await selected.textContent()).toContain('Imported rule pack');
+    await saveScreenshot(reviewer.page, 'console-approvals-rule-pack');
+    await noSeriousViolationsInBothThemes(reviewer.page);
+    await reviewer.page.getByRole('button', { name: 'Approve' }).click();
+    await reviewer.page.locator(`[data-change-id="${changeId}"]`).waitFor({ state: 'detached' });
+    expect((await admin.get(`/v1/signature-changes/${changeId}`)).body.status).toBe('approved');
+  }, 180_000);
+
   it('survives hostile rules in the editor: too deep is a diagnostic, too large a clear refusal; page and API stay up', async () => {
     const found = await submitted('false_negative', Buffer.concat([randomBytes(200), Buffer.from('HOSTILE-CASE')]));
     const author = await analyst('Irene Molina');

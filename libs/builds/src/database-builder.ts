@@ -178,7 +178,8 @@ export class DatabaseBuilder {
       builtAt: build.started_at.toISOString(),
       changes: changes.map((c) => c.id),
       cases: [...new Set(caseRefs)],
-      ruleCount: nextContent.rules.length,
+      // rules, not entries: an imported pack file is one entry of many rules (counted by the proof's compile)
+      ruleCount: report.rules,
       allowlistCount: nextContent.allowlist.length,
       files: [
         ...Object.entries(payload).map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),

@@ -53,6 +53,8 @@ export class ContentProver {
     const checks: CheckResult[] = [];
     const diff: DiffEntry[] = [];
     let guilty: string[] = [];
+    // rules, not entries: an imported pack's file is one entry of many rules
+    let ruleCount = input.candidate.rules.length;
     const finish = (): ProofReport => {
       const passed = checks.length > 0 && checks.every((c) => c.passed);
       return {
@@ -62,13 +64,14 @@ export class ContentProver {
         diff: diff.slice(0, DIFF_LIMIT),
         diffCount: diff.length,
         guilty: passed ? [] : guilty.length ? guilty : input.changes.map((c) => c.id),
-        rules: input.candidate.rules.length,
+        rules: ruleCount,
         millis: Date.now() - started,
       };
     };
 
     await this.engine.withCompiled(input.parent, (parentCompiled) =>
       this.engine.withCompiled(candidate, async (compiled) => {
+        ruleCount = compiled.ruleNames.length;
         checks.push({
           check: 'compiles',
           passed: compiled.ok,
