@@ -202,6 +202,30 @@ describe(compileRuleset.name, () => {
   describe('with namespaces', () => {
     const marker = (name: string, text: string) => rule(name, `strings: $m = "${text}"\n  condition: $m`);
 
+    it('bounds a pack file as a file of many rules, and each of its rules as one source', async () => {
+      // 300 KiB of ordinary rules: more than one source may hold, well within a pack file's limit
+      const many = Array.from({ length: 3_000 }, (_, i) =>
+        marker(`Pack_Rule_${i}`, `pack-marker-${i}-${'x'.repeat(40)}`),
+      );
+      const file = many.join('\n');
+      expect(Buffer.byteLength(file)).toBeGreaterThan(256 * 1024);
+      const plain = await sut([{ name: 'joined.yar', source: file }]);
+      expect(plain.errors.map((e) => e.code)).toEqual(['source_too_large']);
+      const packed = await sut([{ name: 'pack/big.yar', namespace: 'pack/big', source: file }]);
+      expect(packed.errors).toEqual([]);
+      expect(packed.ruleNames).toHaveLength(3_000);
+      await packed.ruleset?.close();
+
+      const huge = marker('Huge_Rule', 'y'.repeat(300 * 1024));
+      const oversized = await sut([
+        { name: 'pack/huge.yar', namespace: 'pack/huge', source: `${marker('Small', 'small')}\n${huge}` },
+      ]);
+      expect(oversized.errors).toEqual([
+        expect.objectContaining({ code: 'source_too_large', source: 'pack/huge.yar', line: 6 }),
+      ]);
+      expect(oversized.errors[0].message).toMatch(/^rule Huge_Rule is too large/);
+    });
+
     it('builds the same rule names in two namespaces, each match carrying its namespace', async () => {
       const outcome = await sut([
         { name: 'plain.yar', source: marker('Dropper', 'plain') },

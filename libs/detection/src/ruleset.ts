@@ -4,7 +4,7 @@ import { CompiledRuleset, startEngine, type RulesetOptions } from './compiled-ru
 import type { BuildOutcome, CompiledFile, EngineReport, SavedRules } from './engine-process';
 import { checkRuleStructure, checkSourceSize } from './rule-limits';
 import type { Diagnostic } from './diagnostic';
-import { readRuleText, type RuleDeclaration, type RuleTextReading } from './rule-text';
+import { lineStartsOf, readRuleText, type RuleDeclaration, type RuleTextReading } from './rule-text';
 import { DEFAULT_NAMESPACE, namespaceOf, namespaceProblem, qualifiedRuleName, RuleUnits } from './rule-units';
 
 export type { Diagnostic };
@@ -122,12 +122,20 @@ export async function compileRuleset(sources: RuleSource[], options: CompileOpti
       continue;
     }
     const namespace = namespaceOf(given);
-    const tooLarge = checkSourceSize(source);
+    // a namespaced source is a file of a pack, of many rules: its size is bounded as a file's, and each rule's as one
+    // source's
+    const namespaced = namespace !== DEFAULT_NAMESPACE;
+    const tooLarge = checkSourceSize(source, namespaced ? { maxSourceBytes: MAX_FILE_SOURCE_BYTES } : {});
     if (tooLarge) {
       beyondLimits.push({ ...tooLarge, source: name });
       continue;
     }
     const reading = readRuleText(source);
+    const tooLargeRule = namespaced ? largestRuleProblem(source, reading) : undefined;
+    if (tooLargeRule) {
+      beyondLimits.push({ ...tooLargeRule, source: name });
+      continue;
+    }
     for (const declaration of reading.declarations) {
       const qualified = qualifiedRuleName(namespace, declaration.name);
       ruleNames.push(qualified);
@@ -140,7 +148,12 @@ export async function compileRuleset(sources: RuleSource[], options: CompileOpti
       }
     }
     own.push(...incompleteness(name, reading));
-    beyondLimits.push(...checkRuleStructure(source, {}, reading).map((d) => ({ ...d, source: name })));
+    beyondLimits.push(
+      ...checkRuleStructure(source, namespaced ? { maxSourceBytes: MAX_FILE_SOURCE_BYTES } : {}, reading).map((d) => ({
+        ...d,
+        source: name,
+      })),
+    );
   }
 
   const order = new Map(sources.map(({ name }, index) => [name, index] as const).reverse());
@@ -323,4 +336,26 @@ function clarifyDuplicate(diagnostic: Diagnostic, compilerText: string, combined
       ? `duplicate rule \`${name}\`: already declared in ${first.name === diagnostic.source ? `line ${first.line}` : `${first.name} (line ${first.line})`}`
       : diagnostic.message,
   };
+}
+
+/** A namespaced source (a file of a pack) may hold this much rule text: many rules, each within the limit of one. */
+export const MAX_FILE_SOURCE_BYTES = 8 * 1024 * 1024;
+
+/** The first rule of a file larger than one source may be (from its declaration to the next one's). */
+function largestRuleProblem(source: string, reading: RuleTextReading): Diagnostic | undefined {
+  const starts = lineStartsOf(source);
+  const offsets = reading.declarations.map((d) => starts[d.line - 1] ?? 0);
+  for (const [i, declaration] of reading.declarations.entries()) {
+    const text = source.slice(offsets[i], offsets[i + 1] ?? source.length);
+    const problem = checkSourceSize(text);
+    if (problem) {
+      return {
+        ...problem,
+        message: `rule ${declaration.name} is too large: ${problem.message}`,
+        line: declaration.line,
+        column: declaration.column,
+      };
+    }
+  }
+  return undefined;
 }
