@@ -173,6 +173,60 @@ export class SignatureEngine {
     return verdicts;
   }
 
+  /**
+   * The content's verdicts on the targets without a scan with its own ruleset, for content whose scans can be made
+   * from scans with other rulesets (see contentDelta): a file whose scan with the content's rules is known (in this
+   * process or another, scan_verdicts) is taken as known; the scans of the others (by their index in `targets`) come
+   * from `derive`, and are remembered under the content's rules as a scan with them would be, so that a later pass
+   * with these rules (the build of the same content, say) finds them. Detection is decided as scanAll decides it.
+   */
+  async derivedScans(
+    versioned: VersionedContent,
+    targets: readonly ScanTarget[],
+    derive: (pending: number[]) => Promise<Array<RawScan & { remembered: boolean }>>,
+    options: { now?: Date } = {},
+  ): Promise<Array<FileVerdict & { derived: boolean }>> {
+    const allowlist = activeAllowlist(versioned.content, options.now ?? new Date());
+    const rules = rulesHash(versioned.content.rules);
+    const asScanned = targets.map(scanned);
+    const known: Array<RawScan | undefined> = asScanned.map((file) => this.remembered.get(rememberedKey(rules, file)));
+    const stored = await this.verdicts.known(
+      rules,
+      asScanned.filter((_, index) => !known[index]),
+    );
+    asScanned.forEach((file, index) => (known[index] ??= stored.get(fileKey(file))));
+    const pending = targets.flatMap((_, index) => (known[index] ? [] : [index]));
+    const derived = pending.length ? await derive(pending) : [];
+    if (derived.length !== pending.length)
+      throw new Error(`${derived.length} scans derived for ${pending.length} files`);
+
+    const newlyDerived = pending.map((index, n) => {
+      const { rules: found, offsets, millis, cpuMillis } = derived[n];
+      const scan: RawScan = { rules: found, offsets, millis, cpuMillis };
+      return { sha256: asScanned[index].sha256, context: asScanned[index].context, scan };
+    });
+    for (const { sha256, context, scan } of newlyDerived)
+      this.remember(rememberedKey(rules, { sha256, context }), scan);
+    await this.verdicts.remember(rules, newlyDerived);
+    const derivedAt = new Map(pending.map((index, n) => [index, derived[n]]));
+    return targets.map((target, index) => {
+      const scan = derivedAt.get(index) ?? known[index]!;
+      return {
+        ...decideDetection(
+          target.sha256,
+          { matches: scan.rules.map((rule) => matchOf(rule)), millis: 0, cpuMillis: 0 },
+          allowlist,
+        ),
+        target,
+        millis: scan.millis,
+        cpuMillis: scan.cpuMillis,
+        offsets: scan.offsets,
+        remembered: derivedAt.get(index)?.remembered ?? true,
+        derived: derivedAt.has(index),
+      };
+    });
+  }
+
   /** A pass over files: see LocalFiles. */
   localFiles(): LocalFiles {
     return new LocalFiles((storageKey, sha256) => this.localCopy(storageKey, sha256));

@@ -5,6 +5,7 @@ import { CompiledRuleset, Diagnostic, ScanEngineError, ScanTimeoutError } from '
 import { StorageKeys } from '@sigdesk/storage';
 import { allowlistedBy, ContentChange, SignatureContent, VersionedContent } from '../content/signature-content';
 import { FileVerdict, ScanTarget, SignatureEngine } from '../signature-engine';
+import { combineScans, ContentDelta, contentDelta } from './content-delta';
 import type { CheckName, CheckResult, DiffEntry, Evidence, ProofReport } from './proof-report';
 
 export type { CheckName, CheckResult, DiffEntry, Evidence, ProofReport };
@@ -127,8 +128,9 @@ export class ContentProver {
     const guilty = new Set<string>();
     const blame = (ids: string[]) => ids.forEach((id) => guilty.add(id));
     const now = input.now ?? new Date();
+    const delta = contentDelta(input.parent.content.rules, input.candidate.rules);
     const both = (targets: ScanTarget[], onScanned?: (done: number) => Promise<void>) =>
-      this.scanBoth(input.parent, candidate, parent, next, targets, now, onScanned);
+      this.scanBoth(input.parent, candidate, parent, next, delta, targets, now, onScanned);
     const allowlisted = allowlistedBy(input.changes);
     // a rule names its change: an analyst's by its name, an imported one by its namespace (`namespace:rule`)
     const ruleChanges = new Map(input.changes.flatMap((c) => [...sourcesOf(c)].map((name) => [name, c.id] as const)));
@@ -211,6 +213,8 @@ export class ContentProver {
     const budgetMs = Math.round(withoutMs * SCAN_TIME_BUDGET_RATIO + SCAN_TIME_SLACK_MS);
     if (withMs > budgetMs) blame(withRules(input.changes));
     const remembered = corpusScans.filter((s) => s.after.remembered).length;
+    const derived = corpusScans.filter((s) => s.after.derived).length;
+    const deltaRules = derived && delta.scan === 'delta' ? delta.added.length : 0;
     checks.push({
       check: 'scan_time_budget',
       passed: withMs <= budgetMs,
@@ -219,9 +223,14 @@ export class ContentProver {
         `(budget ${budgetMs} ms)` +
         (remembered
           ? `; ${remembered} of ${corpus.length} file(s) as measured by an earlier scan of the same rules`
+          : '') +
+        (derived
+          ? `; ${derived} file(s) timed as the parent's scan plus one with the ${deltaRules} changed rule(s) alone`
           : ''),
       figures: {
         rememberedFiles: remembered,
+        deltaFiles: derived,
+        deltaRules,
         withMs,
         withoutMs,
         budgetMs,
@@ -264,24 +273,35 @@ export class ContentProver {
     return [...guilty];
   }
 
-  /** Scans each target with the parent and the candidate side by side (two engine processes, two cores). */
+  /**
+   * Scans each target with the parent and the candidate side by side (two engine processes, two cores). When the
+   * delta allows it, the candidate's verdicts are made from the parent's and a scan with the changed rules alone
+   * (see deltaScans): `derived` says which.
+   */
   private async scanBoth(
     parentContent: VersionedContent,
     candidateContent: VersionedContent,
     parent: CompiledRuleset,
     candidate: CompiledRuleset,
+    delta: ContentDelta,
     targets: ScanTarget[],
     now: Date,
     onScanned?: (done: number) => Promise<void>,
-  ): Promise<Array<{ before: FileVerdict; after: FileVerdict }>> {
-    const files = this.engine.localFiles();
-    const timeoutMs = this.config.builds.scanTimeoutMs;
+  ): Promise<Array<{ before: FileVerdict; after: FileVerdict & { derived: boolean } }>> {
+    const options = { timeoutMs: this.config.builds.scanTimeoutMs, now, files: this.engine.localFiles() };
+    const fullScans = async () =>
+      (await this.engine.scanAll(candidateContent, candidate, targets, { ...options, onScanned })).map((verdict) => ({
+        ...verdict,
+        derived: false,
+      }));
     try {
-      const [before, after] = await Promise.all([
-        this.engine.scanAll(parentContent, parent, targets, { timeoutMs, now, files }),
-        this.engine.scanAll(candidateContent, candidate, targets, { timeoutMs, now, onScanned, files }),
-      ]);
-      return before.map((b, i) => ({ before: b, after: after[i] }));
+      const before = this.engine.scanAll(parentContent, parent, targets, options);
+      const after =
+        delta.scan === 'delta'
+          ? this.deltaScans(delta, candidateContent, before, targets, { ...options, onScanned }, fullScans)
+          : fullScans();
+      const [parentVerdicts, candidateVerdicts] = await Promise.all([before, after]);
+      return parentVerdicts.map((b, i) => ({ before: b, after: candidateVerdicts[i] }));
     } catch (error) {
       if (error instanceof ScanTimeoutError) {
         throw new ProofStopped({
@@ -298,6 +318,67 @@ export class ContentProver {
       }
       throw error;
     }
+  }
+
+  /**
+   * The candidate's verdicts from the parent's (`before`) and a scan with the added rules compiled alone: a file's
+   * scan is the parent's without the dropped rules' matches, plus the added rules' (combineScans), and is remembered
+   * under the candidate's rules. Changed rules that do not compile alone (they name a rule of the parent) are
+   * scanned as part of the whole candidate (`fullScans`) instead.
+   */
+  private deltaScans(
+    delta: Extract<ContentDelta, { scan: 'delta' }>,
+    candidateContent: VersionedContent,
+    before: Promise<FileVerdict[]>,
+    targets: ScanTarget[],
+    options: Parameters<SignatureEngine['scanAll']>[3] & { now: Date },
+    fullScans: () => Promise<Array<FileVerdict & { derived: boolean }>>,
+  ): Promise<Array<FileVerdict & { derived: boolean }>> {
+    const derive = (scanAdded: (pending: number[]) => Promise<Array<FileVerdict | null>>) => (pending: number[]) =>
+      Promise.all([before, scanAdded(pending)]).then(([parentVerdicts, addedVerdicts]) =>
+        pending.map((index, n) => {
+          const parentScan = parentVerdicts[index];
+          const added = addedVerdicts[n];
+          const scan = combineScans(parentScan, added, delta.dropped);
+          // the whole candidate would have scanned the file for at least as long as its two parts together
+          if (scan.millis > options.timeoutMs) throw new ScanTimeoutError(options.timeoutMs);
+          return { ...scan, remembered: parentScan.remembered && (added?.remembered ?? true) };
+        }),
+      );
+    if (delta.added.length === 0) {
+      // rules removed only: the parent's scans without their matches
+      return this.engine.derivedScans(
+        candidateContent,
+        targets,
+        derive(async (pending) => pending.map(() => null)),
+        options,
+      );
+    }
+    const added: VersionedContent = {
+      channel: candidateContent.channel,
+      version: null,
+      content: { rules: delta.added, allowlist: [] },
+    };
+    return this.engine.withCompiled(added, async (compiled) => {
+      if (!compiled.ruleset) return fullScans();
+      const ruleset = compiled.ruleset;
+      return this.engine.derivedScans(
+        candidateContent,
+        targets,
+        derive((pending) =>
+          this.engine.scanAll(
+            added,
+            ruleset,
+            pending.map((index) => targets[index]),
+            {
+              ...options,
+              onScanned: options.onScanned && ((done) => options.onScanned!(targets.length - pending.length + done)),
+            },
+          ),
+        ),
+        options,
+      );
+    });
   }
 }
 

@@ -1,0 +1,129 @@
+import { readRuleText } from '@sigdesk/detection';
+import type { ContentRule } from '../content/signature-content';
+import type { RawScan } from '../scan-verdicts.repository';
+
+/** A rule of a content; sources may name a YARA namespace (absent or null: the default one). */
+type Rule = ContentRule & { namespace?: string | null };
+
+/**
+ * How the candidate's scans can be made from the parent's: `full` when only a scan with the whole candidate ruleset
+ * answers what it would, `delta` when the parent's matches without the `dropped` rules, plus the matches of the
+ * `added` entries compiled alone, answer the same.
+ */
+export type ContentDelta =
+  | { scan: 'full'; reason: string }
+  | {
+      scan: 'delta';
+      /** entries of the candidate the parent does not hold as they are: new names, and new sources of a name */
+      added: ContentRule[];
+      /** the rules whose matches no longer stand, as a scan names them: those of removed or changed entries */
+      dropped: ReadonlySet<string>;
+    };
+
+/**
+ * The difference between the parent's rules and the candidate's, and whether scans with the parent's rules and with
+ * the added ones alone answer for the candidate. They do unless one rule's behaviour depends on another that the
+ * difference touches, which YARA allows in three ways, each sending the proof to a full scan:
+ * - a rule condition names another rule: an unchanged rule that mentions a removed or changed rule's name (as a
+ *   word, anywhere in its source: a mention in a comment costs a full scan, a missed reference a wrong proof); an
+ *   added rule that names a rule of the parent does not compile alone (the caller falls back then);
+ * - a rule set with a wildcard (`any of (Trojan_*)`) covers the rules whose names start with its prefix;
+ * - a global rule switches off every other rule of its namespace that it does not match.
+ */
+export function contentDelta(parent: readonly ContentRule[], candidate: readonly ContentRule[]): ContentDelta {
+  const parentRules = byKey(parent);
+  const candidateRules = byKey(candidate);
+  if (!parentRules || !candidateRules) return { scan: 'full', reason: 'a rule name appears twice' };
+  const added = candidate.filter((rule) => parentRules.get(keyOf(rule))?.sha256 !== rule.sha256);
+  const removed = parent.filter((rule) => candidateRules.get(keyOf(rule))?.sha256 !== rule.sha256);
+  if (added.length === 0 && removed.length === 0) return { scan: 'full', reason: 'the rules are the same' };
+  const unchanged = parent.filter((rule) => candidateRules.get(keyOf(rule))?.sha256 === rule.sha256);
+
+  const global = [...added, ...parent].find((rule) => hasGlobalRule(rule.source));
+  if (global) return { scan: 'full', reason: `${global.name} holds a global rule` };
+
+  const removedNames = removed.map((rule) => ({ rule, declared: declaredNames(rule) }));
+  const touchedNames = [...removedNames.flatMap((r) => r.declared), ...added.flatMap(declaredNames)];
+  const mentions = wordsPattern(removedNames.flatMap((r) => r.declared));
+  for (const rule of unchanged) {
+    const mentioned = mentionIn(rule, mentions);
+    if (mentioned) return { scan: 'full', reason: `${rule.name} mentions ${mentioned}, which the change(s) touch` };
+    const prefix = wildcardPrefixes(rule.source).find((p) => touchedNames.some((name) => name.startsWith(p)));
+    if (prefix !== undefined) return { scan: 'full', reason: `${rule.name} refers to the rules ${prefix}*` };
+  }
+
+  const dropped = new Set(removedNames.flatMap(({ rule, declared }) => declared.map((name) => matchName(rule, name))));
+  return { scan: 'delta', added, dropped };
+}
+
+/**
+ * The candidate's scan of a file from the parent's and the added rules': the parent's matches without the dropped
+ * rules, then the added rules' matches. The time is the sum of both scans: an estimate of the candidate's, which a
+ * scan with the whole ruleset would lower by the work its rules share (atoms, a single pass over the file).
+ */
+export function combineScans(parent: RawScan, added: RawScan | null, dropped: ReadonlySet<string>): RawScan {
+  const rules = parent.rules.filter((rule) => !dropped.has(rule));
+  const offsets = Object.fromEntries(Object.entries(parent.offsets).filter(([rule]) => !dropped.has(rule)));
+  for (const rule of added?.rules ?? []) if (!rules.includes(rule)) rules.push(rule);
+  for (const [rule, at] of Object.entries(added?.offsets ?? {})) offsets[rule] ??= at;
+  return {
+    rules,
+    offsets,
+    millis: parent.millis + (added?.millis ?? 0),
+    cpuMillis: parent.cpuMillis + (added?.cpuMillis ?? 0),
+  };
+}
+
+/** Rules are told apart by namespace and name; null when one appears twice (such content does not compile). */
+function byKey(rules: readonly Rule[]): Map<string, ContentRule> | null {
+  const found = new Map<string, ContentRule>();
+  for (const rule of rules) {
+    if (found.has(keyOf(rule))) return null;
+    found.set(keyOf(rule), rule);
+  }
+  return found;
+}
+
+const keyOf = (rule: Rule) => `${rule.namespace ?? ''}\n${rule.name}`;
+
+/** How a scan names a rule: `namespace:name` for a rule of a source with a namespace. */
+function matchName(rule: Rule, name: string): string {
+  return rule.namespace ? `${rule.namespace}:${name}` : name;
+}
+
+/** The rules a source declares (a base ruleset's source may hold several), and the entry's own name. */
+function declaredNames(rule: Rule): string[] {
+  return [...new Set([rule.name, ...readRuleText(rule.source).declarations.map((d) => d.name)])];
+}
+
+function hasGlobalRule(source: string): boolean {
+  // the lexical reading only for the few sources that have the word at all
+  return /\bglobal\b/.test(source) && readRuleText(source).declarations.some((d) => d.modifiers.includes('global'));
+}
+
+/** The prefixes of `Name*` rule sets outside comments, strings and regular expressions (and of `a*b` products). */
+function wildcardPrefixes(source: string): string[] {
+  if (!/[A-Za-z0-9_]\*/.test(source)) return [];
+  return [...readRuleText(source).blanked.matchAll(/(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)\*/g)].map((m) => m[1]);
+}
+
+/**
+ * The first of the words the rule's source holds, but the names it declares itself (a rule of the same name in
+ * another namespace, which no rule here can refer to).
+ */
+function mentionIn(rule: Rule, words: RegExp | null): string | null {
+  if (!words) return null;
+  let own: string[] | undefined;
+  for (const [word] of rule.source.matchAll(words)) {
+    own ??= declaredNames(rule);
+    if (!own.includes(word)) return word;
+  }
+  return null;
+}
+
+/** Any of the words, not as part of a longer identifier; null for none. */
+function wordsPattern(words: readonly string[]): RegExp | null {
+  if (words.length === 0) return null;
+  const escaped = [...new Set(words)].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`(?<![A-Za-z0-9_])(?:${escaped.join('|')})(?![A-Za-z0-9_])`, 'g');
+}
