@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ChangeValidator } from '@sigdesk/signatures';
+import { ChangeValidator, ruleRevision, rulesHash, SignatureEngine } from '@sigdesk/signatures';
 import {
   ApiClient,
   confirmedCase as confirmCase,
@@ -257,6 +257,85 @@ rule ${name} : trojan
       type: 'add_detection',
     });
     expect(asCustomer.status).toBe(403);
+  });
+
+  describe('proofs with the changed rules alone', () => {
+    const budgetOf = (report: any) => report.checks.find((c: any) => c.check === 'scan_time_budget');
+
+    it("catches a clean file an added rule detects, and remembers the candidate's verdicts under its rules", async () => {
+      const admin = new ApiClient(env.url, env.adminKey);
+      const marker = `SIGDESK-CLEAN-${randomBytes(6).toString('hex')}`;
+      const clean = Buffer.from(`installer notes mentioning ${marker}`);
+      const form = new FormData();
+      form.append('file', new Blob([clean]), 'installer-notes.txt');
+      expect((await admin.upload('/v1/admin/clean-corpus', form)).status).toBe(201);
+      const corpusFiles = (await admin.get('/v1/admin/clean-corpus')).body.files.length;
+
+      const { id, reference } = await confirmedCase(
+        'false_negative',
+        Buffer.concat([randomBytes(100), Buffer.from(marker)]),
+      );
+      const name = `Trojan_Delta_${randomBytes(3).toString('hex')}`;
+      const rule = ruleFor(name, reference, marker);
+      const parent = await env.sigdesk.app.get(SignatureEngine).head('default');
+      const proposed = await author.post(`/v1/cases/${id}/signature-changes`, { type: 'add_detection', rule });
+      const change = await validated(proposed.body.id);
+
+      expect(change.status).toBe('validation_failed');
+      expect(budgetOf(change.report).figures).toMatchObject({ deltaFiles: corpusFiles, deltaRules: 1 });
+      const corpus = change.report.checks.find((c: any) => c.check === 'clean_corpus');
+      expect(corpus.passed).toBe(false);
+      expect(corpus.evidence).toEqual([
+        expect.objectContaining({ file: 'installer-notes.txt', rules: [{ rule: name, offsets: [27] }] }),
+      ]);
+      expect(change.report.guilty).toBeUndefined();
+
+      // the build of this candidate (any process) reads the verdicts instead of scanning
+      const candidateRules = rulesHash([...parent.content.rules, ruleRevision(name, rule)]);
+      const stored = await env.db
+        .selectFrom('scan_verdicts')
+        .select(['sha256', 'rules'])
+        .where('rules_hash', '=', candidateRules)
+        .execute();
+      expect(stored).toHaveLength(corpusFiles + 1);
+      expect(stored.find((row) => row.sha256 === sha256(clean))?.rules).toEqual([name]);
+    });
+
+    it("leaves none of a replaced rule's matches in the candidate's verdicts", async () => {
+      // detected by EICAR_Test_File (the test string at its start), longer than the test file itself
+      const falsePositive = Buffer.concat([Buffer.from(EICAR), randomBytes(200)]);
+      const { id, reference } = await confirmedCase('false_positive', falsePositive);
+      const narrower = `
+rule EICAR_Test_File : test
+{
+    meta:
+        case = "${reference}"
+    strings:
+        $eicar = "X5O!P%@AP"
+    condition:
+        $eicar at 0 and filesize < 128
+}`;
+      const proposed = await author.post(`/v1/cases/${id}/signature-changes`, {
+        type: 'suppress_detection',
+        targetRule: 'EICAR_Test_File',
+        rule: narrower,
+      });
+      expect(proposed.status).toBe(202);
+      const change = await validated(proposed.body.id);
+
+      expect(change.status).toBe('validated');
+      expect(budgetOf(change.report).figures).toMatchObject({ deltaRules: 1, deltaFiles: expect.any(Number) });
+      expect(budgetOf(change.report).figures.deltaFiles).toBeGreaterThan(0);
+      const fixes = change.report.checks.find((c: any) => c.check === 'fixes_case');
+      expect(fixes.evidence).toEqual([expect.objectContaining({ sha256: sha256(falsePositive), rules: [] })]);
+      expect(change.report.diff).toContainEqual(
+        expect.objectContaining({
+          sha256: sha256(falsePositive),
+          before: { detected: true, rules: ['EICAR_Test_File'] },
+          after: { detected: false, rules: [] },
+        }),
+      );
+    });
   });
 
   describe('the rule editor check (POST /v1/signature-changes/check)', () => {
