@@ -269,12 +269,10 @@ rule ${name} : trojan
       const form = new FormData();
       form.append('file', new Blob([clean]), 'installer-notes.txt');
       expect((await admin.upload('/v1/admin/clean-corpus', form)).status).toBe(201);
-      const corpusFiles = (await admin.get('/v1/admin/clean-corpus')).body.files.length;
+      const corpusFiles: string[] = (await admin.get('/v1/admin/clean-corpus')).body.files.map((f: any) => f.sha256);
 
-      const { id, reference } = await confirmedCase(
-        'false_negative',
-        Buffer.concat([randomBytes(100), Buffer.from(marker)]),
-      );
+      const sample = Buffer.concat([randomBytes(100), Buffer.from(marker)]);
+      const { id, reference } = await confirmedCase('false_negative', sample);
       const name = `Trojan_Delta_${randomBytes(3).toString('hex')}`;
       const rule = ruleFor(name, reference, marker);
       const parent = await env.sigdesk.app.get(SignatureEngine).head('default');
@@ -282,7 +280,7 @@ rule ${name} : trojan
       const change = await validated(proposed.body.id);
 
       expect(change.status).toBe('validation_failed');
-      expect(budgetOf(change.report).figures).toMatchObject({ deltaFiles: corpusFiles, deltaRules: 1 });
+      expect(budgetOf(change.report).figures).toMatchObject({ deltaFiles: corpusFiles.length, deltaRules: 1 });
       const corpus = change.report.checks.find((c: any) => c.check === 'clean_corpus');
       expect(corpus.passed).toBe(false);
       expect(corpus.evidence).toEqual([
@@ -297,7 +295,8 @@ rule ${name} : trojan
         .select(['sha256', 'rules'])
         .where('rules_hash', '=', candidateRules)
         .execute();
-      expect(stored).toHaveLength(corpusFiles + 1);
+      // the clean corpus's, the case sample's and the regression collection's
+      expect(stored.map((row) => row.sha256)).toEqual(expect.arrayContaining([...corpusFiles, sha256(sample)]));
       expect(stored.find((row) => row.sha256 === sha256(clean))?.rules).toEqual([name]);
     });
 
