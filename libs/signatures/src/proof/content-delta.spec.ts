@@ -72,6 +72,9 @@ describe(contentDelta.name, () => {
       reason: 'Family refers to the rules Del*',
     });
     expect(contentDelta([...parent, family], [...parent, family, rule('Omega')])).toMatchObject({ scan: 'delta' });
+    // nor is a set of the rule's own patterns
+    const patterns = ruleRevision('Patterns', 'rule Patterns { strings: $Del1 = "x" condition: any of ($Del*) }');
+    expect(contentDelta([...parent, patterns], [...parent, patterns, rule('Delta')])).toMatchObject({ scan: 'delta' });
     // a star in a string or a regular expression is no rule set
     const starred = ruleRevision('Starred', 'rule Starred { strings: $a = "Del*" $b = /Del*/ condition: $a or $b }');
     expect(contentDelta([...parent, starred], [...parent, starred, rule('Delta')])).toMatchObject({ scan: 'delta' });

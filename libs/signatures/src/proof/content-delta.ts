@@ -101,11 +101,16 @@ function hasGlobalRule(source: string): boolean {
   return /\bglobal\b/.test(source) && readRuleText(source).declarations.some((d) => d.modifiers.includes('global'));
 }
 
-/** The prefixes of `Name*` rule sets outside comments, strings and regular expressions (and of `a*b` products). */
+/**
+ * The prefixes of `Name*` rule sets outside comments, strings and regular expressions (and of `a*b` products);
+ * `$a*`, a set of the rule's own patterns, is none.
+ */
 function wildcardPrefixes(source: string): string[] {
-  if (!/[A-Za-z0-9_]\*/.test(source)) return [];
-  return [...readRuleText(source).blanked.matchAll(/(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)\*/g)].map((m) => m[1]);
+  if (!RULE_WILDCARD.test(source)) return [];
+  return [...readRuleText(source).blanked.matchAll(new RegExp(RULE_WILDCARD, 'g'))].map((m) => m[1]);
 }
+
+const RULE_WILDCARD = /(?<![A-Za-z0-9_$#@!.])([A-Za-z_][A-Za-z0-9_]*)\*/;
 
 /**
  * The first of the words the rule's source holds, but the names it declares itself (a rule of the same name in
