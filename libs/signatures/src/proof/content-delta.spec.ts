@@ -102,20 +102,27 @@ describe(contentDelta.name, () => {
 });
 
 describe(combineScans.name, () => {
-  it("keeps the parent's matches but the dropped ones, and adds the added rules' matches and time", () => {
-    const fromParent = scan({
-      rules: ['Alpha', 'Beta'],
-      offsets: { Alpha: [0], Beta: [4, 8] },
-      millis: 10,
-      cpuMillis: 8,
-    });
-    const fromAdded = scan({ rules: ['Beta', 'Delta'], offsets: { Beta: [12], Delta: [1] }, millis: 3, cpuMillis: 2 });
-    expect(combineScans(fromParent, fromAdded, new Set(['Beta']))).toEqual({
+  it("keeps the parent's matches but the dropped ones, and adds the added rules' matches", () => {
+    const fromParent = scan({ rules: ['Alpha', 'Beta'], offsets: { Alpha: [0], Beta: [4, 8] } });
+    const fromAdded = scan({ rules: ['Beta', 'Delta'], offsets: { Beta: [12], Delta: [1] } });
+    expect(combineScans(fromParent, { scan: fromAdded, pass: scan() }, new Set(['Beta']))).toEqual({
       rules: ['Alpha', 'Beta', 'Delta'],
       offsets: { Alpha: [0], Beta: [12], Delta: [1] },
-      millis: 13,
-      cpuMillis: 10,
+      millis: 0,
+      cpuMillis: 0,
     });
+  });
+
+  it("adds what the added rules cost beyond a scan's fixed pass to the parent's time, never less than nothing", () => {
+    const fromParent = scan({ millis: 100, cpuMillis: 80 });
+    const fromAdded = scan({ millis: 30, cpuMillis: 25 });
+    expect(combineScans(fromParent, { scan: fromAdded, pass: scan({ millis: 20, cpuMillis: 20 }) }, new Set())).toEqual(
+      scan({ millis: 110, cpuMillis: 85 }),
+    );
+    // the probe's scan may have been timed on a busier machine
+    expect(combineScans(fromParent, { scan: fromAdded, pass: scan({ millis: 50, cpuMillis: 40 }) }, new Set())).toEqual(
+      scan({ millis: 100, cpuMillis: 80 }),
+    );
   });
 
   it('leaves nothing of a removed rule when nothing was added', () => {
@@ -126,7 +133,7 @@ describe(combineScans.name, () => {
   it('does not alter the scans it combines (they stay remembered as they are)', () => {
     const fromParent = scan({ rules: ['Alpha'], offsets: { Alpha: [0] } });
     const fromAdded = scan({ rules: ['Delta'], offsets: { Delta: [1] } });
-    combineScans(fromParent, fromAdded, new Set());
+    combineScans(fromParent, { scan: fromAdded, pass: scan() }, new Set());
     expect(fromParent).toEqual(scan({ rules: ['Alpha'], offsets: { Alpha: [0] } }));
     expect(fromAdded).toEqual(scan({ rules: ['Delta'], offsets: { Delta: [1] } }));
   });

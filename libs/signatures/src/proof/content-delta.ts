@@ -1,5 +1,5 @@
 import { readRuleText } from '@sigdesk/detection';
-import type { ContentRule } from '../content/signature-content';
+import { ContentRule, ruleRevision } from '../content/signature-content';
 import type { RawScan } from '../scan-verdicts.repository';
 
 /** A rule of a content; sources may name a YARA namespace (absent or null: the default one). */
@@ -57,20 +57,37 @@ export function contentDelta(parent: readonly ContentRule[], candidate: readonly
 }
 
 /**
- * The candidate's scan of a file from the parent's and the added rules': the parent's matches without the dropped
- * rules, then the added rules' matches. The time is the sum of both scans: an estimate of the candidate's, which a
- * scan with the whole ruleset would lower by the work its rules share (atoms, a single pass over the file).
+ * A rule that finds nothing: a scan with it costs what every scan of the file costs (reading it, one pass of the
+ * pattern search), which a scan with the whole candidate ruleset pays once, not once per part. Its scans are
+ * remembered like any other ruleset's: each file is timed with it once.
  */
-export function combineScans(parent: RawScan, added: RawScan | null, dropped: ReadonlySet<string>): RawScan {
+export const SCAN_PASS_PROBE: ContentRule = ruleRevision(
+  'Sigdesk_Scan_Pass',
+  'rule Sigdesk_Scan_Pass { strings: $a = { 73 69 67 64 65 73 6B 00 FF 9E 21 C4 5D 0A 7B E3 } condition: $a }',
+);
+
+/**
+ * The candidate's scan of a file from the parent's and the added rules': the parent's matches without the dropped
+ * rules, then the added rules' matches. Its time is the parent's plus what the added rules cost beyond a scan's
+ * fixed pass (the added rules' scan less the SCAN_PASS_PROBE's): an estimate of the whole candidate's, which leaves
+ * out what the added rules share with the parent's (atoms) and so errs on the slow side.
+ */
+export function combineScans(
+  parent: RawScan,
+  added: { scan: RawScan; pass: RawScan } | null,
+  dropped: ReadonlySet<string>,
+): RawScan {
   const rules = parent.rules.filter((rule) => !dropped.has(rule));
   const offsets = Object.fromEntries(Object.entries(parent.offsets).filter(([rule]) => !dropped.has(rule)));
-  for (const rule of added?.rules ?? []) if (!rules.includes(rule)) rules.push(rule);
-  for (const [rule, at] of Object.entries(added?.offsets ?? {})) offsets[rule] ??= at;
+  for (const rule of added?.scan.rules ?? []) if (!rules.includes(rule)) rules.push(rule);
+  for (const [rule, at] of Object.entries(added?.scan.offsets ?? {})) offsets[rule] ??= at;
+  const beyondPass = (time: (scan: RawScan) => number) =>
+    added ? Math.max(0, time(added.scan) - time(added.pass)) : 0;
   return {
     rules,
     offsets,
-    millis: parent.millis + (added?.millis ?? 0),
-    cpuMillis: parent.cpuMillis + (added?.cpuMillis ?? 0),
+    millis: parent.millis + beyondPass((scan) => scan.millis),
+    cpuMillis: parent.cpuMillis + beyondPass((scan) => scan.cpuMillis),
   };
 }
 

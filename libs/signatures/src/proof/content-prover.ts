@@ -5,7 +5,7 @@ import { CompiledRuleset, Diagnostic, ScanEngineError, ScanTimeoutError } from '
 import { StorageKeys } from '@sigdesk/storage';
 import { allowlistedBy, ContentChange, SignatureContent, VersionedContent } from '../content/signature-content';
 import { FileVerdict, ScanTarget, SignatureEngine } from '../signature-engine';
-import { combineScans, ContentDelta, contentDelta } from './content-delta';
+import { combineScans, ContentDelta, contentDelta, SCAN_PASS_PROBE } from './content-delta';
 import type { CheckName, CheckResult, DiffEntry, Evidence, ProofReport } from './proof-report';
 
 export type { CheckName, CheckResult, DiffEntry, Evidence, ProofReport };
@@ -225,7 +225,7 @@ export class ContentProver {
           ? `; ${remembered} of ${corpus.length} file(s) as measured by an earlier scan of the same rules`
           : '') +
         (derived
-          ? `; ${derived} file(s) timed as the parent's scan plus one with the ${deltaRules} changed rule(s) alone`
+          ? `; ${derived} file(s) timed as the parent's scan plus what the ${deltaRules} changed rule(s) cost alone`
           : ''),
       figures: {
         rememberedFiles: remembered,
@@ -322,9 +322,9 @@ export class ContentProver {
 
   /**
    * The candidate's verdicts from the parent's (`before`) and a scan with the added rules compiled alone: a file's
-   * scan is the parent's without the dropped rules' matches, plus the added rules' (combineScans), and is remembered
-   * under the candidate's rules. Changed rules that do not compile alone (they name a rule of the parent) are
-   * scanned as part of the whole candidate (`fullScans`) instead.
+   * scan is the parent's without the dropped rules' matches, plus the added rules' (combineScans, which times it
+   * with the SCAN_PASS_PROBE's scan of the file), and is remembered under the candidate's rules. Added rules that do
+   * not compile alone (they name a rule of the parent) are scanned as part of the whole candidate (`fullScans`).
    */
   private deltaScans(
     delta: Extract<ContentDelta, { scan: 'delta' }>,
@@ -334,50 +334,64 @@ export class ContentProver {
     options: Parameters<SignatureEngine['scanAll']>[3] & { now: Date },
     fullScans: () => Promise<Array<FileVerdict & { derived: boolean }>>,
   ): Promise<Array<FileVerdict & { derived: boolean }>> {
-    const derive = (scanAdded: (pending: number[]) => Promise<Array<FileVerdict | null>>) => (pending: number[]) =>
-      Promise.all([before, scanAdded(pending)]).then(([parentVerdicts, addedVerdicts]) =>
-        pending.map((index, n) => {
-          const parentScan = parentVerdicts[index];
-          const added = addedVerdicts[n];
-          const scan = combineScans(parentScan, added, delta.dropped);
-          // the whole candidate would have scanned the file for at least as long as its two parts together
-          if (scan.millis > options.timeoutMs) throw new ScanTimeoutError(options.timeoutMs);
-          return { ...scan, remembered: parentScan.remembered && (added?.remembered ?? true) };
-        }),
-      );
+    const combined = async (pending: number[], added: Array<{ scan: FileVerdict; pass: FileVerdict } | null>) => {
+      const parentVerdicts = await before;
+      return pending.map((index, n) => {
+        const [parentScan, addedScan] = [parentVerdicts[index], added[n]];
+        const scan = combineScans(parentScan, addedScan, delta.dropped);
+        // the whole candidate would have scanned the file for about as long as its parts together
+        if (scan.millis > options.timeoutMs) throw new ScanTimeoutError(options.timeoutMs);
+        const remembered =
+          parentScan.remembered && (!addedScan || (addedScan.scan.remembered && addedScan.pass.remembered));
+        return { ...scan, remembered };
+      });
+    };
     if (delta.added.length === 0) {
       // rules removed only: the parent's scans without their matches
       return this.engine.derivedScans(
         candidateContent,
         targets,
-        derive(async (pending) => pending.map(() => null)),
+        (pending) =>
+          combined(
+            pending,
+            pending.map(() => null),
+          ),
         options,
       );
     }
-    const added: VersionedContent = {
+    const only = (rules: typeof delta.added): VersionedContent => ({
       channel: candidateContent.channel,
       version: null,
-      content: { rules: delta.added, allowlist: [] },
-    };
-    return this.engine.withCompiled(added, async (compiled) => {
+      content: { rules, allowlist: [] },
+    });
+    const [added, probe] = [only(delta.added), only([SCAN_PASS_PROBE])];
+    return this.engine.withCompiled(added, (compiled) => {
       if (!compiled.ruleset) return fullScans();
       const ruleset = compiled.ruleset;
-      return this.engine.derivedScans(
-        candidateContent,
-        targets,
-        derive((pending) =>
-          this.engine.scanAll(
-            added,
-            ruleset,
-            pending.map((index) => targets[index]),
-            {
-              ...options,
-              onScanned: options.onScanned && ((done) => options.onScanned!(targets.length - pending.length + done)),
-            },
-          ),
-        ),
-        options,
-      );
+      return this.engine.withCompiled(probe, async (pass) => {
+        if (!pass.ruleset) throw new Error(`the scan pass probe does not compile: ${pass.errors[0]?.message}`);
+        const passRuleset = pass.ruleset;
+        return this.engine.derivedScans(
+          candidateContent,
+          targets,
+          async (pending) => {
+            const files = pending.map((index) => targets[index]);
+            const progress = options.onScanned;
+            const [scans, passes] = await Promise.all([
+              this.engine.scanAll(added, ruleset, files, {
+                ...options,
+                onScanned: progress && ((done) => progress(targets.length - pending.length + done)),
+              }),
+              this.engine.scanAll(probe, passRuleset, files, { ...options, onScanned: undefined }),
+            ]);
+            return combined(
+              pending,
+              scans.map((scan, n) => ({ scan, pass: passes[n] })),
+            );
+          },
+          options,
+        );
+      });
     });
   }
 }
