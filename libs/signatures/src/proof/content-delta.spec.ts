@@ -60,6 +60,9 @@ describe(contentDelta.name, () => {
     const user = rule('User', 'Beta and $a');
     const delta = contentDelta([...parent, user], [parent[0], rule('Beta', 'false'), parent[2], user]);
     expect(delta).toEqual({ scan: 'full', reason: 'User mentions Beta, which the change(s) touch' });
+    // a rule of another namespace cannot name it
+    const vendorUser = { ...user, namespace: 'vendor' };
+    expect(contentDelta([...parent, vendorUser], [parent[0], parent[2], vendorUser])).toMatchObject({ scan: 'delta' });
     // a longer identifier is not a mention
     const other = rule('Other', 'BetaMax or $a');
     expect(contentDelta([...parent, other], [parent[0], parent[2], other])).toMatchObject({ scan: 'delta' });
@@ -80,7 +83,7 @@ describe(contentDelta.name, () => {
     expect(contentDelta([...parent, starred], [...parent, starred, rule('Delta')])).toMatchObject({ scan: 'delta' });
   });
 
-  it('scans in full when a global rule is anywhere: it switches off the others of its namespace', () => {
+  it('scans in full when a global rule is in a touched namespace: it switches off the others of its namespace', () => {
     const global = rule('Gate', 'filesize > 10', 'global ');
     expect(contentDelta([...parent, global], [...parent, global, rule('Delta')])).toEqual({
       scan: 'full',
@@ -88,6 +91,12 @@ describe(contentDelta.name, () => {
     });
     expect(contentDelta(parent, [...parent, global])).toMatchObject({ scan: 'full' });
     expect(contentDelta([...parent, global], parent)).toMatchObject({ scan: 'full' });
+    // nor does one of a namespace the change does not touch
+    const elsewhere = { ...global, namespace: 'vendor' };
+    expect(contentDelta([...parent, elsewhere], [...parent, elsewhere, rule('Delta')])).toMatchObject({
+      scan: 'delta',
+    });
+    expect(contentDelta([...parent, elsewhere], [...parent, rule('Delta')])).toMatchObject({ scan: 'full' });
     // the word alone is not a global rule
     const word = rule('Worded', '$a', '// not global\n');
     expect(contentDelta([...parent, word], [...parent, word, rule('Delta')])).toMatchObject({ scan: 'delta' });

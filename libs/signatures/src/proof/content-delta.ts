@@ -29,6 +29,7 @@ export type ContentDelta =
  *   added rule that names a rule of the parent does not compile alone (the caller falls back then);
  * - a rule set with a wildcard (`any of (Trojan_*)`) covers the rules whose names start with its prefix;
  * - a global rule switches off every other rule of its namespace that it does not match.
+ * Rules of namespaces the difference does not touch are left alone: no rule depends on another namespace's.
  */
 export function contentDelta(parent: readonly ContentRule[], candidate: readonly ContentRule[]): ContentDelta {
   const parentRules = byKey(parent);
@@ -37,9 +38,13 @@ export function contentDelta(parent: readonly ContentRule[], candidate: readonly
   const added = candidate.filter((rule) => parentRules.get(keyOf(rule))?.sha256 !== rule.sha256);
   const removed = parent.filter((rule) => candidateRules.get(keyOf(rule))?.sha256 !== rule.sha256);
   if (added.length === 0 && removed.length === 0) return { scan: 'full', reason: 'the rules are the same' };
-  const unchanged = parent.filter((rule) => candidateRules.get(keyOf(rule))?.sha256 === rule.sha256);
+  // a rule only ever depends on rules of its own namespace
+  const touched = new Set([...added, ...removed].map(namespaceOf));
+  const unchanged = parent.filter(
+    (rule) => touched.has(namespaceOf(rule)) && candidateRules.get(keyOf(rule))?.sha256 === rule.sha256,
+  );
 
-  const global = [...added, ...parent].find((rule) => hasGlobalRule(rule.source));
+  const global = [...added, ...removed, ...unchanged].find((rule) => hasGlobalRule(rule.source));
   if (global) return { scan: 'full', reason: `${global.name} holds a global rule` };
 
   const removedNames = removed.map((rule) => ({ rule, declared: declaredNames(rule) }));
@@ -101,7 +106,8 @@ function byKey(rules: readonly Rule[]): Map<string, ContentRule> | null {
   return found;
 }
 
-const keyOf = (rule: Rule) => `${rule.namespace ?? ''}\n${rule.name}`;
+const namespaceOf = (rule: Rule) => rule.namespace ?? '';
+const keyOf = (rule: Rule) => `${namespaceOf(rule)}\n${rule.name}`;
 
 /** How a scan names a rule: `namespace:name` for a rule of a source with a namespace. */
 function matchName(rule: Rule, name: string): string {
