@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
 import type { DB } from '@sigdesk/db';
-import { JobName, JobOf, QUEUE_OF_JOB } from './jobs';
+import { JobName, JobOf, jobIdFor, QUEUE_OF_JOB } from './jobs';
 
 /** The BullMQ options an outbox row may carry: plain JSON. */
 export interface OutboxJobOptions {
@@ -29,6 +29,11 @@ export class OutboxRepository {
   constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
   /** `runAt`: relayed as a delayed job that runs then (timers); `options`: BullMQ's (deduplication, priority). */
+  /** The job of an entity (a change to validate, an import to analyse), once: its id is `jobIdFor(name, entityId)`. */
+  addFor<N extends JobName>(trx: Transaction<DB>, name: N, entityId: string, payload: JobOf<N>): Promise<void> {
+    return this.add(trx, name, payload, jobIdFor(name, entityId));
+  }
+
   async add<N extends JobName>(
     trx: Transaction<DB>,
     name: N,

@@ -161,12 +161,7 @@ export class SignatureChangesService implements OnApplicationShutdown {
           ...eventActor(principal),
           data: { changeId: created.id, type: created.type },
         });
-        await this.outbox.add(
-          trx,
-          JobName.ValidateSignatureChange,
-          { changeId: created.id },
-          jobIdFor(JobName.ValidateSignatureChange, created.id),
-        );
+        await this.outbox.addFor(trx, JobName.ValidateSignatureChange, created.id, { changeId: created.id });
         return created;
       })
       .catch((error: unknown) => {

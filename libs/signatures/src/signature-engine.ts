@@ -141,18 +141,7 @@ export class SignatureEngine {
         const file = asScanned[index];
         const scan = await this.scanOnce(rules, ruleset, target, file, options.timeoutMs, files);
         if (!remembered) newlyScanned.push({ sha256: file.sha256, context: file.context, scan });
-        verdicts[index] = {
-          ...decideDetection(
-            target.sha256,
-            { matches: scan.rules.map((rule) => matchOf(rule)), millis: 0, cpuMillis: 0 },
-            allowlist,
-          ),
-          target,
-          millis: scan.millis,
-          cpuMillis: scan.cpuMillis,
-          offsets: scan.offsets,
-          remembered,
-        };
+        verdicts[index] = verdictOf(target, scan, allowlist, remembered);
         done += 1;
         if (options.onScanned && done % 50 === 0) await options.onScanned(done);
       }
@@ -212,16 +201,7 @@ export class SignatureEngine {
     return targets.map((target, index) => {
       const scan = derivedAt.get(index) ?? known[index]!;
       return {
-        ...decideDetection(
-          target.sha256,
-          { matches: scan.rules.map((rule) => matchOf(rule)), millis: 0, cpuMillis: 0 },
-          allowlist,
-        ),
-        target,
-        millis: scan.millis,
-        cpuMillis: scan.cpuMillis,
-        offsets: scan.offsets,
-        remembered: derivedAt.get(index)?.remembered ?? true,
+        ...verdictOf(target, scan, allowlist, derivedAt.get(index)?.remembered ?? true),
         derived: derivedAt.has(index),
       };
     });
@@ -293,6 +273,22 @@ function scanned(target: ScanTarget): ScannedFile & { variables: ScanVariables }
 /** A rule as verdicts and reports name it: `namespace:rule` for a rule of an imported pack file. */
 export function qualifiedName(match: { rule: string; namespace?: string }): string {
   return match.namespace ? `${match.namespace}:${match.rule}` : match.rule;
+}
+
+/** A file's verdict from its scan's matches, with the allow-list in force. */
+function verdictOf(target: ScanTarget, scan: RawScan, allowlist: Set<string>, remembered: boolean): FileVerdict {
+  return {
+    ...decideDetection(
+      target.sha256,
+      { matches: scan.rules.map((rule) => matchOf(rule)), millis: 0, cpuMillis: 0 },
+      allowlist,
+    ),
+    target,
+    millis: scan.millis,
+    cpuMillis: scan.cpuMillis,
+    offsets: scan.offsets,
+    remembered,
+  };
 }
 
 function matchOf(rule: string) {

@@ -36,7 +36,7 @@ export class SignaturesRepository {
     const files = await this.db
       .selectFrom('rule_pack_files as f')
       .innerJoin('rule_pack_imports as i', 'i.id', 'f.import_id')
-      .select(['f.import_id', 'f.path', 'f.namespace', 'f.accepted_source', 'i.pack_name'])
+      .select(['f.import_id', 'f.path', 'f.namespace', 'f.accepted_source', 'i.pack_name', 'i.summary'])
       .where('f.import_id', 'in', imports)
       .where('f.accepted_source', 'is not', null)
       .orderBy('f.import_id')
@@ -46,6 +46,7 @@ export class SignaturesRepository {
       change.rule_pack_import_id
         ? {
             ...change,
+            packCostMs: packCost(files.find((f) => f.import_id === change.rule_pack_import_id)?.summary),
             sources: files
               .filter((f) => f.import_id === change.rule_pack_import_id)
               .map((f) => ({
@@ -278,4 +279,10 @@ export class SignaturesRepository {
       .where('id', '=', changeId)
       .execute();
   }
+}
+
+/** What an import's analysis measured its pack's clean-corpus scan to cost (0 when it did not say). */
+function packCost(summary: Record<string, unknown> | null | undefined): number {
+  const cost = (summary?.cleanCorpus as { cpuMillis?: unknown } | undefined)?.cpuMillis;
+  return typeof cost === 'number' && Number.isFinite(cost) ? cost : 0;
 }

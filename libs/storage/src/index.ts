@@ -6,3 +6,4 @@ export * from './s3-server';
 export * from './s3-signature';
 export * from './storage.module';
 export * from './storage-keys';
+export * from './zip-file-reader';

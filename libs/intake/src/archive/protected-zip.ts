@@ -10,9 +10,9 @@ import {
   ERR_UNSAFE_FILENAME,
   ERR_UNSUPPORTED_COMPRESSION,
   ERR_UNSUPPORTED_ENCRYPTION,
-  Reader,
   ZipReader,
 } from '@zip.js/zip.js';
+import { FileHandleReader } from '@sigdesk/storage';
 import type { Entry, FileEntry, ZipReaderConstructorOptions } from '@zip.js/zip.js';
 import { archiveEntryFileName, archiveEntryPath, printableName } from '../files/sample-names';
 import { spoolToFile, SpooledFile } from '../files/spool';
@@ -36,24 +36,6 @@ const READER_OPTIONS: ZipReaderConstructorOptions = {
   checkOverlappingEntry: true,
   useWebWorkers: false,
 };
-
-/** Reads the ZIP straight from disk with positioned reads, so only the central directory and one chunk are in memory. */
-class FileHandleReader extends Reader<FileHandle> {
-  constructor(
-    private readonly handle: FileHandle,
-    fileSize: number,
-  ) {
-    super(handle);
-    this.size = fileSize;
-  }
-
-  override async readUint8Array(index: number, length: number): Promise<Uint8Array> {
-    const buffer = Buffer.alloc(Math.max(0, Math.min(length, this.size - index)));
-    if (buffer.length === 0) return buffer;
-    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, index);
-    return buffer.subarray(0, bytesRead);
-  }
-}
 
 /** Counted over the whole tree of nested archives, so nesting cannot multiply the limits. */
 interface Budget {

@@ -50,6 +50,11 @@ export type ContentChange = Pick<
 > & {
   /** an `import_rules` change's files (see SignaturesRepository.withSources) */
   sources?: readonly PackSource[];
+  /**
+   * an `import_rules` change's scan cost as its import's analysis measured it (processor time over the clean corpus,
+   * all its compiling files): the scan-time budget allows for it, since bringing a pack's cost is the change's point
+   */
+  packCostMs?: number;
 };
 
 export const sha256Of = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

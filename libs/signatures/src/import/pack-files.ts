@@ -11,9 +11,9 @@ import {
   ERR_INVALID_UNCOMPRESSED_SIZE,
   ERR_UNSUPPORTED_COMPRESSION,
   ERR_UNSUPPORTED_ENCRYPTION,
-  Reader,
   ZipReader,
 } from '@zip.js/zip.js';
+import { FileHandleReader } from '@sigdesk/storage';
 import type { FileEntry, ZipReaderConstructorOptions } from '@zip.js/zip.js';
 import {
   assignNamespaces,
@@ -306,24 +306,6 @@ async function readZipEntry(entry: FileEntry, path: string, collector: PackColle
     );
   }
   file.close();
-}
-
-/** Reads the ZIP from disk with positioned reads, so only the central directory and one chunk are in memory. */
-class FileHandleReader extends Reader<FileHandle> {
-  constructor(
-    private readonly handle: FileHandle,
-    fileSize: number,
-  ) {
-    super(handle);
-    this.size = fileSize;
-  }
-
-  override async readUint8Array(index: number, length: number): Promise<Uint8Array> {
-    const buffer = Buffer.alloc(Math.max(0, Math.min(length, this.size - index)));
-    if (buffer.length === 0) return buffer;
-    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, index);
-    return buffer.subarray(0, bytesRead);
-  }
 }
 
 async function readTarGz(upload: MeteredUpload, collector: PackCollector, limits: PackLimits): Promise<void> {

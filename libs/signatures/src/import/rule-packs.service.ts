@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { Principal } from '@sigdesk/accounts';
 import type { RulePackFile, RulePackImport } from '@sigdesk/db';
 import { AppError } from '@sigdesk/http';
-import { JobName, jobIdFor, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
+import { JobName, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import { changeView } from '../signature-changes.service';
 import { SignaturesRepository } from '../signatures.repository';
 import { DEFAULT_PACK_LIMITS, PackError, packNameOf, readPack } from './pack-files';
@@ -57,12 +57,7 @@ export class RulePacksService {
         createdBy: principal.actorId,
         files: contents.files.map((f) => ({ path: f.path, namespace: f.namespace, text: f.text })),
       });
-      await this.outbox.add(
-        trx,
-        JobName.AnalyseRulePack,
-        { importId: row.id },
-        jobIdFor(JobName.AnalyseRulePack, row.id),
-      );
+      await this.outbox.addFor(trx, JobName.AnalyseRulePack, row.id, { importId: row.id });
       return row;
     });
     return { ...importView(created), files: contents.files.length };
@@ -135,12 +130,7 @@ export class RulePacksService {
         status: 'validating',
       });
       await this.packs.accept(trx, id, accepted, created.id);
-      await this.outbox.add(
-        trx,
-        JobName.ValidateSignatureChange,
-        { changeId: created.id },
-        jobIdFor(JobName.ValidateSignatureChange, created.id),
-      );
+      await this.outbox.addFor(trx, JobName.ValidateSignatureChange, created.id, { changeId: created.id });
       return created;
     });
     return changeView(change);
