@@ -79,6 +79,8 @@ export interface Sigdesk {
   /** Of the benchmark's database, or of the `sigdesk` database of the embedded server (its superuser). */
   databaseUrl: string;
   queues: QueueBackendKind;
+  /** With the queues on Redis: the `REDIS_PREFIX` of the run (BullMQ's keys), to add a job as a scheduler would. */
+  redisPrefix?: string;
   /** Set when sigdesk runs embedded (no DATABASE_URL, no S3_ENDPOINT): its DATA_DIR. */
   dataDir?: string;
   /** Pid of the embedded PostgreSQL's postmaster (first line of DATA_DIR/postgres/postmaster.pid). */
@@ -484,6 +486,7 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
       s3,
       databaseUrl,
       queues,
+      redisPrefix: queues === 'redis' ? redisPrefix : undefined,
       dataDir,
       summary,
       startup,
