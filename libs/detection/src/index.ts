@@ -36,3 +36,4 @@ export {
   type YaraX,
   type YaraXBinding,
 } from './yara-x';
+export { profileUnits, type ProfileOptions, type UnitProfile } from './unit-profile';

@@ -22,7 +22,6 @@ export interface FileReport {
   /** why it does not compile (the first errors): an unknown module, a syntax error, an undeclared identifier… */
   errors: Diagnostic[];
   warnings: Diagnostic[];
-  compileMillis: number;
   rules: RuleReport[];
   /**
    * The profiling pass: processor time to scan the profiling sample of the clean corpus with this file's rules
@@ -41,6 +40,8 @@ export interface PackSummary {
   skipped: number;
   cleanCorpus: { files: number; bytes: number; filesHit: number; cpuMillis: number };
   profile: { files: number; bytes: number };
+  /** YARA-X's builds of the files together (again without the files that do not compile) */
+  compileMillis: number;
   millis: number;
 }
 

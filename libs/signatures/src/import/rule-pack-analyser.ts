@@ -1,13 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { AppConfig } from '@sigdesk/config';
-import {
-  compileRuleset,
-  DEFAULT_ENGINE_MEMORY_BYTES,
-  EnginePool,
-  ScanEngineError,
-  ScanTimeoutError,
-} from '@sigdesk/detection';
+import { compileRuleset, Diagnostic, profileUnits, ScanEngineError, ScanTimeoutError } from '@sigdesk/detection';
 import type { RulePackFile } from '@sigdesk/db';
 import { packRevision, VersionedContent } from '../content/signature-content';
 import { ScanTarget, SignatureEngine } from '../signature-engine';
@@ -70,50 +64,110 @@ export class RulePackAnalyser {
     }));
     const profileSample = sample(corpus, PROFILE_BYTES);
     const reports = new Map<number, FileReport>();
-    const compiledFiles: RulePackFile[] = [];
+    const revisionOf = (f: RulePackFile) =>
+      packRevision(
+        {
+          namespace: f.namespace,
+          path: f.path,
+          source: f.source,
+          provenance: { pack: pack.pack_name, file: f.path, importId },
+        },
+        null,
+      );
+    const contentOf = (chosen: RulePackFile[]): VersionedContent => ({
+      channel: pack.channel,
+      version: null,
+      content: { rules: chosen.map(revisionOf), allowlist: [] },
+    });
 
     try {
-      // 1 and 2: each file alone
-      const spares = new EnginePool({ size: 1, memoryLimitBytes: DEFAULT_ENGINE_MEMORY_BYTES });
-      const localFiles = this.engine.localFiles();
-      try {
-        for (const [index, file] of files.entries()) {
-          if (index % 10 === 0) await progress('files', { files: files.length, done: index });
-          reports.set(file.position, await this.analyseFile(file, profileSample, spares, localFiles));
-          if (reports.get(file.position)!.compiled) compiledFiles.push(file);
+      // 1: the files compiled together, each in its namespace: the compiler's errors and warnings name their file;
+      // the files without errors are compiled together again until they all compile (a file alone when an error
+      // names none)
+      await progress('compiling', { files: files.length });
+      let remaining = files;
+      let compileMillis = 0;
+      let warnings: Diagnostic[] = [];
+      for (let round = 0; remaining.length > 0; round++) {
+        const alone = round >= 3;
+        const outcome = alone
+          ? await this.compileAlone(remaining)
+          : await this.engine.withCompiled(contentOf(remaining), async (compiled) => ({
+              ok: compiled.ok,
+              errors: compiled.errors,
+              warnings: compiled.warnings,
+              millis: compiled.millis,
+            }));
+        compileMillis += outcome.millis;
+        if (outcome.ok) {
+          warnings = outcome.warnings;
+          break;
         }
-      } finally {
-        await spares.close();
+        const named = new Set(outcome.errors.flatMap((e) => (e.source === undefined ? [] : [e.source])));
+        const failing = remaining.filter((f) => named.has(f.namespace));
+        for (const file of failing) {
+          reports.set(file.position, {
+            ...emptyReport(false),
+            errors: outcome.errors.filter((e) => e.source === file.namespace).slice(0, KEPT_DIAGNOSTICS),
+            warnings: outcome.warnings.filter((w) => w.source === file.namespace).slice(0, KEPT_DIAGNOSTICS),
+            rules: ruleReports(file.source, [], new Map()),
+          });
+        }
+        // an error that names no file: each file alone says which
+        if (failing.length === 0) round = 2;
+        remaining = remaining.filter((f) => !named.has(f.namespace));
+      }
+      const compiledFiles = remaining;
+      for (const file of compiledFiles) {
+        reports.set(file.position, {
+          ...emptyReport(true),
+          warnings: warnings.filter((w) => w.source === file.namespace),
+        });
+      }
+
+      // 2: the profiling pass, each compiling file's rules alone over the sample
+      if (compiledFiles.length > 0 && profileSample.length > 0) {
+        const localFiles = this.engine.localFiles();
+        const paths = await Promise.all(
+          profileSample.map(async (target) => ({ ...target, path: await localFiles.get(target) })),
+        );
+        let profiled = 0;
+        await progress('profiling', { files: compiledFiles.length, done: 0 });
+        const profiles = await profileUnits(
+          compiledFiles.map((f) => ({ namespace: f.namespace, source: f.source })),
+          paths,
+          {
+            scanTimeoutMs: this.config.builds.scanTimeoutMs,
+            onUnit: () => {
+              profiled += 1;
+              if (profiled % 25 === 0) void progress('profiling', { files: compiledFiles.length, done: profiled });
+            },
+          },
+        );
+        for (const profile of profiles) {
+          const report = reports.get(compiledFiles[profile.index].position)!;
+          if ('cpuMillis' in profile) report.profile = { cpuMillis: Math.round(profile.cpuMillis * 10) / 10, share: 0 };
+          else {
+            const message =
+              profile.error === 'timeout'
+                ? `a clean file took more than ${Math.round(this.config.builds.scanTimeoutMs / 1000)} s to scan with this file's rules`
+                : `this file's rules could not be profiled: ${profile.detail}`;
+            report.warnings.push({ severity: 'warning', code: `profile_${profile.error}`, message, detail: message });
+          }
+        }
       }
       const totalProfile = [...reports.values()].reduce((sum, r) => sum + (r.profile?.cpuMillis ?? 0), 0);
       for (const report of reports.values()) {
         if (report.profile) report.profile.share = totalProfile > 0 ? report.profile.cpuMillis / totalProfile : 0;
       }
 
-      // 3: the clean corpus with every file that compiles, as the pack would run
+      // 3: the clean corpus with every file that compiles, as the pack would run (compiled once, in step 1)
       const hits = new Map<string, Map<string, string[]>>();
       let filesHit = 0;
       let cpuMillis = 0;
       if (compiledFiles.length > 0 && corpus.length > 0) {
         await progress('clean corpus', { files: corpus.length, scanned: 0 });
-        const versioned: VersionedContent = {
-          channel: pack.channel,
-          version: null,
-          content: {
-            rules: compiledFiles.map((f) =>
-              packRevision(
-                {
-                  namespace: f.namespace,
-                  path: f.path,
-                  source: f.source,
-                  provenance: { pack: pack.pack_name, file: f.path, importId },
-                },
-                null,
-              ),
-            ),
-            allowlist: [],
-          },
-        };
+        const versioned = contentOf(compiledFiles);
         await this.engine.withCompiled(versioned, async (compiled) => {
           if (!compiled.ruleset) {
             throw new Error(
@@ -157,6 +211,7 @@ export class RulePackAnalyser {
         skipped: pack.skipped.length,
         cleanCorpus: { files: corpus.length, bytes: sumOf(corpus.map((f) => f.size)), filesHit, cpuMillis },
         profile: { files: profileSample.length, bytes: sumOf(profileSample.map((f) => f.size)) },
+        compileMillis: Math.round(compileMillis),
         millis: Date.now() - started,
       };
       const written = await this.packs.finish(importId, { summary, files: reports });
@@ -177,49 +232,24 @@ export class RulePackAnalyser {
     }
   }
 
-  /** One file alone: does it compile (and what does the compiler say), and what does it cost to scan with. */
-  private async analyseFile(
-    file: RulePackFile,
-    profileSample: ScanTarget[],
-    spares: EnginePool,
-    localFiles: ReturnType<SignatureEngine['localFiles']>,
-  ): Promise<FileReport> {
-    const outcome = await compileRuleset([{ name: file.namespace, source: file.source, namespace: file.namespace }], {
-      engines: spares,
-      scanThreads: this.config.builds.scanThreads,
-    });
-    const report: FileReport = {
-      compiled: outcome.ok,
-      errors: outcome.errors.slice(0, KEPT_DIAGNOSTICS),
-      warnings: outcome.warnings.slice(0, KEPT_DIAGNOSTICS),
-      compileMillis: Math.round(outcome.millis),
-      rules: outcome.ok ? [] : ruleReports(file.source, [], new Map()),
-      profile: null,
-    };
-    const ruleset = outcome.ruleset;
-    if (!ruleset) return report;
-    try {
-      let cpuMillis = 0;
-      let next = 0;
-      const scanNext = async () => {
-        while (next < profileSample.length) {
-          const target = profileSample[next++];
-          const path = await localFiles.get(target);
-          const scan = await ruleset.scanFile(path, { timeoutMs: this.config.builds.scanTimeoutMs });
-          cpuMillis += scan.cpuMillis;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, ruleset.scanThreads) }, scanNext));
-      report.profile = { cpuMillis: Math.round(cpuMillis * 10) / 10, share: 0 };
-    } catch (error) {
-      if (!(error instanceof ScanTimeoutError)) throw error;
-      const message = `a clean file took more than ${Math.round(error.timeoutMs / 1000)} s to scan with this file's rules`;
-      report.warnings.push({ severity: 'warning', code: 'profile_timeout', message, detail: message });
-    } finally {
-      await ruleset.close();
+  /** Each file compiled alone: what an error that names no file leaves to find out. */
+  private async compileAlone(files: RulePackFile[]) {
+    const errors: Diagnostic[] = [];
+    const warnings: Diagnostic[] = [];
+    let millis = 0;
+    for (const file of files) {
+      const outcome = await compileRuleset([{ name: file.namespace, source: file.source, namespace: file.namespace }]);
+      await outcome.ruleset?.close();
+      millis += outcome.millis;
+      errors.push(...outcome.errors.map((e) => ({ ...e, source: file.namespace })));
+      warnings.push(...outcome.warnings.map((w) => ({ ...w, source: file.namespace })));
     }
-    return report;
+    return { ok: errors.length === 0, errors, warnings, millis };
   }
+}
+
+function emptyReport(compiled: boolean): FileReport {
+  return { compiled, errors: [], warnings: [], rules: [], profile: null };
 }
 
 /** The smallest files first, up to `bytes` in all (at least one file). */
