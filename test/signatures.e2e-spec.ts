@@ -23,7 +23,8 @@ describe('signature changes', () => {
   let reviewer: ApiClient;
 
   beforeAll(async () => {
-    env = await startTestEnvironment();
+    // the proofs with the changed rules alone are proven here (they are off by default: see config.builds.deltaProofs)
+    env = await startTestEnvironment({ env: { SIGDESK_DELTA_PROOFS: 'true' } });
     await seedRelease(env, 1);
     customer = await seedCustomer(env, { tier: 'msa_start' });
     author = await seedKey(env, 'analyst');

@@ -79,6 +79,12 @@ export class AppConfig {
      * over one compiled copy of the rules: the machine's cores unless configured
      */
     scanThreads: number;
+    /**
+     * proofs scan the corpora with the changed rules alone and add their verdicts to the parent's. Off by default:
+     * YARA-X 1.20 (the binding's) lets one rule's failed condition hide a pattern another rule shares (yara-x#762,
+     * #771), so verdicts of rules scanned apart do not add up to those of the rules built together
+     */
+    deltaProofs: boolean;
   };
   /** Working hours to the qualified response, by tier and severity. */
   readonly responseTargets: ResponseTargets;
@@ -169,6 +175,7 @@ export class AppConfig {
       scanTimeoutMs: environment.SIGDESK_SCAN_TIMEOUT_SECONDS * 1000,
       ruleCheckEngines: environment.SIGDESK_RULE_CHECK_ENGINES,
       scanThreads: environment.SIGDESK_SCAN_THREADS || availableParallelism(),
+      deltaProofs: environment.SIGDESK_DELTA_PROOFS,
     };
     this.review = {
       claimTimeoutMs: environment.SIGDESK_CLAIM_TIMEOUT_MINUTES * 60_000,

@@ -89,6 +89,8 @@ export const environmentSchema = z.object({
   SIGDESK_RULE_CHECK_ENGINES: z.coerce.number().int().min(0).max(16).default(2),
   /** scans each compiled ruleset runs at once (its engine's threads); 0: one per core of the machine */
   SIGDESK_SCAN_THREADS: z.coerce.number().int().min(0).max(256).default(0),
+  /** proofs scan with the changed rules alone (see ContentProver): off while YARA-X's shared patterns misbehave */
+  SIGDESK_DELTA_PROOFS: booleanFlag.default(false),
   SIGDESK_RESPONSE_TARGETS: z
     .string()
     .optional()

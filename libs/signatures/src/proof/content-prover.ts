@@ -136,7 +136,10 @@ export class ContentProver {
     const guilty = new Set<string>();
     const blame = (ids: string[]) => ids.forEach((id) => guilty.add(id));
     const now = input.now ?? new Date();
-    const delta = contentDelta(input.parent.content.rules, input.candidate.rules);
+    // see config.builds.deltaProofs: off, every proof scans the candidate as it will ship
+    const delta: ContentDelta = this.config.builds.deltaProofs
+      ? contentDelta(input.parent.content.rules, input.candidate.rules)
+      : { scan: 'full', reason: 'proofs with the changed rules alone are off' };
     const both = (targets: ScanTarget[], onScanned?: (done: number) => Promise<void>) =>
       this.scanBoth(input.parent, candidate, parent, next, delta, targets, now, onScanned);
     const allowlisted = allowlistedBy(input.changes);
