@@ -186,6 +186,61 @@ rule Acme_Broken { condition: true }
     expect(named.map((m) => m.ruleIdentifier)).toEqual(['Acme_Named']);
   });
 
+  it('takes a new version of a pack in whole: a file it no longer has goes from the next build', async () => {
+    // version 2 of acme-rules, downloaded under another name: droppers changed, generic gone, a new file
+    const droppers = packFiles['acme-rules/malware/droppers.yar'];
+    const secondVersion = {
+      'acme-rules-2.0/malware/droppers.yar': `${droppers}\nrule Acme_Dropper_Two { strings: $a = "ACME-DROPPER-TWO" condition: $a }\n`,
+      'acme-rules-2.0/malware/fresh.yar': 'rule Acme_Fresh { strings: $a = "ACME-FRESH-MARK" condition: $a }\n',
+    };
+    const created = await upload(await zipOf(secondVersion), 'acme-rules-2.0.zip', { packName: 'acme-rules' });
+    expect(created.status).toBe(202);
+    expect(created.body.packName).toBe('acme-rules');
+    const report = await analysed(created.body.id);
+    expect(report.files.map((f: any) => f.namespace)).toEqual([
+      'acme-rules/malware/droppers',
+      'acme-rules/malware/fresh',
+    ]);
+    // what accepting it would take out of the database built by the test before
+    expect(report.replaces).toEqual({
+      channel: 'default',
+      version: 2,
+      files: 2,
+      removed: [
+        { namespace: 'acme-rules/malware/generic', path: 'acme-rules/malware/generic.yar', reason: 'not_in_import' },
+      ],
+    });
+
+    const accepted = await admin.post(`/v1/admin/rulesets/imports/${created.body.id}/accept`, { rules: 'unflagged' });
+    expect(accepted.status).toBe(202);
+    const change = (
+      await eventually(
+        () => analyst.get(`/v1/signature-changes/${accepted.body.id}`),
+        (r) => r.body.status !== 'validating',
+        60_000,
+      )
+    ).body;
+    expect(change.status).toBe('validated');
+    expect((await analyst.post(`/v1/signature-changes/${change.id}/approve`, {})).status).toBe(200);
+    expect((await admin.get(`/v1/admin/rulesets/imports/${created.body.id}`)).body.replaces).toBeNull();
+
+    expect(await env.sigdesk.app.get(DatabaseBuilder).build('default', 'scheduled')).toEqual({
+      version: 3,
+      status: 'stored',
+    });
+    const namespaced = JSON.parse((await env.store.getBuffer('builds/default/3/namespaces.json')).toString('utf8'));
+    expect(namespaced.files.map((f: any) => [f.namespace, f.file])).toEqual([
+      ['acme-rules/malware/droppers', 'acme-rules-2.0/malware/droppers.yar'],
+      ['acme-rules/malware/fresh', 'acme-rules-2.0/malware/fresh.yar'],
+    ]);
+    const compiled = loadYaraX().deserialize(await env.store.getBuffer('builds/default/3/rules.yarc'));
+    const found = compiled
+      .scan(Buffer.from('ACME-GENERIC-TWO ACME-DROPPER-TWO ACME-FRESH-MARK'))
+      .map((m) => `${m.namespace}:${m.ruleIdentifier}`)
+      .sort();
+    expect(found).toEqual(['acme-rules/malware/droppers:Acme_Dropper_Two', 'acme-rules/malware/fresh:Acme_Fresh']);
+  });
+
   it('imports from the CLI with progress and the report; all rules accepted, the proof fails on the clean file', async () => {
     const work = await mkdtemp(join(tmpdir(), 'sigdesk-pack-'));
     try {
@@ -204,6 +259,11 @@ rule Acme_Broken { condition: true }
       expect(out.stdout).toContain(
         'acme-rules/malware/generic:Vendor_Tool  clean_corpus_hits: 1 clean file(s), e.g. vendor-tool.txt',
       );
+      // the database holds version 2 of the pack (the test before): the report says what accepting takes out
+      expect(out.stdout).toContain(
+        'replaces acme-rules in default version 3 (2 file(s)); accepting takes out 1 of them',
+      );
+      expect(out.stdout).toContain('  takes out acme-rules-2.0/malware/fresh.yar: not in this import');
       const changeId = /accepted \(all\) as signature change ([0-9a-f-]{36})/.exec(out.stderr)?.[1];
       expect(changeId).toBeDefined();
 
@@ -242,6 +302,10 @@ rule Acme_Broken { condition: true }
     expect((await admin.upload('/v1/admin/rulesets/import', form)).body.error).toBe('pack_required');
     const badChannel = await upload(new Blob(['rule a { condition: true }']), 'a.yar', { channel: '../etc' });
     expect(badChannel.status).toBe(400);
+    for (const packName of ['../etc', '..', 'a b', 'x'.repeat(65)]) {
+      const badName = await upload(new Blob(['rule a { condition: true }']), 'a.yar', { packName });
+      expect([packName, badName.status, badName.body.error]).toEqual([packName, 400, 'invalid_input']);
+    }
     expect((await upload(new Blob(['rule a { condition: true }']), 'a.yar', {}, analyst)).status).toBe(403);
     expect((await admin.get('/v1/admin/rulesets/imports/not-a-uuid')).status).toBe(400);
     expect((await admin.post(`/v1/admin/rulesets/imports/${randomUUID()}/accept`, { rules: 'all' })).status).toBe(404);

@@ -3,6 +3,7 @@ export * from './content/compiled-rulesets';
 export * from './content/compiled-rulesets.repository';
 export * from './content/content.repository';
 export * from './content/signature-content';
+export { packNameProblem } from './import/pack-paths';
 export * from './import/pack-report';
 export * from './import/rule-pack-analyser';
 export * from './import/rule-packs.repository';

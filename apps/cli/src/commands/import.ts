@@ -45,22 +45,31 @@ interface PackImport {
   } | null;
   error: string | null;
   skipped: Array<{ path: string; reason: string }>;
+  replaces?: {
+    channel: string;
+    version: number;
+    files: number;
+    removed: Array<{ path: string; reason: 'not_in_import' | 'does_not_compile' }>;
+  } | null;
   files?: FileReport[];
 }
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'import a YARA rule pack (.yar, ZIP or tar.gz) and print its quality report',
-  usage: '<file> [--channel C] [--accept all|unflagged] [--json]',
+  usage: '<file> [--channel C] [--name PACK] [--accept all|unflagged] [--json]',
   description: [
     'Uploads a rule pack (an admin API key), follows its analysis and prints the quality report: each file compiled',
     'or why not, each rule with hits on the clean corpus, slow patterns, and each file\u2019s share of the scan cost.',
     'With --accept, the analysed pack becomes one signature change (all rules, or all but the flagged ones), which',
-    'is validated and then approved by an analyst like any other. Exit code 1 when the analysis failed.',
+    'is validated and then approved by an analyst like any other. An import replaces the files of the pack of the',
+    'same name (the file name without its extensions, or --name): import a new version under the name of the last.',
+    'Exit code 1 when the analysis failed.',
   ].join('\n'),
   positionals: ['file'],
   options: {
     channel: channelOption,
+    name: { type: 'string', value: 'PACK', help: "the pack's name (default: the file name without extensions)" },
     accept: { type: 'string', value: 'WHAT', help: 'accept the pack once analysed: "all" or "unflagged"' },
     json: { type: 'boolean', help: 'print the whole report as JSON' },
   },
@@ -82,6 +91,8 @@ export const importCommand: Command = {
     const form = new FormData();
     const channel = stringValue(args, 'channel');
     if (channel) form.append('channel', channel);
+    const name = stringValue(args, 'name');
+    if (name) form.append('packName', name);
     form.append('pack', await openAsBlob(file), basename(file));
     line(stderr, `uploading ${basename(file)} (${formatBytes(size)})`);
     const created = await api.postForm<PackImport>('/v1/admin/rulesets/import', form, UPLOAD_TIMEOUT_MS);
@@ -135,6 +146,20 @@ function printReport(out: Context['io']['stdout'], pack: PackImport): void {
       `files hit), ${s.skipped} entr${s.skipped === 1 ? 'y' : 'ies'} skipped, analysed in ${(s.millis / 1000).toFixed(1)} s`,
   );
   for (const skipped of pack.skipped.slice(0, 20)) line(out, `  skipped ${skipped.path}: ${skipped.reason}`);
+  const replaces = pack.replaces;
+  if (replaces) {
+    line(
+      out,
+      `replaces ${pack.packName} in ${replaces.channel} version ${replaces.version} (${replaces.files} file(s)); ` +
+        `accepting takes out ${replaces.removed.length} of them`,
+    );
+    for (const gone of replaces.removed.slice(0, 20)) {
+      line(
+        out,
+        `  takes out ${gone.path}: ${gone.reason === 'not_in_import' ? 'not in this import' : 'does not compile in it'}`,
+      );
+    }
+  }
   const files = pack.files ?? [];
   for (const file of files.filter((f) => !f.compiled)) {
     const first = file.errors?.[0];

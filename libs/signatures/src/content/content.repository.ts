@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
 import { AdvisoryLock } from '@sigdesk/db';
-import type { DB, RuleRevision } from '@sigdesk/db';
+import type { DB, RuleProvenance, RuleRevision } from '@sigdesk/db';
 import { byName, ContentRule, rulesHash, SignatureContent, VersionedContent } from './signature-content';
 
 /**
@@ -58,6 +58,26 @@ export class ContentRepository {
       : query.where('r.base', '=', true);
     const found = await query.limit(1).executeTakeFirst();
     return found && toRule(found);
+  }
+
+  /**
+   * The files of the pack named `pack` in the content in force at `version` of the channel (none in the base
+   * ruleset), in the order of their namespaces: what an import of a pack of that name would replace.
+   */
+  async packFilesAt(
+    channel: string,
+    version: number | null,
+    pack: string,
+  ): Promise<Array<{ namespace: string; file: string; importId: string }>> {
+    if (version === null) return [];
+    const { rows } = await sql<{ namespace: string; provenance: RuleProvenance }>`
+      SELECT r.namespace, r.provenance FROM rule_revisions r
+      WHERE r.sha256 = ANY (
+          SELECT unnest(rules) FROM signature_contents WHERE channel = ${channel} AND version = (
+            SELECT max(version) FROM signature_contents WHERE channel = ${channel} AND version <= ${version}))
+        AND r.provenance->>'pack' = ${pack}
+      ORDER BY r.namespace COLLATE "C"`.execute(this.db);
+    return rows.map((r) => ({ namespace: r.namespace, file: r.provenance.file, importId: r.provenance.importId }));
   }
 
   /**

@@ -2,6 +2,7 @@ import {
   activeAllowlist,
   applyChanges,
   ContentChange,
+  PackSource,
   ruleRevision,
   rulesHash,
   SignatureContent,
@@ -63,6 +64,34 @@ describe(applyChanges.name, () => {
   it('keeps a name added twice twice, so that the compiler names the duplicate', () => {
     const next = applyChanges(base, [change({ rule_name: 'A', rule_source: 'rule A { condition: filesize > 1 }' })]);
     expect(next.rules.filter((r) => r.name === 'A')).toHaveLength(2);
+  });
+});
+
+describe(`${applyChanges.name} of a rule pack`, () => {
+  const file = (pack: string, path: string, importId: string): PackSource => ({
+    namespace: `${pack}/${path.replace(/\.yar$/, '')}`,
+    path,
+    source: `rule R_${path.replace(/\W/g, '_')} { condition: true }`,
+    provenance: { pack, file: path, importId },
+  });
+  const importOf = (id: string, sources: PackSource[]) => change({ id, case_id: null, type: 'import_rules', sources });
+
+  it("replaces the pack as a whole: a file the new version no longer has goes, another pack's stay", () => {
+    const first = applyChanges(base, [
+      importOf('import-1', [file('acme', 'a.yar', 'i1'), file('acme', 'b.yar', 'i1'), file('other', 'a.yar', 'i0')]),
+    ]);
+    expect(first.rules.map((r) => r.name)).toEqual(['A', 'B', 'acme/a', 'acme/b', 'other/a']);
+    const second = applyChanges(first, [
+      importOf('import-2', [file('acme', 'a.yar', 'i2'), file('acme', 'c.yar', 'i2')]),
+    ]);
+    expect(second.rules.map((r) => [r.name, r.provenance?.importId ?? null])).toEqual([
+      ['A', null],
+      ['B', null],
+      ['acme/a', 'i2'],
+      ['acme/c', 'i2'],
+      ['other/a', 'i0'],
+    ]);
+    expect(second.rules.find((r) => r.name === 'acme/a')?.changeId).toBe('import-2');
   });
 });
 

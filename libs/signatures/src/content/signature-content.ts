@@ -123,7 +123,8 @@ export function toSources(content: SignatureContent): RuleSource[] {
  * The content with changes applied in order, as a build applies them: `add_detection` adds its rule;
  * `suppress_detection` adds an allow-list entry, or removes its target rule (and adds the replacement, if any).
  * A rule name added twice stays twice, so that the compiler reports the duplicate against the change.
- * `import_rules` adds its pack's files, each replacing the file of the same namespace if the content had one.
+ * `import_rules` replaces its pack: every file the content had from a pack of that name goes (a file a new version of
+ * the pack no longer has, or that does not compile in it, with the others), and the change's files come in.
  */
 export function applyChanges(base: SignatureContent, changes: readonly ContentChange[]): SignatureContent {
   let rules = [...base.rules];
@@ -143,8 +144,11 @@ export function applyChanges(base: SignatureContent, changes: readonly ContentCh
     }
     if (change.type === 'import_rules') {
       if (!change.sources) throw new Error(`the files of import change ${change.id} were not read`);
+      const packs = new Set(change.sources.map((f) => f.provenance.pack));
       const namespaces = new Set(change.sources.map((f) => f.namespace));
-      rules = rules.filter((r) => r.namespace === null || !namespaces.has(r.namespace));
+      rules = rules.filter(
+        (r) => r.namespace === null || !(namespaces.has(r.namespace) || (r.provenance && packs.has(r.provenance.pack))),
+      );
       rules.push(...change.sources.map((f) => packRevision(f, change.id)));
     }
     if (change.rule_name && change.rule_source) {

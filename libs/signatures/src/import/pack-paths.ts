@@ -68,6 +68,17 @@ export function uploadBaseName(fileName: string): string {
   return segments[segments.length - 1].replace(CONTROL_CHARACTERS, '').slice(0, MAX_PATH_LENGTH);
 }
 
+/**
+ * Why a pack name an admin gives cannot be used (null: it can): it starts the namespaces of the pack's files, and an
+ * import replaces the files of the pack of the same name in its channel's database.
+ */
+export function packNameProblem(name: string): string | null {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || /^[._]*$/.test(name) || name.length > MAX_PACK_NAME_LENGTH) {
+    return `a pack name is 1 to ${MAX_PACK_NAME_LENGTH} letters, digits, ".", "_" and "-", not only dots and underscores`;
+  }
+  return null;
+}
+
 /** The pack's name from the upload's: archive and YARA extensions dropped, restricted to namespace characters. */
 export function packNameOf(fileName: string): string {
   let name = uploadBaseName(fileName);

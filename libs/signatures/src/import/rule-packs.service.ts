@@ -4,6 +4,7 @@ import type { Principal } from '@sigdesk/accounts';
 import type { RulePackFile, RulePackImport } from '@sigdesk/db';
 import { AppError } from '@sigdesk/http';
 import { JobName, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
+import { ContentRepository } from '../content/content.repository';
 import { changeView } from '../signature-changes.service';
 import { SignaturesRepository } from '../signatures.repository';
 import { DEFAULT_PACK_LIMITS, PackError, packNameOf, readPack } from './pack-files';
@@ -16,6 +17,13 @@ export interface PackUpload {
   fileName: string;
   size: number;
   sha256: string;
+}
+
+/** A file of the pack in the database that accepting an import would take out, and why. */
+interface RemovedFile {
+  namespace: string;
+  path: string;
+  reason: 'not_in_import' | 'does_not_compile';
 }
 
 /** What an admin accepts of an analysed pack: every rule, or all but the flagged ones. */
@@ -31,13 +39,14 @@ export class RulePacksService {
   constructor(
     private readonly packs: RulePacksRepository,
     private readonly signatures: SignaturesRepository,
+    private readonly contents: ContentRepository,
     private readonly outbox: OutboxRepository,
     private readonly unitOfWork: UnitOfWork,
   ) {}
 
   /** Reads the pack's files (refused whole when it is not a pack, or past the limits) and starts its analysis. */
-  async create(principal: Principal, upload: PackUpload, channel: string) {
-    const packName = packNameOf(upload.fileName);
+  async create(principal: Principal, upload: PackUpload, channel: string, name?: string) {
+    const packName = name ?? packNameOf(upload.fileName);
     let contents;
     try {
       contents = await readPack(createReadStream(upload.path), upload.fileName, packName, DEFAULT_PACK_LIMITS);
@@ -67,12 +76,37 @@ export class RulePacksService {
     return { items: (await this.packs.list(limit)).map(importView) };
   }
 
-  /** The import with its quality report: per file, and per rule within each file. */
+  /**
+   * The import with its quality report: per file, and per rule within each file; and, until it is accepted, what
+   * accepting it would replace: the files its channel's database has from a pack of the same name.
+   */
   async get(id: string) {
     const found = await this.packs.find(id);
     if (!found) throw AppError.notFound('This rule pack import');
     const files = await this.packs.files(id);
-    return { ...importView(found), files: files.map(fileView) };
+    return {
+      ...importView(found),
+      replaces: found.status === 'analysed' || found.status === 'analysing' ? await this.replaced(found, files) : null,
+      files: files.map(fileView),
+    };
+  }
+
+  /**
+   * The pack's files in the head version of the import's channel (null: the pack is not in it), and which of them
+   * accepting the import would take out: a file the import does not have, or has but cannot compile.
+   */
+  private async replaced(found: RulePackImport, files: RulePackFile[]) {
+    const version = await this.contents.headVersion(found.channel);
+    const current = await this.contents.packFilesAt(found.channel, version, found.pack_name);
+    if (current.length === 0) return null;
+    const imported = new Map(files.map((f) => [f.namespace, f]));
+    const removed = current.flatMap(({ namespace, file }): RemovedFile[] => {
+      const incoming = imported.get(namespace);
+      if (!incoming) return [{ namespace, path: file, reason: 'not_in_import' }];
+      const report = incoming.report as unknown as FileReport | null;
+      return report && !report.compiled ? [{ namespace, path: file, reason: 'does_not_compile' }] : [];
+    });
+    return { channel: found.channel, version, files: current.length, removed };
   }
 
   /**
