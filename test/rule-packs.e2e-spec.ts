@@ -50,6 +50,16 @@ describe('rule pack imports', () => {
       )
     ).body;
 
+  /** The change once its validation has ended. */
+  const validated = async (changeId: string) =>
+    (
+      await eventually(
+        () => analyst.get(`/v1/signature-changes/${changeId}`),
+        (r) => r.body.status !== 'validating',
+        60_000,
+      )
+    ).body;
+
   // two files with the same rule names (each in its own namespace), a module import and a private helper in one,
   // a helper rule that matches a clean file (used by another rule), and a file that does not compile
   const packFiles = {
@@ -125,13 +135,7 @@ rule Acme_Broken { condition: true }
       'import_not_analysed',
     );
 
-    const change = (
-      await eventually(
-        () => analyst.get(`/v1/signature-changes/${accepted.body.id}`),
-        (r) => r.body.status !== 'validating',
-        60_000,
-      )
-    ).body;
+    const change = await validated(accepted.body.id);
     expect(change.report.checks.map((c: any) => [c.check, c.passed])).toEqual([
       ['compiles', true],
       ['no_new_warnings', true],
@@ -213,13 +217,7 @@ rule Acme_Broken { condition: true }
 
     const accepted = await admin.post(`/v1/admin/rulesets/imports/${created.body.id}/accept`, { rules: 'unflagged' });
     expect(accepted.status).toBe(202);
-    const change = (
-      await eventually(
-        () => analyst.get(`/v1/signature-changes/${accepted.body.id}`),
-        (r) => r.body.status !== 'validating',
-        60_000,
-      )
-    ).body;
+    const change = await validated(accepted.body.id);
     expect(change.status).toBe('validated');
     expect((await analyst.post(`/v1/signature-changes/${change.id}/approve`, {})).status).toBe(200);
     expect((await admin.get(`/v1/admin/rulesets/imports/${created.body.id}`)).body.replaces).toBeNull();
@@ -268,13 +266,7 @@ rule Acme_Broken { condition: true }
       expect(changeId).toBeDefined();
 
       // accepted with its flagged rule, the pack detects a clean file: the proof says so and names the change
-      const change = (
-        await eventually(
-          () => analyst.get(`/v1/signature-changes/${changeId}`),
-          (r) => r.body.status !== 'validating',
-          60_000,
-        )
-      ).body;
+      const change = await validated(changeId);
       expect(change.status).toBe('validation_failed');
       const clean = change.report.checks.find((c: any) => c.check === 'clean_corpus');
       expect(clean).toMatchObject({
