@@ -14,7 +14,7 @@
  *   BENCH_RULES=2000 BENCH_CORPUS_MIB=64 npm run bench:engine   # a quick try
  *
  * Environment: BENCH_RULES (default 18000), BENCH_CORPUS_MIB (default 1024), BENCH_SEED (default 1), BENCH_THREADS
- * (default os.availableParallelism()). Needs nothing but this machine; see bench/README.md.
+ * (default os.availableParallelism()), BENCH_COMPILE_RUNS (pairs of compiles, bare and sigdesk's in turn, default 3). Needs nothing but this machine; see bench/README.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,10 +40,12 @@ const ruleCount = envNumber('BENCH_RULES', 18000);
 const corpusMiB = envNumber('BENCH_CORPUS_MIB', 1024);
 const seed = envNumber('BENCH_SEED', 1);
 const threads = envNumber('BENCH_THREADS', availableParallelism());
+const compileRuns = Math.max(1, Math.round(envNumber('BENCH_COMPILE_RUNS', 3)));
 
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 const mbs = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
 /** VmHWM and VmData of a process, in MiB. */
 function memoryOf(pid: number): { hwm: number; data: number } {
@@ -97,40 +99,55 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sigdesk-engine-bench-'));
   const out: string[] = [];
   try {
-    // --- compile, bare
+    // --- compile: bare and sigdesk's, alternately (the first of a pair runs on a machine the other has not yet
+    // warmed or loaded), BENCH_COMPILE_RUNS pairs, medians compared
     const text = sources.map((s) => `\n${s.source}`).join('');
     writeFileSync(join(dir, 'rules.yar'), text);
     const variables = { filename: '', filepath: '', extension: '', filetype: '', owner: '' };
-    log('bare compile in a child process ...');
-    const bare = await new Promise<{ millis: number; memory: { hwm: number; data: number } }>((resolve, reject) => {
-      const child = bareChild(YARA_X_PATH);
-      child.on('error', reject);
-      child.on('message', (m: { type: string; millis: number; memory: { hwm: number; data: number } }) => {
-        if (m.type === 'compiled') {
-          child.kill();
-          resolve(m);
+    const bareCompile = () =>
+      new Promise<{ millis: number; memory: { hwm: number; data: number } }>((resolve, reject) => {
+        const child = bareChild(YARA_X_PATH);
+        child.on('error', reject);
+        child.on('message', (m: { type: string; millis: number; memory: { hwm: number; data: number } }) => {
+          if (m.type === 'compiled') {
+            child.kill();
+            resolve(m);
+          }
+        });
+        child.send({ type: 'compile', source: join(dir, 'rules.yar'), variables, saveTo: join(dir, 'bare.yarc') });
+      });
+    const bareRuns: Array<{ millis: number; memory: { hwm: number; data: number } }> = [];
+    const ourRuns: Array<{ millis: number; buildMillis: number; hwm: number }> = [];
+    let outcome: Awaited<ReturnType<typeof compileRuleset>> | undefined;
+    for (let run = 0; run < compileRuns; run++) {
+      for (const side of run % 2 === 0 ? ['bare', 'sigdesk'] : ['sigdesk', 'bare']) {
+        if (side === 'bare') {
+          const bare = await bareCompile();
+          bareRuns.push(bare);
+          log(`[${run + 1}] bare compile ${sec(bare.millis)} s, VmHWM ${bare.memory.hwm.toFixed(0)} MiB`);
+          continue;
         }
-      });
-      child.send({
-        type: 'compile',
-        source: join(dir, 'rules.yar'),
-        variables,
-        saveTo: join(dir, 'bare.yarc'),
-      });
-    });
-    log(`bare compile ${sec(bare.millis)} s, VmHWM ${bare.memory.hwm.toFixed(0)} MiB`);
-
-    // --- compile, sigdesk
-    log('sigdesk compileRuleset (checks, engine process, saving the compiled rules) ...');
-    const started = performance.now();
-    const outcome = await compileRuleset(sources, { saveTo: join(dir, 'sigdesk.yarc'), scanThreads: threads });
-    const compileMs = performance.now() - started;
-    if (!outcome.ruleset) throw new Error(`the rules do not compile: ${JSON.stringify(outcome.errors.slice(0, 3))}`);
-    const ours = memoryOf(outcome.ruleset.enginePid!);
-    log(
-      `sigdesk compile ${sec(compileMs)} s (YARA-X's build ${sec(outcome.buildMillis ?? 0)} s), engine VmHWM ${ours.hwm.toFixed(0)} MiB`,
-    );
-    await outcome.ruleset.close();
+        const started = performance.now();
+        outcome = await compileRuleset(sources, { saveTo: join(dir, 'sigdesk.yarc'), scanThreads: threads });
+        const millis = performance.now() - started;
+        if (!outcome.ruleset)
+          throw new Error(`the rules do not compile: ${JSON.stringify(outcome.errors.slice(0, 3))}`);
+        const hwm = memoryOf(outcome.ruleset.enginePid!).hwm;
+        ourRuns.push({ millis, buildMillis: outcome.buildMillis ?? 0, hwm });
+        log(
+          `[${run + 1}] sigdesk compile ${sec(millis)} s (YARA-X's build ${sec(outcome.buildMillis ?? 0)} s), engine ` +
+            `VmHWM ${hwm.toFixed(0)} MiB`,
+        );
+        await outcome.ruleset.close();
+      }
+    }
+    const bare = {
+      millis: median(bareRuns.map((r) => r.millis)),
+      memory: { hwm: median(bareRuns.map((r) => r.memory.hwm)) },
+    };
+    const compileMs = median(ourRuns.map((r) => r.millis));
+    const ours = { hwm: median(ourRuns.map((r) => r.hwm)) };
+    outcome = outcome!;
 
     // --- open the saved rules
     const openStarted = performance.now();
@@ -203,8 +220,11 @@ async function main(): Promise<void> {
         `${corpus.files.length} files / ${(corpus.bytes / MiB).toFixed(0)} MiB; ${cpus().length} cores, load ${loadavg()
           .map((l) => l.toFixed(1))
           .join(' ')}`,
-      `compile  bare ${sec(bare.millis)} s, VmHWM ${bare.memory.hwm.toFixed(0)} MiB | sigdesk ${sec(compileMs)} s ` +
-        `(saving included), engine VmHWM ${ours.hwm.toFixed(0)} MiB`,
+      `compile  medians of ${compileRuns} alternating pair(s): bare ${sec(bare.millis)} s, VmHWM ` +
+        `${bare.memory.hwm.toFixed(0)} MiB | sigdesk ${sec(compileMs)} s (saving included; YARA-X's build ` +
+        `${sec(median(ourRuns.map((r) => r.buildMillis)))} s), engine VmHWM ${ours.hwm.toFixed(0)} MiB`,
+      `         runs: bare ${bareRuns.map((r) => sec(r.millis)).join(' / ')} s; sigdesk ` +
+        `${ourRuns.map((r) => sec(r.millis)).join(' / ')} s`,
       `         time ×${timeRatio.toFixed(2)} (goal ≤ ${COMPILE_TIME_GOAL}) ${verdict(timeRatio <= COMPILE_TIME_GOAL)}; ` +
         `memory ×${memoryRatio.toFixed(2)} (goal ≤ ${COMPILE_MEMORY_GOAL}) ${verdict(memoryRatio <= COMPILE_MEMORY_GOAL)}`,
       `open     the saved rules (${(outcome.saved!.bytes / MiB).toFixed(1)} MiB) in ${sec(openMs)} s, ` +
