@@ -57,6 +57,16 @@ export class AppConfig {
     idempotencyTtlMs: number;
   };
   readonly releases: { graceMs: number; defaultChannel: string };
+  /** How long stored things nobody may need any more are kept before the maintenance sweeps remove them. */
+  readonly retention: {
+    /** a rule pack import not accepted (analysed or failed) this long after its analysis ended goes, with its files */
+    rulePackImportsMs: number;
+    /**
+     * a compiled ruleset no process has used this long goes (its record and object), unless it is the published or
+     * newest content of a channel; the verdicts of rulesets that are no longer recorded go once this old
+     */
+    compiledRulesetsIdleMs: number;
+  };
   readonly docs: boolean;
   readonly review: { claimTimeoutMs: number; slaWarningFraction: number };
   readonly builds: {
@@ -160,6 +170,10 @@ export class AppConfig {
       spoolDir: resolve(environment.SIGDESK_SPOOL_DIR ?? tmpdir()),
       orphanGraceMs: environment.SIGDESK_ORPHAN_GRACE_MINUTES * 60_000,
       idempotencyTtlMs: environment.SIGDESK_IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    };
+    this.retention = {
+      rulePackImportsMs: environment.SIGDESK_RULE_PACK_RETENTION_DAYS * 86_400_000,
+      compiledRulesetsIdleMs: environment.SIGDESK_COMPILED_RULESETS_IDLE_DAYS * 86_400_000,
     };
     this.releases = {
       graceMs: environment.SIGDESK_CURRENCY_GRACE_MINUTES * 60_000,

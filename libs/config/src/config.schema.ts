@@ -75,6 +75,8 @@ export const environmentSchema = z.object({
     .default('default'),
   SIGDESK_ORPHAN_GRACE_MINUTES: z.coerce.number().int().min(0).default(60),
   SIGDESK_IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
+  SIGDESK_RULE_PACK_RETENTION_DAYS: positiveInt.default(30),
+  SIGDESK_COMPILED_RULESETS_IDLE_DAYS: positiveInt.default(7),
   SIGDESK_CLAIM_TIMEOUT_MINUTES: positiveInt.default(120),
   SIGDESK_SLA_WARNING_FRACTION: z.coerce.number().gt(0).lt(1).default(0.75),
   SIGDESK_SIGNING_KEY: z
