@@ -91,6 +91,36 @@ export class RulePacksRepository {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Imports never accepted (analysed, or failed) whose analysis ended before `before`, by id after `afterId`: the
+   * candidates of UnacceptedRulePackSweeper.
+   */
+  async unacceptedBefore(before: Date, afterId: string | undefined, limit: number): Promise<string[]> {
+    let query = this.db
+      .selectFrom('rule_pack_imports')
+      .select('id')
+      .where('status', 'in', ['analysed', 'failed'])
+      .where('updated_at', '<', before);
+    if (afterId) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Deletes an import with its files if it is still not accepted and still ended before `before`. An accept holds
+   * the import's row lock (see `lock`) until it commits: the delete waits for it, reads the row again and finds it
+   * accepted; an accept that comes after the delete finds no import.
+   */
+  async deleteUnaccepted(id: string, before: Date): Promise<boolean> {
+    const deleted = await this.db
+      .deleteFrom('rule_pack_imports')
+      .where('id', '=', id)
+      .where('status', 'in', ['analysed', 'failed'])
+      .where('updated_at', '<', before)
+      .executeTakeFirst();
+    return deleted.numDeletedRows > 0n;
+  }
+
   async setProgress(id: string, progress: Record<string, unknown>): Promise<void> {
     await this.db
       .updateTable('rule_pack_imports')
