@@ -23,6 +23,10 @@ interface Entry {
   failed?: boolean;
   /** the compiled rules this process saved, removed with the entry */
   savedPath?: string;
+  /** when its record was last marked used (Date.now()) */
+  touchedAt: number;
+  /** taken out of use (its record was swept): closed once its last user is done */
+  retired?: boolean;
 }
 
 /** A compile's outcome, and whether its rules were compiled here or opened from a compile before. */
@@ -37,6 +41,12 @@ export type CompiledOutcome = CompileOutcome & {
 const MAX_IDLE = 3;
 
 /**
+ * How often a ruleset kept open is marked used in its record: the sweep of idle compiled rulesets removes only
+ * those unused for days (SIGDESK_COMPILED_RULESETS_IDLE_DAYS), so a mark this fresh keeps it.
+ */
+const TOUCH_EVERY_MS = 10 * 60_000;
+
+/**
  * Compiles each distinct ruleset once: once per process (a validation, the build of the same content and triage
  * share one compiled ruleset and its engine), and once for all processes: the compiled form (YARA-X's serialised
  * rules) is stored in the object store under its SHA-256 and recorded with what the compile said
@@ -44,7 +54,10 @@ const MAX_IDLE = 3;
  * compiling them again. Compiled rules are opened only with the SHA-256 recorded in PostgreSQL: bytes altered in the
  * object store or on disk are refused, and the rules are compiled from their source instead.
  *
- * Rulesets in use are never closed; idle ones beyond a few are, least recently used first.
+ * Rulesets in use are never closed; idle ones beyond a few are, least recently used first. A ruleset kept open is
+ * marked used in its record now and then (TOUCH_EVERY_MS), so that its record and compiled form stay while this
+ * process uses them; when the record turns out swept (CompiledRulesetsSweeper), the ruleset is opened or compiled
+ * again, which stores its compiled form again: what is shipped or opened elsewhere is never a removed object.
  */
 @Injectable()
 export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -52,6 +65,8 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
   private readonly entries = new Map<string, Entry>();
   private readonly folder: string;
   private closing = false;
+  /** how often a ruleset kept open is marked used (TOUCH_EVERY_MS; a test shortens it) */
+  touchEveryMs = TOUCH_EVERY_MS;
 
   constructor(
     private readonly config: AppConfig,
@@ -71,9 +86,11 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
   async use<T>(rules: readonly ContentRule[], work: (compiled: CompiledOutcome) => Promise<T>): Promise<T> {
     if (this.closing) throw new ScanEngineError('the process is shutting down');
     const key = rulesHash(rules);
+    const known = this.entries.get(key);
+    if (known && !(await this.stillRecorded(key, known))) this.retire(key, known);
     let entry = this.entries.get(key);
     if (!entry) {
-      const created = { users: 0, lastUsed: Date.now() } as Entry;
+      const created = { users: 0, lastUsed: Date.now(), touchedAt: Date.now() } as Entry;
       created.outcome = this.obtain(key, rules, created);
       entry = created;
       this.entries.set(key, created);
@@ -94,7 +111,40 @@ export class CompiledRulesets implements BeforeApplicationShutdown, OnApplicatio
     } finally {
       entry.users--;
       entry.lastUsed = Date.now();
+      if (entry.retired && entry.users === 0) await this.close(entry);
       await this.evict();
+    }
+  }
+
+  /**
+   * Whether the record of a ruleset kept open is still there: marks it used (at most every TOUCH_EVERY_MS). A
+   * ruleset that was not stored, or whose record cannot be read now, is kept as it is.
+   */
+  private async stillRecorded(key: string, entry: Entry): Promise<boolean> {
+    if (entry.failed || Date.now() - entry.touchedAt < this.touchEveryMs) return true;
+    const outcome = await entry.outcome.catch(() => undefined);
+    if (!outcome?.compiled) return true;
+    entry.touchedAt = Date.now();
+    const { engine, sha256 } = outcome.compiled;
+    try {
+      return await this.records.touch(key, engine, sha256);
+    } catch (error) {
+      this.logger.warn({ err: error, rulesHash: key }, 'could not mark a compiled ruleset used');
+      return true;
+    }
+  }
+
+  /** Takes an entry whose record was swept out of use: closed now, or once its last user is done. */
+  private retire(key: string, entry: Entry): void {
+    // taken out already (evicted, or retired by another user): closed by whoever took it
+    if (this.entries.get(key) !== entry) return;
+    this.entries.delete(key);
+    entry.retired = true;
+    this.logger.log({ rulesHash: key }, 'compiled ruleset swept from the store: opening or compiling it again');
+    if (entry.users === 0) {
+      this.close(entry).catch((error: unknown) =>
+        this.logger.warn({ err: error, rulesHash: key }, 'closing a swept compiled ruleset failed'),
+      );
     }
   }
 

@@ -92,6 +92,14 @@ export class ContentRepository {
     return rows[0]?.version ?? null;
   }
 
+  /** Every channel that has a release, a build or content of its own. */
+  async channels(): Promise<string[]> {
+    const { rows } = await sql<{ channel: string }>`
+      SELECT channel FROM database_releases UNION SELECT channel FROM database_builds
+      UNION SELECT channel FROM signature_contents ORDER BY channel`.execute(this.db);
+    return rows.map((r) => r.channel);
+  }
+
   async baseContent(executor: Kysely<DB> = this.db): Promise<SignatureContent> {
     const revisions = await executor.selectFrom('rule_revisions').selectAll().where('base', '=', true).execute();
     return { rules: revisions.map(toRule).sort(byName), allowlist: [] };
