@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { DB } from '@sigdesk/db';
 
 /** What a scan found, before any allow-list: the same for the same rules, bytes and external variables. */
@@ -66,5 +66,36 @@ export class ScanVerdictsRepository {
         .onConflict((oc) => oc.columns(['rules_hash', 'sha256', 'context']).doNothing())
         .execute();
     }
+  }
+
+  /**
+   * The rules hashes that have verdicts, in order after `after`: one index probe each (a loose scan of the primary
+   * key), not a read of every verdict.
+   */
+  async rulesHashes(after: string | undefined, limit: number): Promise<string[]> {
+    const { rows } = await sql<{ rules_hash: string | null }>`
+      WITH RECURSIVE hashes (rules_hash, n) AS (
+        (SELECT rules_hash, 1 FROM scan_verdicts WHERE rules_hash > ${after ?? ''} ORDER BY rules_hash LIMIT 1)
+        UNION ALL
+        SELECT (SELECT v.rules_hash FROM scan_verdicts v WHERE v.rules_hash > h.rules_hash
+                ORDER BY v.rules_hash LIMIT 1), h.n + 1
+        FROM hashes h WHERE h.rules_hash IS NOT NULL AND h.n < ${limit}
+      )
+      SELECT rules_hash FROM hashes WHERE rules_hash IS NOT NULL`.execute(this.db);
+    return rows.map((r) => r.rules_hash!);
+  }
+
+  /**
+   * Deletes up to `limit` verdicts of the rules made before `before`, unless a compiled form of the rules is
+   * recorded (compiled_rulesets: a process uses them, and would read them): how many.
+   */
+  async deleteUnrecorded(rulesHash: string, before: Date, limit: number): Promise<number> {
+    const result = await sql`
+      DELETE FROM scan_verdicts v
+      USING (SELECT sha256, context FROM scan_verdicts
+             WHERE rules_hash = ${rulesHash} AND created_at < ${before} LIMIT ${limit}) d
+      WHERE v.rules_hash = ${rulesHash} AND v.sha256 = d.sha256 AND v.context = d.context
+        AND NOT EXISTS (SELECT 1 FROM compiled_rulesets c WHERE c.rules_hash = ${rulesHash})`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0n);
   }
 }
