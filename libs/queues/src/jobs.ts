@@ -19,6 +19,9 @@ export enum JobName {
   SweepOrphanSamples = 'maintenance.sweep-orphan-samples',
   PruneIdempotencyKeys = 'maintenance.prune-idempotency-keys',
   ReleaseStaleClaims = 'maintenance.release-stale-claims',
+  SweepRulePackImports = 'maintenance.sweep-rule-pack-imports',
+  SweepCompiledRulesets = 'maintenance.sweep-compiled-rulesets',
+  PruneScanVerdicts = 'maintenance.prune-scan-verdicts',
   CheckResponseClock = 'sla.check-response-clock',
   SweepResponseClocks = 'sla.sweep-response-clocks',
   DeliverWebhook = 'notifications.deliver-webhook',
@@ -35,6 +38,9 @@ export interface JobPayloads {
   [JobName.SweepOrphanSamples]: Record<string, never>;
   [JobName.PruneIdempotencyKeys]: Record<string, never>;
   [JobName.ReleaseStaleClaims]: Record<string, never>;
+  [JobName.SweepRulePackImports]: Record<string, never>;
+  [JobName.SweepCompiledRulesets]: Record<string, never>;
+  [JobName.PruneScanVerdicts]: Record<string, never>;
   /** Re-reads the case: the payload only says which case and which threshold this timer was set for. */
   [JobName.CheckResponseClock]: { caseId: string; kind: 'warning' | 'breach' };
   [JobName.SweepResponseClocks]: Record<string, never>;
@@ -55,6 +61,9 @@ interface QueueOfJob {
   [JobName.SweepOrphanSamples]: QueueName.Maintenance;
   [JobName.PruneIdempotencyKeys]: QueueName.Maintenance;
   [JobName.ReleaseStaleClaims]: QueueName.Maintenance;
+  [JobName.SweepRulePackImports]: QueueName.Maintenance;
+  [JobName.SweepCompiledRulesets]: QueueName.Maintenance;
+  [JobName.PruneScanVerdicts]: QueueName.Maintenance;
   [JobName.CheckResponseClock]: QueueName.Sla;
   [JobName.SweepResponseClocks]: QueueName.Sla;
   [JobName.DeliverWebhook]: QueueName.Notifications;
@@ -74,6 +83,9 @@ export const QUEUE_OF_JOB: QueueOfJob = {
   [JobName.SweepOrphanSamples]: QueueName.Maintenance,
   [JobName.PruneIdempotencyKeys]: QueueName.Maintenance,
   [JobName.ReleaseStaleClaims]: QueueName.Maintenance,
+  [JobName.SweepRulePackImports]: QueueName.Maintenance,
+  [JobName.SweepCompiledRulesets]: QueueName.Maintenance,
+  [JobName.PruneScanVerdicts]: QueueName.Maintenance,
   [JobName.CheckResponseClock]: QueueName.Sla,
   [JobName.SweepResponseClocks]: QueueName.Sla,
   [JobName.DeliverWebhook]: QueueName.Notifications,

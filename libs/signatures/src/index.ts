@@ -1,6 +1,7 @@
 export * from './change-validator';
 export * from './content/compiled-rulesets';
 export * from './content/compiled-rulesets.repository';
+export * from './content/compiled-rulesets-sweeper';
 export * from './content/content.repository';
 export * from './content/signature-content';
 export { packNameProblem } from './import/pack-paths';
@@ -8,8 +9,10 @@ export * from './import/pack-report';
 export * from './import/rule-pack-analyser';
 export * from './import/rule-packs.repository';
 export * from './import/rule-packs.service';
+export * from './import/unaccepted-rule-pack-sweeper';
 export * from './proof/content-prover';
 export * from './signature-changes.service';
+export * from './scan-verdicts-pruner';
 export * from './scan-verdicts.repository';
 export * from './signature-engine';
 export * from './signatures-bootstrap';

@@ -18,6 +18,10 @@ export function periodicJobs(config: AppConfig): PeriodicJob[] {
     { id: 'sweep-orphan-samples', job: JobName.SweepOrphanSamples, everyMs: 30 * 60_000 },
     { id: 'prune-idempotency-keys', job: JobName.PruneIdempotencyKeys, everyMs: 60 * 60_000 },
     { id: 'release-stale-claims', job: JobName.ReleaseStaleClaims, everyMs: 60_000 },
+    // retention: what nobody accepted or used for days goes (see each sweep); an hour late costs nothing
+    { id: 'sweep-rule-pack-imports', job: JobName.SweepRulePackImports, everyMs: 60 * 60_000 },
+    { id: 'sweep-compiled-rulesets', job: JobName.SweepCompiledRulesets, everyMs: 60 * 60_000 },
+    { id: 'prune-scan-verdicts', job: JobName.PruneScanVerdicts, everyMs: 60 * 60_000 },
     // records every warning and breach that is due: it covers the delayed timers the queues lost
     { id: 'sweep-response-clocks', job: JobName.SweepResponseClocks, everyMs: 60_000 },
     // resumes stalled builds and builds approved MSA Start changes whose request was lost

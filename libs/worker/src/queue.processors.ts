@@ -7,7 +7,13 @@ import { IdempotencyRepository, IntakeJobs, OrphanSampleSweeper } from '@sigdesk
 import { WebhookDeliverer } from '@sigdesk/notifications';
 import { MetricsService } from '@sigdesk/ops';
 import { ReviewService, SlaTimers } from '@sigdesk/review';
-import { ChangeValidator, RulePackAnalyser } from '@sigdesk/signatures';
+import {
+  ChangeValidator,
+  CompiledRulesetsSweeper,
+  RulePackAnalyser,
+  ScanVerdictsPruner,
+  UnacceptedRulePackSweeper,
+} from '@sigdesk/signatures';
 import { dispatchJob, JobHandlers, JobName, JobQueueService, QueueName } from '@sigdesk/queues';
 
 /** Below fresh deliveries (priority 0, taken first), for deliveries postponed behind their organisation's share. */
@@ -62,6 +68,9 @@ export class MaintenanceQueueProcessor extends DispatchingProcessor<QueueName.Ma
     private readonly sweeper: OrphanSampleSweeper,
     private readonly idempotency: IdempotencyRepository,
     private readonly review: ReviewService,
+    private readonly rulePacks: UnacceptedRulePackSweeper,
+    private readonly compiledRulesets: CompiledRulesetsSweeper,
+    private readonly scanVerdicts: ScanVerdictsPruner,
     protected readonly metrics: MetricsService,
   ) {
     super();
@@ -75,6 +84,9 @@ export class MaintenanceQueueProcessor extends DispatchingProcessor<QueueName.Ma
         deleted: await this.idempotency.deleteOlderThan(new Date(Date.now() - this.config.intake.idempotencyTtlMs)),
       }),
       [JobName.ReleaseStaleClaims]: async () => ({ released: await this.review.releaseStaleClaims() }),
+      [JobName.SweepRulePackImports]: () => this.rulePacks.sweep(),
+      [JobName.SweepCompiledRulesets]: () => this.compiledRulesets.sweep(),
+      [JobName.PruneScanVerdicts]: () => this.scanVerdicts.prune(),
     };
   }
 }
