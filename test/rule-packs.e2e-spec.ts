@@ -266,7 +266,7 @@ rule Acme_Broken { condition: true }
       expect(changeId).toBeDefined();
 
       // accepted with its flagged rule, the pack detects a clean file: the proof says so and names the change
-      const change = await validated(changeId);
+      const change = await validated(changeId!);
       expect(change.status).toBe('validation_failed');
       const clean = change.report.checks.find((c: any) => c.check === 'clean_corpus');
       expect(clean).toMatchObject({
