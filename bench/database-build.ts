@@ -40,7 +40,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadYaraX, type YaraX } from '@sigdesk/detection';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,7 @@ import {
   describeRun,
   ensureBuild,
   envNumber,
+  expect2xx,
   jsonRequest,
   MiB,
   multipartFromBuffer,
@@ -63,6 +64,7 @@ import {
   verdict,
   prng,
 } from './support/harness';
+import { confirmedMarkerCase, msaStartAccounts, storeCleanCorpus } from './support/seeding';
 import { generateRules, type GeneratedRule } from './support/simple-rules';
 
 const { compile } = loadYaraX();
@@ -200,47 +202,10 @@ function generateCorpus(dir: string, totalBytes: number, label: string): CorpusF
   return files;
 }
 
-/** Puts the files in the benchmark's S3 bucket under `corpus/<sha[0:2]>/<sha>` and registers them. */
+/** The corpus stored and registered (support/seeding.ts): how long it took. */
 async function uploadCorpus(sigdesk: Sigdesk, db: Client, files: CorpusFile[]): Promise<number> {
   const started = performance.now();
-  const s3 = createS3Client(sigdesk.s3);
-  try {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < files.length) {
-          const file = files[next++];
-          // a PUT that has not answered in 60 s is sent again (never seen once the sizes were right)
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await s3.send(
-                new PutObjectCommand({
-                  Bucket: sigdesk.s3.bucket,
-                  Key: `corpus/${file.sha256.slice(0, 2)}/${file.sha256}`,
-                  Body: createReadStream(file.path),
-                  ContentLength: file.size,
-                  ContentType: 'application/octet-stream',
-                }),
-                { abortSignal: AbortSignal.timeout(60_000) },
-              );
-              break;
-            } catch (error) {
-              if (attempt >= 3) throw error;
-              console.error(`PUT ${file.name} (attempt ${attempt}): ${(error as Error).message}; again`);
-            }
-          }
-        }
-      }),
-    );
-  } finally {
-    s3.destroy();
-  }
-  await db.query(
-    `INSERT INTO clean_corpus_files (sha256, name, size, storage_key)
-     SELECT sha256, name, size, 'corpus/' || substr(sha256, 1, 2) || '/' || sha256
-     FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(sha256, name, size)`,
-    [files.map((f) => f.sha256), files.map((f) => f.name), files.map((f) => f.size)],
-  );
+  await storeCleanCorpus(sigdesk, db, files);
   return performance.now() - started;
 }
 
@@ -629,12 +594,6 @@ interface ScenarioResult {
   logFile: string;
 }
 
-async function expect2xx<T = any>(what: string, call: Promise<{ status: number; body: T }>): Promise<T> {
-  const { status, body } = await call;
-  if (status < 200 || status > 299) throw new Error(`${what}: HTTP ${status} ${JSON.stringify(body).slice(0, 1000)}`);
-  return body;
-}
-
 async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number) {
   const started = Date.now();
   for (;;) {
@@ -694,60 +653,19 @@ async function runScenario(
     }
 
     // -- accounts: an MSA Start customer (expedited builds), two analysts
-    const year = new Date().getUTCFullYear();
-    const org = await expect2xx<{ id: string }>(
-      'organization',
-      admin('POST', '/v1/admin/organizations', { name: 'Bench MSA GmbH', timezone: 'Europe/Berlin', country: 'DE' }),
-    );
-    await expect2xx(
-      'contract',
-      admin('POST', `/v1/admin/organizations/${org.id}/contracts`, {
-        tier: 'msa_start',
-        startsOn: `${year - 1}-01-01`,
-        endsOn: `${year + 1}-12-31`,
-      }),
-    );
-    const customer = await expect2xx<{ key: string }>(
-      'customer key',
-      admin('POST', '/v1/admin/api-keys', { role: 'customer', organizationId: org.id, name: 'bench msa' }),
-    );
-    const [authorKey, reviewerKey] = await Promise.all(
-      ['bench analyst A', 'bench analyst B'].map((name) =>
-        expect2xx<{ key: string }>('analyst key', admin('POST', '/v1/admin/api-keys', { role: 'analyst', name })),
-      ),
-    );
+    const {
+      customer,
+      analysts: [authorKey, reviewerKey],
+    } = await msaStartAccounts(sigdesk);
     const author = (method: string, path: string, body?: unknown) =>
-      jsonRequest(`${sigdesk.url}${path}`, method, authorKey.key, body);
+      jsonRequest(`${sigdesk.url}${path}`, method, authorKey, body);
 
     // -- a false negative with a marker nothing detects yet
-    const marker = `SIGDESK-BENCH-MARKER-${randomBytes(12).toString('hex')}`;
-    const sample = Buffer.concat([randomBytes(20_000), Buffer.from(marker), randomBytes(20_000)]);
-    const body = multipartFromBuffer(SUBMISSION_FIELDS, { field: 'sample', name: 'dropper.bin', content: sample });
+    const theCase = await confirmedMarkerCase(sigdesk, customer, authorKey, { intakeTimeoutMs: 600_000 });
+    const { marker, intakeMs } = theCase;
     let t0 = Date.now();
-    const submitted = await post(
-      `${sigdesk.url}/v1/submissions`,
-      { authorization: `Bearer ${customer.key}`, 'content-type': body.contentType },
-      body.buffer,
-      body.length,
-    );
-    if (submitted.status !== 201) throw new Error(`submission: HTTP ${submitted.status} ${submitted.body}`);
-    const theCase = JSON.parse(submitted.body) as { id: string; reference: string };
-    await waitFor(
-      'intake (it compiles the whole ruleset first)',
-      () => author('GET', `/v1/cases/${theCase.id}`),
-      (r) =>
-        r.status === 200 && (r.body.timeline as Array<{ type: string }>).some((e) => e.type === 'intake_completed'),
-      600_000,
-    );
-    const intakeMs = Date.now() - t0;
     const afterIntake = processStatus(sigdesk.pid);
     console.log(`[${label}] case ${theCase.reference} intake-completed in ${s(intakeMs)}`);
-    const claimed = await expect2xx<{ id: string }>('claim', author('POST', '/v1/review-queue/claim'));
-    if (claimed.id !== theCase.id) throw new Error(`claimed ${claimed.id}, not the bench case ${theCase.id}`);
-    await expect2xx(
-      'verdict',
-      author('POST', `/v1/cases/${theCase.id}/verdict`, { verdict: 'confirmed', note: 'reproduced (bench)' }),
-    );
 
     // -- the change, validated: the first scan of the corpus, with a cold object cache
     rmSync(cacheDir, { recursive: true, force: true });
@@ -879,13 +797,13 @@ async function runScenario(
     console.log(`[${label}] approving; waiting for the expedited build ...`);
     await expect2xx(
       'approval',
-      jsonRequest(`${sigdesk.url}/v1/signature-changes/${proposed.id}/approve`, 'POST', reviewerKey.key, {}),
+      jsonRequest(`${sigdesk.url}/v1/signature-changes/${proposed.id}/approve`, 'POST', reviewerKey, {}),
     );
     if (second) {
       // within the coalescing window: one build of both changes
       await expect2xx(
         'approval 2',
-        jsonRequest(`${sigdesk.url}/v1/signature-changes/${second.changeId}/approve`, 'POST', reviewerKey.key, {}),
+        jsonRequest(`${sigdesk.url}/v1/signature-changes/${second.changeId}/approve`, 'POST', reviewerKey, {}),
       );
     }
     const approveRequestMs = Date.now() - t0;

@@ -274,6 +274,13 @@ async function seed(url: string, adminKey: string): Promise<Customer> {
   return { organizationId: org.id, key: key.key };
 }
 
+/** The body of a call that must succeed (any 2xx); else an error saying what failed and how. */
+export async function expect2xx<T = any>(what: string, call: Promise<{ status: number; body: T }>): Promise<T> {
+  const { status, body } = await call;
+  if (status < 200 || status > 299) throw new Error(`${what}: HTTP ${status} ${JSON.stringify(body).slice(0, 1000)}`);
+  return body;
+}
+
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolveExit) => {
