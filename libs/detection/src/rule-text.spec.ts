@@ -12,9 +12,9 @@ describe(readRuleText.name, () => {
     );
 
     expect(reading.declarations).toEqual([
-      { name: 'First', modifiers: [], line: 1, column: 6 },
-      { name: 'Second', modifiers: ['private'], line: 2, column: 16 },
-      { name: 'Third', modifiers: ['global', 'private'], line: 4, column: 21 },
+      { name: 'First', modifiers: [], keywordAt: 0, line: 1, column: 6 },
+      { name: 'Second', modifiers: ['private'], keywordAt: 41, line: 2, column: 16 },
+      { name: 'Third', modifiers: ['global', 'private'], keywordAt: 96, line: 4, column: 21 },
     ]);
   });
 

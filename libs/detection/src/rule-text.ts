@@ -14,6 +14,8 @@ export interface RuleDeclaration extends Position {
   name: string;
   /** `global` and `private`, as written before `rule` */
   modifiers: Array<'global' | 'private'>;
+  /** where the `rule` keyword starts in the source (a UTF-16 index): a modifier goes in before it */
+  keywordAt: number;
 }
 
 export interface RuleTextReading {
@@ -71,7 +73,8 @@ export function readRuleText(source: string): RuleTextReading {
   for (const match of text.matchAll(DECLARATION)) {
     const nameAt = (match.index ?? 0) + match[0].length - match[2].length;
     const modifiers = match[1].split(/\s+/).filter((m): m is 'global' | 'private' => m === 'global' || m === 'private');
-    declarations.push({ name: match[2], modifiers, ...positionOf(lineStarts, nameAt) });
+    const keywordAt = (match.index ?? 0) + match[1].length;
+    declarations.push({ name: match[2], modifiers, keywordAt, ...positionOf(lineStarts, nameAt) });
   }
   return {
     declarations,

@@ -77,21 +77,15 @@ export function ruleReports(
   return reports;
 }
 
-// as rule-text.ts reads declarations: `rule` outside comments, strings and regular expressions starts one
-const DECLARATION = /(?<![\w$#@!.])((?:(?:global|private)\s+)*)rule\s+([A-Za-z_][A-Za-z0-9_]*)/g;
-
 /**
  * The file without the given rules as detections: each is made `private`, so that it matches nothing of its own
  * while the file's other rules that use it (a pack's helper rules, `is_pe` say) still work. Its text is kept.
  */
 export function withoutDetections(source: string, names: ReadonlySet<string>): string {
   if (names.size === 0) return source;
-  const { blanked } = readRuleText(source);
-  const inserts: number[] = [];
-  for (const match of blanked.matchAll(DECLARATION)) {
-    if (!names.has(match[2]) || /\bprivate\b/.test(match[1])) continue;
-    inserts.push(match.index + match[1].length);
-  }
+  const inserts = readRuleText(source)
+    .declarations.filter((d) => names.has(d.name) && !d.modifiers.includes('private'))
+    .map((d) => d.keywordAt);
   let result = source;
   for (const at of inserts.reverse()) result = `${result.slice(0, at)}private ${result.slice(at)}`;
   return result;
