@@ -122,7 +122,7 @@ const TIMEOUT_GRACE_MS = 2_000;
 const STDERR_TAIL_CHARS = 2000;
 
 /** Sets the child's limits before it execs node; found once, at a fixed place (the environment is not searched). */
-const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
+export const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
 let warnedNoPrlimit = false;
 const YARA_PATH = YARA_X_PATH;
 

@@ -22,18 +22,24 @@
  * runs (a hostile loop runs for hours): a watchdog thread checks the parent every half second and kills the process
  * when it is orphaned. An idle child leaves on the channel's `disconnect`.
  */
-export const ENGINE_SCRIPT = `
-'use strict';
-process.title = 'sigdesk-yara-engine';
-const { Worker } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { readFileSync, writeFileSync, renameSync } = require('node:fs');
-new Worker(
+/**
+ * The watchdog of a child that runs YARA-X (the engine, the profiler): a thread that kills the process once its
+ * parent is gone, since the main thread may be in a native call for hours.
+ */
+export const PARENT_WATCHDOG = `
+new (require('node:worker_threads').Worker)(
   "const { workerData } = require('node:worker_threads');" +
     "setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);",
   { eval: true, workerData: process.ppid, execArgv: [] },
 ).unref();
+`;
 
+export const ENGINE_SCRIPT = `
+'use strict';
+process.title = 'sigdesk-yara-engine';
+const { createHash } = require('node:crypto');
+const { readFileSync, writeFileSync, renameSync } = require('node:fs');
+${PARENT_WATCHDOG}
 let yarax;
 let rules;
 const incoming = new Map();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { COMPILER_OPTIONS, DEFAULT_ENGINE_MEMORY_BYTES, scanVariables } from './compiled-ruleset';
-import type { ScanVariables, SourceUnit } from './engine-process';
+import { PRLIMIT, type ScanVariables, type SourceUnit } from './engine-process';
+import { PARENT_WATCHDOG } from './engine-script';
 import { YARA_X_PATH } from './yara-x';
 
 /** What scanning the sample with one unit's rules alone cost, or why it could not be measured. */
@@ -53,8 +53,6 @@ export async function profileUnits(
   }
   return results;
 }
-
-const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
 
 function runProfiler(
   units: readonly SourceUnit[],
@@ -122,13 +120,7 @@ function runProfiler(
 const PROFILE_SCRIPT = `
 'use strict';
 process.title = 'sigdesk-yara-profiler';
-const { Worker } = require('node:worker_threads');
-new Worker(
-  "const { workerData } = require('node:worker_threads');" +
-    "setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);",
-  { eval: true, workerData: process.ppid, execArgv: [] },
-).unref();
-const cpuNow = () => {
+${PARENT_WATCHDOG}const cpuNow = () => {
   const used = process.cpuUsage();
   return (used.user + used.system) / 1000;
 };
