@@ -3,7 +3,6 @@ import { YARA_X_VERSION } from '@sigdesk/detection';
 import {
   CompiledOutcome,
   CompiledRulesets,
-  CompiledRulesetsRepository,
   ContentRepository,
   ContentRule,
   ruleRevision,
@@ -12,8 +11,9 @@ import {
   SignatureEngine,
 } from '@sigdesk/signatures';
 import { ReleasesRepository } from '@sigdesk/releases';
-import { ObjectCache, ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { ObjectCache, StorageKeys } from '@sigdesk/storage';
 import { startTestEnvironment, TestEnvironment } from '@sigdesk/testing';
+import { anotherProcess as anotherProcessOf } from './support/compiled-rulesets';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -38,17 +38,7 @@ describe('rulesets compiled once for every process', () => {
   });
 
   /** What another process has: the same database and bucket, no compiled ruleset in memory. */
-  function anotherProcess(): CompiledRulesets {
-    const app = env.sigdesk.app;
-    const instance = new CompiledRulesets(
-      env.config,
-      app.get(CompiledRulesetsRepository),
-      app.get(ObjectStore),
-      app.get(ObjectCache),
-    );
-    instances.push(instance);
-    return instance;
-  }
+  const anotherProcess = () => anotherProcessOf(env, instances);
 
   /** Uses the ruleset and scans `text` with it: what it says of its rules, and the rules that matched. */
   async function scanWith(instance: CompiledRulesets, content: ContentRule[], text: string) {

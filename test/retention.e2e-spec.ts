@@ -17,8 +17,9 @@ import {
   SignatureEngine,
   UnacceptedRulePackSweeper,
 } from '@sigdesk/signatures';
-import { ObjectCache, ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { ObjectStore, StorageKeys } from '@sigdesk/storage';
 import { ApiClient, seedRelease, startTestEnvironment, TestEnvironment } from '@sigdesk/testing';
+import { anotherProcess as anotherProcessOf } from './support/compiled-rulesets';
 
 const DAY_MS = 86_400_000;
 
@@ -183,17 +184,7 @@ describe(CompiledRulesetsSweeper.name, () => {
   });
 
   /** What another process has: the same database and bucket, no compiled ruleset in memory. */
-  function anotherProcess(): CompiledRulesets {
-    const app = env.sigdesk.app;
-    const instance = new CompiledRulesets(
-      env.config,
-      app.get(CompiledRulesetsRepository),
-      app.get(ObjectStore),
-      app.get(ObjectCache),
-    );
-    instances.push(instance);
-    return instance;
-  }
+  const anotherProcess = () => anotherProcessOf(env, instances);
 
   const compile = (instance: CompiledRulesets, content: ContentRule[]) =>
     instance.use(content, async (compiled: CompiledOutcome) => compiled);
