@@ -77,8 +77,8 @@ export class RulePacksService {
   }
 
   /**
-   * The import with its quality report: per file, and per rule within each file; and, until it is accepted, what
-   * accepting it would replace: the files its channel's database has from a pack of the same name.
+   * The import with its quality report: per file, and per rule within each file; and, once analysed and until
+   * accepted, what accepting it would replace: the files its channel's database has from a pack of the same name.
    */
   async get(id: string) {
     const found = await this.packs.find(id);
@@ -86,7 +86,7 @@ export class RulePacksService {
     const files = await this.packs.files(id);
     return {
       ...importView(found),
-      replaces: found.status === 'analysed' || found.status === 'analysing' ? await this.replaced(found, files) : null,
+      replaces: found.status === 'analysed' ? await this.replaced(found, files) : null,
       files: files.map(fileView),
     };
   }
