@@ -1,49 +1,8 @@
 import { readRuleText, type Diagnostic } from '@sigdesk/detection';
+import type { FlagReason, RuleReport } from './rule-pack-views';
 
-/** Why a rule of a pack is flagged: an admin may accept a pack without its flagged rules. */
-export type FlagReason = 'clean_corpus_hits' | 'slow';
-
-export interface RuleReport {
-  name: string;
-  line: number;
-  /** a private rule reports no match of its own: a helper of the file's other rules */
-  private: boolean;
-  /** clean-corpus files it matched, and the first of them */
-  cleanHits: number;
-  cleanFiles: string[];
-  /** the compiler's warnings about the rule */
-  warnings: string[];
-  flagged: FlagReason[];
-}
-
-/** The quality report of one file of a pack. */
-export interface FileReport {
-  compiled: boolean;
-  /** why it does not compile (the first errors): an unknown module, a syntax error, an undeclared identifier… */
-  errors: Diagnostic[];
-  warnings: Diagnostic[];
-  rules: RuleReport[];
-  /**
-   * The profiling pass: processor time to scan the profiling sample of the clean corpus with this file's rules
-   * alone, and its share of all files' times (the file's part of the pack's scan cost).
-   */
-  profile: { cpuMillis: number; share: number } | null;
-}
-
-export interface PackSummary {
-  files: number;
-  compiled: number;
-  failed: number;
-  rules: number;
-  flaggedRules: number;
-  rulesWithCleanHits: number;
-  skipped: number;
-  cleanCorpus: { files: number; bytes: number; filesHit: number; cpuMillis: number };
-  profile: { files: number; bytes: number };
-  /** YARA-X's builds of the files together (again without the files that do not compile) */
-  compileMillis: number;
-  millis: number;
-}
+// the report's types live with the API's views of an import (types only, which the web app reads)
+export type { FileReport, FlagReason, PackSummary, RuleReport } from './rule-pack-views';
 
 /** Warnings cost: YARA-X's slow-pattern and slow-loop warnings. */
 const SLOW = /slow/i;

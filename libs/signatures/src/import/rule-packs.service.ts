@@ -10,6 +10,14 @@ import { SignaturesRepository } from '../signatures.repository';
 import { DEFAULT_PACK_LIMITS, PackError, packNameOf, readPack } from './pack-files';
 import { FileReport, PackSummary, withoutDetections } from './pack-report';
 import { RulePacksRepository } from './rule-packs.repository';
+import type {
+  CreatedRulePackImport,
+  RemovedPackFile,
+  ReplacedPack,
+  RulePackFileView,
+  RulePackImportDetail,
+  RulePackImportView,
+} from './rule-pack-views';
 
 /** An uploaded pack, spooled to a local file (hashed) by the upload's reader. */
 export interface PackUpload {
@@ -17,13 +25,6 @@ export interface PackUpload {
   fileName: string;
   size: number;
   sha256: string;
-}
-
-/** A file of the pack in the database that accepting an import would take out, and why. */
-interface RemovedFile {
-  namespace: string;
-  path: string;
-  reason: 'not_in_import' | 'does_not_compile';
 }
 
 /** What an admin accepts of an analysed pack: every rule, or all but the flagged ones. */
@@ -45,7 +46,12 @@ export class RulePacksService {
   ) {}
 
   /** Reads the pack's files (refused whole when it is not a pack, or past the limits) and starts its analysis. */
-  async create(principal: Principal, upload: PackUpload, channel: string, name?: string) {
+  async create(
+    principal: Principal,
+    upload: PackUpload,
+    channel: string,
+    name?: string,
+  ): Promise<CreatedRulePackImport> {
     const packName = name ?? packNameOf(upload.fileName);
     let contents;
     try {
@@ -72,7 +78,7 @@ export class RulePacksService {
     return { ...importView(created), files: contents.files.length };
   }
 
-  async list(limit: number) {
+  async list(limit: number): Promise<{ items: RulePackImportView[] }> {
     return { items: (await this.packs.list(limit)).map(importView) };
   }
 
@@ -80,7 +86,7 @@ export class RulePacksService {
    * The import with its quality report: per file, and per rule within each file; and, once analysed and until
    * accepted, what accepting it would replace: the files its channel's database has from a pack of the same name.
    */
-  async get(id: string) {
+  async get(id: string): Promise<RulePackImportDetail> {
     const found = await this.packs.find(id);
     if (!found) throw AppError.notFound('This rule pack import');
     const files = await this.packs.files(id);
@@ -95,12 +101,12 @@ export class RulePacksService {
    * The pack's files in the head version of the import's channel (null: the pack is not in it), and which of them
    * accepting the import would take out: a file the import does not have, or has but cannot compile.
    */
-  private async replaced(found: RulePackImport, files: RulePackFile[]) {
+  private async replaced(found: RulePackImport, files: RulePackFile[]): Promise<ReplacedPack | null> {
     const version = await this.contents.headVersion(found.channel);
     const current = await this.contents.packFilesAt(found.channel, version, found.pack_name);
     if (current.length === 0) return null;
     const imported = new Map(files.map((f) => [f.namespace, f]));
-    const removed = current.flatMap(({ namespace, file }): RemovedFile[] => {
+    const removed = current.flatMap(({ namespace, file }): RemovedPackFile[] => {
       const incoming = imported.get(namespace);
       if (!incoming) return [{ namespace, path: file, reason: 'not_in_import' }];
       const report = incoming.report as unknown as FileReport | null;
@@ -171,7 +177,7 @@ export class RulePacksService {
   }
 }
 
-function importView(row: RulePackImport) {
+function importView(row: RulePackImport): RulePackImportView {
   return {
     id: row.id,
     channel: row.channel,
@@ -191,7 +197,7 @@ function importView(row: RulePackImport) {
   };
 }
 
-function fileView(row: RulePackFile) {
+function fileView(row: RulePackFile): RulePackFileView {
   const report = row.report as unknown as FileReport | null;
   return {
     path: row.path,
