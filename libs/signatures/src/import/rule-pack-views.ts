@@ -2,8 +2,8 @@
 import type { Diagnostic } from '../../../detection/src/diagnostic';
 
 /**
- * A rule pack import and its quality report, as stored and as the API answers them. In a file of its own, on types
- * only, so that the web app takes its types from here.
+ * A rule pack import and its quality report, as stored and as the API answers them, and what accepting it leaves out.
+ * In a file of its own, importing types only, so that the web app takes them from here.
  */
 
 /** Why a rule of a pack is flagged: an admin may accept a pack without its flagged rules. */
@@ -20,6 +20,14 @@ export interface RuleReport {
   /** the compiler's warnings about the rule */
   warnings: string[];
   flagged: FlagReason[];
+}
+
+/**
+ * Whether accepting a pack without its flagged rules leaves `rule` out as a detection (made private): a flagged rule
+ * that detects. A private rule is a helper of its file's other rules and stays as it is.
+ */
+export function leftOutUnlessAll(rule: Pick<RuleReport, 'flagged' | 'private'>): boolean {
+  return rule.flagged.length > 0 && !rule.private;
 }
 
 /** The quality report of one file of a pack. */

@@ -10,13 +10,14 @@ import { SignaturesRepository } from '../signatures.repository';
 import { DEFAULT_PACK_LIMITS, PackError, packNameOf, readPack } from './pack-files';
 import { FileReport, PackSummary, withoutDetections } from './pack-report';
 import { RulePacksRepository } from './rule-packs.repository';
-import type {
-  CreatedRulePackImport,
-  RemovedPackFile,
-  ReplacedPack,
-  RulePackFileView,
-  RulePackImportDetail,
-  RulePackImportView,
+import {
+  leftOutUnlessAll,
+  type CreatedRulePackImport,
+  type RemovedPackFile,
+  type ReplacedPack,
+  type RulePackFileView,
+  type RulePackImportDetail,
+  type RulePackImportView,
 } from './rule-pack-views';
 
 /** An uploaded pack, spooled to a local file (hashed) by the upload's reader. */
@@ -141,11 +142,7 @@ export class RulePacksService {
           accepted.set(file.position, null);
           continue;
         }
-        const flagged = new Set(
-          rules === 'unflagged'
-            ? report.rules.filter((r) => r.flagged.length > 0 && !r.private).map((r) => r.name)
-            : [],
-        );
+        const flagged = new Set(rules === 'unflagged' ? report.rules.filter(leftOutUnlessAll).map((r) => r.name) : []);
         ruleCount += report.rules.length - flagged.size;
         leftOut += flagged.size;
         accepted.set(file.position, withoutDetections(file.source, flagged));
