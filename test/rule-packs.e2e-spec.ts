@@ -6,7 +6,17 @@ import { BlobWriter, TextReader, ZipWriter } from '@zip.js/zip.js';
 import { run } from '../apps/cli/src/cli';
 import { DatabaseBuilder } from '@sigdesk/builds';
 import { loadYaraX } from '@sigdesk/detection';
-import { ApiClient, eventually, seedKey, seedRelease, startTestEnvironment, TestEnvironment } from '@sigdesk/testing';
+import {
+  ApiClient,
+  eventually,
+  invitePerson,
+  seedKey,
+  seedRelease,
+  SmtpCatcher,
+  startSmtpCatcher,
+  startTestEnvironment,
+  TestEnvironment,
+} from '@sigdesk/testing';
 
 /** A ZIP of the given files, as a lab would upload its pack. */
 async function zipOf(files: Record<string, string>): Promise<Blob> {
@@ -17,12 +27,17 @@ async function zipOf(files: Record<string, string>): Promise<Blob> {
 
 describe('rule pack imports', () => {
   let env: TestEnvironment;
+  let smtp: SmtpCatcher;
   let admin: ApiClient;
   let analyst: ApiClient;
   const cleanMarker = `VENDOR-TOOL-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
-    env = await startTestEnvironment();
+    // people are invited by mail: the admin of the web console uploads with a session
+    smtp = await startSmtpCatcher();
+    env = await startTestEnvironment({
+      env: { SIGDESK_SMTP_URL: smtp.url, SIGDESK_MAIL_FROM: 'sigdesk <no-reply@sigdesk.example>' },
+    });
     await seedRelease(env, 1);
     admin = new ApiClient(env.url, env.adminKey);
     analyst = await seedKey(env, 'analyst');
@@ -32,6 +47,7 @@ describe('rule pack imports', () => {
   });
   afterAll(async () => {
     await env?.close();
+    await smtp?.close();
   });
 
   const upload = async (pack: Blob, name: string, fields: Record<string, string> = {}, client = admin) => {
@@ -279,6 +295,33 @@ rule Acme_Broken { condition: true }
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  });
+
+  it("takes a pack from an admin's session, as the web console sends it, with the session's CSRF token", async () => {
+    const person = await invitePerson(env, smtp, {
+      email: `elena.${randomBytes(4).toString('hex')}@sigdesk.example`,
+      displayName: 'Elena Martín',
+      role: 'admin',
+    });
+    const form = () => {
+      const body = new FormData();
+      body.append('pack', new Blob(['rule Session_Upload { condition: false }']), 'session-rules.yar');
+      return body;
+    };
+    const forged = await person.session.request('POST', '/v1/admin/rulesets/import', {
+      form: form(),
+      withoutCsrf: true,
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.body.error).toBe('csrf_invalid');
+
+    const created = await person.session.request('POST', '/v1/admin/rulesets/import', { form: form() });
+    expect(created.status).toBe(202);
+    // the uploader is the person, an actor as an API key is
+    expect(created.body).toMatchObject({ packName: 'session-rules', createdBy: person.id });
+    const listed = await person.session.get('/v1/admin/rulesets/imports');
+    expect(listed.body.items.filter((i: any) => i.packName === 'session-rules')).toHaveLength(1);
+    await analysed(created.body.id);
   });
 
   it('refuses what is not a pack, and uploads without a pack', async () => {

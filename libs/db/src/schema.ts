@@ -267,6 +267,7 @@ export interface RulePackImportsTable {
   progress: Json<Record<string, unknown>> | null;
   summary: Json<Record<string, unknown>> | null;
   error: string | null;
+  /** the actor who uploaded it: an API key or a person */
   created_by: string;
   change_id: string | null;
   created_at: CreatedAt;
