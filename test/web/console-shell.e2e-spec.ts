@@ -58,7 +58,7 @@ describe("the console's frame and dashboard in a real browser: roles, themes, sh
     await page.goto('/');
     await page.waitForURL((url) => url.pathname === '/dashboard');
     await pageHeading(page, 'Dashboard');
-    expect(await sections(page, 'Console')).toEqual(['Dashboard', 'Builds', 'Users']);
+    expect(await sections(page, 'Console')).toEqual(['Dashboard', 'Builds', 'Rule packs', 'Users']);
 
     const queue = page.getByRole('region', { name: 'Open cases by contract and severity' });
     await queue.getByRole('cell', { name: 'MSA Start · premium' }).first().waitFor();

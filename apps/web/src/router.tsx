@@ -102,6 +102,18 @@ export function createRouter() {
               lazy: async () => ({ Component: (await import('./pages/console/ApprovalsPage')).ApprovalsPage }),
             },
             {
+              path: 'rule-packs',
+              lazy: async () => ({
+                Component: (await import('./pages/console/rule-packs/RulePacksPage')).RulePacksPage,
+              }),
+            },
+            {
+              path: 'rule-packs/:importId',
+              lazy: async () => ({
+                Component: (await import('./pages/console/rule-packs/RulePackPage')).RulePackPage,
+              }),
+            },
+            {
               path: 'account',
               lazy: async () => ({ Component: (await import('./pages/people/AccountPage')).AccountPage }),
             },

@@ -5,6 +5,7 @@ import type dashboardEn from './catalogs/dashboard.en.json';
 import type consoleQueueEn from './catalogs/console-queue.en.json';
 import type en from './catalogs/en.json';
 import type peopleEn from './catalogs/people.en.json';
+import type rulePacksEn from './catalogs/rule-packs.en.json';
 import type rulesEn from './catalogs/rules.en.json';
 import type settingsEn from './catalogs/settings.en.json';
 
@@ -21,7 +22,8 @@ declare module 'i18next' {
         typeof dashboardEn &
         typeof buildsEn &
         typeof consoleQueueEn &
-        typeof rulesEn;
+        typeof rulesEn &
+        typeof rulePacksEn;
     };
   }
 }

@@ -10,6 +10,8 @@ import consoleQueueEn from './catalogs/console-queue.en.json';
 import consoleQueueEs from './catalogs/console-queue.es.json';
 import peopleEn from './catalogs/people.en.json';
 import peopleEs from './catalogs/people.es.json';
+import rulePacksEn from './catalogs/rule-packs.en.json';
+import rulePacksEs from './catalogs/rule-packs.es.json';
 import rulesEn from './catalogs/rules.en.json';
 import rulesEs from './catalogs/rules.es.json';
 import settingsEn from './catalogs/settings.en.json';
@@ -37,6 +39,9 @@ export const consoleQueueCatalog: PageCatalog = { en: consoleQueueEn, es: consol
 /** The console's rule editor, signature changes with their validation reports, and the approvals inbox. */
 export const rulesCatalog: PageCatalog = { en: rulesEn, es: rulesEs };
 
+/** The rule pack imports' pages (admins). */
+export const rulePacksCatalog: PageCatalog = { en: rulePacksEn, es: rulePacksEs };
+
 /** Every page catalog: for the catalog tests and the types of t(). */
 export const pageCatalogs = [
   caseCatalog,
@@ -46,6 +51,7 @@ export const pageCatalogs = [
   buildsCatalog,
   consoleQueueCatalog,
   rulesCatalog,
+  rulePacksCatalog,
 ];
 
 const added = new WeakMap<I18n, Set<PageCatalog>>();

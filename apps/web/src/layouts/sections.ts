@@ -1,6 +1,7 @@
 import {
   IconChartBar,
   IconChecklist,
+  IconFileImport,
   IconListDetails,
   IconPackages,
   IconSettings,
@@ -27,6 +28,7 @@ const settings: Section = { path: '/settings', label: translationKey('nav.settin
 const queue: Section = { path: '/queue', label: translationKey('nav.queue'), icon: IconStack2 };
 const approvals: Section = { path: '/approvals', label: translationKey('nav.approvals'), icon: IconChecklist };
 const builds: Section = { path: '/builds', label: translationKey('nav.builds'), icon: IconPackages };
+const rulePacks: Section = { path: '/rule-packs', label: translationKey('nav.rulePacks'), icon: IconFileImport };
 const dashboard: Section = { path: '/dashboard', label: translationKey('nav.dashboard'), icon: IconChartBar };
 
 /**
@@ -37,7 +39,7 @@ const SECTIONS: Record<Role, Section[]> = {
   customer: [submit, cases, users, settings],
   analyst: [queue, approvals, dashboard],
   release: [builds, dashboard],
-  admin: [dashboard, builds, users],
+  admin: [dashboard, builds, rulePacks, users],
 };
 
 /** The sections of `user`'s navigation (a customer's users only for their organisation's admin). */

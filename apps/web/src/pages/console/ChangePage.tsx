@@ -48,20 +48,27 @@ export function ChangePage() {
   const mine = session?.user.id === found.author;
   return (
     <RulesPageFrame
-      title={t('rules.change.title', { name: found.ruleName ?? found.targetRule ?? found.case?.reference ?? '' })}
+      title={t('rules.change.title', {
+        name: found.ruleName ?? found.targetRule ?? found.case?.reference ?? found.rulePack?.packName ?? '',
+      })}
       description={t('rules.change.description')}
     >
       <ChangeFacts change={found} />
       <Group gap="md">
-        {found.status === 'validated' && !mine && (
+        {found.status === 'validated' && !mine && session?.user.role === 'analyst' && (
           <Anchor component={Link} to={`/approvals?change=${found.id}`}>
             {t('rules.change.toApprovals')}
           </Anchor>
         )}
         {found.status === 'validated' && mine && <Alert variant="light">{t('rules.approvals.waitingForOther')}</Alert>}
-        {(found.status === 'validation_failed' || found.status === 'rejected') && mine && (
+        {(found.status === 'validation_failed' || found.status === 'rejected') && mine && found.caseId && (
           <Anchor component={Link} to={`/review/${found.caseId}/change`}>
             {t('rules.change.writeAgain')}
+          </Anchor>
+        )}
+        {found.rulePack && session?.user.role === 'admin' && (
+          <Anchor component={Link} to={`/rule-packs/${found.rulePack.id}`}>
+            {t('rules.change.toImport', { pack: found.rulePack.packName })}
           </Anchor>
         )}
       </Group>
