@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { BlobWriter, TextReader, ZipWriter } from '@zip.js/zip.js';
 import type { Page } from 'playwright-core';
 import {
@@ -152,6 +152,74 @@ rule Acme_Broken { condition: true }
       10_000,
     );
     expect(accepted.body.items[0]).toMatchObject({ packName: 'acme-rules', changeId });
+  });
+
+  it("follows a running analysis's stage and files done, on the list and the import's page, without reloading", async () => {
+    // an import that has not been analysed yet: the worker's reconciler picks it up in its own time, so the API's
+    // answers about it are shown to the page at the stage the test sets, as a long analysis would report it
+    const running = await web.env.db
+      .insertInto('rule_pack_imports')
+      .values({
+        channel: 'default',
+        pack_name: 'signature-base',
+        file_name: 'signature-base-master.tar.gz',
+        format: 'tar.gz',
+        bytes: 4_200_000,
+        sha256: 'a'.repeat(64),
+        skipped: JSON.stringify([]),
+        status: 'analysing',
+        created_by: randomUUID(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await web.env.db
+      .insertInto('rule_pack_files')
+      .values({
+        import_id: running.id,
+        position: 0,
+        path: 'signature-base/yara/apt_acme.yar',
+        namespace: 'signature-base/yara/apt_acme',
+        source: 'rule Apt_Acme { condition: false }',
+      })
+      .execute();
+    let progress: Record<string, unknown> = { stage: 'profiling', files: 400, done: 100 };
+    const { page } = await admin();
+    await page.route(
+      (url) => url.pathname.startsWith('/v1/admin/rulesets/imports'),
+      async (route) => {
+        const response = await route.fetch();
+        const body = await response.json();
+        const asRunning = (found: any) => {
+          if (found?.id !== running.id) return found;
+          const files = Array.isArray(found.files)
+            ? found.files.map(({ path, namespace, bytes, accepted }: any) => ({ path, namespace, bytes, accepted }))
+            : found.files;
+          return { ...found, status: 'analysing', progress, summary: null, files };
+        };
+        await route.fulfill({ response, json: body.items ? { items: body.items.map(asRunning) } : asRunning(body) });
+      },
+    );
+    await page.goto('/rule-packs');
+    const row = page.getByRole('row').filter({ hasText: 'signature-base-master.tar.gz' });
+    await row.getByText('Analysing', { exact: true }).waitFor();
+    await row.getByText('Profiling: 100 of 400 file(s)').waitFor();
+    expect(await row.getByRole('progressbar', { name: 'Analysis: Profiling: 100 of 400 file(s)' }).count()).toBe(1);
+    progress = { stage: 'clean corpus', files: 1200, scanned: 900 };
+    await row.getByText('Clean corpus: 900 of 1200 file(s)').waitFor({ timeout: 10_000 });
+
+    await row.getByRole('link', { name: 'signature-base', exact: true }).click();
+    await pageHeading(page, 'signature-base');
+    await page.getByText('Clean corpus: 900 of 1200 file(s)').waitFor();
+    const files = page.getByRole('region', { name: 'Files' });
+    const pending = files.getByRole('row').filter({ hasText: 'apt_acme.yar' });
+    await pending.getByText('Not analysed yet').waitFor();
+    expect(await pending.getByRole('button').count()).toBe(0);
+    // nothing to accept before the report
+    expect(await page.getByRole('button', { name: 'Accept all rules' }).count()).toBe(0);
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await saveScreenshot(page, 'console-rule-pack-analysing');
+    progress = { stage: 'clean corpus', files: 1200, scanned: 1100 };
+    await page.getByText('Clean corpus: 1100 of 1200 file(s)').waitFor({ timeout: 10_000 });
   });
 
   it("says why a pack is refused, in the person's language, and that an import does not exist", async () => {

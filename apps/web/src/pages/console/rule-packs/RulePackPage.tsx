@@ -10,7 +10,6 @@ import {
   Modal,
   Paper,
   SimpleGrid,
-  Skeleton,
   Stack,
   Table,
   Text,
@@ -238,24 +237,28 @@ function FileRow({ file, percent }: { file: RulePackFileView; percent: Intl.Numb
   const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   const rulesId = `rules-${file.namespace}`;
+  const analysed = file.compiled !== undefined;
   return (
     <>
       <Table.Tr>
         <Table.Td w={44}>
-          <ActionIcon
-            variant="subtle"
-            color="gray"
-            aria-expanded={open}
-            aria-controls={open ? rulesId : undefined}
-            aria-label={
-              open
-                ? t('rulePacks.files.hideRules', { path: file.path })
-                : t('rulePacks.files.showRules', { path: file.path, n: file.rules?.length ?? 0 })
-            }
-            onClick={() => setOpen(!open)}
-          >
-            {open ? <IconChevronDown size={16} aria-hidden /> : <IconChevronRight size={16} aria-hidden />}
-          </ActionIcon>
+          {/* before the analysis a file has no report, and its rules are not read yet */}
+          {analysed && (
+            <ActionIcon
+              variant="subtle"
+              color="gray"
+              aria-expanded={open}
+              aria-controls={open ? rulesId : undefined}
+              aria-label={
+                open
+                  ? t('rulePacks.files.hideRules', { path: file.path })
+                  : t('rulePacks.files.showRules', { path: file.path, n: file.rules?.length ?? 0 })
+              }
+              onClick={() => setOpen(!open)}
+            >
+              {open ? <IconChevronDown size={16} aria-hidden /> : <IconChevronRight size={16} aria-hidden />}
+            </ActionIcon>
+          )}
         </Table.Td>
         <Table.Td maw={480}>
           <Text size="sm" ff="monospace" style={WRAP_ANYWHERE}>
@@ -271,7 +274,7 @@ function FileRow({ file, percent }: { file: RulePackFileView; percent: Intl.Numb
         <Table.Td ta="right">{file.warnings?.length ?? '—'}</Table.Td>
         <Table.Td ta="right">{file.profile ? percent.format(file.profile.share) : '—'}</Table.Td>
       </Table.Tr>
-      {open && (
+      {open && analysed && (
         <Table.Tr id={rulesId} bg="var(--mantine-color-default-hover)">
           <Table.Td />
           <Table.Td colSpan={4}>
@@ -538,7 +541,7 @@ export function RulePackPage() {
           </Anchor>
         </Alert>
       )}
-      {pack.summary ? <Summary summary={pack.summary} /> : pack.status === 'analysing' && <Skeleton height={120} />}
+      {pack.summary && <Summary summary={pack.summary} />}
       {pack.status === 'analysed' && <AcceptActions found={pack} />}
       <FilesTable files={pack.files} />
       <SkippedEntries found={pack} />
