@@ -1,4 +1,5 @@
-import { api, ApiError, CSRF_HEADER, errorFromBody, type ApiClient } from '../api/client';
+import type { ApiClient } from '../api/client';
+import { uploadForm, UploadCancelled, type Upload as FormUpload, type UploadProgress } from '../api/form-upload';
 import type { CustomerCase } from '../api/portal';
 
 export interface SubmissionFields {
@@ -12,24 +13,10 @@ export interface SubmissionFields {
   description: string;
 }
 
-export interface UploadProgress {
-  sent: number;
-  total: number;
-}
+/** Every attempt of one intended submission: the case (201, or the first answer replayed for the same key). */
+export type Upload = FormUpload<CustomerCase>;
 
-export interface Upload {
-  /** The case (201, or the first answer replayed for the same Idempotency-Key). */
-  done: Promise<CustomerCase>;
-  cancel(): void;
-}
-
-/** Thrown when the person cancelled the upload. */
-export class UploadCancelled extends Error {
-  constructor() {
-    super('upload cancelled');
-    this.name = 'UploadCancelled';
-  }
-}
+export { UploadCancelled, type UploadProgress };
 
 /** A UUID for an Idempotency-Key; crypto.randomUUID needs a secure context, getRandomValues does not. */
 export function newIdempotencyKey(): string {
@@ -56,18 +43,6 @@ export function submissionForm(fields: SubmissionFields, files: File[]): FormDat
   return form;
 }
 
-function headersOf(xhr: XMLHttpRequest): Headers {
-  const headers = new Headers();
-  for (const line of xhr
-    .getAllResponseHeaders()
-    .trim()
-    .split(/[\r\n]+/)) {
-    const at = line.indexOf(':');
-    if (at > 0) headers.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
-  }
-  return headers;
-}
-
 /**
  * `POST /v1/submissions` with XMLHttpRequest, whose upload reports progress (fetch does not). Every attempt of one
  * intended submission sends the same `idempotencyKey`, so a retry after a lost answer never opens a second case.
@@ -79,43 +54,13 @@ export function uploadSubmission(options: {
   onProgress(progress: UploadProgress): void;
   client?: ApiClient;
 }): Upload {
-  const xhr = new XMLHttpRequest();
-  let cancelled = false;
-  const done = (async () => {
-    const csrfToken = await (options.client ?? api).csrfToken();
-    if (cancelled) throw new UploadCancelled();
-    return new Promise<CustomerCase>((resolve, reject) => {
-      xhr.open('POST', '/v1/submissions');
-      xhr.setRequestHeader('accept', 'application/json');
-      xhr.setRequestHeader('Idempotency-Key', options.idempotencyKey);
-      if (csrfToken) xhr.setRequestHeader(CSRF_HEADER, csrfToken);
-      xhr.withCredentials = true;
-      xhr.upload.onprogress = (event) => {
-        if (event.lengthComputable) options.onProgress({ sent: event.loaded, total: event.total });
-      };
-      xhr.onabort = () => reject(new UploadCancelled());
-      xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The upload did not reach sigdesk'));
-      xhr.onload = () => {
-        let body: unknown;
-        try {
-          body = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
-        } catch {
-          body = undefined;
-        }
-        if (xhr.status === 200 || xhr.status === 201) {
-          if (body && typeof body === 'object' && 'id' in body) return resolve(body as CustomerCase);
-          return reject(new ApiError(xhr.status, 'unexpected_response', 'The server did not answer with the case'));
-        }
-        reject(errorFromBody(xhr.status, xhr.statusText, headersOf(xhr), body));
-      };
-      xhr.send(submissionForm(options.fields, options.files));
-    });
-  })();
-  return {
-    done,
-    cancel: () => {
-      cancelled = true;
-      xhr.abort();
-    },
-  };
+  return uploadForm({
+    path: '/v1/submissions',
+    form: submissionForm(options.fields, options.files),
+    headers: { 'Idempotency-Key': options.idempotencyKey },
+    onProgress: options.onProgress,
+    // 201, or 200: the first answer replayed for the same Idempotency-Key
+    isAnswer: (body): body is CustomerCase => Boolean(body && typeof body === 'object' && 'id' in body),
+    client: options.client,
+  });
 }
