@@ -222,8 +222,8 @@ rule Acme_Broken { condition: true }
     await page.getByText('Clean corpus: 1100 of 1200 file(s)').waitFor({ timeout: 10_000 });
   });
 
-  it("says why a pack is refused, in the person's language, and that an import does not exist", async () => {
-    const { page } = await admin('es-ES');
+  it("says why a pack is refused, in the person's language, cancels an upload, and that an import does not exist", async () => {
+    const { page, api } = await admin('es-ES');
     await page.goto('/rule-packs');
     await pageHeading(page, 'Paquetes de reglas');
     const uploads: string[] = [];
@@ -240,6 +240,26 @@ rule Acme_Broken { condition: true }
     expect(uploads).toEqual([]);
 
     await page.getByLabel('Canal').fill('');
+
+    // an upload under way shows how much is sent, and can be cancelled: nothing is imported, nothing is wrong
+    const before = (await api.get('/v1/admin/rulesets/imports')).body.items.length;
+    let release: () => void = () => undefined;
+    await page.route('**/v1/admin/rulesets/import', async (route) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      // the page's cancel has ended the request already, normally
+      await route.abort('aborted').catch(() => undefined);
+    });
+    await chooseFile(page, 'Paquete de reglas', { name: 'held.zip', buffer: await zipOf(packFiles) });
+    await page.getByRole('button', { name: 'Subir y analizar' }).click();
+    await page.getByText(/^Subiendo: .* de 1[,.]\d KiB$/).waitFor();
+    await page.getByRole('progressbar', { name: 'Subida del paquete' }).waitFor({ state: 'attached' });
+    await page.getByRole('button', { name: 'Cancelar la subida' }).click();
+    await page.getByRole('button', { name: 'Cancelar la subida' }).waitFor({ state: 'detached' });
+    release();
+    await page.unroute('**/v1/admin/rulesets/import');
+    expect(await page.getByRole('alert').filter({ hasText: 'El paquete no se ha importado' }).count()).toBe(0);
+    expect((await api.get('/v1/admin/rulesets/imports')).body.items).toHaveLength(before);
+
     await chooseFile(page, 'Paquete de reglas', {
       name: 'notes.zip',
       buffer: Buffer.from('these are notes, not an archive'),
@@ -247,7 +267,7 @@ rule Acme_Broken { condition: true }
     await page.getByRole('button', { name: 'Subir y analizar' }).click();
     const refused = page.getByRole('alert').filter({ hasText: 'El paquete no se ha importado' });
     await refused.getByText('is named like an archive but is not a ZIP or gzip file', { exact: false }).waitFor();
-    expect(uploads).toHaveLength(1);
+    expect(uploads).toHaveLength(2);
 
     await page.goto('/rule-packs/00000000-0000-4000-8000-000000000000');
     await page.getByText('Esa importación no existe.').waitFor();

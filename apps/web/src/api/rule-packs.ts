@@ -12,6 +12,7 @@ import {
   type SkippedEntry,
 } from '../../../../libs/signatures/src/import/rule-pack-views';
 import { api, type ApiClient } from './client';
+import { uploadForm, type Upload, type UploadProgress } from './form-upload';
 import type { SignatureChange } from './signature-changes';
 
 export type {
@@ -57,14 +58,24 @@ export function rulePackForm(pack: File, channel: string): FormData {
   return form;
 }
 
-/** `POST /v1/admin/rulesets/import`: the pack in; its analysis starts (202). */
-export function uploadRulePack(
-  pack: File,
-  channel: string,
-  client: ApiClient = api,
-  signal?: AbortSignal,
-): Promise<CreatedRulePackImport> {
-  return client.request('POST', '/v1/admin/rulesets/import', { body: rulePackForm(pack, channel), signal });
+/**
+ * `POST /v1/admin/rulesets/import`: the pack in (202), its analysis started. Sent with XMLHttpRequest, whose upload
+ * reports progress: a pack may be hundreds of megabytes.
+ */
+export function uploadRulePack(options: {
+  pack: File;
+  channel: string;
+  onProgress(progress: UploadProgress): void;
+  client?: ApiClient;
+}): Upload<CreatedRulePackImport> {
+  return uploadForm({
+    path: '/v1/admin/rulesets/import',
+    form: rulePackForm(options.pack, options.channel),
+    onProgress: options.onProgress,
+    isAnswer: (body): body is CreatedRulePackImport =>
+      Boolean(body && typeof body === 'object' && 'id' in body && 'packName' in body),
+    client: options.client,
+  });
 }
 
 /** `POST /v1/admin/rulesets/imports/:id/accept`: the analysed pack becomes one signature change, validated next. */

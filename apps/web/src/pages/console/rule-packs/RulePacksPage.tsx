@@ -5,6 +5,7 @@ import {
   FileInput,
   Group,
   Paper,
+  Progress,
   Skeleton,
   Stack,
   Table,
@@ -15,6 +16,7 @@ import {
 import { useForm } from '@mantine/form';
 import { IconFileImport, IconUpload } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate } from 'react-router';
 import { describeError } from '../../../api/errors';
@@ -22,8 +24,10 @@ import {
   fetchRulePackImports,
   rulePacksQueryKey,
   uploadRulePack,
+  type CreatedRulePackImport,
   type RulePackImportView,
 } from '../../../api/rule-packs';
+import { UploadCancelled, type Upload } from '../../../api/form-upload';
 import { notifyDone } from '../../../components/notify';
 import { Section } from '../../../components/Section';
 import { useSession } from '../../../hooks/session';
@@ -44,7 +48,7 @@ export function importPath(id: string): string {
 }
 
 function UploadForm() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const queryClient = useQueryClient();
   const form = useForm<{ pack: File | null; channel: string }>({
     mode: 'controlled',
@@ -54,15 +58,29 @@ function UploadForm() {
       channel: (value) => (!value.trim() || CHANNEL.test(value.trim()) ? null : t('rulePacks.upload.channelInvalid')),
     },
   });
+  const [sending, setSending] = useState<{ sent: number; total: number } | null>(null);
+  const current = useRef<Upload<CreatedRulePackImport> | null>(null);
+  // leaving the page ends an upload under way
+  useEffect(() => () => current.current?.cancel(), []);
   const upload = useMutation({
-    mutationFn: ({ pack, channel }: { pack: File; channel: string }) => uploadRulePack(pack, channel),
+    mutationFn: ({ pack, channel }: { pack: File; channel: string }) => {
+      setSending({ sent: 0, total: pack.size });
+      current.current = uploadRulePack({ pack, channel, onProgress: setSending });
+      return current.current.done;
+    },
     onSuccess: async (created) => {
       notifyDone(t, t('rulePacks.upload.done', { pack: created.packName, files: created.files }));
       form.reset();
       await queryClient.invalidateQueries({ queryKey: rulePacksQueryKey });
     },
+    onSettled: () => {
+      current.current = null;
+      setSending(null);
+    },
   });
-  const failure = upload.isError ? describeError(upload.error) : undefined;
+  const failure =
+    upload.isError && !(upload.error instanceof UploadCancelled) ? describeError(upload.error) : undefined;
+  const percent = sending && sending.total > 0 ? Math.min(100, Math.round((sending.sent / sending.total) * 100)) : 0;
   return (
     <Section title={t('rulePacks.upload.title')}>
       <form
@@ -102,10 +120,26 @@ function UploadForm() {
               {t(failure.key, failure.values)}
             </Alert>
           )}
+          {sending && (
+            <Stack gap={4} maw={640}>
+              <Text size="sm">
+                {t('rulePacks.upload.sending', {
+                  sent: formatBytes(sending.sent, i18n.language),
+                  total: formatBytes(sending.total, i18n.language),
+                })}
+              </Text>
+              <Progress value={percent} size="sm" aria-label={t('rulePacks.upload.sendingLabel')} />
+            </Stack>
+          )}
           <Group>
             <Button type="submit" leftSection={<IconUpload size={16} aria-hidden />} loading={upload.isPending}>
               {t('rulePacks.upload.submit')}
             </Button>
+            {upload.isPending && (
+              <Button variant="default" onClick={() => current.current?.cancel()}>
+                {t('rulePacks.upload.cancel')}
+              </Button>
+            )}
           </Group>
         </Stack>
       </form>
