@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { BlobWriter, TextReader, ZipWriter } from '@zip.js/zip.js';
 import type { Page } from 'playwright-core';
+import { DatabaseBuilder } from '@sigdesk/builds';
 import {
   ApiClient,
   eventually,
   pageHeading,
   saveScreenshot,
+  seedKey,
   seedRelease,
   seriousAccessibilityViolations,
 } from '@sigdesk/testing';
@@ -152,6 +154,57 @@ rule Acme_Broken { condition: true }
       10_000,
     );
     expect(accepted.body.items[0]).toMatchObject({ packName: 'acme-rules', changeId });
+  });
+
+  it('says, before a new version of the pack is accepted, which files of the built one accepting takes out', async () => {
+    // the pack accepted above, approved by an analyst and built
+    const { page, api } = await admin();
+    const first = (await api.get('/v1/admin/rulesets/imports')).body.items.find(
+      (i: any) => i.packName === 'acme-rules' && i.changeId,
+    );
+    await eventually(
+      () => api.get(`/v1/signature-changes/${first.changeId}`),
+      (res) => res.body.status === 'validated',
+      60_000,
+    );
+    const analyst = await seedKey(web.env, 'analyst');
+    expect((await analyst.post(`/v1/signature-changes/${first.changeId}/approve`, {})).status).toBe(200);
+    const built = await web.env.sigdesk.app.get(DatabaseBuilder).build('default', 'scheduled');
+    expect(built.status).toBe('stored');
+
+    // version 2.0, as the lab downloads it: generic.yar now fails to compile, the deep file is gone
+    const secondVersion = {
+      'acme-rules-2.0/malware/droppers.yar': packFiles['acme-rules/malware/droppers.yar'],
+      'acme-rules-2.0/malware/generic.yar': 'import "cuckoo_sandbox"\nrule Acme_Generic { condition: true }\n',
+    };
+    await page.goto('/rule-packs');
+    await pageHeading(page, 'Rule packs');
+    await chooseFile(page, 'Rule pack', { name: 'acme-rules-2.0.zip', buffer: await zipOf(secondVersion) });
+    await page.getByLabel('Pack name').fill('acme-rules');
+    await page.getByRole('button', { name: 'Upload and analyse' }).click();
+    await page.getByText('acme-rules: 2 rule file(s) read; the analysis has started.').waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'acme-rules-2.0.zip' });
+    await row.getByText('Analysed', { exact: true }).waitFor({ timeout: 60_000 });
+    await row.getByRole('link', { name: 'acme-rules', exact: true }).click();
+    await pageHeading(page, 'acme-rules');
+
+    const notice = page.getByRole('alert').filter({ hasText: 'Replaces acme-rules on channel default' });
+    await notice
+      .getByText(`Version ${built.version} of the channel holds 3 file(s) of a pack of this name.`, { exact: false })
+      .waitFor();
+    await notice.getByText('Taken out of the database by accepting it: 2 file(s).').waitFor();
+    expect(await notice.getByRole('listitem').allTextContents()).toEqual([
+      'acme-rules/malware/generic.yar — does not compile in this import',
+      `${deepFile} — not in this import`,
+    ]);
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await saveScreenshot(page, 'console-rule-pack-replaces');
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await page.getByRole('button', { name: 'Accept all rules' }).click();
+    await page
+      .getByRole('dialog', { name: 'Accept all rules of acme-rules?' })
+      .getByText(`It replaces the 3 file(s) of acme-rules in version ${built.version}, taking out 2 of them.`)
+      .waitFor();
   });
 
   it("follows a running analysis's stage and files done, on the list and the import's page, without reloading", async () => {

@@ -4,6 +4,7 @@ import {
   type FileReport,
   type FlagReason,
   type PackSummary,
+  type ReplacedPack,
   type RulePackFileView,
   type RulePackImportDetail,
   type RulePackImportStatus,
@@ -20,6 +21,7 @@ export type {
   FileReport,
   FlagReason,
   PackSummary,
+  ReplacedPack,
   RulePackFileView,
   RulePackImportDetail,
   RulePackImportStatus,
@@ -50,10 +52,14 @@ export function fetchRulePackImport(id: string, client: ApiClient = api): Promis
   return client.get(`/v1/admin/rulesets/imports/${encodeURIComponent(id)}`);
 }
 
-/** The upload's body: the channel first, so that the API refuses a wrong one before it reads the pack. */
-export function rulePackForm(pack: File, channel: string): FormData {
+/**
+ * The upload's body: the channel and the pack's name first, so that the API refuses a wrong one before it reads the
+ * pack. No name: the API names the pack after its file.
+ */
+export function rulePackForm(pack: File, channel: string, packName = ''): FormData {
   const form = new FormData();
   if (channel) form.append('channel', channel);
+  if (packName) form.append('packName', packName);
   form.append('pack', pack, pack.name);
   return form;
 }
@@ -65,12 +71,14 @@ export function rulePackForm(pack: File, channel: string): FormData {
 export function uploadRulePack(options: {
   pack: File;
   channel: string;
+  /** the pack's name, which an import of a new version repeats; empty: after its file */
+  packName?: string;
   onProgress(progress: UploadProgress): void;
   client?: ApiClient;
 }): Upload<CreatedRulePackImport> {
   return uploadForm({
     path: '/v1/admin/rulesets/import',
-    form: rulePackForm(options.pack, options.channel),
+    form: rulePackForm(options.pack, options.channel, options.packName),
     onProgress: options.onProgress,
     isAnswer: (body): body is CreatedRulePackImport =>
       Boolean(body && typeof body === 'object' && 'id' in body && 'packName' in body),

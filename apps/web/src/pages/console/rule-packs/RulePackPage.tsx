@@ -30,6 +30,7 @@ import {
   rulePacksQueryKey,
   type AcceptedRules,
   type PackSummary,
+  type ReplacedPack,
   type RulePackFileView,
   type RulePackImportDetail,
   type RuleReport,
@@ -44,7 +45,7 @@ import { rulePacksCatalog, usePageCatalog } from '../../../i18n/page-catalogs';
 import { HOME_PATH } from '../../../routes/next-path';
 import { BODY_TEXT } from '../../../theme';
 import { AnalysisProgress, ImportStatusBadge } from './ImportStatus';
-import { ANALYSING_REFRESH_MS, FLAG_LABELS, FORMAT_LABELS } from './rule-pack-labels';
+import { ANALYSING_REFRESH_MS, FLAG_LABELS, FORMAT_LABELS, REMOVAL_LABELS } from './rule-pack-labels';
 
 /** Clean files listed per rule before "and N more" (the API keeps the first ten). */
 const SHOWN_CLEAN_FILES = 3;
@@ -354,6 +355,45 @@ function SkippedEntries({ found }: { found: RulePackImportDetail }) {
 }
 
 /**
+ * What accepting replaces: the files the channel's database has from a pack of this name, and those it takes out
+ * (not in this import, or not compiling in it), so that a new version of a pack drops nothing unseen.
+ */
+function ReplacedPackNotice({ pack, replaces }: { pack: string; replaces: ReplacedPack }) {
+  const { t } = useTranslation();
+  return (
+    <Alert
+      color={replaces.removed.length ? 'yellow' : 'blue'}
+      icon={<IconAlertTriangle aria-hidden />}
+      // a yellow title on its light background is below the contrast text needs: the title in the body's colour
+      styles={{ title: { color: BODY_TEXT } }}
+      title={t('rulePacks.replaces.title', { pack, channel: replaces.channel })}
+    >
+      <Stack gap="xs">
+        <Text size="sm">
+          {t('rulePacks.replaces.description', { version: replaces.version, files: replaces.files })}
+        </Text>
+        {replaces.removed.length === 0 ? (
+          <Text size="sm">{t('rulePacks.replaces.noneRemoved')}</Text>
+        ) : (
+          <>
+            <Text size="sm" fw={600}>
+              {t('rulePacks.replaces.removed', { n: replaces.removed.length })}
+            </Text>
+            <List size="sm" spacing={2}>
+              {replaces.removed.map((file) => (
+                <List.Item key={file.namespace} style={WRAP_ANYWHERE}>
+                  <Code>{file.path}</Code> — {t(REMOVAL_LABELS[file.reason])}
+                </List.Item>
+              ))}
+            </List>
+          </>
+        )}
+      </Stack>
+    </Alert>
+  );
+}
+
+/**
  * The two ways to accept an analysed pack, each after a confirmation that says what happens: one signature change of
  * the files that compile, validated, then approved by an analyst other than the admin. Then the change's page.
  */
@@ -385,6 +425,7 @@ function AcceptActions({ found }: { found: RulePackImportDetail }) {
     <Section title={t('rulePacks.accept.title')}>
       <Stack gap="md">
         <Text size="sm">{t('rulePacks.accept.description')}</Text>
+        {found.replaces && <ReplacedPackNotice pack={found.packName} replaces={found.replaces} />}
         <Group>
           <Button onClick={() => setChoice('unflagged')} disabled={compiledFiles.length === 0}>
             {t('rulePacks.accept.unflagged')}
@@ -414,6 +455,16 @@ function AcceptActions({ found }: { found: RulePackImportDetail }) {
             })}
           </Text>
           {failed > 0 && <Text>{t('rulePacks.accept.failedLeftOut', { n: failed })}</Text>}
+          {found.replaces && (
+            <Text>
+              {t('rulePacks.accept.replacesEffect', {
+                files: found.replaces.files,
+                pack: found.packName,
+                version: found.replaces.version,
+                removed: found.replaces.removed.length,
+              })}
+            </Text>
+          )}
           {leftOut.length === 0 ? (
             <Text>{t('rulePacks.accept.noneFlagged')}</Text>
           ) : choice === 'all' ? (

@@ -39,6 +39,8 @@ import { AnalysisProgress, ImportStatusBadge } from './ImportStatus';
 import { ANALYSING_REFRESH_MS, FORMAT_LABELS } from './rule-pack-labels';
 
 const CHANNEL = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** As the API takes a pack's name (`packNameProblem`): it starts the namespaces of the pack's files. */
+const PACK_NAME = /^(?![._]*$)[A-Za-z0-9_.-]{1,64}$/;
 
 /** What a pack may be called: the API reads any file, but these are the ones it takes as a pack. */
 const PACK_TYPES = '.yar,.yara,.zip,.tar.gz,.tgz,application/zip,application/gzip';
@@ -50,11 +52,13 @@ export function importPath(id: string): string {
 function UploadForm() {
   const { t, i18n } = useTranslation();
   const queryClient = useQueryClient();
-  const form = useForm<{ pack: File | null; channel: string }>({
+  const form = useForm<{ pack: File | null; channel: string; packName: string }>({
     mode: 'controlled',
-    initialValues: { pack: null, channel: '' },
+    initialValues: { pack: null, channel: '', packName: '' },
     validate: {
       pack: (value) => (value ? null : t('rulePacks.upload.fileRequired')),
+      packName: (value) =>
+        !value.trim() || PACK_NAME.test(value.trim()) ? null : t('rulePacks.upload.packNameInvalid'),
       channel: (value) => (!value.trim() || CHANNEL.test(value.trim()) ? null : t('rulePacks.upload.channelInvalid')),
     },
   });
@@ -63,9 +67,9 @@ function UploadForm() {
   // leaving the page ends an upload under way
   useEffect(() => () => current.current?.cancel(), []);
   const upload = useMutation({
-    mutationFn: ({ pack, channel }: { pack: File; channel: string }) => {
+    mutationFn: ({ pack, channel, packName }: { pack: File; channel: string; packName: string }) => {
       setSending({ sent: 0, total: pack.size });
-      current.current = uploadRulePack({ pack, channel, onProgress: setSending });
+      current.current = uploadRulePack({ pack, channel, packName, onProgress: setSending });
       return current.current.done;
     },
     onSuccess: async (created) => {
@@ -85,8 +89,8 @@ function UploadForm() {
     <Section title={t('rulePacks.upload.title')}>
       <form
         noValidate
-        onSubmit={form.onSubmit(({ pack, channel }) => {
-          if (pack) upload.mutate({ pack, channel: channel.trim() });
+        onSubmit={form.onSubmit(({ pack, channel, packName }) => {
+          if (pack) upload.mutate({ pack, channel: channel.trim(), packName: packName.trim() });
         })}
       >
         <Stack gap="md">
@@ -113,6 +117,14 @@ function UploadForm() {
               w={{ base: '100%', sm: 220 }}
               disabled={upload.isPending}
               {...form.getInputProps('channel')}
+            />
+            <TextInput
+              label={t('rulePacks.upload.packName')}
+              description={t('rulePacks.upload.packNameHint')}
+              maxLength={64}
+              w={{ base: '100%', sm: 340 }}
+              disabled={upload.isPending}
+              {...form.getInputProps('packName')}
             />
           </Group>
           {failure && (

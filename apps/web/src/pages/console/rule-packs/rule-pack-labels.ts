@@ -1,4 +1,4 @@
-import type { FlagReason, RulePackImportStatus, RulePackImportView } from '../../../api/rule-packs';
+import type { FlagReason, ReplacedPack, RulePackImportStatus, RulePackImportView } from '../../../api/rule-packs';
 import { translationKey, type TranslationKey } from '../../../i18n';
 
 export const IMPORT_STATUS_LABELS: Record<RulePackImportStatus, TranslationKey> = {
@@ -24,6 +24,12 @@ export const FORMAT_LABELS: Record<RulePackImportView['format'], TranslationKey>
 export const FLAG_LABELS: Record<FlagReason, TranslationKey> = {
   clean_corpus_hits: translationKey('rulePacks.flag.clean_corpus_hits'),
   slow: translationKey('rulePacks.flag.slow'),
+};
+
+/** Why accepting an import takes a file of the pack's last version out of the database. */
+export const REMOVAL_LABELS: Record<ReplacedPack['removed'][number]['reason'], TranslationKey> = {
+  not_in_import: translationKey('rulePacks.replaces.not_in_import'),
+  does_not_compile: translationKey('rulePacks.replaces.does_not_compile'),
 };
 
 /** The analysis's stages, as the API names them. */
