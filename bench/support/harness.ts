@@ -24,7 +24,6 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { startS3Server } from '@sigdesk/storage';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const MiB = 1024 * 1024;
@@ -281,6 +280,44 @@ export async function expect2xx<T = any>(what: string, call: Promise<{ status: n
   return body;
 }
 
+/**
+ * The S3 server in a process of its own (support/s3-server-process.ts), as a real one is: in this process it would
+ * share its thread with the client sending the uploads the benchmarks time.
+ */
+async function startS3ServerProcess(
+  directory: string,
+  keys: { accessKeyId: string; secretAccessKey: string },
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['-r', join(ROOT, 'bench', 'register.js'), join(ROOT, 'bench', 'support', 's3-server-process.ts')],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: { ...process.env, BENCH_S3_OPTIONS: JSON.stringify({ directory, ...keys }) },
+    },
+  );
+  const endpoint = await new Promise<string>((resolveEndpoint, reject) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
+      out += text;
+      const listening = /listening (\S+)/.exec(out);
+      if (listening) resolveEndpoint(listening[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the S3 server process exited (code ${code}) before listening`)));
+    child.once('error', reject);
+  });
+  return {
+    endpoint,
+    close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      if (!(await waitForExit(child, 5_000))) child.kill('SIGKILL');
+    },
+  };
+}
+
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolveExit) => {
@@ -392,8 +429,8 @@ export async function startSigdesk(name: string, options: StartOptions = {}): Pr
       const s3Dir = await mkdtemp(join(tmpdir(), 'sigdesk-bench-s3-'));
       cleanups.push({ what: `remove ${s3Dir}`, run: () => rm(s3Dir, { recursive: true, force: true }) });
       const keys = { accessKeyId: `bench-${id}`, secretAccessKey: randomBytes(32).toString('base64url') };
-      const s3Server = await startS3Server({ directory: s3Dir, port: 0, region: 'us-east-1', credentials: keys });
-      cleanups.push({ what: 'close the S3 server', run: () => s3Server.close() });
+      const s3Server = await startS3ServerProcess(s3Dir, keys);
+      cleanups.push({ what: 'stop the S3 server', run: () => s3Server.close() });
       s3 = { endpoint: s3Server.endpoint, bucket: 'bench', ...keys, region: 'us-east-1' };
 
       await postgresAdmin((client) => client.query(`CREATE DATABASE ${database}`));
