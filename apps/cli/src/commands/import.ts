@@ -5,54 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Args, channelOption, Command, Context, flag, stringValue } from '../command';
 import { CliError, EXIT, line, UsageError } from '../io';
 import { formatBytes } from '../progress';
+import type { RulePackImportDetail, RulePackImportView } from '../../../../libs/signatures/src/import/rule-pack-views';
 
 /** An upload of a large pack over a slow line may take this long. */
 const UPLOAD_TIMEOUT_MS = 10 * 60_000;
 const POLL_MS = 1_000;
 
-interface RuleReport {
-  name: string;
-  cleanHits: number;
-  cleanFiles: string[];
-  warnings: string[];
-  flagged: string[];
-}
-
-interface FileReport {
-  path: string;
-  namespace: string;
-  compiled?: boolean;
-  errors?: Array<{ message: string; line?: number }>;
-  rules?: RuleReport[];
-  profile?: { cpuMillis: number; share: number } | null;
-}
-
-interface PackImport {
-  id: string;
-  packName: string;
-  status: 'analysing' | 'analysed' | 'failed' | 'accepted';
-  progress: { stage?: string; files?: number; done?: number; scanned?: number } | null;
-  summary: {
-    files: number;
-    compiled: number;
-    failed: number;
-    rules: number;
-    flaggedRules: number;
-    rulesWithCleanHits: number;
-    skipped: number;
-    cleanCorpus: { files: number; filesHit: number };
-    millis: number;
-  } | null;
-  error: string | null;
-  skipped: Array<{ path: string; reason: string }>;
-  replaces?: {
-    channel: string;
-    version: number;
-    files: number;
-    removed: Array<{ path: string; reason: 'not_in_import' | 'does_not_compile' }>;
-  } | null;
-  files?: FileReport[];
-}
+// the API's own view of an import (a types-only file): what the CLI prints is what the API answers
+type PackImport = RulePackImportView & Partial<Pick<RulePackImportDetail, 'files' | 'replaces'>>;
 
 export const importCommand: Command = {
   name: 'import',
@@ -125,9 +85,10 @@ export const importCommand: Command = {
 };
 
 function progressText(pack: PackImport): string {
-  const p = pack.progress;
-  if (!p?.stage) return '';
-  if (p.stage === 'files') return `compiling and profiling files: ${p.done ?? 0} of ${p.files ?? '?'}`;
+  const p = (pack.progress ?? {}) as { stage?: string; files?: number; done?: number; scanned?: number };
+  if (!p.stage) return '';
+  if (p.stage === 'compiling') return `compiling ${p.files ?? '?'} file(s)`;
+  if (p.stage === 'profiling') return `profiling files: ${p.done ?? 0} of ${p.files ?? '?'}`;
   if (p.stage === 'clean corpus') return `scanning the clean corpus: ${p.scanned ?? 0} of ${p.files ?? '?'} files`;
   return p.stage;
 }
