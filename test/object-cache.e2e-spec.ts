@@ -107,6 +107,29 @@ describe(ObjectCache.name, () => {
     expect(await readFile(paths[0])).toEqual(object.content);
   });
 
+  it('computes the other digests asked for in the read that downloads a copy, or that checks a cached one', async () => {
+    const object = await storedObject();
+    const expected = {
+      sha1: createHash('sha1').update(object.content).digest('hex'),
+      md5: createHash('md5').update(object.content).digest('hex'),
+    };
+    const getStream = jest.spyOn(env.sigdesk.app.get(ObjectStore), 'getStream');
+
+    const downloaded = await sut.localCopyWithDigests(object.key, object.sha256, ['sha1', 'md5']);
+    const cached = await sut.localCopyWithDigests(object.key, object.sha256, ['sha1', 'md5']);
+
+    expect(downloaded.digests).toEqual(expected);
+    expect(cached).toEqual(downloaded);
+    expect(getStream).toHaveBeenCalledTimes(1);
+    expect(await readFile(cached.path)).toEqual(object.content);
+  });
+
+  it('gives no digests of a copy whose bytes do not have the SHA-256 asked for', async () => {
+    const object = await storedObject();
+    await expect(sut.localCopyWithDigests(object.key, sha256(randomBytes(10)), ['md5'])).rejects.toThrow(/SHA-256/);
+    await expect(sut.localCopyWithDigests(object.key, '../x', ['md5'])).rejects.toThrow(/not a SHA-256/);
+  });
+
   it('evicts the least recently used copies beyond its size', async () => {
     const [a, b, c] = [await storedObject(), await storedObject(), await storedObject()];
     await sut.localCopy(a.key, a.sha256);

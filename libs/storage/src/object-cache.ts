@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, Hash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +11,31 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const PARTIAL_PREFIX = '.partial-';
 /** A partial download this old was left by a process that died; a younger one may be another process's. */
 const STALE_PARTIAL_MS = 3_600_000;
+
+interface VerifiedCopy<A extends string> {
+  path: string;
+  digests: Record<A, string>;
+}
+
+/** The other digests asked of a read, fed the same chunks as its SHA-256. */
+class Digests<A extends string> {
+  private readonly hashes: Array<[A, Hash]>;
+
+  constructor(algorithms: readonly A[]) {
+    this.hashes = algorithms.map((algorithm) => [algorithm, createHash(algorithm)]);
+  }
+
+  update(chunk: Buffer): void {
+    for (const [, hash] of this.hashes) hash.update(chunk);
+  }
+
+  digest(): Record<A, string> {
+    return Object.fromEntries(this.hashes.map(([algorithm, hash]) => [algorithm, hash.digest('hex')])) as Record<
+      A,
+      string
+    >;
+  }
+}
 
 /**
  * Local copies of S3 objects for the code that must read files from disk (scans): samples and clean-corpus
@@ -52,26 +77,54 @@ export class ObjectCache {
     if (!SHA256.test(sha256)) throw new Error(`not a SHA-256: ${JSON.stringify(sha256)}`);
     let copy = this.pending.get(sha256);
     if (!copy) {
-      copy = this.verifiedCopyInFolder(storageKey, sha256).finally(() => this.pending.delete(sha256));
+      copy = this.verifiedCopyInFolder(storageKey, sha256, [])
+        .then(({ path }) => path)
+        .finally(() => this.pending.delete(sha256));
       this.pending.set(sha256, copy);
     }
     return copy;
   }
 
   /**
+   * {@link localCopy}, with more digests of its bytes (`sha1`, `md5`: any `node:crypto` hash) computed in the read
+   * that verifies the cached file, or in its download: the bytes are read once for both.
+   */
+  async localCopyWithDigests<A extends string>(
+    storageKey: string,
+    sha256: string,
+    algorithms: readonly A[],
+  ): Promise<{ path: string; digests: Record<A, string> }> {
+    if (!SHA256.test(sha256)) throw new Error(`not a SHA-256: ${JSON.stringify(sha256)}`);
+    // a copy of the same object in flight: let it end, then read what it left (it may have downloaded it)
+    for (let other = this.pending.get(sha256); other; other = this.pending.get(sha256)) {
+      await other.catch(() => undefined);
+    }
+    const work = this.verifiedCopyInFolder(storageKey, sha256, algorithms);
+    // shared with the copies asked for meanwhile, and kept from eviction, as any copy in flight
+    const copy = work.then(({ path }) => path).finally(() => this.pending.delete(sha256));
+    copy.catch(() => undefined);
+    this.pending.set(sha256, copy);
+    return work;
+  }
+
+  /**
    * The folder may vanish under a running process (a temporary-file cleaner, an operator freeing space): then it is
    * made again, empty, and the copy fetched once more, rather than every later copy failing until a restart.
    */
-  private async verifiedCopyInFolder(storageKey: string, sha256: string): Promise<string> {
+  private async verifiedCopyInFolder<A extends string>(
+    storageKey: string,
+    sha256: string,
+    algorithms: readonly A[],
+  ): Promise<VerifiedCopy<A>> {
     try {
-      return await this.verifiedCopy(storageKey, sha256);
+      return await this.verifiedCopy(storageKey, sha256, algorithms);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || (await this.folderExists())) throw error;
       this.logger.warn({ folder: this.folder }, 'the object cache folder is gone: making it again');
       this.opened = undefined;
       this.entries.clear();
       this.totalBytes = 0;
-      return this.verifiedCopy(storageKey, sha256);
+      return this.verifiedCopy(storageKey, sha256, algorithms);
     }
   }
 
@@ -82,29 +135,39 @@ export class ObjectCache {
     );
   }
 
-  private async verifiedCopy(storageKey: string, sha256: string): Promise<string> {
+  private async verifiedCopy<A extends string>(
+    storageKey: string,
+    sha256: string,
+    algorithms: readonly A[],
+  ): Promise<VerifiedCopy<A>> {
     await this.open();
     const path = join(this.folder, sha256);
-    const cached = await this.hashFile(path);
+    const cached = await this.hashFile(path, algorithms);
     if (cached?.sha256 === sha256) {
       await this.used(sha256, cached.size);
-      return path;
+      return { path, digests: cached.digests };
     }
     if (cached) {
       this.logger.warn({ sha256, found: cached.sha256 }, 'a cached file does not have its SHA-256: fetching it again');
       await rm(path, { force: true });
     }
     this.forget(sha256);
-    const size = await this.download(storageKey, sha256, path);
+    const { size, digests } = await this.download(storageKey, sha256, path, algorithms);
     await this.used(sha256, size);
     await this.evict();
-    return path;
+    return { path, digests };
   }
 
   /** Downloads to a private partial file while hashing; only bytes with the right SHA-256 take the name. */
-  private async download(storageKey: string, sha256: string, path: string): Promise<number> {
+  private async download<A extends string>(
+    storageKey: string,
+    sha256: string,
+    path: string,
+    algorithms: readonly A[],
+  ): Promise<{ size: number; digests: Record<A, string> }> {
     const partial = join(this.folder, `${PARTIAL_PREFIX}${randomUUID()}`);
     const hash = createHash('sha256');
+    const more = new Digests(algorithms);
     let size = 0;
     try {
       await pipeline(
@@ -112,6 +175,7 @@ export class ObjectCache {
         async function* (source: AsyncIterable<Buffer>) {
           for await (const chunk of source) {
             hash.update(chunk);
+            more.update(chunk);
             size += chunk.length;
             yield chunk;
           }
@@ -123,25 +187,30 @@ export class ObjectCache {
         throw new Error(`the object ${storageKey} has the SHA-256 ${actual}, not ${sha256}: it is not cached`);
       }
       await rename(partial, path);
-      return size;
+      return { size, digests: more.digest() };
     } finally {
       await rm(partial, { force: true });
     }
   }
 
-  private async hashFile(path: string): Promise<{ sha256: string; size: number } | null> {
+  private async hashFile<A extends string>(
+    path: string,
+    algorithms: readonly A[],
+  ): Promise<{ sha256: string; size: number; digests: Record<A, string> } | null> {
     const hash = createHash('sha256');
+    const more = new Digests(algorithms);
     let size = 0;
     try {
       for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
         hash.update(chunk);
+        more.update(chunk);
         size += chunk.length;
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    return { sha256: hash.digest('hex'), size };
+    return { sha256: hash.digest('hex'), size, digests: more.digest() };
   }
 
   /** Marks a file the most recently used, here and on disk (its modification time). */
