@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { SampleDigests } from '@sigdesk/intake';
+import { QueueReconciler } from '@sigdesk/worker';
 import {
   ApiClient,
   EICAR,
+  eventually,
   protectedZip,
   seedCustomer,
   seedKey,
@@ -14,6 +17,7 @@ import {
 } from '@sigdesk/testing';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const digest = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest('hex');
 
 describe('POST /v1/submissions', () => {
   let env: TestEnvironment;
@@ -110,6 +114,114 @@ describe('POST /v1/submissions', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(detail.timeline.map((e: any) => e.type)).toEqual(['status_changed', 'status_changed', 'intake_completed']);
+  });
+
+  it('answers with the SHA-256 only; the intake job records SHA-1 and MD5 before intake_completed', async () => {
+    const plain = randomBytes(3000);
+    const inside = [randomBytes(1500), randomBytes(2500)];
+    const zip = await protectedZip([
+      { name: 'one.exe', content: inside[0] },
+      { name: 'dir/two.dll', content: inside[1] },
+    ]);
+    const res = await msa.client.upload(
+      '/v1/submissions',
+      submissionForm({}, [
+        { name: 'plain.bin', content: plain },
+        { name: 'samples.zip', content: zip },
+      ]),
+    );
+    expect(res.status).toBe(201);
+    const sent = [plain, ...inside];
+    expect(res.body.samples).toEqual(
+      sent.map((content) =>
+        expect.objectContaining({ sha256: sha256(content), size: content.length, sha1: null, md5: null }),
+      ),
+    );
+
+    const detail = await eventually(
+      () => msa.client.get(`/v1/submissions/${res.body.id}`),
+      (r) => r.body.timeline.some((e: any) => e.type === 'intake_completed'),
+    );
+    expect(detail.body.timeline.map((e: any) => e.type)).toContain('intake_completed');
+    expect(detail.body.samples.map((s: any) => ({ sha256: s.sha256, sha1: s.sha1, md5: s.md5 }))).toEqual(
+      sent.map((content) => ({ sha256: sha256(content), sha1: digest('sha1', content), md5: digest('md5', content) })),
+    );
+    // recorded once: asked again (a job run twice, another case with the same sample), nothing is read or written
+    expect(await env.sigdesk.app.get(SampleDigests).complete(sent.map((content) => sha256(content)))).toBe(0);
+  });
+
+  it("records the SHA-1 and MD5 of a reply's samples, which come after the case's intake", async () => {
+    const analyst = await seedKey(env, 'analyst');
+    const created = await msa.client.upload(
+      '/v1/submissions',
+      submissionForm({}, [{ name: 'a.bin', content: randomBytes(900) }]),
+    );
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    await eventually(
+      () => analyst.get(`/v1/cases/${id}`),
+      (r) => r.body.timeline.some((e: any) => e.type === 'intake_completed'),
+    );
+    const analystKey = await env.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('key_hash', '=', sha256(analyst.key!))
+      .executeTakeFirstOrThrow();
+    // claimed directly: the queue holds this file's other cases
+    await env.db
+      .updateTable('cases')
+      .set({ status: 'in_review', assigned_to: analystKey.id })
+      .where('id', '=', id)
+      .execute();
+    const asked = await analyst.post(`/v1/cases/${id}/responses`, {
+      message: 'Send the dropper.',
+      awaitCustomer: true,
+    });
+    expect(asked.status).toBe(200);
+
+    const dropper = randomBytes(1200);
+    const inZip = randomBytes(800);
+    const form = new FormData();
+    form.append('message', 'Here it is.');
+    form.append('sample', new Blob([dropper]), 'dropper.exe');
+    form.append('sample', new Blob([await protectedZip([{ name: 'payload.bin', content: inZip }])]), 'more.zip');
+    const replied = await msa.client.upload(`/v1/submissions/${id}/replies`, form);
+    expect(replied.status).toBe(201);
+    expect(replied.body.samplesAdded).toBe(2);
+
+    const expected = [dropper, inZip].map((content) => ({
+      sha256: sha256(content),
+      sha1: digest('sha1', content),
+      md5: digest('md5', content),
+    }));
+    const view = await eventually(
+      () => analyst.get(`/v1/cases/${id}`),
+      (r) => r.body.samples.slice(1).every((s: any) => s.md5 !== null),
+    );
+    expect(view.body.samples.slice(1).map((s: any) => ({ sha256: s.sha256, sha1: s.sha1, md5: s.md5 }))).toEqual(
+      expected,
+    );
+  });
+
+  it('gives a sample whose digests are missing after its intake its job back', async () => {
+    const content = randomBytes(1100);
+    const created = await msa.client.upload('/v1/submissions', submissionForm({}, [{ name: 'lost.bin', content }]));
+    expect(created.status).toBe(201);
+    await eventually(
+      () => msa.client.get(`/v1/submissions/${created.body.id}`),
+      (r) => r.body.timeline.some((e: any) => e.type === 'intake_completed'),
+    );
+    // as if the digests had come with a reply whose job the queues lost
+    await env.db.updateTable('samples').set({ sha1: null, md5: null }).where('sha256', '=', sha256(content)).execute();
+
+    const reconciled = await env.sigdesk.app.get(QueueReconciler).reconcile();
+
+    expect(reconciled.restored.digests).toBeGreaterThanOrEqual(1);
+    const row = await eventually(
+      () => env.db.selectFrom('samples').selectAll().where('sha256', '=', sha256(content)).executeTakeFirstOrThrow(),
+      (r) => r.md5 !== null,
+    );
+    expect({ sha1: row.sha1, md5: row.md5 }).toEqual({ sha1: digest('sha1', content), md5: digest('md5', content) });
   });
 
   it('stores the same file once, whoever sends it', async () => {

@@ -3,10 +3,9 @@ import { Kysely, sql, Transaction, Updateable } from 'kysely';
 import type { Case, CaseEvent, CaseKind, CasesTable, CaseStatus, DB, NewCase, Role } from '@sigdesk/db';
 import type { PagePosition } from '@sigdesk/http';
 
+/** A sample as an upload records it: its SHA-1 and MD5 come later (see {@link CasesRepository.recordDigests}). */
 export interface SampleRecord {
   sha256: string;
-  sha1: string;
-  md5: string;
   size: number;
   type: string;
   storageKey: string;
@@ -14,8 +13,9 @@ export interface SampleRecord {
 
 export interface CaseSampleRow {
   sha256: string;
-  sha1: string;
-  md5: string;
+  /** null until the intake job (or, for a reply's sample, the sample's digest job) has computed them */
+  sha1: string | null;
+  md5: string | null;
   size: string;
   type: string;
   file_name: string;
@@ -66,8 +66,6 @@ export class CasesRepository {
       .values(
         samples.map((s) => ({
           sha256: s.sha256,
-          sha1: s.sha1,
-          md5: s.md5,
           size: s.size,
           type: s.type,
           storage_key: s.storageKey,
@@ -75,6 +73,54 @@ export class CasesRepository {
       )
       .onConflict((oc) => oc.column('sha256').doNothing())
       .execute();
+  }
+
+  /** Records a sample's SHA-1 and MD5 where they are missing: a job run twice, or two cases' jobs, write them once. */
+  async recordDigests(sha256: string, digests: { sha1: string; md5: string }): Promise<void> {
+    await this.db
+      .updateTable('samples')
+      .set({ sha1: digests.sha1, md5: digests.md5 })
+      .where('sha256', '=', sha256)
+      .where((eb) => eb.or([eb('sha1', 'is', null), eb('md5', 'is', null)]))
+      .execute();
+  }
+
+  /** Those of `sha256s` still without their SHA-1 or MD5. */
+  async withoutDigests(sha256s: string[]): Promise<string[]> {
+    if (sha256s.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('samples')
+      .select('sha256')
+      .where('sha256', 'in', sha256s)
+      .where((eb) => eb.or([eb('sha1', 'is', null), eb('md5', 'is', null)]))
+      .orderBy('sha256')
+      .execute();
+    return rows.map((r) => r.sha256);
+  }
+
+  /**
+   * Samples still without their SHA-1 or MD5 whose cases have all completed intake (the intake job computes its own
+   * case's), by SHA-256 after `afterSha256` (samples_digests_pending_idx): a reply's samples whose job was lost.
+   */
+  async awaitingDigests(afterSha256: string | undefined, limit: number): Promise<string[]> {
+    let query = this.db
+      .selectFrom('samples')
+      .select('sha256')
+      .where((eb) => eb.or([eb('sha1', 'is', null), eb('md5', 'is', null)]))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('case_samples as cs')
+              .innerJoin('cases as c', 'c.id', 'cs.case_id')
+              .select('cs.case_id')
+              .whereRef('cs.sha256', '=', 'samples.sha256')
+              .where('c.intake_completed_at', 'is', null),
+          ),
+        ),
+      );
+    if (afterSha256) query = query.where('sha256', '>', afterSha256);
+    const rows = await query.orderBy('sha256').limit(limit).execute();
+    return rows.map((r) => r.sha256);
   }
 
   async linkSamples(

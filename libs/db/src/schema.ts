@@ -145,8 +145,9 @@ export interface WebhookDeliveriesTable {
 
 export interface SamplesTable {
   sha256: string;
-  sha1: string;
-  md5: string;
+  /** Null until the intake job (or a reply's digest job) has read the stored bytes: see 2026_12_04_0010. */
+  sha1: string | null;
+  md5: string | null;
   size: ColumnType<string, number | string, never>;
   type: string;
   storage_key: string;

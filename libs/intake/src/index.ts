@@ -6,6 +6,7 @@ export * from './intake.module';
 export * from './intake.processor';
 export * from './maintenance/orphan-sweeper';
 export * from './process-identity';
+export * from './samples/sample-digests';
 export * from './samples/sample-intake';
 export * from './samples/sample-object-claims.repository';
 export * from './samples/unended-upload-claims';

@@ -9,6 +9,7 @@ import { RegressionCorpusController } from './corpus/regression-corpus.controlle
 import { RulePackUploadsController } from './rule-packs/rule-pack-uploads.controller';
 import { SpoolFolders } from './files/spool-folders';
 import { RepliesController } from './replies/replies.controller';
+import { SampleDigests } from './samples/sample-digests';
 import { SampleIntake } from './samples/sample-intake';
 import { SampleObjectClaimsRepository } from './samples/sample-object-claims.repository';
 import { SampleObjectRemover } from './samples/sample-object-remover';
@@ -25,6 +26,7 @@ import { SubmissionsService } from './submissions/submissions.service';
   providers: [
     SubmissionsService,
     SampleIntake,
+    SampleDigests,
     SampleObjectClaimsRepository,
     SampleObjectRemover,
     StagingObjectsRepository,

@@ -6,6 +6,7 @@ import type { Case } from '@sigdesk/db';
 import { JobOf, JobName, UnitOfWork } from '@sigdesk/queues';
 import { FileVerdict, ScanTarget, SignatureEngine, VersionedContent } from '@sigdesk/signatures';
 import { ObjectStore, StorageKeys } from '@sigdesk/storage';
+import { SampleDigests } from './samples/sample-digests';
 
 interface Triage {
   version: number;
@@ -14,11 +15,12 @@ interface Triage {
 }
 
 /**
- * The worker side of intake: proves that every sample of a new case is in object storage, whole, then triages the
- * case. Only published releases fix anything: a false negative the published release already detects (or a false
- * positive it no longer detects) is `fixed` with that version; one that only a stored, unpublished build handles
- * becomes `fix_scheduled` with that build's version, and `fixed` when it is published. Otherwise the analyst finds
- * what the published release says about each sample on the timeline.
+ * The worker side of intake: proves that every sample of a new case is in object storage, whole, records the
+ * samples' SHA-1 and MD5 (an upload computes only the SHA-256), then triages the case: `intake_completed` means
+ * every digest is there. Only published releases fix anything: a false negative the published release already
+ * detects (or a false positive it no longer detects) is `fixed` with that version; one that only a stored,
+ * unpublished build handles becomes `fix_scheduled` with that build's version, and `fixed` when it is published.
+ * Otherwise the analyst finds what the published release says about each sample on the timeline.
  */
 @Injectable()
 export class IntakeJobs {
@@ -31,6 +33,7 @@ export class IntakeJobs {
     private readonly engine: SignatureEngine,
     private readonly transitions: CaseTransitions,
     private readonly unitOfWork: UnitOfWork,
+    private readonly digests: SampleDigests,
   ) {}
 
   async intakeCase({ caseId }: JobOf<JobName.IntakeCase>): Promise<{ completed: boolean; resolved?: string }> {
@@ -48,6 +51,8 @@ export class IntakeJobs {
         );
       }
     }
+    // before the scans: the local copy the digests are read from is the one they scan
+    await this.digests.complete(samples.map((s) => s.sha256));
     const targets: ScanTarget[] = samples.map((s) => ({
       file: s.archive_path ?? s.file_name,
       sha256: s.sha256,
@@ -122,6 +127,11 @@ export class IntakeJobs {
     });
     this.logger.log({ caseId, samples: samples.length, ...outcome }, 'intake completed');
     return outcome;
+  }
+
+  /** A sample added to a case after its intake (with a reply): its SHA-1 and MD5. */
+  async digestSample({ sha256 }: JobOf<JobName.DigestSample>): Promise<{ computed: number }> {
+    return { computed: await this.digests.complete([sha256]) };
   }
 
   /** What one version says of the case's samples, and whether that settles the case. */

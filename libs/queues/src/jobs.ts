@@ -15,6 +15,8 @@ export enum QueueName {
 
 export enum JobName {
   IntakeCase = 'intake.case',
+  /** the SHA-1 and MD5 of a sample that came after its case's intake (with a reply) */
+  DigestSample = 'intake.digest-sample',
   RelayOutbox = 'maintenance.relay-outbox',
   SweepOrphanSamples = 'maintenance.sweep-orphan-samples',
   PruneIdempotencyKeys = 'maintenance.prune-idempotency-keys',
@@ -34,6 +36,7 @@ export enum JobName {
 
 export interface JobPayloads {
   [JobName.IntakeCase]: { caseId: string };
+  [JobName.DigestSample]: { sha256: string };
   [JobName.RelayOutbox]: Record<string, never>;
   [JobName.SweepOrphanSamples]: Record<string, never>;
   [JobName.PruneIdempotencyKeys]: Record<string, never>;
@@ -57,6 +60,7 @@ export type JobOf<N extends JobName> = JobPayloads[N];
 
 interface QueueOfJob {
   [JobName.IntakeCase]: QueueName.Intake;
+  [JobName.DigestSample]: QueueName.Intake;
   [JobName.RelayOutbox]: QueueName.Maintenance;
   [JobName.SweepOrphanSamples]: QueueName.Maintenance;
   [JobName.PruneIdempotencyKeys]: QueueName.Maintenance;
@@ -79,6 +83,7 @@ export type JobsOf<Q extends QueueName> = { [N in JobName]: QueueOfJob[N] extend
 
 export const QUEUE_OF_JOB: QueueOfJob = {
   [JobName.IntakeCase]: QueueName.Intake,
+  [JobName.DigestSample]: QueueName.Intake,
   [JobName.RelayOutbox]: QueueName.Maintenance,
   [JobName.SweepOrphanSamples]: QueueName.Maintenance,
   [JobName.PruneIdempotencyKeys]: QueueName.Maintenance,

@@ -107,8 +107,8 @@ export const analystCaseSchema = z.object({
   samples: z.array(
     z.object({
       sha256: z.string(),
-      sha1: z.string(),
-      md5: z.string(),
+      sha1: z.string().nullable().describe('null until the intake job has computed it (intake_completed)'),
+      md5: z.string().nullable().describe('null until the intake job has computed it (intake_completed)'),
       size: z.number().int(),
       type: z.string(),
       fileName: z.string(),

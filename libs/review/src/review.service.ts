@@ -12,7 +12,7 @@ import {
 import { AppConfig } from '@sigdesk/config';
 import type { Case, DB, Organization, Verdict } from '@sigdesk/db';
 import { AppError, invalidCursor, isTimestamp, isUuid, isWholeNumber } from '@sigdesk/http';
-import { UnitOfWork } from '@sigdesk/queues';
+import { JobName, OutboxRepository, UnitOfWork } from '@sigdesk/queues';
 import { claimView } from './claim-view';
 import { QueueFilter, QueueKey, QueueRow, ReviewRepository } from './review.repository';
 import type { AnalystCase, QueueItem, QueuePage, ResponseClock as ResponseClockBody } from './review.schemas';
@@ -21,11 +21,9 @@ import { triageOf } from './triage-view';
 /** How many other cases with the same sample a case shows, per sample (the total is given too). */
 const SIBLINGS_PER_SAMPLE = 20;
 
-/** A sample that came with a customer's reply, already in object storage. */
+/** A sample that came with a customer's reply, already in object storage (its SHA-1 and MD5 come later). */
 export interface ReplySample {
   sha256: string;
-  sha1: string;
-  md5: string;
   size: number;
   type: string;
   storageKey: string;
@@ -69,6 +67,7 @@ export class ReviewService {
     private readonly transitions: CaseTransitions,
     private readonly clock: ResponseClock,
     private readonly unitOfWork: UnitOfWork,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   async queue(
@@ -320,6 +319,10 @@ export class ReviewService {
       const added = samples.filter((s) => !known.has(s.sha256));
       await this.cases.upsertSamples(trx, added);
       await this.cases.linkSamples(trx, id, added, known.size);
+      // the case's intake is done: its new samples' SHA-1 and MD5 get a job of their own
+      for (const sample of added) {
+        await this.outbox.addFor(trx, JobName.DigestSample, sample.sha256, { sha256: sample.sha256 });
+      }
       await this.cases.addEvent(trx, {
         caseId: id,
         type: 'customer_reply',

@@ -39,18 +39,18 @@ export interface Reconciliation {
   schedulers: string[];
   relayed: number;
   /** per kind of work: the jobs added or run again */
-  restored: { intake: number; validations: number; analyses: number; deliveries: number };
+  restored: { intake: number; digests: number; validations: number; analyses: number; deliveries: number };
 }
 
 /**
  * PostgreSQL is the system of record; the queues only carry work. When they lose jobs (Redis restarted empty,
  * rows deleted, a job that ran out of attempts while a dependency was down), this puts back what PostgreSQL says
- * is due and no job carries: the periodic jobs' schedulers, the outbox, intake not completed, validations not
- * finished and webhook deliveries not sent, each under its deterministic job id, so that doing it twice, or in
- * several workers at once, adds nothing twice. Builds and response clocks need no more than their sweeps, which
- * read PostgreSQL (see `periodicJobs`). A worker runs it at start, every RECONCILE_EVERY_MS, and soon after the
- * queues' connection comes back; every call to the queues is bounded in time, so a store that is down makes a
- * run fail quickly, never hang.
+ * is due and no job carries: the periodic jobs' schedulers, the outbox, intake not completed, samples without their
+ * SHA-1 and MD5 outside any case awaiting intake, validations not finished and webhook deliveries not sent, each
+ * under its deterministic job id, so that doing it twice, or in several workers at once, adds nothing twice. Builds
+ * and response clocks need no more than their sweeps, which read PostgreSQL (see `periodicJobs`). A worker runs it at
+ * start, every RECONCILE_EVERY_MS, and soon after the queues' connection comes back; every call to the queues is
+ * bounded in time, so a store that is down makes a run fail quickly, never hang.
  */
 @Injectable()
 export class QueueReconciler implements OnModuleDestroy {
@@ -118,6 +118,11 @@ export class QueueReconciler implements OnModuleDestroy {
         JobName.IntakeCase,
         (caseId) => ({ caseId }),
       ),
+      digests: await this.restoreAll(
+        (after) => this.cases.awaitingDigests(after, PAGE_SIZE),
+        JobName.DigestSample,
+        (sha256) => ({ sha256 }),
+      ),
       validations: await this.restoreAll(
         (after) => this.signatures.validatingChanges(after, PAGE_SIZE),
         JobName.ValidateSignatureChange,
@@ -171,7 +176,14 @@ export class QueueReconciler implements OnModuleDestroy {
 
   private report(done: Reconciliation): void {
     const { schedulers, relayed, restored } = done;
-    if (schedulers.length || relayed || restored.intake || restored.validations || restored.deliveries) {
+    if (
+      schedulers.length ||
+      relayed ||
+      restored.intake ||
+      restored.digests ||
+      restored.validations ||
+      restored.deliveries
+    ) {
       this.logger.log({ schedulers, relayed, restored }, 'queues reconciled with PostgreSQL');
     }
   }

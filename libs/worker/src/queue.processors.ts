@@ -54,7 +54,10 @@ export class IntakeQueueProcessor extends DispatchingProcessor<QueueName.Intake>
   }
 
   handlers(): JobHandlers<QueueName.Intake> {
-    return { [JobName.IntakeCase]: (payload) => this.intake.intakeCase(payload) };
+    return {
+      [JobName.IntakeCase]: (payload) => this.intake.intakeCase(payload),
+      [JobName.DigestSample]: (payload) => this.intake.digestSample(payload),
+    };
   }
 }
 

@@ -29,6 +29,7 @@ export function analystCaseView(c: Case, samples?: CaseSampleRow[], events?: Cas
       ? {
           samples: samples.map((s) => ({
             sha256: s.sha256,
+            // null until the intake job (a reply's sample: its digest job) has computed them
             sha1: s.sha1,
             md5: s.md5,
             size: Number(s.size),

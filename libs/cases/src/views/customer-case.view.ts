@@ -110,6 +110,7 @@ function customerTimeline(events: CaseEvent[]) {
 function customerSampleView(sample: CaseSampleRow) {
   return {
     sha256: sample.sha256,
+    // null until the intake job has computed them: the submission's answer comes before (see PRODUCT.md)
     sha1: sample.sha1,
     md5: sample.md5,
     size: Number(sample.size),

@@ -22,6 +22,7 @@ import * as scanVerdicts from './2026_12_02_0020_scan_verdicts';
 import * as stagingObjects from './2026_12_02_0100_staging_objects';
 import * as rulePacks from './2026_12_03_0010_rule_packs';
 import * as rulePackImportActors from './2026_12_03_0020_rule_pack_import_actors';
+import * as lateSampleDigests from './2026_12_04_0010_late_sample_digests';
 
 /** Every migration, in order. Names are persisted in the database: never rename one. */
 export const migrations: Record<string, Migration> = {
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0100_staging_objects': stagingObjects,
   '2026_12_03_0010_rule_packs': rulePacks,
   '2026_12_03_0020_rule_pack_import_actors': rulePackImportActors,
+  '2026_12_04_0010_late_sample_digests': lateSampleDigests,
 };

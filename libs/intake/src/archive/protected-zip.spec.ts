@@ -60,7 +60,7 @@ async function buildZip(items: ZipItem[], options: ZipWriterConstructorOptions =
 async function spooled(bytes: Uint8Array, fileName = 'samples.zip'): Promise<SpooledFile> {
   const path = join(workDir, 'archive');
   await writeFile(path, bytes);
-  return { path, fileName, sha256: sha256(bytes), sha1: '', md5: '', size: bytes.length, type: 'zip' };
+  return { path, fileName, sha256: sha256(bytes), size: bytes.length, type: 'zip' };
 }
 
 function sha256(data: Uint8Array | string): string {

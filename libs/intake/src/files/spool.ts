@@ -25,8 +25,6 @@ export interface SpooledFile {
   /** For a file taken out of an archive: the archive's name and the entry path, e.g. `samples.zip!dir/a.exe`. */
   archivePath?: string;
   sha256: string;
-  sha1: string;
-  md5: string;
   size: number;
   type: SampleType;
   /** A copy in object storage written while the file was received (see {@link SpoolOptions.stage}). */
@@ -66,8 +64,6 @@ export async function spoolToFile(
     path,
     fileName,
     sha256: digest.sha256,
-    sha1: digest.sha1,
-    md5: digest.md5,
     size: digest.size,
     type: detectFileType(digest.head),
   };

@@ -45,8 +45,6 @@ export class RepliesController {
           message,
           samples.map((s) => ({
             sha256: s.sha256,
-            sha1: s.sha1,
-            md5: s.md5,
             size: s.size,
             type: s.type,
             storageKey: StorageKeys.sample(s.sha256),

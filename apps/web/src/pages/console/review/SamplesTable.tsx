@@ -21,13 +21,22 @@ function TriageResult({ result }: { result: TriageSample | undefined }) {
   );
 }
 
-function Hash({ name, value }: { name: string; value: string }) {
+/** `value` null: a digest the intake job has not computed yet (the upload computes only the SHA-256). */
+function Hash({ name, value }: { name: string; value: string | null }) {
+  const { t } = useTranslation();
+  const testId = `sample-${name.toLowerCase().replace('-', '')}`;
   return (
     <Text size="xs" style={{ overflowWrap: 'anywhere' }}>
       <Text span size="xs" c="dimmed" mr={4} style={{ whiteSpace: 'nowrap' }}>
         {name}
       </Text>
-      <Code data-testid={`sample-${name.toLowerCase().replace('-', '')}`}>{value}</Code>
+      {value === null ? (
+        <Text span size="xs" c="dimmed" fs="italic" data-testid={testId}>
+          {t('reviewCase.samples.hashPending')}
+        </Text>
+      ) : (
+        <Code data-testid={testId}>{value}</Code>
+      )}
     </Text>
   );
 }
