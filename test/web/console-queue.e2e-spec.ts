@@ -190,6 +190,23 @@ describe("the analyst's queue and case pages in a real browser", () => {
     expect(await page.getByTestId('sample-sha256').textContent()).toBe(sha256(content));
     expect(await page.getByTestId('sample-sha1').textContent()).toBe(createHash('sha1').update(content).digest('hex'));
     expect(await page.getByTestId('sample-md5').textContent()).toBe(createHash('md5').update(content).digest('hex'));
+    // before the intake job has computed them, SHA-1 and MD5 are null: the page says they come later
+    await page.route(`**/v1/cases/${found.id}`, async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      body.samples = body.samples.map((s: object) => ({ ...s, sha1: null, md5: null }));
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    await pageHeading(page, `Case ${found.reference}`);
+    await page.getByTestId('sample-md5').getByText('Computed after intake').waitFor();
+    expect(await page.getByTestId('sample-sha1').textContent()).toBe('Computed after intake');
+    expect(await page.getByTestId('sample-md5').textContent()).toBe('Computed after intake');
+    expect(await page.getByTestId('sample-sha256').textContent()).toBe(sha256(content));
+    await page.unrouteAll();
+    await page.reload();
+    await pageHeading(page, `Case ${found.reference}`);
+    expect(await page.getByTestId('sample-md5').textContent()).toBe(createHash('md5').update(content).digest('hex'));
     expect(await page.getByTestId('sample-triage').textContent()).toContain('Not detected');
     expect(await page.getByTestId('sample-triage').textContent()).toContain('Database 102 at intake');
     await page.getByTestId('sample-others').getByRole('link', { name: earlier.reference }).waitFor();
