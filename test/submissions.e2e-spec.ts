@@ -116,7 +116,7 @@ describe('POST /v1/submissions', () => {
     expect(detail.timeline.map((e: any) => e.type)).toEqual(['status_changed', 'status_changed', 'intake_completed']);
   });
 
-  it('answers with the SHA-256 only; the intake job records SHA-1 and MD5 before intake_completed', async () => {
+  it('answers with the SHA-256 only; the intake job records SHA-1 and MD5 before intake_completed, for analysts only', async () => {
     const plain = randomBytes(3000);
     const inside = [randomBytes(1500), randomBytes(2500)];
     const zip = await protectedZip([
@@ -133,17 +133,32 @@ describe('POST /v1/submissions', () => {
     expect(res.status).toBe(201);
     const sent = [plain, ...inside];
     expect(res.body.samples).toEqual(
-      sent.map((content) =>
-        expect.objectContaining({ sha256: sha256(content), size: content.length, sha1: null, md5: null }),
-      ),
+      sent.map((content) => expect.objectContaining({ sha256: sha256(content), size: content.length })),
     );
+    const stored = () =>
+      env.db
+        .selectFrom('samples')
+        .select(['sha256', 'sha1', 'md5'])
+        .where(
+          'sha256',
+          'in',
+          sent.map((content) => sha256(content)),
+        )
+        .execute();
+    expect((await stored()).map((row) => [row.sha1, row.md5])).toEqual(sent.map(() => [null, null]));
 
     const detail = await eventually(
       () => msa.client.get(`/v1/submissions/${res.body.id}`),
       (r) => r.body.timeline.some((e: any) => e.type === 'intake_completed'),
     );
     expect(detail.body.timeline.map((e: any) => e.type)).toContain('intake_completed');
-    expect(detail.body.samples.map((s: any) => ({ sha256: s.sha256, sha1: s.sha1, md5: s.md5 }))).toEqual(
+    // the customer sees neither, before or after: whether another organisation sent the file first would show
+    for (const sample of [...res.body.samples, ...detail.body.samples]) {
+      expect(Object.keys(sample)).not.toEqual(expect.arrayContaining(['sha1']));
+      expect(Object.keys(sample)).not.toEqual(expect.arrayContaining(['md5']));
+    }
+    const bySha = new Map((await stored()).map((row) => [row.sha256, { sha1: row.sha1, md5: row.md5 }]));
+    expect(sent.map((content) => ({ sha256: sha256(content), ...bySha.get(sha256(content)) }))).toEqual(
       sent.map((content) => ({ sha256: sha256(content), sha1: digest('sha1', content), md5: digest('md5', content) })),
     );
     // recorded once: asked again (a job run twice, another case with the same sample), nothing is read or written

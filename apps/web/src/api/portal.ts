@@ -49,9 +49,6 @@ export interface ResponseClockView {
 
 export interface CaseSample {
   sha256: string;
-  /** null until the intake job has computed it */
-  sha1: string | null;
-  md5: string | null;
   size: number;
   type: string;
   fileName: string;

@@ -107,12 +107,15 @@ function customerTimeline(events: CaseEvent[]) {
   });
 }
 
+/**
+ * A sample as its customer sees it: its SHA-256, size and type (PRODUCT.md). Not its SHA-1 and MD5, which analysts'
+ * tools use: they are computed by the intake job of the first case that brought the file, so a file another
+ * organisation sent first would have them at once where one nobody sent has them only after this case's intake, and
+ * telling the two apart is what a customer must not be able to do.
+ */
 function customerSampleView(sample: CaseSampleRow) {
   return {
     sha256: sample.sha256,
-    // null until the intake job has computed them: the submission's answer comes before (see PRODUCT.md)
-    sha1: sample.sha1,
-    md5: sample.md5,
     size: Number(sample.size),
     type: sample.type,
     fileName: sample.file_name,
