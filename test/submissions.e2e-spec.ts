@@ -4,6 +4,7 @@ import { SampleDigests } from '@sigdesk/intake';
 import { QueueReconciler } from '@sigdesk/worker';
 import {
   ApiClient,
+  claimDirectly,
   EICAR,
   eventually,
   protectedZip,
@@ -177,17 +178,8 @@ describe('POST /v1/submissions', () => {
       () => analyst.get(`/v1/cases/${id}`),
       (r) => r.body.timeline.some((e: any) => e.type === 'intake_completed'),
     );
-    const analystKey = await env.db
-      .selectFrom('api_keys')
-      .select('id')
-      .where('key_hash', '=', sha256(analyst.key!))
-      .executeTakeFirstOrThrow();
     // claimed directly: the queue holds this file's other cases
-    await env.db
-      .updateTable('cases')
-      .set({ status: 'in_review', assigned_to: analystKey.id })
-      .where('id', '=', id)
-      .execute();
+    await claimDirectly(env, analyst, id);
     const asked = await analyst.post(`/v1/cases/${id}/responses`, {
       message: 'Send the dropper.',
       awaitCustomer: true,

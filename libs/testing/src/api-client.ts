@@ -180,6 +180,23 @@ export async function eventually<T>(
 }
 
 /**
+ * Puts the case in review with the analyst, straight in the database: the review queue would hand out whichever
+ * case comes first, and a test's other cases may be ahead of it.
+ */
+export async function claimDirectly(env: TestEnvironment, analyst: ApiClient, caseId: string): Promise<void> {
+  const analystKey = await env.db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('key_hash', '=', createHash('sha256').update(analyst.key!).digest('hex'))
+    .executeTakeFirstOrThrow();
+  await env.db
+    .updateTable('cases')
+    .set({ status: 'in_review', assigned_to: analystKey.id })
+    .where('id', '=', caseId)
+    .execute();
+}
+
+/**
  * A case submitted by `customer` with one sample, its intake done, claimed by `analyst` directly in the database
  * (to skip the queue) and confirmed.
  */
@@ -209,16 +226,7 @@ export async function confirmedCase(
     () => analyst.get(`/v1/cases/${id}`),
     (res) => res.body.timeline.some((e: { type: string }) => e.type === 'intake_completed'),
   );
-  const analystKey = await env.db
-    .selectFrom('api_keys')
-    .select('id')
-    .where('key_hash', '=', createHash('sha256').update(analyst.key!).digest('hex'))
-    .executeTakeFirstOrThrow();
-  await env.db
-    .updateTable('cases')
-    .set({ status: 'in_review', assigned_to: analystKey.id })
-    .where('id', '=', id)
-    .execute();
+  await claimDirectly(env, analyst, id);
   const verdict = await analyst.post(`/v1/cases/${id}/verdict`, { verdict: 'confirmed', note: 'reproduced' });
   if (verdict.body.status !== 'confirmed')
     throw new Error(`verdict: ${verdict.status} ${JSON.stringify(verdict.body)}`);
